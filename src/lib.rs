@@ -1,0 +1,5 @@
+//! tripod's library crate: the bundled Redis-compatible server.
+//!
+//! The CLI lives in the `tripod` binary (src/main.rs, src/cli/) and does not link
+//! through here, so `tripod-server` stays free of OpenSSL and libssh2.
+pub mod server;

@@ -1,0 +1,2 @@
+//! The bundled Redis-compatible server.
+pub mod startup;

@@ -1,0 +1,4 @@
+//! Command line, configuration, daemonizing and the main loop (placeholder).
+pub fn main() -> i32 {
+    0
+}
