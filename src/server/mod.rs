@@ -1,2 +1,5 @@
 //! The bundled Redis-compatible server.
+pub mod config;
+pub mod resp;
 pub mod startup;
+pub mod util;

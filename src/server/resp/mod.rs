@@ -1,0 +1,6 @@
+//! RESP: the request parser (multibulk and inline) and the reply writer (RESP2 and RESP3).
+pub mod parser;
+pub mod reply;
+
+pub use parser::{parse_request, ParseOutcome, ProtocolError};
+pub use reply::Reply;

@@ -1,0 +1,189 @@
+//! The reply writer: encodes replies into a client's output buffer in RESP2 or RESP3.
+//!
+//! Handlers never write protocol bytes by hand; they call these methods, which pick
+//! the right encoding for the client's protocol (RESP3 maps, sets, doubles, nulls and
+//! booleans degrade to their RESP2 forms as Redis does).
+
+/// A reply buffer plus the protocol version of the client it belongs to.
+#[derive(Debug, Default)]
+pub struct Reply {
+    pub buf: Vec<u8>,
+    pub resp3: bool,
+    /// Number of error replies written since the last `take_error_count`: the command
+    /// dispatcher uses it to count failed calls and to flag queued-command errors.
+    pub errors: u64,
+}
+
+impl Reply {
+    pub fn new() -> Self {
+        Reply { buf: Vec::with_capacity(1024), resp3: false, errors: 0 }
+    }
+
+    fn int_line(&mut self, prefix: u8, n: i64) {
+        self.buf.push(prefix);
+        let mut b = itoa::Buffer::new();
+        self.buf.extend_from_slice(b.format(n).as_bytes());
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+    pub fn ok(&mut self) {
+        self.buf.extend_from_slice(b"+OK\r\n");
+    }
+    pub fn simple(&mut self, s: &str) {
+        self.buf.push(b'+');
+        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.extend_from_slice(b"\r\n");
+    }
+    /// An error reply. `msg` includes the code (`ERR ...`, `WRONGTYPE ...`); a message
+    /// with no code gets `ERR ` prepended like Redis's addReplyError. Newlines are
+    /// replaced by spaces so a reply can never break the protocol.
+    pub fn error(&mut self, msg: &str) {
+        self.errors += 1;
+        self.buf.push(b'-');
+        let first = msg.split(' ').next().unwrap_or("");
+        let has_code = !first.is_empty() && first.bytes().all(|c| c.is_ascii_uppercase());
+        if !has_code {
+            self.buf.extend_from_slice(b"ERR ");
+        }
+        for c in msg.bytes() {
+            self.buf.push(if c == b'\r' || c == b'\n' { b' ' } else { c });
+        }
+        self.buf.extend_from_slice(b"\r\n");
+    }
+    pub fn int(&mut self, n: i64) {
+        self.int_line(b':', n);
+    }
+    pub fn bulk(&mut self, b: &[u8]) {
+        self.int_line(b'$', b.len() as i64);
+        self.buf.extend_from_slice(b);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+    pub fn bulk_str(&mut self, s: &str) {
+        self.bulk(s.as_bytes());
+    }
+    pub fn bulk_int(&mut self, n: i64) {
+        let mut b = itoa::Buffer::new();
+        let s = b.format(n);
+        self.bulk(s.as_bytes());
+    }
+    /// The null bulk string (`$-1` in RESP2, `_` in RESP3).
+    pub fn null(&mut self) {
+        if self.resp3 {
+            self.buf.extend_from_slice(b"_\r\n");
+        } else {
+            self.buf.extend_from_slice(b"$-1\r\n");
+        }
+    }
+    /// The null array (`*-1` in RESP2, `_` in RESP3).
+    pub fn null_array(&mut self) {
+        if self.resp3 {
+            self.buf.extend_from_slice(b"_\r\n");
+        } else {
+            self.buf.extend_from_slice(b"*-1\r\n");
+        }
+    }
+    pub fn array(&mut self, len: usize) {
+        self.int_line(b'*', len as i64);
+    }
+    /// A map header: `%n` in RESP3, an array of 2n in RESP2.
+    pub fn map(&mut self, pairs: usize) {
+        if self.resp3 {
+            self.int_line(b'%', pairs as i64);
+        } else {
+            self.int_line(b'*', 2 * pairs as i64);
+        }
+    }
+    /// A set header: `~n` in RESP3, an array in RESP2.
+    pub fn set(&mut self, len: usize) {
+        if self.resp3 {
+            self.int_line(b'~', len as i64);
+        } else {
+            self.int_line(b'*', len as i64);
+        }
+    }
+    /// A push header (pub/sub messages): `>n` in RESP3, an array in RESP2.
+    pub fn push(&mut self, len: usize) {
+        if self.resp3 {
+            self.int_line(b'>', len as i64);
+        } else {
+            self.int_line(b'*', len as i64);
+        }
+    }
+    /// A double: `,x` in RESP3, a bulk string in RESP2 (formatted like Redis's %.17g).
+    pub fn double(&mut self, v: f64) {
+        let s = crate::server::util::format_f64(v);
+        if self.resp3 {
+            self.buf.push(b',');
+            self.buf.extend_from_slice(s.as_bytes());
+            self.buf.extend_from_slice(b"\r\n");
+        } else {
+            self.bulk(s.as_bytes());
+        }
+    }
+    /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
+    pub fn boolean(&mut self, v: bool) {
+        if self.resp3 {
+            self.buf.extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" });
+        } else {
+            self.int(v as i64);
+        }
+    }
+    /// Verbatim text (INFO, CLIENT LIST...): `=` with a `txt:` prefix in RESP3, bulk in RESP2.
+    pub fn verbatim(&mut self, text: &[u8]) {
+        if self.resp3 {
+            self.int_line(b'=', text.len() as i64 + 4);
+            self.buf.extend_from_slice(b"txt:");
+            self.buf.extend_from_slice(text);
+            self.buf.extend_from_slice(b"\r\n");
+        } else {
+            self.bulk(text);
+        }
+    }
+    /// An array of bulk strings.
+    pub fn bulks<'a>(&mut self, items: impl ExactSizeIterator<Item = &'a [u8]>) {
+        self.array(items.len());
+        for i in items {
+            self.bulk(i);
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+    pub fn truncate(&mut self, len: usize) {
+        self.buf.truncate(len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_resp2_and_resp3() {
+        let mut r = Reply::new();
+        r.ok();
+        r.int(-5);
+        r.bulk(b"hi");
+        r.null();
+        r.map(1);
+        r.double(1.5);
+        r.error("WRONGTYPE Operation against a key holding the wrong kind of value");
+        r.error("unknown thing");
+        assert_eq!(
+            r.buf,
+            b"+OK\r\n:-5\r\n$2\r\nhi\r\n$-1\r\n*2\r\n$3\r\n1.5\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n-ERR unknown thing\r\n"
+        );
+        let mut r = Reply { resp3: true, ..Reply::new() };
+        r.null();
+        r.map(1);
+        r.double(1.5);
+        r.boolean(true);
+        assert_eq!(r.buf, b"_\r\n%1\r\n,1.5\r\n#t\r\n");
+    }
+}
