@@ -1,5 +1,23 @@
 //! The bundled Redis-compatible server.
+//!
+//! Layout, following a request: `connection` (sockets, per-client task) → `resp`
+//! (parser, reply writer) → `commands` (the table, dispatch, one file per family)
+//! → `state` and `keyspace` (databases, values in `types`, expiry) → `replication`
+//! (master and replica sides) and `rdb` (snapshots). `config` reads redis.conf,
+//! `startup` runs the process, `cron` is the periodic housekeeping, `info` builds INFO.
+pub mod client;
+pub mod commands;
 pub mod config;
+pub mod connection;
+pub mod cron;
+pub mod info;
+pub mod keyspace;
+pub mod log;
+pub mod memory;
+pub mod rdb;
+pub mod replication;
 pub mod resp;
 pub mod startup;
+pub mod state;
+pub mod types;
 pub mod util;

@@ -1,4 +1,351 @@
-//! Command line, configuration, daemonizing and the main loop (placeholder).
+//! Process start and stop: the command line, daemonizing, the pid file, the
+//! listening sockets, signals, and the main loop that runs until SHUTDOWN.
+
+use crate::server::config::{Config, StartupAction};
+use crate::server::connection::{accept_loop, Shared};
+use crate::server::log;
+use crate::server::state::{Server, ShutdownMode};
+use std::cell::RefCell;
+use std::io::{Read, Write};
+use std::rc::Rc;
+
+pub const REDIS_VERSION: &str = "7.0.15";
+pub const TRIPOD_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const HELP: &str = "Usage: ./tripod-server [/path/to/redis.conf] [options] [-]
+       ./tripod-server - (read config from stdin)
+       ./tripod-server -v or --version
+       ./tripod-server -h or --help
+
+tripod-server is tripod's bundled Redis-compatible server (behaves as Redis 7.0).
+
+Examples:
+       ./tripod-server (run the server with default config)
+       ./tripod-server /etc/redis/6379.conf
+       ./tripod-server --port 7777
+       ./tripod-server --port 7777 --replicaof 127.0.0.1 8888
+       ./tripod-server /etc/myredis.conf --loglevel verbose -
+       ./tripod-server /etc/myredis.conf --loglevel verbose
+
+Differences from redis-server are on purpose: a trailing `# comment` after a
+directive's value is accepted; directives whose meaning is not implemented
+(appendonly yes, cluster-enabled yes, ...) are refused at start.
+";
+
+/// Entry point of the `tripod-server` binary; returns the exit status.
 pub fn main() -> i32 {
-    0
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match Config::from_args(&args) {
+        Ok(StartupAction::Version) => {
+            println!(
+                "tripod-server v={} redis_version={} sha=00000000:0 malloc=libc bits=64 build=tripod",
+                TRIPOD_VERSION, REDIS_VERSION
+            );
+            return 0;
+        }
+        Ok(StartupAction::Help) => {
+            print!("{}", HELP);
+            return 0;
+        }
+        Ok(StartupAction::Run(c)) => *c,
+        Err(msg) => {
+            eprintln!("{}", msg);
+            return 1;
+        }
+    };
+
+    // Daemonize before any thread or runtime exists. The parent waits until the
+    // child reports that it listens (or why it could not), so `daemonize yes`
+    // start-up errors such as a port in use still reach the operator.
+    let ready_fd = if config.daemonize {
+        match daemonize() {
+            Daemon::Parent(code) => return code,
+            Daemon::Child(fd) => Some(fd),
+        }
+    } else {
+        None
+    };
+
+    log::init(&config.logfile, &config.loglevel);
+    if config.replicaof.is_some() {
+        log::set_role('S');
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            report_ready(ready_fd, Err(format!("Failed creating the event loop: {}", e)));
+            return 1;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, run(config, ready_fd))
+}
+
+enum Daemon {
+    Parent(i32),
+    Child(i32),
+}
+
+fn daemonize() -> Daemon {
+    let mut fds = [0i32; 2];
+    // SAFETY: plain POSIX calls before any other thread exists.
+    unsafe {
+        if libc::pipe(fds.as_mut_ptr()) != 0 {
+            eprintln!("Can't daemonize: pipe failed");
+            return Daemon::Parent(1);
+        }
+        match libc::fork() {
+            -1 => {
+                eprintln!("Can't daemonize: fork failed");
+                Daemon::Parent(1)
+            }
+            0 => {
+                libc::close(fds[0]);
+                libc::setsid();
+                let devnull = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+                if devnull >= 0 {
+                    libc::dup2(devnull, 0);
+                    libc::dup2(devnull, 1);
+                    libc::dup2(devnull, 2);
+                    if devnull > 2 {
+                        libc::close(devnull);
+                    }
+                }
+                Daemon::Child(fds[1])
+            }
+            _ => {
+                libc::close(fds[1]);
+                let mut f = std::fs::File::from_raw_fd_checked(fds[0]);
+                let mut msg = String::new();
+                let _ = f.read_to_string(&mut msg);
+                if msg == "OK" {
+                    Daemon::Parent(0)
+                } else {
+                    if msg.is_empty() {
+                        msg = "tripod-server exited during start-up (see its log file)".into();
+                    }
+                    eprintln!("{}", msg);
+                    Daemon::Parent(1)
+                }
+            }
+        }
+    }
+}
+
+trait FromRawFdChecked {
+    fn from_raw_fd_checked(fd: i32) -> std::fs::File;
+}
+impl FromRawFdChecked for std::fs::File {
+    fn from_raw_fd_checked(fd: i32) -> std::fs::File {
+        use std::os::fd::FromRawFd;
+        // SAFETY: fd is a pipe end we own exclusively.
+        unsafe { std::fs::File::from_raw_fd(fd) }
+    }
+}
+
+/// Tells a waiting daemonizing parent how start-up went (no-op in the foreground).
+fn report_ready(fd: Option<i32>, result: Result<(), String>) {
+    if let Some(fd) = fd {
+        let mut f = std::fs::File::from_raw_fd_checked(fd);
+        let _ = match result {
+            Ok(()) => f.write_all(b"OK"),
+            Err(e) => f.write_all(e.as_bytes()),
+        };
+    }
+}
+
+/// Resolves the configured bind addresses to socket addresses. A leading `-`
+/// marks an address that may be unavailable (Redis's `-::*`).
+fn bind_addrs(config: &Config) -> Vec<(String, bool)> {
+    let mut v = Vec::new();
+    for b in &config.bind {
+        let (optional, addr) = match b.strip_prefix('-') {
+            Some(a) => (true, a),
+            None => (false, b.as_str()),
+        };
+        let host = match addr {
+            "*" => "0.0.0.0".to_string(),
+            "::*" => "::".to_string(),
+            a => a.to_string(),
+        };
+        let sock = if host.contains(':') {
+            format!("[{}]:{}", host, config.port)
+        } else {
+            format!("{}:{}", host, config.port)
+        };
+        v.push((sock, optional));
+    }
+    v
+}
+
+fn bind_listener(addr: &str, backlog: u32) -> std::io::Result<tokio::net::TcpListener> {
+    let sa: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "invalid address"))?;
+    let sock = if sa.is_ipv6() { tokio::net::TcpSocket::new_v6()? } else { tokio::net::TcpSocket::new_v4()? };
+    sock.set_reuseaddr(true)?;
+    if sa.is_ipv6() {
+        // Like Redis: the IPv6 socket does not also take IPv4 (the `*` listener does).
+        use std::os::fd::AsRawFd;
+        let on: libc::c_int = 1;
+        // SAFETY: setsockopt on a valid socket with an int argument.
+        unsafe {
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                libc::IPPROTO_IPV6,
+                libc::IPV6_V6ONLY,
+                &on as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
+    sock.bind(sa)?;
+    sock.listen(backlog)
+}
+
+async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
+    let port = config.port;
+    let mut srv = Server::new(config);
+    log::notice("oO0OoO0OoO0Oo tripod-server is starting oO0OoO0OoO0Oo");
+    log::notice(&format!(
+        "tripod-server version={}, redis_version={}, bits=64, pid={}, just started",
+        TRIPOD_VERSION,
+        REDIS_VERSION,
+        std::process::id()
+    ));
+
+    // Listen first, so a port in use fails fast and cleanly.
+    let mut listeners = Vec::new();
+    if port != 0 {
+        for (addr, optional) in bind_addrs(&srv.config) {
+            match bind_listener(&addr, srv.config.tcp_backlog) {
+                Ok(l) => listeners.push(l),
+                Err(e) if optional && matches!(e.kind(), std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::Unsupported) || (optional && e.raw_os_error() == Some(libc::EAFNOSUPPORT)) => {}
+                Err(e) => {
+                    let msg = format!(
+                        "Could not create server TCP listening socket {}: bind: {}\nFailed listening on port {} (TCP), aborting.",
+                        addr,
+                        describe_io(&e),
+                        port
+                    );
+                    log::warning(&msg);
+                    if ready_fd.is_none() {
+                        eprintln!("{}", msg);
+                    }
+                    report_ready(ready_fd, Err(msg));
+                    return 1;
+                }
+            }
+        }
+        if listeners.is_empty() {
+            let msg = format!("Failed listening on port {} (TCP), aborting: no bind address could be used.", port);
+            log::warning(&msg);
+            report_ready(ready_fd, Err(msg));
+            return 1;
+        }
+    }
+    srv.tcp_port = port;
+
+    // Load the dataset before accepting clients.
+    if let Err(e) = crate::server::rdb::load_on_startup(&mut srv) {
+        let msg = format!("Fatal error loading the DB: {}. Exiting.", e);
+        log::warning(&msg);
+        if ready_fd.is_none() {
+            eprintln!("{}", msg);
+        }
+        report_ready(ready_fd, Err(msg));
+        return 1;
+    }
+
+    if let Some(pidfile) = srv.config.pidfile.clone() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+            log::warning(&format!("Failed to write PID file {}: {}", pidfile.display(), e));
+        }
+    }
+
+    let shared: Shared = Rc::new(RefCell::new(srv));
+    for l in listeners {
+        tokio::task::spawn_local(accept_loop(shared.clone(), l));
+    }
+    crate::server::replication::start(&shared);
+    log::notice("Ready to accept connections tcp");
+    report_ready(ready_fd, Ok(()));
+
+    // Signals ask for a shutdown like SHUTDOWN (with the default save behaviour).
+    {
+        let s = shared.clone();
+        tokio::task::spawn_local(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+                return;
+            };
+            loop {
+                let which = tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                };
+                log::warning(&format!("Received {} scheduling shutdown...", which));
+                let mut srv = s.borrow_mut();
+                srv.shutdown = Some(ShutdownMode::Default);
+                srv.wake_all.notify_one();
+            }
+        });
+    }
+
+    // The cron: expiry, timeouts, background saves, replication, until shutdown.
+    let wake = shared.borrow().wake_all.clone();
+    loop {
+        let hz = shared.borrow().config.hz.clamp(1, 500);
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(1000 / hz)) => {}
+            _ = wake.notified() => {}
+        }
+        let mut srv = shared.borrow_mut();
+        if srv.exit_now {
+            return 0;
+        }
+        crate::server::cron::run(&mut srv);
+        if let Some(mode) = srv.shutdown {
+            match finish_shutdown(&mut srv, mode) {
+                Ok(()) => return 0,
+                Err(e) => {
+                    log::warning(&format!("{}; the server keeps running.", e));
+                    srv.shutdown = None;
+                }
+            }
+        }
+    }
+}
+
+/// Saves if asked (or if save points are configured), removes the pid file.
+/// An error leaves the server running, like Redis.
+pub fn finish_shutdown(srv: &mut Server, mode: ShutdownMode) -> Result<(), String> {
+    log::warning("User requested shutdown...");
+    crate::server::rdb::kill_child(srv);
+    let save = match mode {
+        ShutdownMode::Save => true,
+        ShutdownMode::NoSave => false,
+        ShutdownMode::Default => !srv.config.save_params.is_empty(),
+    };
+    if save {
+        log::notice("Saving the final RDB snapshot before exiting.");
+        crate::server::rdb::save(srv).map_err(|e| format!("Error trying to save the DB, can't exit: {}", e))?;
+        log::notice("DB saved on disk");
+    }
+    if let Some(p) = &srv.config.pidfile {
+        log::notice("Removing the pid file.");
+        let _ = std::fs::remove_file(p);
+    }
+    // Flush replies (the last OK is not sent on SHUTDOWN, like Redis) and close.
+    log::warning("tripod-server is now ready to exit, bye bye...");
+    Ok(())
+}
+
+fn describe_io(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => "Address already in use".into(),
+        std::io::ErrorKind::AddrNotAvailable => "Cannot assign requested address".into(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
+        _ => e.to_string(),
+    }
 }

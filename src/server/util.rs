@@ -488,3 +488,24 @@ mod tests {
         assert_eq!(parse_memory("x"), None);
     }
 }
+
+/// Quotes bytes the way Redis's `sdscatrepr` does (MONITOR, CLIENT LIST, logs).
+pub fn repr(s: &[u8]) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for &c in s {
+        match c {
+            b'\\' => o.push_str("\\\\"),
+            b'"' => o.push_str("\\\""),
+            b'\n' => o.push_str("\\n"),
+            b'\r' => o.push_str("\\r"),
+            b'\t' => o.push_str("\\t"),
+            7 => o.push_str("\\a"),
+            8 => o.push_str("\\b"),
+            c if c.is_ascii_graphic() || c == b' ' => o.push(c as char),
+            c => o.push_str(&format!("\\x{:02x}", c)),
+        }
+    }
+    o.push('"');
+    o
+}

@@ -1,0 +1,523 @@
+//! Connection commands: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT and CLIENT.
+use super::*;
+use crate::server::client::{Blocked, Client, ClientKind, ReplyMode};
+use crate::server::state::{PauseKind, Server};
+use crate::server::util::{now_ms, parse_i64};
+
+pub static COMMANDS: &[Command] = &[
+    cmd("ping", -1, "connection", FAST | STALE | SENTINEL, 0, 0, 0, ping),
+    cmd("echo", 2, "connection", FAST, 0, 0, 0, echo),
+    cmd("quit", -1, "connection", ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST, 0, 0, 0, quit),
+    cmd("reset", 1, "connection", NOSCRIPT | LOADING | STALE | NO_AUTH | FAST | ALLOW_BUSY, 0, 0, 0, reset),
+    cmd("auth", -2, "connection", NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, 0, 0, 0, auth),
+    cmd("hello", -1, "connection", NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, 0, 0, 0, hello),
+    cmd("select", 2, "connection", LOADING | STALE | FAST, 0, 0, 0, select),
+    container("client", -2, "connection", 0, CLIENT_SUBCOMMANDS),
+];
+
+static CLIENT_SUBCOMMANDS: &[Command] = &[
+    cmd("client|id", 2, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_id),
+    cmd("client|setname", 3, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_setname),
+    cmd("client|getname", 2, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_getname),
+    cmd("client|list", -2, "connection", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, client_list),
+    cmd("client|info", 2, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_info),
+    cmd("client|kill", -3, "connection", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, client_kill),
+    cmd("client|pause", -3, "connection", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, client_pause),
+    cmd("client|unpause", 2, "connection", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, client_unpause),
+    cmd("client|no-evict", 3, "connection", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, client_no_evict),
+    cmd("client|reply", 3, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_reply),
+    cmd("client|getredir", 2, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_getredir),
+    cmd("client|help", 2, "connection", LOADING | STALE, 0, 0, 0, client_help),
+];
+
+fn ping(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len() > 2 {
+        c.reply.error("ERR wrong number of arguments for 'ping' command");
+        return;
+    }
+    if c.in_pubsub_context() {
+        c.reply.array(2);
+        c.reply.bulk(b"pong");
+        c.reply.bulk(argv.get(1).map(|v| &v[..]).unwrap_or(b""));
+    } else if let Some(m) = argv.get(1) {
+        c.reply.bulk(m);
+    } else {
+        c.reply.simple("PONG");
+    }
+}
+
+fn echo(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    c.reply.bulk(&argv[1]);
+}
+
+fn quit(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    c.reply.ok();
+    c.close_after_reply = true;
+}
+
+fn reset(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    super::transactions::discard_transaction(srv, c);
+    super::transactions::unwatch_all(srv, c);
+    super::pubsub::reset(srv, c);
+    if c.monitor {
+        c.monitor = false;
+        srv.monitors.retain(|&x| x != c.id);
+    }
+    c.db = 0;
+    c.name = None;
+    c.reply.resp3 = false;
+    c.reply_mode = ReplyMode::On;
+    c.no_evict = false;
+    c.authenticated = srv.config.requirepass.is_none();
+    c.reply.simple("RESET");
+}
+
+/// Checks a username/password pair against the default user.
+fn check_password(srv: &Server, user: Option<&[u8]>, pass: &[u8]) -> bool {
+    if let Some(u) = user {
+        if u != b"default" {
+            return false;
+        }
+    }
+    match &srv.config.requirepass {
+        Some(p) => constant_time_eq(p, pass),
+        None => true,
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn auth(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len() > 3 {
+        c.reply.error("ERR syntax error");
+        return;
+    }
+    let (user, pass) = if argv.len() == 2 { (None, &argv[1]) } else { (Some(&argv[1][..]), &argv[2]) };
+    if user.is_none() && srv.config.requirepass.is_none() {
+        c.reply.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+        return;
+    }
+    if check_password(srv, user, pass) {
+        c.authenticated = true;
+        c.reply.ok();
+    } else {
+        c.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
+    }
+}
+
+fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut ver = None;
+    let mut i = 1;
+    if argv.len() >= 2 {
+        match parse_i64(&argv[1]) {
+            Some(v) => ver = Some(v),
+            None => {
+                c.reply.error("ERR Protocol version is not an integer or out of range");
+                return;
+            }
+        }
+        i = 2;
+        if ver.is_some_and(|v| !(2..=3).contains(&v)) {
+            c.reply.error("NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    let mut auth: Option<(Vec<u8>, Vec<u8>)> = None;
+    let mut setname: Option<Vec<u8>> = None;
+    while i < argv.len() {
+        let opt = argv[i].to_ascii_lowercase();
+        let more = argv.len() - i - 1;
+        if opt == b"auth" && more >= 2 {
+            auth = Some((argv[i + 1].clone(), argv[i + 2].clone()));
+            i += 3;
+        } else if opt == b"setname" && more >= 1 {
+            setname = Some(argv[i + 1].clone());
+            i += 2;
+        } else {
+            c.reply.error(&format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&argv[i])));
+            return;
+        }
+    }
+    if let Some((u, p)) = &auth {
+        if !check_password(srv, Some(u), p) {
+            c.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
+            return;
+        }
+        c.authenticated = true;
+    }
+    if !c.authenticated {
+        c.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return;
+    }
+    if let Some(n) = &setname {
+        if !valid_client_name(n) {
+            c.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+            return;
+        }
+        c.name = if n.is_empty() { None } else { Some(n.clone()) };
+    }
+    if let Some(v) = ver {
+        c.reply.resp3 = v == 3;
+    }
+    c.reply.map(7);
+    c.reply.bulk(b"server");
+    c.reply.bulk(b"redis");
+    c.reply.bulk(b"version");
+    c.reply.bulk(crate::server::startup::REDIS_VERSION.as_bytes());
+    c.reply.bulk(b"proto");
+    c.reply.int(if c.reply.resp3 { 3 } else { 2 });
+    c.reply.bulk(b"id");
+    c.reply.int(c.id as i64);
+    c.reply.bulk(b"mode");
+    c.reply.bulk(b"standalone");
+    c.reply.bulk(b"role");
+    c.reply.bulk(if srv.is_replica() { b"replica" } else { b"master" });
+    c.reply.bulk(b"modules");
+    c.reply.array(0);
+}
+
+fn select(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some(idx) = parse_i64(&argv[1]) else {
+        c.reply.error("ERR value is not an integer or out of range");
+        return;
+    };
+    if idx < 0 || idx as usize >= srv.dbs.len() {
+        c.reply.error("ERR DB index is out of range");
+        return;
+    }
+    c.db = idx as usize;
+    c.reply.ok();
+}
+
+fn valid_client_name(n: &[u8]) -> bool {
+    n.iter().all(|&b| (b'!'..=b'~').contains(&b))
+}
+
+fn client_id(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    c.reply.int(c.id as i64);
+}
+
+fn client_setname(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if !valid_client_name(&argv[2]) {
+        c.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+        return;
+    }
+    c.name = if argv[2].is_empty() { None } else { Some(argv[2].clone()) };
+    c.reply.ok();
+}
+
+fn client_getname(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    match &c.name {
+        Some(n) => {
+            let n = n.clone();
+            c.reply.bulk(&n)
+        }
+        None => c.reply.null(),
+    }
+}
+
+/// One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order.
+pub fn client_line(c: &Client, now: i64) -> String {
+    let multi = c.multi.as_ref().map(|q| q.len() as i64).unwrap_or(-1);
+    let obl = c.reply.len();
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}\n",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        String::from_utf8_lossy(c.name.as_deref().unwrap_or(b"")),
+        (now - c.created_ms) / 1000,
+        (now - c.last_interaction_ms) / 1000,
+        c.flags_string(),
+        c.db,
+        c.channels.len(),
+        c.patterns.len(),
+        multi,
+        c.qbuf_len,
+        16384usize.saturating_sub(c.qbuf_len),
+        obl.min(16384),
+        c.out_queue.len(),
+        c.output_len(),
+        c.output_len() + c.qbuf_len + 20000,
+        c.last_cmd,
+        if c.reply.resp3 { 3 } else { 2 }
+    )
+}
+
+fn client_type_matches(c: &Client, ty: &[u8]) -> bool {
+    match ty {
+        b"normal" => c.kind == ClientKind::Normal && c.channels.is_empty() && c.patterns.is_empty(),
+        b"master" => c.kind == ClientKind::Master,
+        b"replica" | b"slave" => c.kind == ClientKind::Replica,
+        b"pubsub" => !c.channels.is_empty() || !c.patterns.is_empty(),
+        _ => false,
+    }
+}
+
+fn client_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut ty: Option<Vec<u8>> = None;
+    let mut ids: Option<Vec<u64>> = None;
+    if argv.len() == 4 && argv[2].eq_ignore_ascii_case(b"type") {
+        let t = argv[3].to_ascii_lowercase();
+        if !matches!(&t[..], b"normal" | b"master" | b"replica" | b"slave" | b"pubsub") {
+            c.reply.error(&format!("ERR Unknown client type '{}'", String::from_utf8_lossy(&argv[3])));
+            return;
+        }
+        ty = Some(t);
+    } else if argv.len() >= 4 && argv[2].eq_ignore_ascii_case(b"id") {
+        let mut v = Vec::new();
+        for a in &argv[3..] {
+            match parse_i64(a) {
+                Some(n) if n > 0 => v.push(n as u64),
+                _ => {
+                    c.reply.error("ERR Invalid client ID");
+                    return;
+                }
+            }
+        }
+        ids = Some(v);
+    } else if argv.len() != 2 {
+        c.reply.error("ERR syntax error");
+        return;
+    }
+    let now = now_ms();
+    let mut out = String::new();
+    let mut all: Vec<&Client> = srv.clients.values().map(|b| &**b).collect();
+    all.push(c);
+    all.sort_by_key(|x| x.id);
+    for x in all {
+        if let Some(t) = &ty {
+            if !client_type_matches(x, t) {
+                continue;
+            }
+        }
+        if let Some(ids) = &ids {
+            if !ids.contains(&x.id) {
+                continue;
+            }
+        }
+        out.push_str(&client_line(x, now));
+    }
+    c.reply.verbatim(out.as_bytes());
+}
+
+fn client_info(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let line = client_line(c, now_ms());
+    c.reply.verbatim(line.as_bytes());
+}
+
+fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    // Old form: CLIENT KILL addr:port.
+    if argv.len() == 3 {
+        let addr = String::from_utf8_lossy(&argv[2]).into_owned();
+        if c.addr == addr {
+            c.reply.ok();
+            c.close_after_reply = true;
+            return;
+        }
+        if let Some(t) = srv.clients.values_mut().find(|x| x.addr == addr) {
+            t.close_asap = true;
+            t.wake();
+            c.reply.ok();
+        } else {
+            c.reply.error("ERR No such client");
+        }
+        return;
+    }
+    let mut filt_id: Option<u64> = None;
+    let mut filt_type: Option<Vec<u8>> = None;
+    let mut filt_addr: Option<String> = None;
+    let mut filt_laddr: Option<String> = None;
+    let mut filt_user: Option<Vec<u8>> = None;
+    let mut maxage: Option<i64> = None;
+    let mut skipme = true;
+    let mut i = 2;
+    while i < argv.len() {
+        if i + 1 >= argv.len() {
+            c.reply.error("ERR syntax error");
+            return;
+        }
+        let opt = argv[i].to_ascii_lowercase();
+        let val = &argv[i + 1];
+        match &opt[..] {
+            b"id" => match parse_i64(val) {
+                Some(n) if n > 0 => filt_id = Some(n as u64),
+                _ => {
+                    c.reply.error("ERR client-id should be greater than 0");
+                    return;
+                }
+            },
+            b"type" => {
+                let t = val.to_ascii_lowercase();
+                if !matches!(&t[..], b"normal" | b"master" | b"replica" | b"slave" | b"pubsub") {
+                    c.reply.error(&format!("ERR Unknown client type '{}'", String::from_utf8_lossy(val)));
+                    return;
+                }
+                filt_type = Some(t);
+            }
+            b"addr" => filt_addr = Some(String::from_utf8_lossy(val).into_owned()),
+            b"laddr" => filt_laddr = Some(String::from_utf8_lossy(val).into_owned()),
+            b"user" => filt_user = Some(val.clone()),
+            b"skipme" => match &val.to_ascii_lowercase()[..] {
+                b"yes" => skipme = true,
+                b"no" => skipme = false,
+                _ => {
+                    c.reply.error("ERR syntax error");
+                    return;
+                }
+            },
+            b"maxage" => match parse_i64(val) {
+                Some(n) if n >= 0 => maxage = Some(n),
+                _ => {
+                    c.reply.error("ERR syntax error");
+                    return;
+                }
+            },
+            _ => {
+                c.reply.error("ERR syntax error");
+                return;
+            }
+        }
+        i += 2;
+    }
+    if let Some(u) = &filt_user {
+        if u != b"default" {
+            c.reply.error(&format!("ERR No such user '{}'", String::from_utf8_lossy(u)));
+            return;
+        }
+    }
+    let now = now_ms();
+    let matches = |x: &Client| {
+        filt_id.is_none_or(|id| x.id == id)
+            && filt_type.as_ref().is_none_or(|t| client_type_matches(x, t))
+            && filt_addr.as_ref().is_none_or(|a| &x.addr == a)
+            && filt_laddr.as_ref().is_none_or(|a| &x.laddr == a)
+            && maxage.is_none_or(|m| (now - x.created_ms) / 1000 >= m)
+    };
+    let mut killed = 0;
+    for x in srv.clients.values_mut() {
+        if matches(x) {
+            x.close_asap = true;
+            x.wake();
+            killed += 1;
+        }
+    }
+    if !skipme && matches(c) {
+        c.close_after_reply = true;
+        killed += 1;
+    }
+    c.reply.int(killed);
+}
+
+fn client_pause(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some(ms) = parse_i64(&argv[2]).filter(|v| *v >= 0) else {
+        c.reply.error("ERR timeout is not an integer or out of range");
+        return;
+    };
+    let kind = match argv.get(3).map(|v| v.to_ascii_lowercase()) {
+        None => PauseKind::All,
+        Some(v) if v == b"all" => PauseKind::All,
+        Some(v) if v == b"write" => PauseKind::Write,
+        _ => {
+            c.reply.error("ERR syntax error");
+            return;
+        }
+    };
+    if argv.len() > 4 {
+        c.reply.error("ERR syntax error");
+        return;
+    }
+    let until = now_ms().saturating_add(ms);
+    // A stronger or longer pause wins, like Redis.
+    if srv.pause == PauseKind::None || kind == PauseKind::All || until > srv.pause_until_ms {
+        if !(srv.pause == PauseKind::All && kind == PauseKind::Write) {
+            srv.pause = kind;
+        }
+        srv.pause_until_ms = srv.pause_until_ms.max(until);
+    }
+    c.reply.ok();
+}
+
+fn client_unpause(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    srv.pause = PauseKind::None;
+    srv.pause_until_ms = 0;
+    srv.unpause.notify_waiters();
+    for x in srv.clients.values() {
+        if matches!(x.blocked, Some(Blocked::Paused { .. })) {
+            x.wake();
+        }
+    }
+    c.reply.ok();
+}
+
+fn client_no_evict(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    match &argv[2].to_ascii_lowercase()[..] {
+        b"on" => c.no_evict = true,
+        b"off" => c.no_evict = false,
+        _ => {
+            c.reply.error("ERR syntax error");
+            return;
+        }
+    }
+    c.reply.ok();
+}
+
+fn client_reply(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    match &argv[2].to_ascii_lowercase()[..] {
+        b"on" => {
+            c.reply_mode = ReplyMode::On;
+            c.reply.ok();
+        }
+        b"off" => c.reply_mode = ReplyMode::Off,
+        b"skip" => {
+            if c.reply_mode == ReplyMode::On {
+                c.reply_mode = ReplyMode::Skip;
+            }
+        }
+        _ => c.reply.error("ERR syntax error"),
+    }
+}
+
+fn client_getredir(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    c.reply.int(-1);
+}
+
+fn client_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let lines = [
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME, MAXAGE.",
+        "LIST [options ...]",
+        "    Return information about client connections.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
+        "HELP",
+        "    Print this help.",
+    ];
+    c.reply.array(lines.len());
+    for l in lines {
+        c.reply.simple(l);
+    }
+}

@@ -1,0 +1,4 @@
+//! hashes commands (to be written).
+use super::Command;
+
+pub static COMMANDS: &[Command] = &[];

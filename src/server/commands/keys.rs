@@ -1,0 +1,657 @@
+//! Keyspace commands (Redis's "generic" group and the database commands): DEL,
+//! EXISTS, TYPE, KEYS, SCAN, RENAME, the EXPIRE family, COPY, MOVE, OBJECT,
+//! DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
+use super::*;
+use crate::server::client::Client;
+use crate::server::keyspace::db::NO_EXPIRE;
+use crate::server::keyspace::Entry;
+use crate::server::state::Server;
+use crate::server::util::{glob_match, now_ms, parse_i64, parse_u64};
+
+pub static COMMANDS: &[Command] = &[
+    cmd("del", -2, "generic", WRITE, 1, -1, 1, del),
+    cmd("unlink", -2, "generic", WRITE | FAST, 1, -1, 1, del),
+    cmd("exists", -2, "generic", READONLY | FAST, 1, -1, 1, exists),
+    cmd("type", 2, "generic", READONLY | FAST, 1, 1, 1, type_cmd),
+    cmd("keys", 2, "generic", READONLY, 0, 0, 0, keys),
+    cmd("scan", -2, "generic", READONLY, 0, 0, 0, scan),
+    cmd("randomkey", 1, "generic", READONLY, 0, 0, 0, randomkey),
+    cmd("rename", 3, "generic", WRITE, 1, 2, 1, rename),
+    cmd("renamenx", 3, "generic", WRITE | FAST, 1, 2, 1, renamenx),
+    cmd("expire", -3, "generic", WRITE | FAST, 1, 1, 1, expire),
+    cmd("pexpire", -3, "generic", WRITE | FAST, 1, 1, 1, pexpire),
+    cmd("expireat", -3, "generic", WRITE | FAST, 1, 1, 1, expireat),
+    cmd("pexpireat", -3, "generic", WRITE | FAST, 1, 1, 1, pexpireat),
+    cmd("ttl", 2, "generic", READONLY | FAST, 1, 1, 1, ttl),
+    cmd("pttl", 2, "generic", READONLY | FAST, 1, 1, 1, pttl),
+    cmd("expiretime", 2, "generic", READONLY | FAST, 1, 1, 1, expiretime),
+    cmd("pexpiretime", 2, "generic", READONLY | FAST, 1, 1, 1, pexpiretime),
+    cmd("persist", 2, "generic", WRITE | FAST, 1, 1, 1, persist),
+    cmd("copy", -3, "generic", WRITE | DENYOOM, 1, 2, 1, copy),
+    cmd("move", 3, "generic", WRITE | FAST, 1, 1, 1, move_cmd),
+    cmd("touch", -2, "generic", READONLY | FAST, 1, -1, 1, touch),
+    cmd("dbsize", 1, "server", READONLY | FAST, 0, 0, 0, dbsize),
+    cmd("flushdb", -1, "server", WRITE, 0, 0, 0, flushdb),
+    cmd("flushall", -1, "server", WRITE, 0, 0, 0, flushall),
+    cmd("swapdb", 3, "server", WRITE | FAST, 0, 0, 0, swapdb),
+    container("object", -2, "generic", 0, OBJECT_SUBCOMMANDS),
+];
+
+static OBJECT_SUBCOMMANDS: &[Command] = &[
+    cmd("object|encoding", 3, "generic", READONLY, 2, 2, 1, object_encoding),
+    cmd("object|freq", 3, "generic", READONLY, 2, 2, 1, object_freq),
+    cmd("object|idletime", 3, "generic", READONLY, 2, 2, 1, object_idletime),
+    cmd("object|refcount", 3, "generic", READONLY, 2, 2, 1, object_refcount),
+    cmd("object|help", 2, "generic", LOADING | STALE, 0, 0, 0, object_help),
+];
+
+fn del(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut n = 0;
+    for k in &argv[1..] {
+        if srv.delete_key(c.db, k) {
+            n += 1;
+        }
+    }
+    srv.add_dirty(n as u64);
+    c.reply.int(n);
+}
+
+fn exists(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut n = 0;
+    for k in &argv[1..] {
+        if srv.lookup_quiet(c, k).is_some() {
+            n += 1;
+        }
+    }
+    c.reply.int(n);
+}
+
+fn type_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let t = srv.lookup_quiet(c, &argv[1]).map(|e| e.value.type_name()).unwrap_or("none");
+    c.reply.simple(t);
+}
+
+/// True if a key is logically expired now (used by iterations that must not delete).
+fn expired(e: &Entry, now: i64) -> bool {
+    e.expire != NO_EXPIRE && e.expire <= now
+}
+
+fn keys(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let pat = &argv[1];
+    let all = pat == b"*";
+    let now = now_ms();
+    let db = &srv.dbs[c.db];
+    let mut out: Vec<&[u8]> = Vec::new();
+    for (k, e) in db.keys.iter() {
+        if !expired(e, now) && (all || glob_match(pat, k, false)) {
+            out.push(k);
+        }
+    }
+    c.reply.array(out.len());
+    for k in out {
+        c.reply.bulk(k);
+    }
+}
+
+/// Parses SCAN-family options after the cursor: MATCH, COUNT and (for SCAN) TYPE.
+pub struct ScanOpts {
+    pub pattern: Option<Vec<u8>>,
+    pub count: usize,
+    pub type_name: Option<String>,
+    pub novalues: bool,
+}
+
+pub fn parse_scan_opts(argv: &[Vec<u8>], start: usize, allow_type: bool) -> Result<ScanOpts, String> {
+    let mut o = ScanOpts { pattern: None, count: 10, type_name: None, novalues: false };
+    let mut i = start;
+    while i < argv.len() {
+        let a = argv[i].to_ascii_lowercase();
+        let rest = argv.len() - i - 1;
+        if a == b"count" && rest >= 1 {
+            match parse_i64(&argv[i + 1]) {
+                Some(n) if n >= 1 => o.count = n as usize,
+                Some(_) => return Err("ERR syntax error".into()),
+                None => return Err("ERR value is not an integer or out of range".into()),
+            }
+            i += 2;
+        } else if a == b"match" && rest >= 1 {
+            let p = argv[i + 1].clone();
+            o.pattern = if p == b"*" { None } else { Some(p) };
+            i += 2;
+        } else if a == b"type" && rest >= 1 && allow_type {
+            o.type_name = Some(String::from_utf8_lossy(&argv[i + 1]).to_ascii_lowercase());
+            i += 2;
+        } else {
+            return Err("ERR syntax error".into());
+        }
+    }
+    Ok(o)
+}
+
+/// Parses a SCAN cursor ("ERR invalid cursor" like Redis).
+pub fn parse_cursor(arg: &[u8]) -> Result<u64, String> {
+    parse_u64(arg).ok_or_else(|| "ERR invalid cursor".to_string())
+}
+
+fn scan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let cursor = match parse_cursor(&argv[1]) {
+        Ok(v) => v,
+        Err(e) => {
+            c.reply.error(&e);
+            return;
+        }
+    };
+    let o = match parse_scan_opts(argv, 2, true) {
+        Ok(o) => o,
+        Err(e) => {
+            c.reply.error(&e);
+            return;
+        }
+    };
+    let now = now_ms();
+    let db = &srv.dbs[c.db];
+    let mut found: Vec<Vec<u8>> = Vec::new();
+    let mut cur = cursor;
+    // Visit buckets until COUNT elements were seen (Redis's maxiterations = count*10).
+    let mut iterations = o.count * 10;
+    loop {
+        cur = db.keys.scan(cur, |k, e| {
+            if expired(e, now) {
+                return;
+            }
+            if let Some(p) = &o.pattern {
+                if !glob_match(p, k, false) {
+                    return;
+                }
+            }
+            if let Some(t) = &o.type_name {
+                if e.value.type_name() != t {
+                    return;
+                }
+            }
+            found.push(k.to_vec());
+        });
+        iterations = iterations.saturating_sub(1);
+        if cur == 0 || found.len() >= o.count || iterations == 0 {
+            break;
+        }
+    }
+    c.reply.array(2);
+    c.reply.bulk(cur.to_string().as_bytes());
+    c.reply.array(found.len());
+    for k in &found {
+        c.reply.bulk(k);
+    }
+}
+
+fn randomkey(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let db = c.db;
+    let now = now_ms();
+    for _ in 0..100 {
+        let key = {
+            let rng = &mut srv.rng;
+            let mut r = || rng.next_u64();
+            srv.dbs[db].keys.random_entry(&mut r).map(|(k, e)| (k.to_vec(), expired(e, now)))
+        };
+        match key {
+            None => {
+                c.reply.null();
+                return;
+            }
+            Some((k, false)) => {
+                c.reply.bulk(&k);
+                return;
+            }
+            Some((k, true)) => {
+                if srv.is_replica() {
+                    // A replica can't delete: return it only if everything is volatile.
+                    continue;
+                }
+                srv.expire_if_needed(db, &k, false);
+            }
+        }
+    }
+    c.reply.null();
+}
+
+fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], nx: bool) {
+    let db = c.db;
+    let (src, dst) = (&argv[1], &argv[2]);
+    if srv.lookup_write(db, src).is_none() {
+        c.reply.error("ERR no such key");
+        return;
+    }
+    if src == dst {
+        if nx {
+            c.reply.int(0);
+        } else {
+            c.reply.ok();
+        }
+        return;
+    }
+    if srv.lookup_write(db, dst).is_some() {
+        if nx {
+            c.reply.int(0);
+            return;
+        }
+        srv.delete_key(db, dst);
+    }
+    let Some(entry) = srv.dbs[db].remove(src) else { return };
+    srv.dbs[db].insert_entry(dst, entry);
+    srv.signal_modified(db, src);
+    srv.signal_modified(db, dst);
+    srv.signal_key_ready(db, dst);
+    srv.add_dirty(1);
+    if nx {
+        c.reply.int(1);
+    } else {
+        c.reply.ok();
+    }
+}
+
+fn rename(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    rename_generic(srv, c, argv, false)
+}
+
+fn renamenx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    rename_generic(srv, c, argv, true)
+}
+
+/// EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX/XX/GT/LT, as Redis 7.0.
+fn expire_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], unit_ms: bool, absolute: bool) {
+    let name = String::from_utf8_lossy(&argv[0]).to_lowercase();
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+    for a in &argv[3..] {
+        match &a.to_ascii_lowercase()[..] {
+            b"nx" => nx = true,
+            b"xx" => xx = true,
+            b"gt" => gt = true,
+            b"lt" => lt = true,
+            _ => {
+                c.reply.error(&format!("ERR Unsupported option {}", String::from_utf8_lossy(a)));
+                return;
+            }
+        }
+    }
+    if nx && (xx || gt || lt) {
+        c.reply.error("ERR NX and XX, GT or LT options at the same time are not compatible");
+        return;
+    }
+    if gt && lt {
+        c.reply.error("ERR GT and LT options at the same time are not compatible");
+        return;
+    }
+    let Some(when) = parse_i64(&argv[2]) else {
+        c.reply.error("ERR value is not an integer or out of range");
+        return;
+    };
+    let invalid = format!("ERR invalid expire time in '{}' command", name);
+    let mut when_ms = if unit_ms {
+        when
+    } else {
+        match when.checked_mul(1000) {
+            Some(v) => v,
+            None => {
+                c.reply.error(&invalid);
+                return;
+            }
+        }
+    };
+    if !absolute {
+        match when_ms.checked_add(now_ms()) {
+            Some(v) => when_ms = v,
+            None => {
+                c.reply.error(&invalid);
+                return;
+            }
+        }
+    }
+    let db = c.db;
+    let key = &argv[1];
+    let Some(e) = srv.lookup_write(db, key) else {
+        c.reply.int(0);
+        return;
+    };
+    let cur = e.expire;
+    if (nx && cur != NO_EXPIRE) || (xx && cur == NO_EXPIRE) {
+        c.reply.int(0);
+        return;
+    }
+    if gt && (cur == NO_EXPIRE || when_ms <= cur) {
+        c.reply.int(0);
+        return;
+    }
+    if lt && cur != NO_EXPIRE && when_ms >= cur {
+        c.reply.int(0);
+        return;
+    }
+    if when_ms <= now_ms() && !srv.loading && !srv.is_replica() {
+        srv.delete_key(db, key);
+        srv.add_dirty(1);
+        let cmd: &[u8] = if srv.config.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };
+        srv.propagate_instead(db, vec![vec![cmd.to_vec(), key.clone()]]);
+        c.reply.int(1);
+        return;
+    }
+    srv.dbs[db].set_expire(key, when_ms);
+    srv.signal_modified(db, key);
+    srv.add_dirty(1);
+    if !(unit_ms && absolute) {
+        let mut v = vec![b"PEXPIREAT".to_vec(), key.clone(), when_ms.to_string().into_bytes()];
+        v.extend(argv[3..].iter().cloned());
+        srv.propagate_instead(db, vec![v]);
+    }
+    c.reply.int(1);
+}
+
+fn expire(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    expire_generic(srv, c, argv, false, false)
+}
+fn pexpire(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    expire_generic(srv, c, argv, true, false)
+}
+fn expireat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    expire_generic(srv, c, argv, false, true)
+}
+fn pexpireat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    expire_generic(srv, c, argv, true, true)
+}
+
+/// TTL family: which number to report for a key with an expiry.
+enum TtlKind {
+    Seconds,
+    Millis,
+    AbsSeconds,
+    AbsMillis,
+}
+
+fn ttl_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], kind: TtlKind) {
+    let Some(e) = srv.lookup_quiet(c, &argv[1]) else {
+        c.reply.int(-2);
+        return;
+    };
+    if e.expire == NO_EXPIRE {
+        c.reply.int(-1);
+        return;
+    }
+    let at = e.expire;
+    let left = (at - now_ms()).max(0);
+    c.reply.int(match kind {
+        TtlKind::Seconds => (left + 500) / 1000,
+        TtlKind::Millis => left,
+        TtlKind::AbsSeconds => at / 1000,
+        TtlKind::AbsMillis => at,
+    });
+}
+
+fn ttl(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    ttl_generic(srv, c, argv, TtlKind::Seconds)
+}
+fn pttl(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    ttl_generic(srv, c, argv, TtlKind::Millis)
+}
+fn expiretime(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    ttl_generic(srv, c, argv, TtlKind::AbsSeconds)
+}
+fn pexpiretime(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    ttl_generic(srv, c, argv, TtlKind::AbsMillis)
+}
+
+fn persist(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let db = c.db;
+    if srv.lookup_write(db, &argv[1]).is_none() {
+        c.reply.int(0);
+        return;
+    }
+    if srv.dbs[db].persist(&argv[1]) {
+        srv.signal_modified(db, &argv[1]);
+        srv.add_dirty(1);
+        c.reply.int(1);
+    } else {
+        c.reply.int(0);
+    }
+}
+
+fn parse_db_index(srv: &Server, arg: &[u8]) -> Result<usize, String> {
+    match parse_i64(arg) {
+        None => Err("ERR value is not an integer or out of range".into()),
+        Some(n) if n < 0 || n as usize >= srv.dbs.len() => Err("ERR DB index is out of range".into()),
+        Some(n) => Ok(n as usize),
+    }
+}
+
+fn copy(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut dst_db = c.db;
+    let mut replace = false;
+    let mut i = 3;
+    while i < argv.len() {
+        let a = argv[i].to_ascii_lowercase();
+        if a == b"replace" {
+            replace = true;
+            i += 1;
+        } else if a == b"db" && i + 1 < argv.len() {
+            match parse_db_index(srv, &argv[i + 1]) {
+                Ok(d) => dst_db = d,
+                Err(e) => {
+                    c.reply.error(&e);
+                    return;
+                }
+            }
+            i += 2;
+        } else {
+            c.reply.error("ERR syntax error");
+            return;
+        }
+    }
+    let (src, dst) = (&argv[1], &argv[2]);
+    if src == dst && dst_db == c.db {
+        c.reply.error("ERR source and destination objects are the same");
+        return;
+    }
+    let Some(e) = srv.lookup_write(c.db, src) else {
+        c.reply.int(0);
+        return;
+    };
+    let entry = e.clone();
+    if srv.lookup_write(dst_db, dst).is_some() {
+        if !replace {
+            c.reply.int(0);
+            return;
+        }
+        srv.delete_key(dst_db, dst);
+    }
+    srv.dbs[dst_db].insert_entry(dst, entry);
+    srv.signal_modified(dst_db, dst);
+    srv.signal_key_ready(dst_db, dst);
+    srv.add_dirty(1);
+    c.reply.int(1);
+}
+
+fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let dst_db = match parse_i64(&argv[2]) {
+        Some(n) if n >= 0 && (n as usize) < srv.dbs.len() => n as usize,
+        _ => {
+            c.reply.error("ERR DB index is out of range");
+            return;
+        }
+    };
+    if dst_db == c.db {
+        c.reply.error("ERR source and destination objects are the same");
+        return;
+    }
+    let key = &argv[1];
+    if srv.lookup_write(c.db, key).is_none() {
+        c.reply.int(0);
+        return;
+    }
+    if srv.lookup_write(dst_db, key).is_some() {
+        c.reply.int(0);
+        return;
+    }
+    let Some(e) = srv.dbs[c.db].remove(key) else { return };
+    srv.dbs[dst_db].insert_entry(key, e);
+    srv.signal_modified(c.db, key);
+    srv.signal_modified(dst_db, key);
+    srv.signal_key_ready(dst_db, key);
+    srv.add_dirty(1);
+    c.reply.int(1);
+}
+
+fn touch(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut n = 0;
+    for k in &argv[1..] {
+        if srv.lookup_read(c, k).is_some() {
+            n += 1;
+        }
+    }
+    c.reply.int(n);
+}
+
+fn dbsize(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    c.reply.int(srv.dbs[c.db].len() as i64);
+}
+
+fn flush_mode(argv: &[Vec<u8>]) -> Result<(), ()> {
+    match argv.len() {
+        1 => Ok(()),
+        2 if argv[1].eq_ignore_ascii_case(b"async") || argv[1].eq_ignore_ascii_case(b"sync") => Ok(()),
+        _ => Err(()),
+    }
+}
+
+fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if flush_mode(argv).is_err() {
+        c.reply.error("ERR syntax error");
+        return;
+    }
+    let n = srv.dbs[c.db].len() as u64;
+    srv.dbs[c.db].clear();
+    srv.signal_db_modified(Some(c.db));
+    // Always propagated, even when the database was already empty.
+    srv.add_dirty(n.max(1));
+    c.reply.ok();
+}
+
+fn flushall(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if flush_mode(argv).is_err() {
+        c.reply.error("ERR syntax error");
+        return;
+    }
+    let mut n = 0;
+    for db in srv.dbs.iter_mut() {
+        n += db.len() as u64;
+        db.clear();
+    }
+    srv.signal_db_modified(None);
+    srv.add_dirty(n.max(1));
+    // Like Redis: with save points configured, FLUSHALL writes the (empty) snapshot.
+    if !srv.config.save_params.is_empty() {
+        crate::server::rdb::kill_child(srv);
+        let dirty = srv.dirty;
+        let _ = crate::server::rdb::save(srv);
+        srv.dirty = dirty;
+    }
+    c.reply.ok();
+}
+
+fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some(a) = parse_i64(&argv[1]) else {
+        c.reply.error("ERR invalid first DB index");
+        return;
+    };
+    let Some(b) = parse_i64(&argv[2]) else {
+        c.reply.error("ERR invalid second DB index");
+        return;
+    };
+    let n = srv.dbs.len() as i64;
+    if a < 0 || a >= n || b < 0 || b >= n {
+        c.reply.error("ERR DB index is out of range");
+        return;
+    }
+    srv.dbs.swap(a as usize, b as usize);
+    srv.signal_db_modified(Some(a as usize));
+    srv.signal_db_modified(Some(b as usize));
+    // Clients blocked on keys of either database may now be served.
+    let keys: Vec<(usize, Vec<u8>)> = srv.blocking_keys.keys().cloned().collect();
+    for (db, k) in keys {
+        if db as i64 == a || db as i64 == b {
+            srv.signal_key_ready(db, &k);
+        }
+    }
+    srv.add_dirty(1);
+    c.reply.ok();
+}
+
+fn object_encoding(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    match srv.lookup_quiet(c, &argv[2]) {
+        None => c.reply.null(),
+        Some(e) => {
+            let enc = e.value.encoding(e.raw);
+            c.reply.bulk(enc.as_bytes())
+        }
+    }
+}
+
+fn lfu_policy(srv: &Server) -> bool {
+    srv.config.maxmemory_policy.contains("lfu")
+}
+
+fn object_freq(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if srv.lookup_quiet(c, &argv[2]).is_none() {
+        c.reply.null();
+        return;
+    }
+    if !lfu_policy(srv) {
+        c.reply.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+        return;
+    }
+    c.reply.int(0);
+}
+
+fn object_idletime(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let lfu = lfu_policy(srv);
+    let Some(e) = srv.lookup_quiet(c, &argv[2]) else {
+        c.reply.null();
+        return;
+    };
+    let idle = crate::server::keyspace::db::lru_clock().wrapping_sub(e.lru) as i64;
+    if lfu {
+        c.reply.error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+        return;
+    }
+    c.reply.int(idle);
+}
+
+fn object_refcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some(e) = srv.lookup_quiet(c, &argv[2]) else {
+        c.reply.null();
+        return;
+    };
+    // Redis shares the integers 0..9999 between keys (refcount INT_MAX).
+    let shared = matches!(&e.value, crate::server::types::Value::Str(s) if parse_i64(s).is_some_and(|v| (0..10000).contains(&v)));
+    c.reply.int(if shared { 2147483647 } else { 1 });
+}
+
+fn object_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let lines = [
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Print this help.",
+    ];
+    c.reply.array(lines.len());
+    for l in lines {
+        c.reply.simple(l);
+    }
+}

@@ -1,0 +1,4 @@
+//! lists commands (to be written).
+use super::Command;
+
+pub static COMMANDS: &[Command] = &[];

@@ -1,0 +1,551 @@
+//! Server commands: INFO, CONFIG, COMMAND, TIME, LASTSAVE, SHUTDOWN, DEBUG,
+//! MONITOR, SLOWLOG.
+use super::*;
+use crate::server::client::Client;
+use crate::server::state::{Server, ShutdownMode};
+use crate::server::util::{now_ms, now_us, parse_f64, parse_i64};
+
+pub static COMMANDS: &[Command] = &[
+    cmd("info", -1, "server", LOADING | STALE | SENTINEL, 0, 0, 0, info),
+    container("config", -2, "server", 0, CONFIG_SUBCOMMANDS),
+    Command {
+        name: "command",
+        arity: -1,
+        group: "server",
+        flags: LOADING | STALE | SENTINEL,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        handler: command_all,
+        subcommands: COMMAND_SUBCOMMANDS,
+    },
+    cmd("time", 1, "server", LOADING | STALE | FAST, 0, 0, 0, time),
+    cmd("lastsave", 1, "server", LOADING | STALE | FAST, 0, 0, 0, lastsave),
+    cmd("shutdown", -1, "server", ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, shutdown),
+    cmd("debug", -2, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, debug),
+    cmd("monitor", 1, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, monitor),
+    container("slowlog", -2, "server", 0, SLOWLOG_SUBCOMMANDS),
+];
+
+static CONFIG_SUBCOMMANDS: &[Command] = &[
+    cmd("config|get", -3, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, config_get),
+    cmd("config|set", -4, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, config_set),
+    cmd("config|resetstat", 2, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, config_resetstat),
+    cmd("config|rewrite", 2, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, config_rewrite),
+    cmd("config|help", 2, "server", LOADING | STALE, 0, 0, 0, config_help),
+];
+
+static COMMAND_SUBCOMMANDS: &[Command] = &[
+    cmd("command|count", 2, "server", LOADING | STALE, 0, 0, 0, command_count),
+    cmd("command|info", -2, "server", LOADING | STALE, 0, 0, 0, command_info),
+    cmd("command|docs", -2, "server", LOADING | STALE, 0, 0, 0, command_docs),
+    cmd("command|list", -2, "server", LOADING | STALE, 0, 0, 0, command_list),
+    cmd("command|getkeys", -3, "server", LOADING | STALE, 0, 0, 0, command_getkeys),
+    cmd("command|help", 2, "server", LOADING | STALE, 0, 0, 0, command_help),
+];
+
+static SLOWLOG_SUBCOMMANDS: &[Command] = &[
+    cmd("slowlog|get", -2, "server", ADMIN | LOADING | STALE, 0, 0, 0, slowlog_get),
+    cmd("slowlog|len", 2, "server", ADMIN | LOADING | STALE, 0, 0, 0, slowlog_len),
+    cmd("slowlog|reset", 2, "server", ADMIN | LOADING | STALE, 0, 0, 0, slowlog_reset),
+    cmd("slowlog|help", 2, "server", LOADING | STALE, 0, 0, 0, slowlog_help),
+];
+
+fn info(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let sections: Vec<String> = argv[1..].iter().map(|a| String::from_utf8_lossy(a).to_lowercase()).collect();
+    let text = crate::server::info::build(srv, c, &sections);
+    c.reply.verbatim(text.as_bytes());
+}
+
+fn config_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let pats: Vec<&[u8]> = argv[2..].iter().map(|a| &a[..]).collect();
+    let pairs = srv.config.get_matching(&pats);
+    c.reply.map(pairs.len());
+    for (k, v) in pairs {
+        c.reply.bulk(k.as_bytes());
+        c.reply.bulk(v.as_bytes());
+    }
+}
+
+fn config_set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len() % 2 != 0 {
+        c.reply.error("ERR wrong number of arguments for 'config|set' command");
+        return;
+    }
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = argv[2..].chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+    match srv.config.set(&pairs) {
+        Ok(changed) => {
+            apply_config_changes(srv, &changed);
+            c.reply.ok();
+        }
+        Err(e) => c.reply.error(&e),
+    }
+}
+
+/// Side effects of CONFIG SET on the running server.
+pub fn apply_config_changes(srv: &mut Server, changed: &[&'static str]) {
+    for name in changed {
+        match *name {
+            "logfile" | "loglevel" => crate::server::log::init(&srv.config.logfile, &srv.config.loglevel),
+            "repl-backlog-size" => {
+                let size = srv.config.repl_backlog_size as usize;
+                if let Some(b) = srv.repl.backlog.as_mut() {
+                    b.resize(size);
+                }
+            }
+            "requirepass" => {}
+            _ => {}
+        }
+    }
+}
+
+fn config_resetstat(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    srv.stats = Default::default();
+    srv.cmd_stats.clear();
+    srv.err_stats.clear();
+    c.reply.ok();
+}
+
+fn config_rewrite(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    match srv.config.rewrite() {
+        Ok(()) => {
+            crate::server::log::notice("CONFIG REWRITE executed with success.");
+            c.reply.ok()
+        }
+        Err(e) => {
+            crate::server::log::warning(&format!("CONFIG REWRITE failed: {}", e));
+            c.reply.error(&e)
+        }
+    }
+}
+
+fn config_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let lines = [
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        "HELP",
+        "    Print this help.",
+    ];
+    c.reply.array(lines.len());
+    for l in lines {
+        c.reply.simple(l);
+    }
+}
+
+/// All commands, sorted by name (stable output for COMMAND and COMMAND LIST).
+fn all_commands() -> Vec<&'static Command> {
+    let mut v: Vec<&'static Command> = table().values().copied().collect();
+    v.sort_by_key(|c| c.name);
+    v
+}
+
+fn write_command_info(c: &mut Client, cmd: &Command) {
+    c.reply.array(10);
+    c.reply.bulk(cmd.name.as_bytes());
+    c.reply.int(cmd.arity as i64);
+    let flags = cmd.flag_names();
+    c.reply.set(flags.len());
+    for f in flags {
+        c.reply.simple(f);
+    }
+    c.reply.int(cmd.first_key as i64);
+    c.reply.int(cmd.last_key as i64);
+    c.reply.int(cmd.step as i64);
+    let cats = cmd.acl_categories();
+    c.reply.set(cats.len());
+    for a in cats {
+        c.reply.simple(a);
+    }
+    c.reply.set(0);
+    // Key specifications: one range spec when the command has keys.
+    if cmd.first_key > 0 {
+        c.reply.array(1);
+        c.reply.map(4);
+        c.reply.bulk(b"flags");
+        c.reply.set(if cmd.is_write() { 1 } else { 1 });
+        c.reply.simple(if cmd.is_write() { "RW" } else { "RO" });
+        c.reply.bulk(b"begin_search");
+        c.reply.map(2);
+        c.reply.bulk(b"type");
+        c.reply.bulk(b"index");
+        c.reply.bulk(b"spec");
+        c.reply.map(1);
+        c.reply.bulk(b"index");
+        c.reply.int(cmd.first_key as i64);
+        c.reply.bulk(b"find_keys");
+        c.reply.map(2);
+        c.reply.bulk(b"type");
+        c.reply.bulk(b"range");
+        c.reply.bulk(b"spec");
+        c.reply.map(3);
+        c.reply.bulk(b"lastkey");
+        c.reply.int(if cmd.last_key < 0 { cmd.last_key as i64 } else { (cmd.last_key - cmd.first_key) as i64 });
+        c.reply.bulk(b"keystep");
+        c.reply.int(cmd.step as i64);
+        c.reply.bulk(b"limit");
+        c.reply.int(0);
+        c.reply.bulk(b"notes");
+        c.reply.bulk(b"");
+    } else {
+        c.reply.array(0);
+    }
+    c.reply.array(cmd.subcommands.len());
+    for s in cmd.subcommands {
+        write_command_info(c, s);
+    }
+}
+
+fn command_all(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len() > 1 {
+        // Unknown subcommands are handled by resolve(); this is COMMAND alone.
+        c.reply.error("ERR syntax error");
+        return;
+    }
+    write_all_commands(c);
+}
+
+fn write_all_commands(c: &mut Client) {
+    let all = all_commands();
+    c.reply.array(all.len());
+    for cmd in all {
+        write_command_info(c, cmd);
+    }
+}
+
+fn command_count(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    c.reply.int(table().len() as i64);
+}
+
+/// Finds a command or `parent|sub` by name.
+fn find_command(name: &[u8]) -> Option<&'static Command> {
+    let n = String::from_utf8_lossy(name).to_ascii_lowercase();
+    if let Some((parent, _)) = n.split_once('|') {
+        let p = table().get(parent)?;
+        return p.subcommands.iter().find(|s| s.name == n);
+    }
+    table().get(n.as_str()).copied()
+}
+
+fn command_info(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len() == 2 {
+        write_all_commands(c);
+        return;
+    }
+    c.reply.array(argv.len() - 2);
+    for name in &argv[2..] {
+        match find_command(name) {
+            Some(cmd) => write_command_info(c, cmd),
+            None => c.reply.null_array(),
+        }
+    }
+}
+
+
+fn command_docs(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let cmds: Vec<&'static Command> = if argv.len() == 2 {
+        all_commands()
+    } else {
+        argv[2..].iter().filter_map(|n| find_command(n)).collect()
+    };
+    c.reply.map(cmds.len());
+    for cmd in cmds {
+        c.reply.bulk(cmd.name.as_bytes());
+        c.reply.map(3);
+        c.reply.bulk(b"summary");
+        c.reply.bulk(b"");
+        c.reply.bulk(b"since");
+        c.reply.bulk(b"1.0.0");
+        c.reply.bulk(b"group");
+        c.reply.bulk(cmd.group.as_bytes());
+    }
+}
+
+fn command_list(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut filter: Option<(Vec<u8>, Vec<u8>)> = None;
+    if argv.len() == 5 && argv[2].eq_ignore_ascii_case(b"filterby") {
+        filter = Some((argv[3].to_ascii_lowercase(), argv[4].clone()));
+    } else if argv.len() != 2 {
+        c.reply.error("ERR syntax error");
+        return;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for cmd in all_commands() {
+        let mut all = vec![cmd];
+        all.extend(cmd.subcommands.iter());
+        for x in all {
+            let keep = match &filter {
+                None => true,
+                Some((k, v)) if k == b"pattern" => crate::server::util::glob_match(v, x.name.as_bytes(), true),
+                Some((k, v)) if k == b"aclcat" => {
+                    let cat = format!("@{}", String::from_utf8_lossy(v).to_lowercase());
+                    x.acl_categories().contains(&cat.as_str())
+                }
+                Some((k, _)) if k == b"module" => false,
+                Some(_) => {
+                    c.reply.error("ERR syntax error");
+                    return;
+                }
+            };
+            if keep {
+                names.push(x.name);
+            }
+        }
+    }
+    c.reply.array(names.len());
+    for n in names {
+        c.reply.bulk(n.as_bytes());
+    }
+}
+
+fn command_getkeys(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let args = &argv[2..];
+    let cmd = match resolve(args) {
+        Ok(cmd) => cmd,
+        Err(e) if e.starts_with("ERR wrong number") => {
+            c.reply.error("ERR Invalid number of arguments specified for command");
+            return;
+        }
+        Err(_) => {
+            c.reply.error("ERR Invalid command specified");
+            return;
+        }
+    };
+    let pos = cmd.key_positions(args.len());
+    if pos.is_empty() {
+        c.reply.error("ERR The command has no key arguments");
+        return;
+    }
+    c.reply.array(pos.len());
+    for p in pos {
+        c.reply.bulk(&args[p]);
+    }
+}
+
+fn command_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let lines = [
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)",
+        "    Return details about all Redis commands.",
+        "COUNT",
+        "    Return the total number of commands in this Redis server.",
+        "LIST",
+        "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full Redis command.",
+        "HELP",
+        "    Print this help.",
+    ];
+    c.reply.array(lines.len());
+    for l in lines {
+        c.reply.simple(l);
+    }
+}
+
+fn time(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let us = now_us();
+    c.reply.array(2);
+    c.reply.bulk(((us / 1_000_000).to_string()).as_bytes());
+    c.reply.bulk(((us % 1_000_000).to_string()).as_bytes());
+}
+
+fn lastsave(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    c.reply.int(srv.lastsave);
+}
+
+fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut mode = ShutdownMode::Default;
+    for a in &argv[1..] {
+        match &a.to_ascii_lowercase()[..] {
+            b"nosave" => mode = ShutdownMode::NoSave,
+            b"save" => mode = ShutdownMode::Save,
+            b"now" | b"force" => {}
+            b"abort" => {
+                c.reply.error("ERR No shutdown in progress.");
+                return;
+            }
+            _ => {
+                c.reply.error("ERR syntax error");
+                return;
+            }
+        }
+    }
+    match crate::server::startup::finish_shutdown(srv, mode) {
+        Ok(()) => {
+            srv.exit_now = true;
+            srv.wake_all.notify_one();
+            c.close_asap = true;
+        }
+        Err(e) => {
+            crate::server::log::warning(&e);
+            c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+        }
+    }
+}
+
+fn monitor(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    if c.monitor {
+        return;
+    }
+    c.monitor = true;
+    srv.monitors.push(c.id);
+    c.reply.ok();
+}
+
+fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+    match (sub.as_str(), argv.len()) {
+        ("sleep", 3) => {
+            let secs = parse_f64(&argv[2]).unwrap_or(0.0).max(0.0);
+            std::thread::sleep(std::time::Duration::from_micros((secs * 1e6) as u64));
+            c.reply.ok();
+        }
+        ("set-active-expire", 3) => {
+            srv.active_expire_enabled = argv[2] != b"0";
+            c.reply.ok();
+        }
+        ("object", 3) => match srv.lookup_quiet(c, &argv[2]) {
+            None => c.reply.error("ERR no such key"),
+            Some(e) => {
+                let idle = crate::server::keyspace::db::lru_clock().wrapping_sub(e.lru);
+                let s = format!(
+                    "Value at:0x0 refcount:1 encoding:{} serializedlength:0 lru:{} lru_seconds_idle:{}",
+                    e.value.encoding(e.raw),
+                    e.lru & 0xFFFFFF,
+                    idle
+                );
+                c.reply.simple(&s);
+            }
+        },
+        ("change-repl-id", 2) => {
+            let id = crate::server::replication::new_replid(&mut srv.rng);
+            srv.repl.replid2 = std::mem::replace(&mut srv.repl.replid, id);
+            srv.repl.second_offset = srv.repl.offset + 1;
+            c.reply.ok();
+        }
+        ("help", _) => {
+            c.reply.array(1);
+            c.reply.simple("DEBUG <subcommand>: SLEEP <seconds>, SET-ACTIVE-EXPIRE <0|1>, OBJECT <key>, CHANGE-REPL-ID, DIGEST, DIGEST-VALUE <key> ..., RELOAD");
+        }
+        _ => match crate::server::commands::debug_extension(srv, c, argv) {
+            true => {}
+            false => c.reply.error(&format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+                String::from_utf8_lossy(&argv[1])
+            )),
+        },
+    }
+}
+
+/// One SLOWLOG entry.
+#[derive(Debug, Clone)]
+pub struct SlowlogEntry {
+    pub id: u64,
+    pub time: i64,
+    pub usec: u64,
+    pub argv: Vec<Vec<u8>>,
+    pub addr: String,
+    pub name: Vec<u8>,
+}
+
+/// Records a slow command (arguments capped like Redis: 32 args, 128 bytes each).
+pub fn slowlog_push(srv: &mut Server, c: &Client, argv: &[Vec<u8>], usec: u64) {
+    let mut args: Vec<Vec<u8>> = Vec::new();
+    for (i, a) in argv.iter().enumerate() {
+        if i == 31 && argv.len() > 32 {
+            args.push(format!("... ({} more arguments)", argv.len() - 31).into_bytes());
+            break;
+        }
+        if a.len() > 128 {
+            let mut v = a[..128].to_vec();
+            v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
+            args.push(v);
+        } else {
+            args.push(a.clone());
+        }
+    }
+    let e = SlowlogEntry {
+        id: srv.slowlog_next_id,
+        time: now_ms() / 1000,
+        usec,
+        argv: args,
+        addr: c.addr.clone(),
+        name: c.name.clone().unwrap_or_default(),
+    };
+    srv.slowlog_next_id += 1;
+    srv.slowlog.push_front(e);
+    while srv.slowlog.len() > srv.config.slowlog_max_len as usize {
+        srv.slowlog.pop_back();
+    }
+}
+
+fn slowlog_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut n = 10usize;
+    if argv.len() == 3 {
+        match parse_i64(&argv[2]) {
+            Some(-1) => n = usize::MAX,
+            Some(v) if v >= 0 => n = v as usize,
+            _ => {
+                c.reply.error("ERR count should be greater than or equal to -1");
+                return;
+            }
+        }
+    } else if argv.len() > 3 {
+        c.reply.error("ERR wrong number of arguments for 'slowlog|get' command");
+        return;
+    }
+    let entries: Vec<SlowlogEntry> = srv.slowlog.iter().take(n).cloned().collect();
+    c.reply.array(entries.len());
+    for e in entries {
+        c.reply.array(6);
+        c.reply.int(e.id as i64);
+        c.reply.int(e.time);
+        c.reply.int(e.usec as i64);
+        c.reply.array(e.argv.len());
+        for a in &e.argv {
+            c.reply.bulk(a);
+        }
+        c.reply.bulk(e.addr.as_bytes());
+        c.reply.bulk(&e.name);
+    }
+}
+
+fn slowlog_len(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    c.reply.int(srv.slowlog.len() as i64);
+}
+
+fn slowlog_reset(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    srv.slowlog.clear();
+    c.reply.ok();
+}
+
+fn slowlog_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let lines = [
+        "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET [<count>]",
+        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+        "    Entries are made of:",
+        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+        "    client name",
+        "LEN",
+        "    Return the length of the slowlog.",
+        "RESET",
+        "    Reset the slowlog.",
+        "HELP",
+        "    Print this help.",
+    ];
+    c.reply.array(lines.len());
+    for l in lines {
+        c.reply.simple(l);
+    }
+}

@@ -1,0 +1,4 @@
+//! sets commands (to be written).
+use super::Command;
+
+pub static COMMANDS: &[Command] = &[];

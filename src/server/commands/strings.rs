@@ -1,0 +1,808 @@
+//! String commands, with Redis 7.0's options, replies and error texts.
+use super::*;
+use crate::server::client::Client;
+use crate::server::state::Server;
+use crate::server::types::{Value, WRONGTYPE};
+use crate::server::util::{format_long_double, now_ms, parse_f64, parse_i64};
+
+pub static COMMANDS: &[Command] = &[
+    cmd("get", 2, "string", READONLY | FAST, 1, 1, 1, get),
+    cmd("set", -3, "string", WRITE | DENYOOM, 1, 1, 1, set),
+    cmd("setnx", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, setnx),
+    cmd("setex", 4, "string", WRITE | DENYOOM, 1, 1, 1, setex),
+    cmd("psetex", 4, "string", WRITE | DENYOOM, 1, 1, 1, psetex),
+    cmd("getset", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, getset),
+    cmd("getdel", 2, "string", WRITE | FAST, 1, 1, 1, getdel),
+    cmd("getex", -2, "string", WRITE | FAST, 1, 1, 1, getex),
+    cmd("mget", -2, "string", READONLY | FAST, 1, -1, 1, mget),
+    cmd("mset", -3, "string", WRITE | DENYOOM, 1, -1, 2, mset),
+    cmd("msetnx", -3, "string", WRITE | DENYOOM, 1, -1, 2, msetnx),
+    cmd("append", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, append),
+    cmd("strlen", 2, "string", READONLY | FAST, 1, 1, 1, strlen),
+    cmd("getrange", 4, "string", READONLY, 1, 1, 1, getrange),
+    cmd("substr", 4, "string", READONLY, 1, 1, 1, getrange),
+    cmd("setrange", 4, "string", WRITE | DENYOOM, 1, 1, 1, setrange),
+    cmd("incr", 2, "string", WRITE | DENYOOM | FAST, 1, 1, 1, incr),
+    cmd("decr", 2, "string", WRITE | DENYOOM | FAST, 1, 1, 1, decr),
+    cmd("incrby", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, incrby),
+    cmd("decrby", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, decrby),
+    cmd("incrbyfloat", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, incrbyfloat),
+    cmd("setbit", 4, "bitmap", WRITE | DENYOOM, 1, 1, 1, setbit),
+    cmd("getbit", 3, "bitmap", READONLY | FAST, 1, 1, 1, getbit),
+    cmd("bitcount", -2, "bitmap", READONLY, 1, 1, 1, bitcount),
+    cmd("bitpos", -3, "bitmap", READONLY, 1, 1, 1, bitpos),
+];
+
+/// Reads a string key: Ok(None) when missing, Err(()) after replying WRONGTYPE.
+fn read_str<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Option<&'a Vec<u8>>, ()> {
+    match srv.lookup_read(c, key) {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::Str(s) => Ok(Some(s)),
+            _ => {
+                c.reply.error(WRONGTYPE);
+                Err(())
+            }
+        },
+    }
+}
+
+fn get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    match srv.lookup_read(c, &argv[1]) {
+        None => c.reply.null(),
+        Some(e) => match &e.value {
+            Value::Str(s) => c.reply.bulk(s),
+            _ => c.reply.error(WRONGTYPE),
+        },
+    }
+}
+
+/// SET's parsed options.
+#[derive(Default)]
+struct SetOpts {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    /// Absolute expiry in ms, and whether the client gave it as PXAT already.
+    expire_at: Option<i64>,
+    given_as_pxat: bool,
+}
+
+/// Turns a relative or absolute expire argument into absolute ms, with Redis's
+/// validation ("invalid expire time in 'set' command").
+pub fn expire_arg_to_abs(arg: &[u8], unit_ms: bool, absolute: bool, cmd: &str) -> Result<i64, String> {
+    let invalid = || format!("ERR invalid expire time in '{}' command", cmd);
+    let v = parse_i64(arg).ok_or("ERR value is not an integer or out of range")?;
+    if v <= 0 {
+        return Err(invalid());
+    }
+    let ms = if unit_ms { v } else { v.checked_mul(1000).ok_or_else(invalid)? };
+    if absolute {
+        Ok(ms)
+    } else {
+        ms.checked_add(now_ms()).ok_or_else(invalid)
+    }
+}
+
+fn parse_set_opts(argv: &[Vec<u8>]) -> Result<SetOpts, String> {
+    let mut o = SetOpts::default();
+    let mut i = 3;
+    let mut have_expire = false;
+    while i < argv.len() {
+        let a = argv[i].to_ascii_uppercase();
+        let next = argv.get(i + 1);
+        match &a[..] {
+            b"NX" if !o.xx => o.nx = true,
+            b"XX" if !o.nx => o.xx = true,
+            b"GET" => o.get = true,
+            b"KEEPTTL" if !have_expire => o.keepttl = true,
+            b"EX" | b"PX" | b"EXAT" | b"PXAT" if !have_expire && !o.keepttl && next.is_some() => {
+                let unit_ms = a == b"PX" || a == b"PXAT";
+                let abs = a == b"EXAT" || a == b"PXAT";
+                o.expire_at = Some(expire_arg_to_abs(next.expect("checked"), unit_ms, abs, "set")?);
+                o.given_as_pxat = a == b"PXAT";
+                have_expire = true;
+                i += 1;
+            }
+            _ => return Err("ERR syntax error".into()),
+        }
+        i += 1;
+    }
+    Ok(o)
+}
+
+fn set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let opts = match parse_set_opts(argv) {
+        Ok(o) => o,
+        Err(e) => {
+            c.reply.error(&e);
+            return;
+        }
+    };
+    set_generic(srv, c, argv, opts);
+}
+
+fn set_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], o: SetOpts) {
+    let key = &argv[1];
+    let db = c.db;
+    let mut old: Option<Vec<u8>> = None;
+    let exists;
+    if o.get {
+        match srv.lookup_read(c, key) {
+            Some(e) => match &e.value {
+                Value::Str(s) => {
+                    old = Some(s.clone());
+                    exists = true;
+                }
+                _ => {
+                    c.reply.error(WRONGTYPE);
+                    return;
+                }
+            },
+            None => exists = false,
+        }
+    } else {
+        exists = srv.lookup_write(db, key).is_some();
+    }
+    if (o.nx && exists) || (o.xx && !exists) {
+        if o.get {
+            match old {
+                Some(v) => c.reply.bulk(&v),
+                None => c.reply.null(),
+            }
+        } else {
+            c.reply.null();
+        }
+        return;
+    }
+    srv.set_key(db, key, Value::Str(argv[2].clone()), o.keepttl);
+    if let Some(at) = o.expire_at {
+        srv.dbs[db].set_expire(key, at);
+    }
+    srv.add_dirty(1);
+    if let Some(at) = o.expire_at {
+        if !o.given_as_pxat {
+            // Relative times would expire later on a replica: send the absolute time.
+            let mut v = vec![b"SET".to_vec(), key.clone(), argv[2].clone(), b"PXAT".to_vec(), at.to_string().into_bytes()];
+            if o.keepttl {
+                v.push(b"KEEPTTL".to_vec());
+            }
+            srv.propagate_instead(db, vec![v]);
+        }
+    }
+    if o.get {
+        match old {
+            Some(v) => c.reply.bulk(&v),
+            None => c.reply.null(),
+        }
+    } else {
+        c.reply.ok();
+    }
+}
+
+fn setnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let db = c.db;
+    if srv.lookup_write(db, &argv[1]).is_some() {
+        c.reply.int(0);
+        return;
+    }
+    srv.set_key(db, &argv[1], Value::Str(argv[2].clone()), false);
+    srv.add_dirty(1);
+    c.reply.int(1);
+}
+
+fn setex_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], unit_ms: bool, name: &str) {
+    let at = match expire_arg_to_abs(&argv[2], unit_ms, false, name) {
+        Ok(v) => v,
+        Err(e) => {
+            c.reply.error(&e);
+            return;
+        }
+    };
+    let db = c.db;
+    srv.lookup_write(db, &argv[1]);
+    srv.set_key(db, &argv[1], Value::Str(argv[3].clone()), false);
+    srv.dbs[db].set_expire(&argv[1], at);
+    srv.add_dirty(1);
+    srv.propagate_instead(
+        db,
+        vec![vec![b"SET".to_vec(), argv[1].clone(), argv[3].clone(), b"PXAT".to_vec(), at.to_string().into_bytes()]],
+    );
+    c.reply.ok();
+}
+
+fn setex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    setex_generic(srv, c, argv, false, "setex")
+}
+
+fn psetex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    setex_generic(srv, c, argv, true, "psetex")
+}
+
+fn getset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let old = match read_str(srv, c, &argv[1]) {
+        Err(()) => return,
+        Ok(v) => v.cloned(),
+    };
+    srv.set_key(c.db, &argv[1], Value::Str(argv[2].clone()), false);
+    srv.add_dirty(1);
+    match old {
+        Some(v) => c.reply.bulk(&v),
+        None => c.reply.null(),
+    }
+}
+
+fn getdel(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let old = match read_str(srv, c, &argv[1]) {
+        Err(()) => return,
+        Ok(v) => v.cloned(),
+    };
+    match old {
+        Some(v) => {
+            srv.delete_key(c.db, &argv[1]);
+            srv.add_dirty(1);
+            srv.propagate_instead(c.db, vec![vec![b"DEL".to_vec(), argv[1].clone()]]);
+            c.reply.bulk(&v);
+        }
+        None => c.reply.null(),
+    }
+}
+
+fn getex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut expire_at: Option<i64> = None;
+    let mut persist = false;
+    let mut i = 2;
+    while i < argv.len() {
+        let a = argv[i].to_ascii_uppercase();
+        match &a[..] {
+            b"PERSIST" if expire_at.is_none() && !persist => persist = true,
+            b"EX" | b"PX" | b"EXAT" | b"PXAT" if expire_at.is_none() && !persist && i + 1 < argv.len() => {
+                let unit_ms = a == b"PX" || a == b"PXAT";
+                let abs = a == b"EXAT" || a == b"PXAT";
+                match expire_arg_to_abs(&argv[i + 1], unit_ms, abs, "getex") {
+                    Ok(v) => expire_at = Some(v),
+                    Err(e) => {
+                        c.reply.error(&e);
+                        return;
+                    }
+                }
+                i += 1;
+            }
+            _ => {
+                c.reply.error("ERR syntax error");
+                return;
+            }
+        }
+        i += 1;
+    }
+    let val = match read_str(srv, c, &argv[1]) {
+        Err(()) => return,
+        Ok(None) => {
+            c.reply.null();
+            return;
+        }
+        Ok(Some(v)) => v.clone(),
+    };
+    let db = c.db;
+    if let Some(at) = expire_at {
+        if at <= now_ms() && !srv.is_replica() {
+            srv.delete_key(db, &argv[1]);
+            srv.add_dirty(1);
+            srv.propagate_instead(db, vec![vec![b"DEL".to_vec(), argv[1].clone()]]);
+        } else {
+            srv.dbs[db].set_expire(&argv[1], at);
+            srv.signal_modified(db, &argv[1]);
+            srv.add_dirty(1);
+            srv.propagate_instead(db, vec![vec![b"PEXPIREAT".to_vec(), argv[1].clone(), at.to_string().into_bytes()]]);
+        }
+    } else if persist && srv.dbs[db].persist(&argv[1]) {
+        srv.signal_modified(db, &argv[1]);
+        srv.add_dirty(1);
+        srv.propagate_instead(db, vec![vec![b"PERSIST".to_vec(), argv[1].clone()]]);
+    }
+    c.reply.bulk(&val);
+}
+
+fn mget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    c.reply.array(argv.len() - 1);
+    for k in &argv[1..] {
+        match srv.lookup_read(c, k) {
+            Some(e) => match &e.value {
+                Value::Str(s) => c.reply.bulk(s),
+                _ => c.reply.null(),
+            },
+            None => c.reply.null(),
+        }
+    }
+}
+
+fn mset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len() % 2 == 0 {
+        c.reply.error(&format!("ERR wrong number of arguments for '{}' command", String::from_utf8_lossy(&argv[0]).to_lowercase()));
+        return;
+    }
+    for pair in argv[1..].chunks(2) {
+        srv.set_key(c.db, &pair[0], Value::Str(pair[1].clone()), false);
+    }
+    srv.add_dirty(((argv.len() - 1) / 2) as u64);
+    c.reply.ok();
+}
+
+fn msetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len() % 2 == 0 {
+        c.reply.error("ERR wrong number of arguments for 'msetnx' command");
+        return;
+    }
+    let db = c.db;
+    for pair in argv[1..].chunks(2) {
+        if srv.lookup_write(db, &pair[0]).is_some() {
+            c.reply.int(0);
+            return;
+        }
+    }
+    for pair in argv[1..].chunks(2) {
+        srv.set_key(db, &pair[0], Value::Str(pair[1].clone()), false);
+    }
+    srv.add_dirty(((argv.len() - 1) / 2) as u64);
+    c.reply.int(1);
+}
+
+fn check_size(srv: &Server, c: &mut Client, len: usize) -> bool {
+    if len as i64 > srv.config.proto_max_bulk_len {
+        c.reply.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        return false;
+    }
+    true
+}
+
+fn append(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let db = c.db;
+    let max = srv.config.proto_max_bulk_len;
+    let newlen = match srv.lookup_write(db, &argv[1]) {
+        None => {
+            srv.set_key(db, &argv[1], Value::Str(argv[2].clone()), false);
+            argv[2].len()
+        }
+        Some(e) => match &mut e.value {
+            Value::Str(s) => {
+                if (s.len() + argv[2].len()) as i64 > max {
+                    c.reply.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+                    return;
+                }
+                s.extend_from_slice(&argv[2]);
+                e.raw = true;
+                let n = s.len();
+                srv.signal_modified(db, &argv[1]);
+                n
+            }
+            _ => {
+                c.reply.error(WRONGTYPE);
+                return;
+            }
+        },
+    };
+    srv.add_dirty(1);
+    c.reply.int(newlen as i64);
+}
+
+fn strlen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    match read_str(srv, c, &argv[1]) {
+        Err(()) => {}
+        Ok(v) => {
+            let n = v.map(|s| s.len()).unwrap_or(0);
+            c.reply.int(n as i64)
+        }
+    }
+}
+
+fn getrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let (Some(mut start), Some(mut end)) = (parse_i64(&argv[2]), parse_i64(&argv[3])) else {
+        c.reply.error("ERR value is not an integer or out of range");
+        return;
+    };
+    let s = match read_str(srv, c, &argv[1]) {
+        Err(()) => return,
+        Ok(None) => {
+            c.reply.bulk(b"");
+            return;
+        }
+        Ok(Some(s)) => s,
+    };
+    let len = s.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        c.reply.bulk(b"");
+        return;
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        c.reply.bulk(b"");
+        return;
+    }
+    let out = s[start as usize..=end as usize].to_vec();
+    c.reply.bulk(&out);
+}
+
+fn setrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some(offset) = parse_i64(&argv[2]) else {
+        c.reply.error("ERR value is not an integer or out of range");
+        return;
+    };
+    if offset < 0 {
+        c.reply.error("ERR offset is out of range");
+        return;
+    }
+    let db = c.db;
+    let val = &argv[3];
+    let offset = offset as usize;
+    let exists = match srv.lookup_write(db, &argv[1]) {
+        None => false,
+        Some(e) => match &e.value {
+            Value::Str(_) => true,
+            _ => {
+                c.reply.error(WRONGTYPE);
+                return;
+            }
+        },
+    };
+    if !exists {
+        if val.is_empty() {
+            c.reply.int(0);
+            return;
+        }
+        if !check_size(srv, c, offset + val.len()) {
+            return;
+        }
+        let mut s = vec![0u8; offset + val.len()];
+        s[offset..].copy_from_slice(val);
+        srv.set_key(db, &argv[1], Value::Str(s), false);
+        srv.add_dirty(1);
+        c.reply.int((offset + val.len()) as i64);
+        return;
+    }
+    let cur_len = match srv.dbs[db].get(&argv[1]).map(|e| &e.value) {
+        Some(Value::Str(s)) => s.len(),
+        _ => 0,
+    };
+    if val.is_empty() {
+        c.reply.int(cur_len as i64);
+        return;
+    }
+    if !check_size(srv, c, offset + val.len()) {
+        return;
+    }
+    let Some(e) = srv.dbs[db].get_mut(&argv[1]) else { return };
+    let Value::Str(s) = &mut e.value else { return };
+    if s.len() < offset + val.len() {
+        s.resize(offset + val.len(), 0);
+    }
+    s[offset..offset + val.len()].copy_from_slice(val);
+    e.raw = true;
+    let n = s.len();
+    srv.signal_modified(db, &argv[1]);
+    srv.add_dirty(1);
+    c.reply.int(n as i64);
+}
+
+/// INCR/DECR/INCRBY/DECRBY.
+fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
+    let db = c.db;
+    let (cur, keep) = match srv.lookup_write(db, key) {
+        None => (0, false),
+        Some(e) => match &e.value {
+            Value::Str(s) => match parse_i64(s) {
+                Some(v) => (v, true),
+                None => {
+                    c.reply.error("ERR value is not an integer or out of range");
+                    return;
+                }
+            },
+            _ => {
+                c.reply.error(WRONGTYPE);
+                return;
+            }
+        },
+    };
+    let Some(n) = cur.checked_add(by) else {
+        c.reply.error("ERR increment or decrement would overflow");
+        return;
+    };
+    let mut b = itoa::Buffer::new();
+    let bytes = b.format(n).as_bytes().to_vec();
+    if keep {
+        if let Some(e) = srv.dbs[db].get_mut(key) {
+            e.value = Value::Str(bytes);
+            e.raw = false;
+        }
+        srv.signal_modified(db, key);
+    } else {
+        srv.set_key(db, key, Value::Str(bytes), false);
+    }
+    srv.add_dirty(1);
+    c.reply.int(n);
+}
+
+fn incr(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    incr_by(srv, c, &argv[1], 1)
+}
+fn decr(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    incr_by(srv, c, &argv[1], -1)
+}
+fn incrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    match parse_i64(&argv[2]) {
+        Some(v) => incr_by(srv, c, &argv[1], v),
+        None => c.reply.error("ERR value is not an integer or out of range"),
+    }
+}
+fn decrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    match parse_i64(&argv[2]) {
+        Some(v) if v != i64::MIN => incr_by(srv, c, &argv[1], -v),
+        Some(_) => c.reply.error("ERR decrement would overflow"),
+        None => c.reply.error("ERR value is not an integer or out of range"),
+    }
+}
+
+fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let db = c.db;
+    let Some(by) = parse_f64(&argv[2]) else {
+        c.reply.error("ERR value is not a valid float");
+        return;
+    };
+    let cur = match srv.lookup_write(db, &argv[1]) {
+        None => 0.0,
+        Some(e) => match &e.value {
+            Value::Str(s) => match parse_f64(s) {
+                Some(v) => v,
+                None => {
+                    c.reply.error("ERR value is not a valid float");
+                    return;
+                }
+            },
+            _ => {
+                c.reply.error(WRONGTYPE);
+                return;
+            }
+        },
+    };
+    let n = cur + by;
+    if n.is_nan() || n.is_infinite() {
+        c.reply.error("ERR increment would produce NaN or Infinity");
+        return;
+    }
+    let s = format_long_double(n).into_bytes();
+    srv.set_key(db, &argv[1], Value::Str(s.clone()), true);
+    srv.add_dirty(1);
+    // Float formatting may differ across machines: replicate the result.
+    srv.propagate_instead(db, vec![vec![b"SET".to_vec(), argv[1].clone(), s.clone(), b"KEEPTTL".to_vec()]]);
+    c.reply.bulk(&s);
+}
+
+fn parse_bit_offset(arg: &[u8]) -> Option<usize> {
+    let v = parse_i64(arg)?;
+    if !(0..(512i64 * 1024 * 1024 * 8)).contains(&v) {
+        return None;
+    }
+    Some(v as usize)
+}
+
+fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some(off) = parse_bit_offset(&argv[2]) else {
+        c.reply.error("ERR bit offset is not an integer or out of range");
+        return;
+    };
+    let on = match &argv[3][..] {
+        b"1" => true,
+        b"0" => false,
+        _ => {
+            c.reply.error("ERR bit is not an integer or out of range");
+            return;
+        }
+    };
+    let db = c.db;
+    let byte = off >> 3;
+    let exists = match srv.lookup_write(db, &argv[1]) {
+        None => false,
+        Some(e) => match &e.value {
+            Value::Str(_) => true,
+            _ => {
+                c.reply.error(WRONGTYPE);
+                return;
+            }
+        },
+    };
+    if !exists {
+        srv.set_key(db, &argv[1], Value::Str(Vec::new()), false);
+    }
+    let Some(e) = srv.dbs[db].get_mut(&argv[1]) else { return };
+    let Value::Str(s) = &mut e.value else { return };
+    if s.len() <= byte {
+        s.resize(byte + 1, 0);
+    }
+    let mask = 1u8 << (7 - (off & 7));
+    let old = s[byte] & mask != 0;
+    if on {
+        s[byte] |= mask;
+    } else {
+        s[byte] &= !mask;
+    }
+    e.raw = true;
+    srv.signal_modified(db, &argv[1]);
+    srv.add_dirty(1);
+    c.reply.int(old as i64);
+}
+
+fn getbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some(off) = parse_bit_offset(&argv[2]) else {
+        c.reply.error("ERR bit offset is not an integer or out of range");
+        return;
+    };
+    match read_str(srv, c, &argv[1]) {
+        Err(()) => {}
+        Ok(None) => c.reply.int(0),
+        Ok(Some(s)) => {
+            let byte = off >> 3;
+            let bit = s.get(byte).is_some_and(|b| b & (1 << (7 - (off & 7))) != 0);
+            c.reply.int(bit as i64);
+        }
+    }
+}
+
+/// Resolves a [start, end] range (negative from the end) over `len` units.
+fn clamp_range(mut start: i64, mut end: i64, len: i64) -> Option<(i64, i64)> {
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        None
+    } else {
+        Some((start, end))
+    }
+}
+
+fn bitcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut range = None;
+    let mut bits = false;
+    if argv.len() == 4 || argv.len() == 5 {
+        let (Some(s), Some(e)) = (parse_i64(&argv[2]), parse_i64(&argv[3])) else {
+            c.reply.error("ERR value is not an integer or out of range");
+            return;
+        };
+        if argv.len() == 5 {
+            match &argv[4].to_ascii_uppercase()[..] {
+                b"BIT" => bits = true,
+                b"BYTE" => {}
+                _ => {
+                    c.reply.error("ERR syntax error");
+                    return;
+                }
+            }
+        }
+        range = Some((s, e));
+    } else if argv.len() != 2 {
+        c.reply.error("ERR syntax error");
+        return;
+    }
+    let s = match read_str(srv, c, &argv[1]) {
+        Err(()) => return,
+        Ok(None) => {
+            c.reply.int(0);
+            return;
+        }
+        Ok(Some(s)) => s,
+    };
+    let count = match range {
+        None => s.iter().map(|b| b.count_ones() as i64).sum(),
+        Some((a, b)) => {
+            let len = if bits { s.len() as i64 * 8 } else { s.len() as i64 };
+            match clamp_range(a, b, len) {
+                None => 0,
+                Some((a, b)) if !bits => s[a as usize..=b as usize].iter().map(|x| x.count_ones() as i64).sum(),
+                Some((a, b)) => (a..=b).filter(|&i| s[(i >> 3) as usize] & (1 << (7 - (i & 7))) != 0).count() as i64,
+            }
+        }
+    };
+    c.reply.int(count);
+}
+
+fn bitpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let bit = match &argv[2][..] {
+        b"1" => true,
+        b"0" => false,
+        _ => {
+            c.reply.error("ERR The bit argument must be 1 or 0.");
+            return;
+        }
+    };
+    let mut start = 0i64;
+    let mut end: Option<i64> = None;
+    let mut bits = false;
+    if argv.len() >= 4 {
+        match parse_i64(&argv[3]) {
+            Some(v) => start = v,
+            None => {
+                c.reply.error("ERR value is not an integer or out of range");
+                return;
+            }
+        }
+    }
+    if argv.len() >= 5 {
+        match parse_i64(&argv[4]) {
+            Some(v) => end = Some(v),
+            None => {
+                c.reply.error("ERR value is not an integer or out of range");
+                return;
+            }
+        }
+    }
+    if argv.len() == 6 {
+        match &argv[5].to_ascii_uppercase()[..] {
+            b"BIT" => bits = true,
+            b"BYTE" => {}
+            _ => {
+                c.reply.error("ERR syntax error");
+                return;
+            }
+        }
+    }
+    if argv.len() > 6 {
+        c.reply.error("ERR syntax error");
+        return;
+    }
+    let s = match read_str(srv, c, &argv[1]) {
+        Err(()) => return,
+        Ok(None) => {
+            c.reply.int(if bit { -1 } else { 0 });
+            return;
+        }
+        Ok(Some(s)) => s.clone(),
+    };
+    let len = if bits { s.len() as i64 * 8 } else { s.len() as i64 };
+    let end_given = end.is_some();
+    let Some((a, b)) = clamp_range(start, end.unwrap_or(-1), len) else {
+        c.reply.int(-1);
+        return;
+    };
+    let (first_bit, last_bit) = if bits { (a, b) } else { (a * 8, b * 8 + 7) };
+    for i in first_bit..=last_bit {
+        let v = s[(i >> 3) as usize] & (1 << (7 - (i & 7))) != 0;
+        if v == bit {
+            c.reply.int(i);
+            return;
+        }
+    }
+    // Looking for a clear bit with no end given: the string is padded with zeros.
+    if !bit && !end_given {
+        c.reply.int(last_bit + 1);
+    } else {
+        c.reply.int(-1);
+    }
+}
+
+/// The OBJECT ENCODING of a string value.
+pub fn string_encoding(s: &[u8], raw: bool) -> &'static str {
+    if s.len() <= 20 && parse_i64(s).is_some() {
+        "int"
+    } else if s.len() <= 44 && !raw {
+        "embstr"
+    } else {
+        "raw"
+    }
+}

@@ -1,0 +1,109 @@
+//! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+//!
+//! Queued commands run back to back inside EXEC with nothing interleaved (the
+//! server is single-threaded), and are replicated as one MULTI ... EXEC block.
+use super::*;
+use crate::server::client::Client;
+use crate::server::state::Server;
+
+pub static COMMANDS: &[Command] = &[
+    cmd("multi", 1, "transactions", NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, multi),
+    cmd("exec", 1, "transactions", NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, 0, 0, 0, exec),
+    cmd("discard", 1, "transactions", NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, discard),
+    cmd("watch", -2, "transactions", NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 1, -1, 1, watch),
+    cmd("unwatch", 1, "transactions", NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, unwatch),
+];
+
+fn multi(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    if c.multi.is_some() {
+        c.reply.error("ERR MULTI calls can not be nested");
+        return;
+    }
+    c.multi = Some(Vec::new());
+    c.multi_error = false;
+    c.reply.ok();
+}
+
+/// Leaves MULTI state, dropping the queue.
+pub fn discard_transaction(srv: &mut Server, c: &mut Client) {
+    c.multi = None;
+    c.multi_error = false;
+    unwatch_all(srv, c);
+}
+
+fn discard(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    if c.multi.is_none() {
+        c.reply.error("ERR DISCARD without MULTI");
+        return;
+    }
+    discard_transaction(srv, c);
+    c.reply.ok();
+}
+
+fn exec(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let Some(queue) = c.multi.take() else {
+        c.reply.error("ERR EXEC without MULTI");
+        return;
+    };
+    if c.multi_error {
+        c.multi_error = false;
+        unwatch_all(srv, c);
+        c.reply.error("EXECABORT Transaction discarded because of previous errors.");
+        return;
+    }
+    if c.dirty_cas {
+        unwatch_all(srv, c);
+        c.reply.null_array();
+        return;
+    }
+    unwatch_all(srv, c);
+    c.reply.array(queue.len());
+    let outer = srv.in_exec;
+    srv.in_exec = true;
+    srv.exec_multi_propagated = false;
+    for argv in &queue {
+        match resolve(argv) {
+            Ok(cmd) => call(srv, c, cmd, argv),
+            Err(e) => c.reply.error(&e),
+        }
+    }
+    if srv.exec_multi_propagated {
+        srv.propagate(c.db, &[b"EXEC".to_vec()]);
+    }
+    srv.exec_multi_propagated = false;
+    srv.in_exec = outer;
+}
+
+fn watch(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if c.multi.is_some() {
+        c.reply.error("ERR WATCH inside MULTI is not allowed");
+        return;
+    }
+    for k in &argv[1..] {
+        let slot = (c.db, k.clone());
+        if c.watched.contains(&slot) {
+            continue;
+        }
+        srv.watched_keys.entry(slot.clone()).or_default().push(c.id);
+        c.watched.push(slot);
+    }
+    c.reply.ok();
+}
+
+/// Forgets every WATCHed key of a client.
+pub fn unwatch_all(srv: &mut Server, c: &mut Client) {
+    for slot in c.watched.drain(..) {
+        if let Some(v) = srv.watched_keys.get_mut(&slot) {
+            v.retain(|&x| x != c.id);
+            if v.is_empty() {
+                srv.watched_keys.remove(&slot);
+            }
+        }
+    }
+    c.dirty_cas = false;
+}
+
+fn unwatch(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    unwatch_all(srv, c);
+    c.reply.ok();
+}

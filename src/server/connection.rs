@@ -1,0 +1,439 @@
+//! Listening sockets and the per-connection task.
+//!
+//! Each accepted connection gets a task that owns the socket and its unparsed
+//! input. It parses every complete request in what it read, executes them all
+//! while holding the server (single-threaded, no lock), then writes all replies in
+//! one go: a pipeline of N commands costs one read and one write. Output that other
+//! clients produce for it (pub/sub, unblocking, the replication stream) arrives in
+//! its `Client` and a notification wakes the task to write it.
+
+use crate::server::client::{Blocked, Client, OutChunk};
+use crate::server::commands;
+use crate::server::resp::{parse_request, ParseOutcome};
+use crate::server::state::Server;
+use crate::server::util::now_ms;
+use std::cell::RefCell;
+use std::io::Read;
+use std::rc::Rc;
+use tokio::io::Interest;
+use tokio::net::{TcpListener, TcpStream};
+
+pub type Shared = Rc<RefCell<Server>>;
+
+/// Read size per syscall (Redis's PROTO_IOBUF_LEN).
+const IOBUF_LEN: usize = 16 * 1024;
+/// Stop reading new requests while this much output waits to be written.
+const OUTPUT_BACKPRESSURE: usize = 1024 * 1024;
+
+const PROTECTED_MODE_ERR: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Accepts connections forever on one listener.
+pub async fn accept_loop(srv: Shared, listener: TcpListener) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                crate::server::log::warning(&format!("Accepting client connection: {}", e));
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let fd = {
+            use std::os::fd::AsRawFd;
+            stream.as_raw_fd()
+        };
+        let keepalive = srv.borrow().config.tcp_keepalive;
+        if keepalive > 0 {
+            set_keepalive(fd, keepalive);
+        }
+        let id = {
+            let mut s = srv.borrow_mut();
+            s.stats.total_connections_received += 1;
+            if s.clients.len() as u64 >= s.config.maxclients {
+                s.stats.rejected_connections += 1;
+                drop(s);
+                let _ = stream.try_write(b"-ERR max number of clients reached\r\n");
+                continue;
+            }
+            if s.config.protected_mode && s.config.requirepass.is_none() && !peer.ip().is_loopback() {
+                s.stats.rejected_connections += 1;
+                drop(s);
+                let _ = stream.try_write(PROTECTED_MODE_ERR);
+                continue;
+            }
+            let id = s.next_client_id;
+            s.next_client_id += 1;
+            let authenticated = s.config.requirepass.is_none();
+            let c = Client::new(id, peer.to_string(), local, fd, authenticated);
+            s.clients.insert(id, Box::new(c));
+            id
+        };
+        tokio::task::spawn_local(serve_client(srv.clone(), stream, id));
+    }
+}
+
+fn set_keepalive(fd: i32, secs: u64) {
+    // SAFETY: setsockopt on a valid socket fd with properly sized int arguments.
+    unsafe {
+        let on: libc::c_int = 1;
+        let sz = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, &on as *const _ as *const libc::c_void, sz);
+        let idle = secs as libc::c_int;
+        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, &idle as *const _ as *const libc::c_void, sz);
+        let intvl = ((secs / 3).max(1)) as libc::c_int;
+        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, &intvl as *const _ as *const libc::c_void, sz);
+        let cnt: libc::c_int = 3;
+        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, &cnt as *const _ as *const libc::c_void, sz);
+    }
+}
+
+/// The input side of a connection: bytes read but not yet parsed.
+pub struct Input {
+    pub buf: Vec<u8>,
+    pub start: usize,
+    /// Bytes the request being parsed needs in total (to size reads).
+    pub need: usize,
+}
+
+impl Input {
+    pub fn new() -> Self {
+        Input { buf: Vec::with_capacity(IOBUF_LEN), start: 0, need: 0 }
+    }
+    pub fn pending(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+    fn compact(&mut self) {
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        } else if self.start > 0 && self.start >= self.buf.len() / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+    }
+}
+
+impl Default for Input {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Parses and executes every complete request in `input` for client `id`, until the
+/// input is exhausted or the client blocks, pauses or must close.
+pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
+    let Some(mut c) = srv.clients.remove(&id) else { return };
+    let max_bulk = srv.config.proto_max_bulk_len;
+    while c.blocked.is_none() && !c.close_after_reply && !c.close_asap && srv.shutdown.is_none() {
+        match parse_request(input.pending(), max_bulk) {
+            Ok(ParseOutcome::Request(argv, n)) => {
+                input.start += n;
+                input.need = 0;
+                if argv.is_empty() {
+                    continue;
+                }
+                c.last_interaction_ms = now_ms();
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    commands::process_command(srv, &mut c, argv);
+                }));
+                if run.is_err() {
+                    crate::server::log::warning(&format!(
+                        "Internal error while executing a command for client id={} addr={}; closing the connection",
+                        c.id, c.addr
+                    ));
+                    c.reply.error("ERR internal error");
+                    c.close_after_reply = true;
+                }
+            }
+            Ok(ParseOutcome::Incomplete { need }) => {
+                input.need = need;
+                break;
+            }
+            Err(e) => {
+                crate::server::log::verbose(&format!("{} from client: id={} addr={}", e.0, c.id, c.addr));
+                c.reply.error(&format!("ERR {}", e.0));
+                c.close_after_reply = true;
+                break;
+            }
+        }
+    }
+    input.compact();
+    c.qbuf_len = input.buf.len() - input.start;
+    srv.clients.insert(id, c);
+}
+
+/// Runs a postponed (paused) command once the pause is over.
+fn resume_paused(srv: &mut Server, id: u64) {
+    let Some(mut c) = srv.clients.remove(&id) else { return };
+    if let Some(Blocked::Paused { argv }) = c.blocked.take() {
+        commands::process_command(srv, &mut c, argv);
+    }
+    srv.clients.insert(id, c);
+}
+
+/// What the task must do after a round of processing.
+struct Next {
+    close: bool,
+    deadline_ms: Option<i64>,
+    paused: bool,
+}
+
+/// The connection task.
+pub async fn serve_client(srv: Shared, stream: TcpStream, id: u64) {
+    let notify = match srv.borrow().clients.get(&id) {
+        Some(c) => c.notify.clone(),
+        None => return,
+    };
+    let unpause = srv.borrow().unpause.clone();
+    let mut input = Input::new();
+    let mut out: Vec<u8> = Vec::new();
+    let mut out_pos = 0usize;
+    let mut file: Option<(std::fs::File, u64)> = None;
+    let mut eof = false;
+    let mut first = true;
+
+    loop {
+        // 1. Execute what can be executed and collect the output.
+        let next = {
+            let mut guard = srv.borrow_mut();
+            let s = &mut *guard;
+            if !first {
+                // Timeouts of blocked clients and pauses that ended.
+                let now = now_ms();
+                if let Some(mut c) = s.clients.remove(&id) {
+                    if let Some(d) = commands::block_deadline(&c) {
+                        if d <= now {
+                            commands::block_timed_out(s, &mut c);
+                        }
+                    }
+                    let paused_done = matches!(c.blocked, Some(Blocked::Paused { .. }))
+                        && (s.pause == crate::server::state::PauseKind::None || s.pause_until_ms <= now);
+                    s.clients.insert(id, c);
+                    if paused_done {
+                        resume_paused(s, id);
+                    }
+                }
+            }
+            first = false;
+            if !input.pending().is_empty() {
+                process_input(s, id, &mut input);
+            }
+            match s.clients.get_mut(&id) {
+                None => Next { close: true, deadline_ms: None, paused: false },
+                Some(c) => {
+                    if c.close_asap {
+                        Next { close: true, deadline_ms: None, paused: false }
+                    } else {
+                        if out_pos == out.len() && file.is_none() {
+                            out.clear();
+                            out_pos = 0;
+                            if let Some(chunk) = c.out_queue.pop_front() {
+                                match chunk {
+                                    OutChunk::Bytes(b) => out = b,
+                                    OutChunk::File(f, n) => file = Some((f, n)),
+                                }
+                            } else {
+                                std::mem::swap(&mut out, &mut c.reply.buf);
+                            }
+                        }
+                        let pending = out.len() - out_pos;
+                        c.pending_out = pending;
+                        s.stats.total_net_output_bytes += 0;
+                        let nothing_left = pending == 0 && file.is_none() && c.reply.is_empty() && c.out_queue.is_empty();
+                        Next {
+                            close: (c.close_after_reply && nothing_left) || (eof && nothing_left),
+                            deadline_ms: commands::block_deadline(c),
+                            paused: matches!(c.blocked, Some(Blocked::Paused { .. })),
+                        }
+                    }
+                }
+            }
+        };
+        if next.close {
+            break;
+        }
+
+        // 2. Write as much as the socket takes without waiting.
+        let mut write_failed = false;
+        let mut wrote = 0u64;
+        while out_pos < out.len() {
+            match stream.try_write(&out[out_pos..]) {
+                Ok(n) => {
+                    out_pos += n;
+                    wrote += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    write_failed = true;
+                    break;
+                }
+            }
+        }
+        if out_pos == out.len() {
+            if let Some((f, remaining)) = file.as_mut() {
+                // Stream the file in chunks through `out`.
+                let mut chunk = vec![0u8; (*remaining).min(256 * 1024) as usize];
+                match f.read(&mut chunk) {
+                    Ok(n) if n > 0 => {
+                        chunk.truncate(n);
+                        *remaining -= n as u64;
+                        out = chunk;
+                        out_pos = 0;
+                    }
+                    _ => {
+                        *remaining = 0;
+                    }
+                }
+                if *remaining == 0 {
+                    file = None;
+                }
+                continue;
+            }
+        }
+        if wrote > 0 {
+            let mut s = srv.borrow_mut();
+            s.stats.total_net_output_bytes += wrote;
+            s.stats.total_writes_processed += 1;
+            let more = s.clients.get(&id).is_some_and(|c| !c.reply.is_empty() || !c.out_queue.is_empty());
+            drop(s);
+            if more && out_pos == out.len() {
+                continue;
+            }
+        }
+        if write_failed {
+            break;
+        }
+        let out_pending = out_pos < out.len();
+        let want_read = !eof && (out.len() - out_pos) < OUTPUT_BACKPRESSURE;
+
+        // 3. Wait for the socket, a wake-up from another client, a deadline or an unpause.
+        let interest = match (want_read, out_pending) {
+            (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
+            (true, false) => Some(Interest::READABLE),
+            (false, true) => Some(Interest::WRITABLE),
+            (false, false) => None,
+        };
+        let sleep_ms = next.deadline_ms.map(|d| (d - now_ms()).max(0) as u64);
+        tokio::select! {
+            ready = async {
+                match interest {
+                    Some(i) => stream.ready(i).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                let Ok(ready) = ready else { break };
+                if ready.is_readable() && want_read {
+                    match read_some(&stream, &mut input) {
+                        ReadResult::Data(n) => {
+                            let mut s = srv.borrow_mut();
+                            s.stats.total_net_input_bytes += n as u64;
+                            s.stats.total_reads_processed += 1;
+                            let limit = s.config.client_query_buffer_limit as usize;
+                            if input.pending().len() > limit {
+                                crate::server::log::warning(&format!(
+                                    "Closing client that reached max query buffer length (id={}, qbuf={})",
+                                    id, input.pending().len()
+                                ));
+                                break;
+                            }
+                        }
+                        ReadResult::Eof => eof = true,
+                        ReadResult::WouldBlock => {}
+                        ReadResult::Error => break,
+                    }
+                }
+            }
+            _ = notify.notified() => {}
+            _ = unpause.notified(), if next.paused => {}
+            _ = async {
+                match sleep_ms {
+                    Some(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
+                    None => std::future::pending().await,
+                }
+            } => {}
+        }
+        if eof && input.pending().is_empty() {
+            // The peer closed: drop the client (a blocked client must not be served).
+            break;
+        }
+    }
+    srv.borrow_mut().free_client(id);
+}
+
+enum ReadResult {
+    Data(usize),
+    Eof,
+    WouldBlock,
+    Error,
+}
+
+fn read_some(stream: &TcpStream, input: &mut Input) -> ReadResult {
+    let want = if input.need > input.pending().len() {
+        (input.need - input.pending().len()).max(IOBUF_LEN)
+    } else {
+        IOBUF_LEN
+    };
+    let old = input.buf.len();
+    input.buf.resize(old + want, 0);
+    match stream.try_read(&mut input.buf[old..]) {
+        Ok(0) => {
+            input.buf.truncate(old);
+            ReadResult::Eof
+        }
+        Ok(n) => {
+            input.buf.truncate(old + n);
+            ReadResult::Data(n)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            input.buf.truncate(old);
+            ReadResult::WouldBlock
+        }
+        Err(_) => {
+            input.buf.truncate(old);
+            ReadResult::Error
+        }
+    }
+}
+
+impl Server {
+    /// Forgets a client whose connection is gone: subscriptions, blocking, WATCH,
+    /// MONITOR and replica registrations.
+    pub fn free_client(&mut self, id: u64) {
+        let Some(mut c) = self.clients.remove(&id) else { return };
+        commands::unblock(self, &mut c);
+        for (db, key) in c.watched.drain(..) {
+            if let Some(v) = self.watched_keys.get_mut(&(db, key.clone())) {
+                v.retain(|&x| x != id);
+                if v.is_empty() {
+                    self.watched_keys.remove(&(db, key));
+                }
+            }
+        }
+        for ch in c.channels.drain() {
+            if let Some(v) = self.channels.get_mut(&ch) {
+                v.retain(|&x| x != id);
+                if v.is_empty() {
+                    self.channels.remove(&ch);
+                }
+            }
+        }
+        for p in c.patterns.drain() {
+            if let Some(v) = self.patterns.get_mut(&p) {
+                v.retain(|&x| x != id);
+                if v.is_empty() {
+                    self.patterns.remove(&p);
+                }
+            }
+        }
+        self.monitors.retain(|&x| x != id);
+        if self.repl.replicas.contains(&id) {
+            self.repl.replicas.retain(|&x| x != id);
+            crate::server::log::notice(&format!("Connection with replica {} lost.", c.addr));
+            if self.repl.replicas.is_empty() {
+                self.repl.no_replicas_since_ms = now_ms();
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The server cron (Redis's serverCron), run `hz` times a second: the active expire
+//! cycle, idle-client timeouts, the end of CLIENT PAUSE, statistics samples,
+//! incremental rehashing, and the persistence and replication housekeeping.
+
+use crate::server::client::ClientKind;
+use crate::server::state::{PauseKind, Server};
+use crate::server::util::now_ms;
+
+pub fn run(srv: &mut Server) {
+    let now = now_ms();
+    if !srv.is_replica() && srv.active_expire_enabled {
+        active_expire_cycle(srv, now);
+    }
+    client_timeouts(srv, now);
+    if srv.pause != PauseKind::None && srv.pause_until_ms <= now {
+        srv.pause = PauseKind::None;
+        srv.unpause.notify_waiters();
+        for c in srv.clients.values() {
+            if matches!(c.blocked, Some(crate::server::client::Blocked::Paused { .. })) {
+                c.wake();
+            }
+        }
+    }
+    sample_stats(srv, now);
+    for db in srv.dbs.iter_mut() {
+        db.keys.rehash_for(1000);
+        db.expires.rehash_for(200);
+    }
+    crate::server::rdb::cron(srv);
+    crate::server::replication::cron(srv);
+}
+
+/// Deletes expired keys a sample at a time, like Redis: 20 keys with a TTL per
+/// database per round, another round while more than 10% of a sample had expired,
+/// within a time budget of about a quarter of the cron period.
+fn active_expire_cycle(srv: &mut Server, now: i64) {
+    let budget = std::time::Duration::from_micros(250_000 / srv.config.hz.clamp(1, 500));
+    let start = std::time::Instant::now();
+    for db in 0..srv.dbs.len() {
+        loop {
+            if srv.dbs[db].expires.is_empty() {
+                break;
+            }
+            let mut sample: Vec<Vec<u8>> = Vec::with_capacity(20);
+            {
+                let rng = &mut srv.rng;
+                let mut r = || rng.next_u64();
+                srv.dbs[db].expires.sample(20, &mut r, |k, _| sample.push(k.to_vec()));
+            }
+            let sampled = sample.len();
+            let mut expired = 0;
+            for key in sample {
+                let is_expired = srv.dbs[db].get(&key).is_some_and(|e| e.expire != -1 && e.expire <= now);
+                if is_expired {
+                    srv.delete_expired(db, &key);
+                    expired += 1;
+                }
+            }
+            if start.elapsed() > budget {
+                srv.stats.expired_time_cap_reached_count += 1;
+                return;
+            }
+            if sampled == 0 || expired * 10 <= sampled {
+                break;
+            }
+        }
+    }
+}
+
+/// Closes normal clients idle for more than `timeout` seconds (not blocked ones,
+/// not replicas or the master link, not pub/sub subscribers), like Redis.
+fn client_timeouts(srv: &mut Server, now: i64) {
+    let timeout = srv.config.timeout as i64 * 1000;
+    if timeout == 0 {
+        return;
+    }
+    for c in srv.clients.values_mut() {
+        if c.kind != ClientKind::Normal || c.blocked.is_some() || c.subscriptions() > 0 {
+            continue;
+        }
+        if now - c.last_interaction_ms > timeout {
+            crate::server::log::verbose("Closing idle client");
+            c.close_asap = true;
+            c.wake();
+        }
+    }
+}
+
+fn sample_stats(srv: &mut Server, now: i64) {
+    let st = &mut srv.stats;
+    let push = |q: &mut std::collections::VecDeque<(i64, u64)>, v: u64| {
+        if q.back().is_none_or(|(t, _)| now - t >= 100) {
+            q.push_back((now, v));
+            while q.len() > 16 {
+                q.pop_front();
+            }
+        }
+    };
+    push(&mut st.ops_samples, st.total_commands_processed);
+    push(&mut st.net_in_samples, st.total_net_input_bytes);
+    push(&mut st.net_out_samples, st.total_net_output_bytes);
+}
+
+/// Rate per second over the samples (INFO instantaneous_*).
+pub fn rate(q: &std::collections::VecDeque<(i64, u64)>) -> f64 {
+    match (q.front(), q.back()) {
+        (Some((t0, v0)), Some((t1, v1))) if t1 > t0 => (v1 - v0) as f64 * 1000.0 / (t1 - t0) as f64,
+        _ => 0.0,
+    }
+}

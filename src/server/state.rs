@@ -1,0 +1,355 @@
+//! The server's shared state (Redis's `struct redisServer`) and the keyspace
+//! operations that every command goes through: lookups with lazy expiry, writes
+//! that signal watchers and blocked clients, and deletions that are propagated.
+//!
+//! The server is single-threaded like Redis: one `Server` value, borrowed mutably
+//! by whichever connection task is executing a command. No lock, no reordering:
+//! the order commands execute in is the order they are replicated in.
+
+use crate::server::client::Client;
+use crate::server::config::Config;
+use crate::server::keyspace::db::NO_EXPIRE;
+use crate::server::keyspace::{Db, Entry};
+use crate::server::replication::Replication;
+use crate::server::types::Value;
+use crate::server::util::{now_ms, Rng};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::rc::Rc;
+use tokio::sync::Notify;
+
+/// Counters for INFO stats.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub total_connections_received: u64,
+    pub total_commands_processed: u64,
+    pub total_net_input_bytes: u64,
+    pub total_net_output_bytes: u64,
+    pub total_net_repl_input_bytes: u64,
+    pub total_net_repl_output_bytes: u64,
+    pub rejected_connections: u64,
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
+    pub expired_keys: u64,
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached_count: u64,
+    pub expire_cycle_cpu_milliseconds: u64,
+    pub evicted_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub total_reads_processed: u64,
+    pub total_writes_processed: u64,
+    pub latest_fork_usec: u64,
+    pub total_forks: u64,
+    /// Samples for instantaneous_ops_per_sec: (ms, commands) ring.
+    pub ops_samples: VecDeque<(i64, u64)>,
+    pub net_in_samples: VecDeque<(i64, u64)>,
+    pub net_out_samples: VecDeque<(i64, u64)>,
+}
+
+/// Per-command statistics (INFO commandstats).
+#[derive(Debug, Default, Clone)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+/// CLIENT PAUSE state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseKind {
+    None,
+    Write,
+    All,
+}
+
+/// A pending SHUTDOWN (from the command or a signal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownMode {
+    /// Save if save points are configured.
+    Default,
+    Save,
+    NoSave,
+}
+
+pub struct Server {
+    pub config: Config,
+    pub dbs: Vec<Db>,
+    pub clients: BTreeMap<u64, Box<Client>>,
+    pub next_client_id: u64,
+    pub stats: Stats,
+    pub cmd_stats: HashMap<String, CmdStat>,
+    pub err_stats: BTreeMap<String, u64>,
+    pub repl: Replication,
+    /// Channel -> subscribed client ids.
+    pub channels: HashMap<Vec<u8>, Vec<u64>>,
+    /// Pattern -> subscribed client ids.
+    pub patterns: HashMap<Vec<u8>, Vec<u64>>,
+    /// (db, key) -> clients blocked on it, in arrival order.
+    pub blocking_keys: HashMap<(usize, Vec<u8>), VecDeque<u64>>,
+    /// Keys that got data while clients were blocked on them (served after the command).
+    pub ready_keys: Vec<(usize, Vec<u8>)>,
+    /// (db, key) -> clients WATCHing it.
+    pub watched_keys: HashMap<(usize, Vec<u8>), Vec<u64>>,
+    /// Changes since the last save.
+    pub dirty: u64,
+    pub rng: Rng,
+    pub start_ms: i64,
+    pub start_instant: std::time::Instant,
+    pub run_id: String,
+    pub shutdown: Option<ShutdownMode>,
+    pub pause: PauseKind,
+    pub pause_until_ms: i64,
+    pub unpause: Rc<Notify>,
+    pub monitors: Vec<u64>,
+    /// Set by commands that replace their own propagation (SET EX -> SET PXAT...).
+    pub prevent_propagate: bool,
+    /// Commands to propagate after the current one, instead of / in addition to it.
+    pub also_propagate: Vec<(usize, Vec<Vec<u8>>)>,
+    /// Inside EXEC: MULTI has been propagated for this transaction.
+    pub exec_multi_propagated: bool,
+    pub in_exec: bool,
+    pub loading: bool,
+    pub executable: String,
+    /// Set when the listening sockets are up (for INFO tcp_port).
+    pub tcp_port: u16,
+    /// Time the last successful save finished (s).
+    pub lastsave: i64,
+    pub wake_all: Rc<Notify>,
+    pub slowlog: VecDeque<crate::server::commands::server_admin::SlowlogEntry>,
+    pub slowlog_next_id: u64,
+    pub client_recent_max_input_buffer: usize,
+    pub client_recent_max_output_buffer: usize,
+    pub persistence: crate::server::rdb::Persistence,
+    /// SHUTDOWN finished its work: the main loop exits.
+    pub exit_now: bool,
+    /// DEBUG SET-ACTIVE-EXPIRE.
+    pub active_expire_enabled: bool,
+}
+
+impl Server {
+    pub fn new(config: Config) -> Self {
+        let mut rng = Rng::new();
+        let repl = Replication::new(&mut rng);
+        let run_id = crate::server::replication::new_replid(&mut rng);
+        let dbs = (0..config.databases.max(1)).map(|_| Db::new()).collect();
+        Server {
+            config,
+            dbs,
+            clients: BTreeMap::new(),
+            next_client_id: 1,
+            stats: Stats::default(),
+            cmd_stats: HashMap::new(),
+            err_stats: BTreeMap::new(),
+            repl,
+            channels: HashMap::new(),
+            patterns: HashMap::new(),
+            blocking_keys: HashMap::new(),
+            ready_keys: Vec::new(),
+            watched_keys: HashMap::new(),
+            dirty: 0,
+            rng,
+            start_ms: now_ms(),
+            start_instant: std::time::Instant::now(),
+            run_id,
+            shutdown: None,
+            pause: PauseKind::None,
+            pause_until_ms: 0,
+            unpause: Rc::new(Notify::new()),
+            monitors: Vec::new(),
+            prevent_propagate: false,
+            also_propagate: Vec::new(),
+            exec_multi_propagated: false,
+            in_exec: false,
+            loading: false,
+            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            tcp_port: 0,
+            lastsave: now_ms() / 1000,
+            wake_all: Rc::new(Notify::new()),
+            slowlog: VecDeque::new(),
+            slowlog_next_id: 0,
+            client_recent_max_input_buffer: 0,
+            client_recent_max_output_buffer: 0,
+            persistence: crate::server::rdb::Persistence::default(),
+            exit_now: false,
+            active_expire_enabled: true,
+        }
+    }
+
+    /// True when this server replicates from a master (configured or at run time).
+    pub fn is_replica(&self) -> bool {
+        self.config.replicaof.is_some()
+    }
+
+    // ----- keyspace access: every command reads and writes keys through these -----
+
+    /// Is the entry's expiry in the past?
+    fn is_expired_at(e: &Entry, now: i64) -> bool {
+        e.expire != NO_EXPIRE && e.expire <= now
+    }
+
+    /// Applies lazy expiry to `key`. Returns true if the key is (logically) gone.
+    ///
+    /// On a master, an expired key is deleted and a DEL is propagated, so replicas
+    /// delete it too. A replica never deletes on its own (its master's DEL will come)
+    /// but reports the key as missing to normal clients; commands from the master
+    /// itself see the key as present.
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8], from_master: bool) -> bool {
+        let Some(e) = self.dbs[db].get(key) else { return false };
+        if !Self::is_expired_at(e, now_ms()) {
+            return false;
+        }
+        if self.is_replica() {
+            return !from_master;
+        }
+        if self.loading {
+            return true;
+        }
+        self.delete_expired(db, key);
+        true
+    }
+
+    /// Deletes an expired key and propagates the deletion (DEL, or UNLINK with
+    /// lazyfree-lazy-expire) as Redis does.
+    pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
+        if self.dbs[db].remove(key).is_some() {
+            self.stats.expired_keys += 1;
+            self.signal_modified(db, key);
+            let cmd: &[u8] = if self.config.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };
+            self.propagate(db, &[cmd.to_vec(), key.to_vec()]);
+        }
+    }
+
+    /// Looks a key up for reading: lazy expiry, hit/miss statistics, access time.
+    pub fn lookup_read(&mut self, c: &Client, key: &[u8]) -> Option<&mut Entry> {
+        let db = c.db;
+        let from_master = c.kind == crate::server::client::ClientKind::Master;
+        if self.expire_if_needed(db, key, from_master) {
+            self.stats.keyspace_misses += 1;
+            return None;
+        }
+        match self.dbs[db].get_mut(key) {
+            Some(e) => {
+                self.stats.keyspace_hits += 1;
+                e.lru = crate::server::keyspace::db::lru_clock();
+                Some(e)
+            }
+            None => {
+                self.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Looks a key up for writing: lazy expiry, no statistics.
+    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.expire_if_needed(db, key, true);
+        let e = self.dbs[db].get_mut(key)?;
+        e.lru = crate::server::keyspace::db::lru_clock();
+        Some(e)
+    }
+
+    /// Looks a key up without touching statistics or access times (TYPE is a read,
+    /// but OBJECT, TTL and friends use this to not disturb idle times).
+    pub fn lookup_quiet(&mut self, c: &Client, key: &[u8]) -> Option<&mut Entry> {
+        let from_master = c.kind == crate::server::client::ClientKind::Master;
+        if self.expire_if_needed(c.db, key, from_master) {
+            return None;
+        }
+        self.dbs[c.db].get_mut(key)
+    }
+
+    /// Sets a key (SET and friends): replaces any value, drops the TTL unless
+    /// `keep_ttl`, signals watchers. Counts as one change.
+    pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
+        self.dbs[db].set(key, value, keep_ttl);
+        self.signal_modified(db, key);
+    }
+
+    /// Deletes a key a client asked to delete; true if it existed (and had not expired).
+    pub fn delete_key(&mut self, db: usize, key: &[u8]) -> bool {
+        self.expire_if_needed(db, key, true);
+        if self.dbs[db].remove(key).is_some() {
+            self.signal_modified(db, key);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Tells WATCHers that a key changed (Redis's signalModifiedKey / touchWatchedKey).
+    pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        if self.watched_keys.is_empty() {
+            return;
+        }
+        if let Some(ids) = self.watched_keys.get(&(db, key.to_vec())) {
+            for id in ids.clone() {
+                if let Some(c) = self.clients.get_mut(&id) {
+                    c.dirty_cas = true;
+                }
+            }
+        }
+    }
+
+    /// Marks every watched key of a database as modified (FLUSHDB, SWAPDB...).
+    pub fn signal_db_modified(&mut self, db: Option<usize>) {
+        let ids: Vec<u64> = self
+            .watched_keys
+            .iter()
+            .filter(|((d, _), _)| db.is_none_or(|x| x == *d))
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect();
+        for id in ids {
+            if let Some(c) = self.clients.get_mut(&id) {
+                c.dirty_cas = true;
+            }
+        }
+    }
+
+    /// Records that a key got data that blocked clients may be waiting for.
+    pub fn signal_key_ready(&mut self, db: usize, key: &[u8]) {
+        if self.blocking_keys.contains_key(&(db, key.to_vec())) {
+            self.ready_keys.push((db, key.to_vec()));
+        }
+    }
+
+    /// Marks the dataset as changed `n` times (save rules, propagation).
+    pub fn add_dirty(&mut self, n: u64) {
+        self.dirty += n;
+    }
+
+    /// Replaces this command's propagation with the given commands (e.g. SET EX
+    /// becomes SET PXAT), each applied to database `db`.
+    pub fn propagate_instead(&mut self, db: usize, cmds: Vec<Vec<Vec<u8>>>) {
+        self.prevent_propagate = true;
+        for c in cmds {
+            self.also_propagate.push((db, c));
+        }
+    }
+
+    /// Sends a message to a client other than the one executing (pub/sub, MONITOR).
+    pub fn push_to(&mut self, id: u64, f: impl FnOnce(&mut crate::server::resp::Reply)) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            f(&mut c.reply);
+            c.wake();
+        }
+    }
+
+    /// Which database a key argument is resolved in for clients of this server.
+    pub fn db_count(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// A random u64 (SPOP, RANDOMKEY, SRANDMEMBER...).
+    pub fn random(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+
+    /// Number of clients blocked (INFO blocked_clients).
+    pub fn blocked_clients(&self) -> usize {
+        self.clients.values().filter(|c| c.blocked.is_some()).count()
+    }
+}

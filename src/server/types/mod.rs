@@ -1,0 +1,51 @@
+//! Value types: what a key holds. Each collection type lives in its own module and
+//! keeps its own compact and big encodings behind one API, so that commands, RDB and
+//! replication never depend on the representation.
+pub mod hash;
+pub mod list;
+pub mod set;
+pub mod zset;
+
+pub use hash::Hash;
+pub use list::List;
+pub use set::Set;
+pub use zset::ZSet;
+
+/// The value of a key. Collections are boxed so that a keyspace entry stays small.
+#[derive(Debug, Clone)]
+pub enum Value {
+    Str(Vec<u8>),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
+}
+
+impl Value {
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+        }
+    }
+}
+
+/// The reply for a command used against a key of another type.
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+impl Value {
+    /// The name OBJECT ENCODING reports (Redis 7.0's encodings).
+    pub fn encoding(&self, raw: bool) -> &'static str {
+        match self {
+            Value::Str(s) => crate::server::commands::strings::string_encoding(s, raw),
+            Value::List(_) => "quicklist",
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
+        }
+    }
+}
