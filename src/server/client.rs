@@ -62,7 +62,7 @@ pub struct Client {
     pub pending_out: usize,
     pub created_ms: i64,
     pub last_interaction_ms: i64,
-    pub last_cmd: String,
+    pub last_cmd: &'static str,
     /// In MULTI: queued commands. None when not in a transaction.
     pub multi: Option<Vec<Vec<Vec<u8>>>>,
     /// A queued command failed to queue: EXEC must abort.
@@ -117,7 +117,7 @@ impl Client {
             pending_out: 0,
             created_ms: now,
             last_interaction_ms: now,
-            last_cmd: "NULL".into(),
+            last_cmd: "NULL",
             multi: None,
             multi_error: false,
             dirty_cas: false,

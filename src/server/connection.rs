@@ -296,9 +296,9 @@ pub async fn serve_client(srv: Shared, stream: TcpStream, id: u64) {
             let mut s = srv.borrow_mut();
             s.stats.total_net_output_bytes += wrote;
             s.stats.total_writes_processed += 1;
-            let more = s.clients.get(&id).is_some_and(|c| !c.reply.is_empty() || !c.out_queue.is_empty());
             drop(s);
-            if more && out_pos == out.len() {
+            if out_pos == out.len() {
+                // Everything went out: look again (more output, close-after-reply).
                 continue;
             }
         }
@@ -369,31 +369,52 @@ enum ReadResult {
     Error,
 }
 
+/// Reads once into the input buffer.
+///
+/// A short read means the kernel's receive queue is empty, so readiness is
+/// cleared right away (through `try_io`) instead of paying a second `read` just to
+/// hear EAGAIN: one read per request, as Redis does.
 fn read_some(stream: &TcpStream, input: &mut Input) -> ReadResult {
+    use std::os::fd::AsRawFd;
+    // A big bulk argument is read in large chunks, but memory is only reserved as
+    // bytes actually arrive: a client that merely announces 512 MB gets nothing.
     let want = if input.need > input.pending().len() {
-        (input.need - input.pending().len()).max(IOBUF_LEN)
+        (input.need - input.pending().len()).clamp(IOBUF_LEN, 1024 * 1024)
     } else {
         IOBUF_LEN
     };
+    input.buf.reserve(want);
     let old = input.buf.len();
-    input.buf.resize(old + want, 0);
-    match stream.try_read(&mut input.buf[old..]) {
-        Ok(0) => {
-            input.buf.truncate(old);
-            ReadResult::Eof
+    let spare = input.buf.spare_capacity_mut();
+    let cap = spare.len().min(want.max(IOBUF_LEN));
+    let ptr = spare.as_mut_ptr() as *mut libc::c_void;
+    let fd = stream.as_raw_fd();
+    let mut got: isize = -1;
+    let res = stream.try_io(Interest::READABLE, || {
+        // SAFETY: `ptr` points to at least `cap` writable bytes of the buffer's
+        // spare capacity, which nothing else touches during this call.
+        let n = unsafe { libc::read(fd, ptr, cap) };
+        if n < 0 {
+            return Err(std::io::Error::last_os_error());
         }
-        Ok(n) => {
-            input.buf.truncate(old + n);
-            ReadResult::Data(n)
+        got = n;
+        if n > 0 && (n as usize) < cap {
+            Err(std::io::ErrorKind::WouldBlock.into())
+        } else {
+            Ok(())
         }
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-            input.buf.truncate(old);
-            ReadResult::WouldBlock
-        }
-        Err(_) => {
-            input.buf.truncate(old);
-            ReadResult::Error
-        }
+    });
+    if got > 0 {
+        // SAFETY: read() initialised `got` bytes right after the old length.
+        unsafe { input.buf.set_len(old + got as usize) };
+        return ReadResult::Data(got as usize);
+    }
+    match res {
+        Ok(()) if got == 0 => ReadResult::Eof,
+        Ok(()) => ReadResult::WouldBlock,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => ReadResult::WouldBlock,
+        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => ReadResult::WouldBlock,
+        Err(_) => ReadResult::Error,
     }
 }
 

@@ -198,10 +198,10 @@ fn rusage(who: i32) -> (f64, f64) {
 
 fn commandstats(srv: &Server, o: &mut String) {
     o.push_str("# Commandstats\r\n");
-    let mut names: Vec<&String> = srv.cmd_stats.keys().collect();
+    let mut names: Vec<&&str> = srv.cmd_stats.keys().collect();
     names.sort();
     for n in names {
-        let s = &srv.cmd_stats[n];
+        let s = &srv.cmd_stats[*n];
         let per = if s.calls > 0 { s.usec as f64 / s.calls as f64 } else { 0.0 };
         let _ = write!(
             o,

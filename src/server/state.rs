@@ -81,7 +81,7 @@ pub struct Server {
     pub clients: BTreeMap<u64, Box<Client>>,
     pub next_client_id: u64,
     pub stats: Stats,
-    pub cmd_stats: HashMap<String, CmdStat>,
+    pub cmd_stats: HashMap<&'static str, CmdStat, crate::server::util::FxBuild>,
     pub err_stats: BTreeMap<String, u64>,
     pub repl: Replication,
     /// Channel -> subscribed client ids.
@@ -142,7 +142,7 @@ impl Server {
             clients: BTreeMap::new(),
             next_client_id: 1,
             stats: Stats::default(),
-            cmd_stats: HashMap::new(),
+            cmd_stats: HashMap::default(),
             err_stats: BTreeMap::new(),
             repl,
             channels: HashMap::new(),
@@ -227,7 +227,14 @@ impl Server {
     pub fn lookup_read(&mut self, c: &Client, key: &[u8]) -> Option<&mut Entry> {
         let db = c.db;
         let from_master = c.kind == crate::server::client::ClientKind::Master;
-        if self.expire_if_needed(db, key, from_master) {
+        let has_ttl = match self.dbs[db].get(key) {
+            None => {
+                self.stats.keyspace_misses += 1;
+                return None;
+            }
+            Some(e) => e.expire != NO_EXPIRE,
+        };
+        if has_ttl && self.expire_if_needed(db, key, from_master) {
             self.stats.keyspace_misses += 1;
             return None;
         }

@@ -260,6 +260,8 @@ pub struct UnbalancedQuotes;
 /// \\ \" \xHH` escapes, `'...'` takes `\'`, and a closing quote must be followed by
 /// a space or the end of the line.
 pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, UnbalancedQuotes> {
+    // Redis splits a C string: a NUL byte ends the line.
+    let line = &line[..line.iter().position(|&c| c == 0).unwrap_or(line.len())];
     let mut out = Vec::new();
     let mut i = 0;
     let n = line.len();
@@ -478,6 +480,20 @@ mod tests {
         assert_eq!(split_args(b"\"abc"), Err(UnbalancedQuotes));
         assert_eq!(split_args(b"\"abc\"x"), Err(UnbalancedQuotes));
         assert_eq!(split_args(b"").unwrap(), Vec::<Vec<u8>>::new());
+        assert_eq!(split_args(b"a\0b c").unwrap(), vec![b"a".to_vec()]);
+        assert_eq!(split_args(b"\0\0x").unwrap(), Vec::<Vec<u8>>::new());
+        assert_eq!(split_args(b"\"ab\0c\""), Err(UnbalancedQuotes));
+        // Every byte sequence terminates (regression: NUL used to loop forever).
+        let mut x: u32 = 1;
+        for len in 0..2000 {
+            let v: Vec<u8> = (0..len % 97)
+                .map(|_| {
+                    x = x.wrapping_mul(1103515245).wrapping_add(12345);
+                    b" \"'\\x0a\0\t\r\n"[(x >> 16) as usize % 11]
+                })
+                .collect();
+            let _ = split_args(&v);
+        }
     }
 
     #[test]
@@ -509,3 +525,29 @@ pub fn repr(s: &[u8]) -> String {
     o.push('"');
     o
 }
+
+/// A fast non-cryptographic hasher for internal maps keyed by trusted values
+/// (command names, client ids). Never used for client-controlled keys.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64)
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;

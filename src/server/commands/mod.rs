@@ -182,10 +182,10 @@ impl Command {
 }
 
 /// All top-level commands, by lower-case name.
-pub fn table() -> &'static HashMap<&'static str, &'static Command> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static Command>> = OnceLock::new();
+pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server::util::FxBuild> {
+    static TABLE: OnceLock<HashMap<&'static str, &'static Command, crate::server::util::FxBuild>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut t = HashMap::new();
+        let mut t = HashMap::default();
         for family in [
             connection::COMMANDS,
             strings::COMMANDS,
@@ -318,7 +318,7 @@ fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, err: &str) {
         c.multi_error = true;
     }
     if let Some(cmd) = cmd {
-        srv.cmd_stats.entry(cmd.name.to_string()).or_default().rejected_calls += 1;
+        srv.cmd_stats.entry(cmd.name).or_default().rejected_calls += 1;
     }
     error_reply(srv, c, err);
 }
@@ -418,13 +418,13 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     let also_start = srv.also_propagate.len();
     let errors_before = c.reply.errors;
     let db_before = c.db;
-    c.last_cmd = cmd.name.to_string();
+    c.last_cmd = cmd.name;
 
     (cmd.handler)(srv, c, argv);
 
     let usec = start.elapsed().as_micros() as u64;
     let failed = c.reply.errors > errors_before;
-    let st = srv.cmd_stats.entry(cmd.name.to_string()).or_default();
+    let st = srv.cmd_stats.entry(cmd.name).or_default();
     st.calls += 1;
     st.usec += usec;
     if failed {

@@ -1,0 +1,279 @@
+//! Shared test harness: start real tripod-server and redis-server processes on
+//! free ports in temporary directories, talk to them over raw sockets, and stop
+//! them by pid when the test ends (also when it panics).
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    // Bind port 0 and release it; retry if a later bind finds it taken.
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn tripod_server_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tripod-server"))
+}
+
+pub fn redis_server_bin() -> Option<PathBuf> {
+    for p in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] {
+        if Path::new(p).exists() {
+            return Some(PathBuf::from(p));
+        }
+    }
+    None
+}
+
+/// A running server process, killed by pid on drop.
+pub struct Proc {
+    pub child: Option<Child>,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub pid: u32,
+}
+
+impl Proc {
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+    pub fn conn(&self) -> Conn {
+        Conn::connect(self.port)
+    }
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        unsafe_kill(self.pid, 15);
+        let mut child = self.child.take()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                return Some(st);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return child.wait().ok();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn unsafe_kill(pid: u32, sig: i32) {
+    let _ = Command::new("kill").arg(format!("-{}", sig)).arg(pid.to_string()).status();
+}
+
+/// Waits until something answers PING on the port.
+pub fn wait_ready(port: u16, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!("server on port {} exited during start-up: {}", port, st);
+        }
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+            if s.write_all(b"PING\r\n").is_ok() {
+                let mut buf = [0u8; 64];
+                if let Ok(n) = s.read(&mut buf) {
+                    if n > 0 {
+                        return;
+                    }
+                }
+            }
+        }
+        if Instant::now() > deadline {
+            panic!("server on port {} did not come up", port);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn spawn(bin: &Path, args: &[String], dir: tempfile::TempDir, port: u16) -> Proc {
+    let log = dir.path().join("server.log");
+    let mut child = Command::new(bin)
+        .args(args)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(dir.path().join("server.err")).unwrap()))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {}", bin.display(), e));
+    let pid = child.id();
+    wait_ready(port, &mut child);
+    Proc { child: Some(child), port, dir, pid }
+}
+
+/// Starts tripod-server on a free port with extra `--directive value` arguments.
+pub fn start_tripod(extra: &[&str]) -> Proc {
+    start_bin(&tripod_server_bin(), extra)
+}
+
+/// Starts a real redis-server the same way (None when it is not installed).
+pub fn start_redis(extra: &[&str]) -> Proc {
+    let bin = redis_server_bin().expect("redis-server must be installed (the README's test command installs it)");
+    start_bin(&bin, extra)
+}
+
+pub fn start_bin(bin: &Path, extra: &[&str]) -> Proc {
+    for _ in 0..5 {
+        let port = free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut args: Vec<String> = vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--save".into(),
+            "".into(),
+            "--dir".into(),
+            dir.path().display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| spawn(bin, &args, dir, port)));
+        if let Ok(p) = r {
+            return p;
+        }
+    }
+    panic!("could not start {}", bin.display());
+}
+
+/// A raw connection that sends bytes and reads whole RESP replies.
+pub struct Conn {
+    pub s: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    pub fn connect(port: u16) -> Conn {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_nodelay(true).unwrap();
+        Conn { s, buf: Vec::new() }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.s.write_all(bytes).unwrap();
+    }
+
+    /// Sends a command as a multibulk and returns the raw reply bytes.
+    pub fn cmd(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        self.send(&encode(args));
+        self.read_reply()
+    }
+
+    /// Like `cmd`, with string arguments.
+    pub fn c(&mut self, args: &[&str]) -> String {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        String::from_utf8_lossy(&self.cmd(&a)).into_owned()
+    }
+
+    /// Reads one complete RESP2/RESP3 reply.
+    pub fn read_reply(&mut self) -> Vec<u8> {
+        loop {
+            if let Some(n) = reply_len(&self.buf) {
+                return self.buf.drain(..n).collect();
+            }
+            let mut tmp = [0u8; 65536];
+            let n = self.s.read(&mut tmp).unwrap_or_else(|e| panic!("read failed: {} (have {:?})", e, String::from_utf8_lossy(&self.buf)));
+            if n == 0 {
+                panic!("connection closed; unparsed: {:?}", String::from_utf8_lossy(&self.buf));
+            }
+            self.buf.extend_from_slice(&tmp[..n]);
+        }
+    }
+
+    /// Reads until the server closes the connection; returns everything read.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.buf);
+        let _ = self.s.read_to_end(&mut out);
+        out
+    }
+}
+
+/// Encodes a command as a RESP multibulk.
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b"\r\n");
+    }
+    v
+}
+
+/// Length of the first complete RESP reply in `b`, if complete.
+pub fn reply_len(b: &[u8]) -> Option<usize> {
+    let line_end = |from: usize| -> Option<usize> { b[from..].windows(2).position(|w| w == b"\r\n").map(|p| from + p) };
+    fn num(s: &[u8]) -> i64 {
+        std::str::from_utf8(s).unwrap().parse().unwrap()
+    }
+    fn walk(b: &[u8], pos: usize, line_end: &dyn Fn(usize) -> Option<usize>) -> Option<usize> {
+        if pos >= b.len() {
+            return None;
+        }
+        let e = line_end(pos)?;
+        let head = &b[pos + 1..e];
+        match b[pos] {
+            b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(e + 2),
+            b'$' | b'=' | b'!' => {
+                let n = num(head);
+                if n < 0 {
+                    return Some(e + 2);
+                }
+                let end = e + 2 + n as usize + 2;
+                if b.len() >= end {
+                    Some(end)
+                } else {
+                    None
+                }
+            }
+            b'*' | b'~' | b'>' | b'%' | b'|' => {
+                let n = num(head);
+                if n < 0 {
+                    return Some(e + 2);
+                }
+                let items = if b[pos] == b'%' || b[pos] == b'|' { n * 2 } else { n };
+                let mut p = e + 2;
+                for _ in 0..items {
+                    p = walk(b, p, line_end)?;
+                }
+                Some(p)
+            }
+            _ => Some(e + 2),
+        }
+    }
+    walk(b, 0, &line_end)
+}
+
+/// Runs redis-cli against a port with arguments; returns stdout.
+pub fn redis_cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .arg("-p")
+        .arg(port.to_string())
+        .args(args)
+        .output()
+        .expect("redis-cli must be installed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Polls `f` until it returns true or the deadline passes.
+pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {}", what);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,176 @@
+//! The wire protocol, byte for byte: RESP2 multibulk and inline requests,
+//! pipelining, RESP3 after HELLO 3, Redis's protocol errors (reply, then close),
+//! and robustness against hostile input.
+mod common;
+use common::*;
+use std::io::Write;
+use std::time::Duration;
+
+#[test]
+fn multibulk_and_inline_requests() {
+    let s = start_tripod(&[]);
+    let mut c = s.conn();
+    assert_eq!(c.cmd(&[b"PING"]), b"+PONG\r\n");
+    assert_eq!(c.cmd(&[b"SET", b"k", b"v"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&[b"GET", b"k"]), b"$1\r\nv\r\n");
+    assert_eq!(c.cmd(&[b"GET", b"missing"]), b"$-1\r\n");
+    c.send(b"SET inl \"a b\\n\"\r\n");
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    c.send(b"GET inl\n");
+    assert_eq!(c.read_reply(), b"$4\r\na b\n\r\n");
+    // Blank inline lines are ignored, like telnet keep-alives.
+    c.send(b"\r\n\r\nPING\r\n");
+    assert_eq!(c.read_reply(), b"+PONG\r\n");
+    assert_eq!(c.cmd(&[b"INCR", b"n"]), b":1\r\n");
+    assert_eq!(c.cmd(&[b"MGET", b"k", b"nope"]), b"*2\r\n$1\r\nv\r\n$-1\r\n");
+    // Binary-safe keys and values.
+    assert_eq!(c.cmd(&[b"SET", b"\x00\xff\r\n", b"\r\n\x00"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&[b"GET", b"\x00\xff\r\n"]), b"$3\r\n\r\n\x00\r\n");
+}
+
+#[test]
+fn pipelined_requests_are_all_answered_in_order() {
+    let s = start_tripod(&[]);
+    let mut c = s.conn();
+    let mut batch = Vec::new();
+    for i in 0..1000 {
+        batch.extend(encode(&[b"SET", format!("key:{}", i).as_bytes(), i.to_string().as_bytes()]));
+        batch.extend(encode(&[b"INCR", format!("key:{}", i).as_bytes()]));
+    }
+    c.send(&batch);
+    for i in 0..1000 {
+        assert_eq!(c.read_reply(), b"+OK\r\n");
+        assert_eq!(c.read_reply(), format!(":{}\r\n", i + 1).into_bytes());
+    }
+    // A request split across many tiny writes.
+    let req = encode(&[b"SET", b"split", b"value-written-one-byte-at-a-time"]);
+    for b in &req {
+        c.s.write_all(std::slice::from_ref(b)).unwrap();
+    }
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    assert_eq!(c.cmd(&[b"GET", b"split"]), b"$32\r\nvalue-written-one-byte-at-a-time\r\n");
+}
+
+#[test]
+fn resp3_after_hello_3() {
+    let s = start_tripod(&[]);
+    let mut c = s.conn();
+    let hello = String::from_utf8(c.cmd(&[b"HELLO", b"3"])).unwrap();
+    assert!(hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n:3\r\n"), "{}", hello);
+    assert_eq!(c.cmd(&[b"GET", b"nope"]), b"_\r\n");
+    assert_eq!(c.cmd(&[b"SET", b"f", b"1.5"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&[b"CONFIG", b"GET", b"port"])[..4], *b"%1\r\n");
+    assert_eq!(c.cmd(&[b"HELLO", b"2"])[..4], *b"*14\r");
+    assert_eq!(c.cmd(&[b"GET", b"nope"]), b"$-1\r\n");
+    assert_eq!(c.cmd(&[b"HELLO", b"4"]), b"-NOPROTO unsupported protocol version\r\n");
+}
+
+#[test]
+fn protocol_errors_reply_then_close() {
+    let s = start_tripod(&[]);
+    let cases: &[(&[u8], &[u8])] = &[
+        (b"*1048577\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
+        (b"*1\r\n$536870913\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+        (b"*1\r\nfoo\r\n", b"-ERR Protocol error: expected '$', got 'f'\r\n"),
+        (b"SET k \"unbalanced\r\n", b"-ERR Protocol error: unbalanced quotes in request\r\n"),
+        (b"*x\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
+    ];
+    for (req, want) in cases {
+        let mut c = s.conn();
+        c.send(req);
+        assert_eq!(c.read_to_close(), *want, "request {:?}", String::from_utf8_lossy(req));
+    }
+    // A too-long inline request.
+    let mut c = s.conn();
+    c.send(&vec![b'a'; 70 * 1024]);
+    assert_eq!(c.read_to_close(), b"-ERR Protocol error: too big inline request\r\n");
+    // The server is fine afterwards.
+    assert_eq!(s.conn().cmd(&[b"PING"]), b"+PONG\r\n");
+}
+
+#[test]
+fn proto_max_bulk_len_is_honoured() {
+    let s = start_tripod(&["--proto-max-bulk-len", "1mb"]);
+    let mut c = s.conn();
+    c.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048577\r\n");
+    assert_eq!(c.read_to_close(), b"-ERR Protocol error: invalid bulk length\r\n");
+}
+
+#[test]
+fn garbage_never_crashes_or_blocks_others() {
+    let s = start_tripod(&[]);
+    let mut bystander = s.conn();
+    // Deterministic pseudo-random garbage, in many shapes.
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    for round in 0..200 {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        let len = 1 + (round * 37) % 3000;
+        let mut bytes = Vec::with_capacity(len);
+        for _ in 0..len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            bytes.push(match round % 4 {
+                0 => (x & 0xff) as u8,
+                1 => pick(b"*$\r\n0123456789-", x),
+                2 => pick(b"*1\r\n$3\r\nGET\"' \\x", x),
+                _ => pick(b"SET \"\\x00\" '\"\r\n", x),
+            });
+        }
+        let _ = c.write_all(&bytes);
+        drop(c);
+    }
+    // A client that announces a huge multibulk and sends nothing more does not block others.
+    let mut hog = s.conn();
+    hog.send(b"*1048576\r\n$536870912\r\nabc");
+    assert_eq!(bystander.cmd(&[b"PING"]), b"+PONG\r\n");
+    assert_eq!(s.conn().cmd(&[b"SET", b"after", b"1"]), b"+OK\r\n");
+}
+
+fn pick(alphabet: &[u8], x: u64) -> u8 {
+    alphabet[(x % alphabet.len() as u64) as usize]
+}
+
+#[test]
+fn quit_closes_after_reply() {
+    let s = start_tripod(&[]);
+    let mut c = s.conn();
+    c.send(b"QUIT\r\nPING\r\n");
+    assert_eq!(c.read_to_close(), b"+OK\r\n");
+}
+
+#[test]
+fn big_values_round_trip() {
+    let s = start_tripod(&[]);
+    let mut c = s.conn();
+    let big = vec![b'x'; 20 * 1024 * 1024];
+    assert_eq!(c.cmd(&[b"SET", b"big", &big]), b"+OK\r\n");
+    let reply = c.cmd(&[b"GET", b"big"]);
+    assert_eq!(reply.len(), big.len() + 13);
+    assert_eq!(c.cmd(&[b"STRLEN", b"big"]), b":20971520\r\n");
+}
+
+#[test]
+fn clients_are_served_concurrently() {
+    let s = start_tripod(&[]);
+    let port = s.port;
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut c = Conn::connect(port);
+                for i in 0..500 {
+                    let k = format!("t{}:{}", t, i);
+                    assert_eq!(c.cmd(&[b"SET", k.as_bytes(), b"v"]), b"+OK\r\n");
+                }
+                assert_eq!(c.cmd(&[b"INCRBY", b"total", b"500"])[0], b':');
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let mut c = s.conn();
+    assert_eq!(c.cmd(&[b"GET", b"total"]), b"$4\r\n4000\r\n");
+    assert_eq!(c.cmd(&[b"DBSIZE"]), b":4001\r\n");
+    let _ = Duration::from_secs(0);
+}
