@@ -126,6 +126,8 @@ pub struct Server {
     pub persistence: crate::server::rdb::Persistence,
     /// SHUTDOWN finished its work: the main loop exits.
     pub exit_now: bool,
+    /// WATCHers that were executing (outside the client table) when a key changed.
+    pub detached_dirty_cas: Vec<u64>,
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire_enabled: bool,
 }
@@ -175,6 +177,7 @@ impl Server {
             client_recent_max_output_buffer: 0,
             persistence: crate::server::rdb::Persistence::default(),
             exit_now: false,
+            detached_dirty_cas: Vec::new(),
             active_expire_enabled: true,
         }
     }
@@ -294,8 +297,10 @@ impl Server {
         }
         if let Some(ids) = self.watched_keys.get(&(db, key.to_vec())) {
             for id in ids.clone() {
-                if let Some(c) = self.clients.get_mut(&id) {
-                    c.dirty_cas = true;
+                match self.clients.get_mut(&id) {
+                    Some(c) => c.dirty_cas = true,
+                    // The client executing right now is not in the table.
+                    None => self.detached_dirty_cas.push(id),
                 }
             }
         }
@@ -310,8 +315,9 @@ impl Server {
             .flat_map(|(_, v)| v.iter().copied())
             .collect();
         for id in ids {
-            if let Some(c) = self.clients.get_mut(&id) {
-                c.dirty_cas = true;
+            match self.clients.get_mut(&id) {
+                Some(c) => c.dirty_cas = true,
+                None => self.detached_dirty_cas.push(id),
             }
         }
     }

@@ -425,7 +425,7 @@ fn client_pause(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Some(v) if v == b"all" => PauseKind::All,
         Some(v) if v == b"write" => PauseKind::Write,
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error("ERR CLIENT PAUSE mode must be WRITE or ALL");
             return;
         }
     };
@@ -514,7 +514,7 @@ fn client_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ];
     c.reply.array(lines.len());
     for l in lines {

@@ -470,6 +470,10 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let dst_db = match parse_i64(&argv[2]) {
         Some(n) if n >= 0 && (n as usize) < srv.dbs.len() => n as usize,
+        None => {
+            c.reply.error("ERR value is not an integer or out of range");
+            return;
+        }
         _ => {
             c.reply.error("ERR DB index is out of range");
             return;
@@ -648,7 +652,7 @@ fn object_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ];
     c.reply.array(lines.len());
     for l in lines {

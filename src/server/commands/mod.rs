@@ -421,6 +421,12 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     c.last_cmd = cmd.name;
 
     (cmd.handler)(srv, c, argv);
+    if !srv.detached_dirty_cas.is_empty() {
+        if srv.detached_dirty_cas.contains(&c.id) {
+            c.dirty_cas = true;
+        }
+        srv.detached_dirty_cas.clear();
+    }
 
     let usec = start.elapsed().as_micros() as u64;
     let failed = c.reply.errors > errors_before;

@@ -40,7 +40,7 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
     cmd("command|info", -2, "server", LOADING | STALE, 0, 0, 0, command_info),
     cmd("command|docs", -2, "server", LOADING | STALE, 0, 0, 0, command_docs),
     cmd("command|list", -2, "server", LOADING | STALE, 0, 0, 0, command_list),
-    cmd("command|getkeys", -3, "server", LOADING | STALE, 0, 0, 0, command_getkeys),
+    cmd("command|getkeys", -4, "server", LOADING | STALE, 0, 0, 0, command_getkeys),
     cmd("command|help", 2, "server", LOADING | STALE, 0, 0, 0, command_help),
 ];
 
@@ -131,7 +131,7 @@ fn config_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
         "REWRITE",
         "    Rewrite the configuration file.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ];
     c.reply.array(lines.len());
     for l in lines {
@@ -242,7 +242,7 @@ fn command_info(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     for name in &argv[2..] {
         match find_command(name) {
             Some(cmd) => write_command_info(c, cmd),
-            None => c.reply.null_array(),
+            None => c.reply.null(),
         }
     }
 }
@@ -344,7 +344,7 @@ fn command_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
         "GETKEYS <full-command>",
         "    Return the keys from a full Redis command.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ];
     c.reply.array(lines.len());
     for l in lines {
@@ -542,7 +542,7 @@ fn slowlog_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
         "RESET",
         "    Reset the slowlog.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ];
     c.reply.array(lines.len());
     for l in lines {

@@ -3,7 +3,7 @@ use super::*;
 use crate::server::client::Client;
 use crate::server::state::Server;
 use crate::server::types::{Value, WRONGTYPE};
-use crate::server::util::{format_long_double, now_ms, parse_f64, parse_i64};
+use crate::server::util::{now_ms, parse_f64, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
     cmd("get", 2, "string", READONLY | FAST, 1, 1, 1, get),
@@ -554,32 +554,31 @@ fn decrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let db = c.db;
-    let Some(by) = parse_f64(&argv[2]) else {
+    if parse_f64(&argv[2]).is_none() {
         c.reply.error("ERR value is not a valid float");
         return;
-    };
-    let cur = match srv.lookup_write(db, &argv[1]) {
-        None => 0.0,
+    }
+    let cur: Vec<u8> = match srv.lookup_write(db, &argv[1]) {
+        None => b"0".to_vec(),
         Some(e) => match &e.value {
-            Value::Str(s) => match parse_f64(s) {
-                Some(v) => v,
-                None => {
-                    c.reply.error("ERR value is not a valid float");
-                    return;
-                }
-            },
+            Value::Str(s) => s.clone(),
             _ => {
                 c.reply.error(WRONGTYPE);
                 return;
             }
         },
     };
-    let n = cur + by;
-    if n.is_nan() || n.is_infinite() {
-        c.reply.error("ERR increment would produce NaN or Infinity");
-        return;
-    }
-    let s = format_long_double(n).into_bytes();
+    let s = match crate::server::util::incr_float_str(&cur, &argv[2]) {
+        Ok(s) => s,
+        Err(crate::server::util::FloatIncrError::NotAFloat) => {
+            c.reply.error("ERR value is not a valid float");
+            return;
+        }
+        Err(crate::server::util::FloatIncrError::NanOrInfinity) => {
+            c.reply.error("ERR increment would produce NaN or Infinity");
+            return;
+        }
+    };
     srv.set_key(db, &argv[1], Value::Str(s.clone()), true);
     srv.add_dirty(1);
     // Float formatting may differ across machines: replicate the result.
