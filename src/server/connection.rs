@@ -57,7 +57,7 @@ pub async fn accept_loop(srv: Shared, listener: TcpListener) {
                 let _ = stream.try_write(b"-ERR max number of clients reached\r\n");
                 continue;
             }
-            if s.config.protected_mode && s.config.requirepass.is_none() && !peer.ip().is_loopback() {
+            if protected_mode_refuses(&s.config, peer.ip()) {
                 s.stats.rejected_connections += 1;
                 drop(s);
                 let _ = stream.try_write(PROTECTED_MODE_ERR);
@@ -72,6 +72,16 @@ pub async fn accept_loop(srv: Shared, listener: TcpListener) {
         };
         tokio::task::spawn_local(serve_client(srv.clone(), stream, id));
     }
+}
+
+/// Redis 7.0's protected mode: with `protected-mode yes` and no password for the
+/// default user, only loopback clients are accepted.
+pub fn protected_mode_refuses(config: &crate::server::config::Config, peer: std::net::IpAddr) -> bool {
+    let loopback = match peer {
+        std::net::IpAddr::V4(a) => a.is_loopback(),
+        std::net::IpAddr::V6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    };
+    config.protected_mode && config.requirepass.is_none() && !loopback
 }
 
 fn set_keepalive(fd: i32, secs: u64) {
@@ -456,5 +466,29 @@ impl Server {
                 self.repl.no_replicas_since_ms = now_ms();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::config::Config;
+
+    #[test]
+    fn protected_mode_decision() {
+        let mut c = Config::default();
+        let remote: std::net::IpAddr = "192.168.81.101".parse().unwrap();
+        let local: std::net::IpAddr = "127.0.0.12".parse().unwrap();
+        let mapped: std::net::IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert!(protected_mode_refuses(&c, remote));
+        assert!(!protected_mode_refuses(&c, local));
+        assert!(!protected_mode_refuses(&c, mapped));
+        assert!(!protected_mode_refuses(&c, "::1".parse().unwrap()));
+        c.requirepass = Some(b"123456".to_vec());
+        assert!(!protected_mode_refuses(&c, remote));
+        c.requirepass = None;
+        c.protected_mode = false;
+        assert!(!protected_mode_refuses(&c, remote));
+        assert!(PROTECTED_MODE_ERR.starts_with(b"-DENIED Redis is running in protected mode"));
     }
 }
