@@ -7,13 +7,24 @@ use std::time::Duration;
 
 #[test]
 fn version_and_help() {
-    let out = Command::new(tripod_server_bin()).arg("--version").output().unwrap();
+    let out = Command::new(tripod_server_bin())
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let v = String::from_utf8_lossy(&out.stdout);
-    assert!(v.contains("tripod-server v=") && v.contains("redis_version=7.0.15"), "{}", v);
-    let out = Command::new(tripod_server_bin()).arg("--help").output().unwrap();
+    assert!(
+        v.contains("tripod-server v=") && v.contains("redis_version=7.0.15"),
+        "{}",
+        v
+    );
+    let out = Command::new(tripod_server_bin())
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: ./tripod-server [/path/to/redis.conf]"));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("Usage: ./tripod-server [/path/to/redis.conf]"));
 }
 
 #[test]
@@ -34,12 +45,22 @@ fn daemonize_writes_pidfile_and_log_and_sigterm_removes_pidfile() {
         ),
     )
     .unwrap();
-    let st = Command::new(tripod_server_bin()).arg(&conf).status().unwrap();
-    assert!(st.success(), "daemonizing parent exits 0 once the child listens");
+    let st = Command::new(tripod_server_bin())
+        .arg(&conf)
+        .status()
+        .unwrap();
+    assert!(
+        st.success(),
+        "daemonizing parent exits 0 once the child listens"
+    );
     // The parent exits only after the child listens: the port answers right away.
     let mut c = Conn::connect(port);
     assert_eq!(c.cmd(&[b"PING"]), b"+PONG\r\n");
-    let pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     struct Kill(u32);
     impl Drop for Kill {
         fn drop(&mut self) {
@@ -47,12 +68,25 @@ fn daemonize_writes_pidfile_and_log_and_sigterm_removes_pidfile() {
         }
     }
     let _guard = Kill(pid);
-    assert!(std::fs::read_to_string(&logfile).unwrap().contains("Ready to accept connections"));
+    assert!(std::fs::read_to_string(&logfile)
+        .unwrap()
+        .contains("Ready to accept connections"));
     unsafe_kill(pid, 15);
-    wait_until("pid file removal", Duration::from_secs(10), || !pidfile.exists());
-    wait_until("process exit", Duration::from_secs(10), || !std::path::Path::new(&format!("/proc/{}", pid)).exists() || std::fs::read_to_string(format!("/proc/{}/stat", pid)).map(|s| s.contains(") Z")).unwrap_or(true));
+    wait_until("pid file removal", Duration::from_secs(10), || {
+        !pidfile.exists()
+    });
+    wait_until("process exit", Duration::from_secs(10), || {
+        !std::path::Path::new(&format!("/proc/{}", pid)).exists()
+            || std::fs::read_to_string(format!("/proc/{}/stat", pid))
+                .map(|s| s.contains(") Z"))
+                .unwrap_or(true)
+    });
     let log = std::fs::read_to_string(&logfile).unwrap();
-    assert!(log.contains("Received SIGTERM scheduling shutdown"), "{}", log);
+    assert!(
+        log.contains("Received SIGTERM scheduling shutdown"),
+        "{}",
+        log
+    );
 }
 
 #[test]
@@ -68,7 +102,10 @@ fn foreground_sigint_and_shutdown_stop_cleanly() {
     let mut s = start_tripod(&[]);
     let mut c = s.conn();
     c.send(&encode(&[b"SHUTDOWN", b"NOSAVE"]));
-    assert!(c.read_to_close().is_empty(), "SHUTDOWN closes without a reply, like Redis");
+    assert!(
+        c.read_to_close().is_empty(),
+        "SHUTDOWN closes without a reply, like Redis"
+    );
     let st = s.terminate().unwrap();
     assert!(st.success());
 }
@@ -78,14 +115,28 @@ fn port_in_use_is_a_clear_error() {
     let first = start_tripod(&[]);
     for daemonize in ["no", "yes"] {
         let out = Command::new(tripod_server_bin())
-            .args(["--port", &first.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--daemonize", daemonize])
+            .args([
+                "--port",
+                &first.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--daemonize",
+                daemonize,
+            ])
             .current_dir(first.dir.path())
             .stdin(Stdio::null())
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "daemonize {}", daemonize);
-        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-        assert!(text.contains("Address already in use") && text.contains(&first.port.to_string()), "{}", text);
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains("Address already in use") && text.contains(&first.port.to_string()),
+            "{}",
+            text
+        );
     }
 }
 
@@ -94,7 +145,10 @@ fn bad_config_file_is_fatal_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("bad.conf");
     std::fs::write(&conf, "# comment\nport 6379\nport notanumber\n").unwrap();
-    let out = Command::new(tripod_server_bin()).arg(&conf).output().unwrap();
+    let out = Command::new(tripod_server_bin())
+        .arg(&conf)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("FATAL CONFIG FILE ERROR"), "{}", err);
@@ -102,13 +156,19 @@ fn bad_config_file_is_fatal_with_file_and_line() {
     assert!(err.contains(">>> 'port notanumber'"), "{}", err);
     assert!(err.contains(&conf.display().to_string()), "{}", err);
 
-    let out = Command::new(tripod_server_bin()).arg(dir.path().join("missing.conf")).output().unwrap();
+    let out = Command::new(tripod_server_bin())
+        .arg(dir.path().join("missing.conf"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]
 fn unimplemented_directives_are_refused() {
-    let out = Command::new(tripod_server_bin()).args(["--appendonly", "yes", "--port", "0"]).output().unwrap();
+    let out = Command::new(tripod_server_bin())
+        .args(["--appendonly", "yes", "--port", "0"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("appendonly"));
 }
@@ -133,7 +193,10 @@ fn source_document_config_with_trailing_comments_starts() {
          save \"\"\n"
     );
     std::fs::write(dir.path().join("redis.conf"), conf).unwrap();
-    let mut child = Command::new(tripod_server_bin()).arg(dir.path().join("redis.conf")).spawn().unwrap();
+    let mut child = Command::new(tripod_server_bin())
+        .arg(dir.path().join("redis.conf"))
+        .spawn()
+        .unwrap();
     struct Guard(std::process::Child);
     impl Drop for Guard {
         fn drop(&mut self) {
@@ -144,9 +207,15 @@ fn source_document_config_with_trailing_comments_starts() {
     wait_ready(port, &mut child);
     let _g = Guard(child);
     let mut c = Conn::connect(port);
-    assert_eq!(c.cmd(&[b"GET", b"x"]), b"-NOAUTH Authentication required.\r\n");
+    assert_eq!(
+        c.cmd(&[b"GET", b"x"]),
+        b"-NOAUTH Authentication required.\r\n"
+    );
     assert_eq!(c.cmd(&[b"AUTH", b"123456"]), b"+OK\r\n");
-    assert_eq!(c.cmd(&[b"CONFIG", b"GET", b"bind"]), b"*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n");
+    assert_eq!(
+        c.cmd(&[b"CONFIG", b"GET", b"bind"]),
+        b"*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n"
+    );
 }
 
 #[test]
@@ -159,7 +228,20 @@ fn debian_stock_config_starts_the_server() {
     let d = dir.path().display().to_string();
     let mut child = Command::new(tripod_server_bin())
         .arg(stock)
-        .args(["--port", &port.to_string(), "--daemonize", "no", "--dir", &d, "--logfile", &format!("{}/log", d), "--pidfile", &format!("{}/pid", d), "--save", ""])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--daemonize",
+            "no",
+            "--dir",
+            &d,
+            "--logfile",
+            &format!("{}/log", d),
+            "--pidfile",
+            &format!("{}/pid", d),
+            "--save",
+            "",
+        ])
         .spawn()
         .unwrap();
     struct Guard(std::process::Child);
@@ -173,12 +255,18 @@ fn debian_stock_config_starts_the_server() {
     let _g = Guard(child);
     let mut c = Conn::connect(port);
     assert_eq!(c.cmd(&[b"SET", b"k", b"v"]), b"+OK\r\n");
-    assert_eq!(c.cmd(&[b"CONFIG", b"GET", b"databases"]), b"*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n");
+    assert_eq!(
+        c.cmd(&[b"CONFIG", b"GET", b"databases"]),
+        b"*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n"
+    );
 }
 
 #[test]
 fn server_binary_links_only_the_c_library() {
-    let out = Command::new("ldd").arg(tripod_server_bin()).output().unwrap();
+    let out = Command::new("ldd")
+        .arg(tripod_server_bin())
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     for line in text.lines() {
         let lib = line.split_whitespace().next().unwrap_or("");
@@ -190,7 +278,15 @@ fn server_binary_links_only_the_c_library() {
             || lib.starts_with("libdl.so")
             || lib.starts_with("libpthread.so")
             || lib.starts_with("librt.so");
-        assert!(ok, "tripod-server must need nothing but the C library; found {}", line);
+        assert!(
+            ok,
+            "tripod-server must need nothing but the C library; found {}",
+            line
+        );
     }
-    assert!(!text.contains("ssl") && !text.contains("ssh") && !text.contains("crypto"), "{}", text);
+    assert!(
+        !text.contains("ssl") && !text.contains("ssh") && !text.contains("crypto"),
+        "{}",
+        text
+    );
 }

@@ -22,7 +22,10 @@ fn multibulk_and_inline_requests() {
     c.send(b"\r\n\r\nPING\r\n");
     assert_eq!(c.read_reply(), b"+PONG\r\n");
     assert_eq!(c.cmd(&[b"INCR", b"n"]), b":1\r\n");
-    assert_eq!(c.cmd(&[b"MGET", b"k", b"nope"]), b"*2\r\n$1\r\nv\r\n$-1\r\n");
+    assert_eq!(
+        c.cmd(&[b"MGET", b"k", b"nope"]),
+        b"*2\r\n$1\r\nv\r\n$-1\r\n"
+    );
     // Binary-safe keys and values.
     assert_eq!(c.cmd(&[b"SET", b"\x00\xff\r\n", b"\r\n\x00"]), b"+OK\r\n");
     assert_eq!(c.cmd(&[b"GET", b"\x00\xff\r\n"]), b"$3\r\n\r\n\x00\r\n");
@@ -34,7 +37,11 @@ fn pipelined_requests_are_all_answered_in_order() {
     let mut c = s.conn();
     let mut batch = Vec::new();
     for i in 0..1000 {
-        batch.extend(encode(&[b"SET", format!("key:{}", i).as_bytes(), i.to_string().as_bytes()]));
+        batch.extend(encode(&[
+            b"SET",
+            format!("key:{}", i).as_bytes(),
+            i.to_string().as_bytes(),
+        ]));
         batch.extend(encode(&[b"INCR", format!("key:{}", i).as_bytes()]));
     }
     c.send(&batch);
@@ -48,7 +55,10 @@ fn pipelined_requests_are_all_answered_in_order() {
         c.s.write_all(std::slice::from_ref(b)).unwrap();
     }
     assert_eq!(c.read_reply(), b"+OK\r\n");
-    assert_eq!(c.cmd(&[b"GET", b"split"]), b"$32\r\nvalue-written-one-byte-at-a-time\r\n");
+    assert_eq!(
+        c.cmd(&[b"GET", b"split"]),
+        b"$32\r\nvalue-written-one-byte-at-a-time\r\n"
+    );
 }
 
 #[test]
@@ -62,28 +72,54 @@ fn resp3_after_hello_3() {
     assert_eq!(c.cmd(&[b"CONFIG", b"GET", b"port"])[..4], *b"%1\r\n");
     assert_eq!(c.cmd(&[b"HELLO", b"2"])[..4], *b"*14\r");
     assert_eq!(c.cmd(&[b"GET", b"nope"]), b"$-1\r\n");
-    assert_eq!(c.cmd(&[b"HELLO", b"4"]), b"-NOPROTO unsupported protocol version\r\n");
+    assert_eq!(
+        c.cmd(&[b"HELLO", b"4"]),
+        b"-NOPROTO unsupported protocol version\r\n"
+    );
 }
 
 #[test]
 fn protocol_errors_reply_then_close() {
     let s = start_tripod(&[]);
     let cases: &[(&[u8], &[u8])] = &[
-        (b"*1048577\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"*1\r\n$536870913\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*1\r\nfoo\r\n", b"-ERR Protocol error: expected '$', got 'f'\r\n"),
-        (b"SET k \"unbalanced\r\n", b"-ERR Protocol error: unbalanced quotes in request\r\n"),
-        (b"*x\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
+        (
+            b"*1048577\r\n",
+            b"-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*1\r\n$536870913\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\nfoo\r\n",
+            b"-ERR Protocol error: expected '$', got 'f'\r\n",
+        ),
+        (
+            b"SET k \"unbalanced\r\n",
+            b"-ERR Protocol error: unbalanced quotes in request\r\n",
+        ),
+        (
+            b"*x\r\n",
+            b"-ERR Protocol error: invalid multibulk length\r\n",
+        ),
     ];
     for (req, want) in cases {
         let mut c = s.conn();
         c.send(req);
-        assert_eq!(c.read_to_close(), *want, "request {:?}", String::from_utf8_lossy(req));
+        assert_eq!(
+            c.read_to_close(),
+            *want,
+            "request {:?}",
+            String::from_utf8_lossy(req)
+        );
     }
     // A too-long inline request.
     let mut c = s.conn();
     c.send(&vec![b'a'; 70 * 1024]);
-    assert_eq!(c.read_to_close(), b"-ERR Protocol error: too big inline request\r\n");
+    assert_eq!(
+        c.read_to_close(),
+        b"-ERR Protocol error: too big inline request\r\n"
+    );
     // The server is fine afterwards.
     assert_eq!(s.conn().cmd(&[b"PING"]), b"+PONG\r\n");
 }
@@ -93,7 +129,10 @@ fn proto_max_bulk_len_is_honoured() {
     let s = start_tripod(&["--proto-max-bulk-len", "1mb"]);
     let mut c = s.conn();
     c.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048577\r\n");
-    assert_eq!(c.read_to_close(), b"-ERR Protocol error: invalid bulk length\r\n");
+    assert_eq!(
+        c.read_to_close(),
+        b"-ERR Protocol error: invalid bulk length\r\n"
+    );
 }
 
 #[test]

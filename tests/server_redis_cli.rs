@@ -31,7 +31,11 @@ fn scan_bigkeys_and_repeat() {
     let s = start_tripod(&[]);
     let mut c = s.conn();
     for i in 0..300 {
-        c.cmd(&[b"SET", format!("key:{}", i).as_bytes(), "x".repeat(i).as_bytes()]);
+        c.cmd(&[
+            b"SET",
+            format!("key:{}", i).as_bytes(),
+            "x".repeat(i).as_bytes(),
+        ]);
     }
     let scanned = redis_cli(s.port, &["--scan", "--pattern", "key:*"]);
     let mut keys: Vec<&str> = scanned.lines().collect();
@@ -39,10 +43,17 @@ fn scan_bigkeys_and_repeat() {
     keys.dedup();
     assert_eq!(keys.len(), 300);
     let big = redis_cli(s.port, &["--bigkeys"]);
-    assert!(big.contains("Biggest string found '\"key:299\"' has 299 bytes"), "{}", big);
+    assert!(
+        big.contains("Biggest string found '\"key:299\"' has 299 bytes"),
+        "{}",
+        big
+    );
     assert!(big.contains("300 strings with"), "{}", big);
     let rep = redis_cli(s.port, &["-r", "3", "incr", "counter"]);
-    assert_eq!(rep, "(integer) 1\n(integer) 2\n(integer) 3\n".replace("(integer) ", ""));
+    assert_eq!(
+        rep,
+        "(integer) 1\n(integer) 2\n(integer) 3\n".replace("(integer) ", "")
+    );
 }
 
 #[test]

@@ -7,17 +7,30 @@ use std::process::Command;
 fn requirepass_gates_every_command() {
     let s = start_tripod(&["--requirepass", "s3cret"]);
     let mut c = s.conn();
-    assert_eq!(c.cmd(&[b"GET", b"k"]), b"-NOAUTH Authentication required.\r\n");
+    assert_eq!(
+        c.cmd(&[b"GET", b"k"]),
+        b"-NOAUTH Authentication required.\r\n"
+    );
     assert_eq!(c.cmd(&[b"PING"]), b"-NOAUTH Authentication required.\r\n");
-    assert_eq!(c.cmd(&[b"AUTH", b"wrong"]), b"-WRONGPASS invalid username-password pair or user is disabled.\r\n");
-    assert_eq!(c.cmd(&[b"AUTH", b"nobody", b"s3cret"]), b"-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    assert_eq!(
+        c.cmd(&[b"AUTH", b"wrong"]),
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
+    assert_eq!(
+        c.cmd(&[b"AUTH", b"nobody", b"s3cret"]),
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
     assert_eq!(c.cmd(&[b"AUTH", b"s3cret"]), b"+OK\r\n");
     assert_eq!(c.cmd(&[b"PING"]), b"+PONG\r\n");
     let mut d = s.conn();
     assert_eq!(d.cmd(&[b"AUTH", b"default", b"s3cret"]), b"+OK\r\n");
     let mut e = s.conn();
-    assert!(e.cmd(&[b"HELLO", b"3"]).starts_with(b"-NOAUTH HELLO must be called with the client already authenticated"));
-    assert!(e.cmd(&[b"HELLO", b"3", b"AUTH", b"default", b"s3cret"]).starts_with(b"%7\r\n"));
+    assert!(e
+        .cmd(&[b"HELLO", b"3"])
+        .starts_with(b"-NOAUTH HELLO must be called with the client already authenticated"));
+    assert!(e
+        .cmd(&[b"HELLO", b"3", b"AUTH", b"default", b"s3cret"])
+        .starts_with(b"%7\r\n"));
     let mut f = s.conn();
     assert_eq!(f.cmd(&[b"QUIT"]), b"+OK\r\n");
     let mut g = s.conn();
@@ -48,7 +61,10 @@ fn password_never_appears_in_logs_or_argv() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(tripod_server_bin()).arg(dir.path().join("redis.conf")).spawn().unwrap();
+    let mut child = Command::new(tripod_server_bin())
+        .arg(dir.path().join("redis.conf"))
+        .spawn()
+        .unwrap();
     wait_ready(port, &mut child);
     struct Guard(std::process::Child);
     impl Drop for Guard {
@@ -60,12 +76,19 @@ fn password_never_appears_in_logs_or_argv() {
     let pid = child.id();
     let _g = Guard(child);
     let mut c = Conn::connect(port);
-    assert_eq!(c.cmd(&[b"AUTH", b"wrong-guess"]), b"-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    assert_eq!(
+        c.cmd(&[b"AUTH", b"wrong-guess"]),
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
     assert_eq!(c.cmd(&[b"AUTH", b"Pa55-in-file"]), b"+OK\r\n");
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid)).unwrap();
     assert!(!String::from_utf8_lossy(&cmdline).contains("Pa55"));
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(!text.contains("Pa55") && !text.contains("wrong-guess"), "{}", text);
+    assert!(
+        !text.contains("Pa55") && !text.contains("wrong-guess"),
+        "{}",
+        text
+    );
 }
 
 #[test]

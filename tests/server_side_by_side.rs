@@ -80,7 +80,8 @@ fn run_script(script: &str) {
         let got = t.cmd(&refs);
         n += 1;
         let (g, w) = if unordered {
-            let head = |b: &[u8]| b[..b.iter().position(|&x| x == b'\n').unwrap_or(b.len())].to_vec();
+            let head =
+                |b: &[u8]| b[..b.iter().position(|&x| x == b'\n').unwrap_or(b.len())].to_vec();
             let (mut g, mut w) = (head(&got), head(&want));
             if g == w && (got.starts_with(b"*") || got.starts_with(b"~")) {
                 g = elements(&got).concat();
@@ -100,7 +101,13 @@ fn run_script(script: &str) {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} replies differ:\n{}", failures.len(), n, failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} replies differ:\n{}",
+        failures.len(),
+        n,
+        failures.join("\n")
+    );
     assert!(n > 0);
 }
 
@@ -126,6 +133,12 @@ fn transactions() {
 
 #[test]
 fn script_line_splitting() {
-    assert_eq!(split(r#"SET "a b" c"#), vec![b"SET".to_vec(), b"a b".to_vec(), b"c".to_vec()]);
-    assert_eq!(split(r#"SET k """#), vec![b"SET".to_vec(), b"k".to_vec(), b"".to_vec()]);
+    assert_eq!(
+        split(r#"SET "a b" c"#),
+        vec![b"SET".to_vec(), b"a b".to_vec(), b"c".to_vec()]
+    );
+    assert_eq!(
+        split(r#"SET k """#),
+        vec![b"SET".to_vec(), b"k".to_vec(), b"".to_vec()]
+    );
 }

@@ -27,9 +27,18 @@ pub enum ClientKind {
 pub enum Blocked {
     /// Waiting for a key to get data (BLPOP and friends). The command is re-run when
     /// one of the keys is signalled ready; `deadline_ms` 0 means forever.
-    Keys { db: usize, keys: Vec<Vec<u8>>, argv: Vec<Vec<u8>>, deadline_ms: i64 },
+    Keys {
+        db: usize,
+        keys: Vec<Vec<u8>>,
+        argv: Vec<Vec<u8>>,
+        deadline_ms: i64,
+    },
     /// WAIT numreplicas timeout.
-    Wait { offset: i64, numreplicas: usize, deadline_ms: i64 },
+    Wait {
+        offset: i64,
+        numreplicas: usize,
+        deadline_ms: i64,
+    },
     /// Postponed by CLIENT PAUSE; the command is run on unpause.
     Paused { argv: Vec<Vec<u8>> },
 }

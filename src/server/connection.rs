@@ -39,7 +39,10 @@ pub async fn accept_loop(srv: Shared, listener: TcpListener) {
             }
         };
         let _ = stream.set_nodelay(true);
-        let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let local = stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         let fd = {
             use std::os::fd::AsRawFd;
             stream.as_raw_fd()
@@ -76,10 +79,15 @@ pub async fn accept_loop(srv: Shared, listener: TcpListener) {
 
 /// Redis 7.0's protected mode: with `protected-mode yes` and no password for the
 /// default user, only loopback clients are accepted.
-pub fn protected_mode_refuses(config: &crate::server::config::Config, peer: std::net::IpAddr) -> bool {
+pub fn protected_mode_refuses(
+    config: &crate::server::config::Config,
+    peer: std::net::IpAddr,
+) -> bool {
     let loopback = match peer {
         std::net::IpAddr::V4(a) => a.is_loopback(),
-        std::net::IpAddr::V6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        std::net::IpAddr::V6(a) => {
+            a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     };
     config.protected_mode && config.requirepass.is_none() && !loopback
 }
@@ -89,13 +97,37 @@ fn set_keepalive(fd: i32, secs: u64) {
     unsafe {
         let on: libc::c_int = 1;
         let sz = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, &on as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_KEEPALIVE,
+            &on as *const _ as *const libc::c_void,
+            sz,
+        );
         let idle = secs as libc::c_int;
-        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, &idle as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPIDLE,
+            &idle as *const _ as *const libc::c_void,
+            sz,
+        );
         let intvl = ((secs / 3).max(1)) as libc::c_int;
-        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, &intvl as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPINTVL,
+            &intvl as *const _ as *const libc::c_void,
+            sz,
+        );
         let cnt: libc::c_int = 3;
-        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, &cnt as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPCNT,
+            &cnt as *const _ as *const libc::c_void,
+            sz,
+        );
     }
 }
 
@@ -109,7 +141,11 @@ pub struct Input {
 
 impl Input {
     pub fn new() -> Self {
-        Input { buf: Vec::with_capacity(IOBUF_LEN), start: 0, need: 0 }
+        Input {
+            buf: Vec::with_capacity(IOBUF_LEN),
+            start: 0,
+            need: 0,
+        }
     }
     pub fn pending(&self) -> &[u8] {
         &self.buf[self.start..]
@@ -134,7 +170,9 @@ impl Default for Input {
 /// Parses and executes every complete request in `input` for client `id`, until the
 /// input is exhausted or the client blocks, pauses or must close.
 pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
-    let Some(mut c) = srv.clients.remove(&id) else { return };
+    let Some(mut c) = srv.clients.remove(&id) else {
+        return;
+    };
     let max_bulk = srv.config.proto_max_bulk_len;
     while c.blocked.is_none() && !c.close_after_reply && !c.close_asap && srv.shutdown.is_none() {
         match parse_request(input.pending(), max_bulk) {
@@ -162,7 +200,10 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
                 break;
             }
             Err(e) => {
-                crate::server::log::verbose(&format!("{} from client: id={} addr={}", e.0, c.id, c.addr));
+                crate::server::log::verbose(&format!(
+                    "{} from client: id={} addr={}",
+                    e.0, c.id, c.addr
+                ));
                 c.reply.error(&format!("ERR {}", e.0));
                 c.close_after_reply = true;
                 break;
@@ -176,7 +217,9 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
 
 /// Runs a postponed (paused) command once the pause is over.
 fn resume_paused(srv: &mut Server, id: u64) {
-    let Some(mut c) = srv.clients.remove(&id) else { return };
+    let Some(mut c) = srv.clients.remove(&id) else {
+        return;
+    };
     if let Some(Blocked::Paused { argv }) = c.blocked.take() {
         commands::process_command(srv, &mut c, argv);
     }
@@ -219,7 +262,8 @@ pub async fn serve_client(srv: Shared, stream: TcpStream, id: u64) {
                         }
                     }
                     let paused_done = matches!(c.blocked, Some(Blocked::Paused { .. }))
-                        && (s.pause == crate::server::state::PauseKind::None || s.pause_until_ms <= now);
+                        && (s.pause == crate::server::state::PauseKind::None
+                            || s.pause_until_ms <= now);
                     s.clients.insert(id, c);
                     if paused_done {
                         resume_paused(s, id);
@@ -231,10 +275,18 @@ pub async fn serve_client(srv: Shared, stream: TcpStream, id: u64) {
                 process_input(s, id, &mut input);
             }
             match s.clients.get_mut(&id) {
-                None => Next { close: true, deadline_ms: None, paused: false },
+                None => Next {
+                    close: true,
+                    deadline_ms: None,
+                    paused: false,
+                },
                 Some(c) => {
                     if c.close_asap {
-                        Next { close: true, deadline_ms: None, paused: false }
+                        Next {
+                            close: true,
+                            deadline_ms: None,
+                            paused: false,
+                        }
                     } else {
                         if out_pos == out.len() && file.is_none() {
                             out.clear();
@@ -251,9 +303,12 @@ pub async fn serve_client(srv: Shared, stream: TcpStream, id: u64) {
                         let pending = out.len() - out_pos;
                         c.pending_out = pending;
                         s.stats.total_net_output_bytes += 0;
-                        let nothing_left = pending == 0 && file.is_none() && c.reply.is_empty() && c.out_queue.is_empty();
+                        let nothing_left = pending == 0
+                            && file.is_none()
+                            && c.reply.is_empty()
+                            && c.out_queue.is_empty();
                         Next {
-                            close: (c.close_after_reply && nothing_left) || (eof && nothing_left),
+                            close: (c.close_after_reply || eof) && nothing_left,
                             deadline_ms: commands::block_deadline(c),
                             paused: matches!(c.blocked, Some(Blocked::Paused { .. })),
                         }
@@ -432,7 +487,9 @@ impl Server {
     /// Forgets a client whose connection is gone: subscriptions, blocking, WATCH,
     /// MONITOR and replica registrations.
     pub fn free_client(&mut self, id: u64) {
-        let Some(mut c) = self.clients.remove(&id) else { return };
+        let Some(mut c) = self.clients.remove(&id) else {
+            return;
+        };
         commands::unblock(self, &mut c);
         for (db, key) in c.watched.drain(..) {
             if let Some(v) = self.watched_keys.get_mut(&(db, key.clone())) {

@@ -16,7 +16,10 @@ pub fn run(srv: &mut Server) {
         srv.pause = PauseKind::None;
         srv.unpause.notify_waiters();
         for c in srv.clients.values() {
-            if matches!(c.blocked, Some(crate::server::client::Blocked::Paused { .. })) {
+            if matches!(
+                c.blocked,
+                Some(crate::server::client::Blocked::Paused { .. })
+            ) {
                 c.wake();
             }
         }
@@ -45,12 +48,16 @@ fn active_expire_cycle(srv: &mut Server, now: i64) {
             {
                 let rng = &mut srv.rng;
                 let mut r = || rng.next_u64();
-                srv.dbs[db].expires.sample(20, &mut r, |k, _| sample.push(k.to_vec()));
+                srv.dbs[db]
+                    .expires
+                    .sample(20, &mut r, |k, _| sample.push(k.to_vec()));
             }
             let sampled = sample.len();
             let mut expired = 0;
             for key in sample {
-                let is_expired = srv.dbs[db].get(&key).is_some_and(|e| e.expire != -1 && e.expire <= now);
+                let is_expired = srv.dbs[db]
+                    .get(&key)
+                    .is_some_and(|e| e.expire != -1 && e.expire <= now);
                 if is_expired {
                     srv.delete_expired(db, &key);
                     expired += 1;

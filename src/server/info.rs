@@ -8,7 +8,17 @@ use crate::server::util::{now_ms, now_us};
 use std::fmt::Write;
 
 const DEFAULT: &[&str] = &[
-    "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "module_list", "errorstats", "cluster", "keyspace",
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "errorstats",
+    "cluster",
+    "keyspace",
 ];
 const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
 
@@ -37,7 +47,19 @@ pub fn build(srv: &mut Server, c: &Client, sections: &[String]) -> String {
         }
     }
     let order = [
-        "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "module_list", "commandstats", "errorstats", "latencystats", "cluster", "keyspace",
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "cpu",
+        "module_list",
+        "commandstats",
+        "errorstats",
+        "latencystats",
+        "cluster",
+        "keyspace",
     ];
     let mut out = String::new();
     for name in order {
@@ -72,7 +94,11 @@ fn server(srv: &Server, o: &mut String) {
         // SAFETY: uname fills the struct.
         let mut u: libc::utsname = unsafe { std::mem::zeroed() };
         unsafe { libc::uname(&mut u) };
-        let f = |a: &[libc::c_char]| unsafe { std::ffi::CStr::from_ptr(a.as_ptr()) }.to_string_lossy().into_owned();
+        let f = |a: &[libc::c_char]| {
+            unsafe { std::ffi::CStr::from_ptr(a.as_ptr()) }
+                .to_string_lossy()
+                .into_owned()
+        };
         format!("{} {} {}", f(&u.sysname), f(&u.release), f(&u.machine))
     };
     let up = (now_ms() - srv.start_ms) / 1000;
@@ -97,7 +123,12 @@ fn server(srv: &Server, o: &mut String) {
 }
 
 fn clients(srv: &Server, c: &Client, o: &mut String) {
-    let connected = srv.clients.values().filter(|x| x.kind != ClientKind::Replica).count() + 1;
+    let connected = srv
+        .clients
+        .values()
+        .filter(|x| x.kind != ClientKind::Replica)
+        .count()
+        + 1;
     let _ = write!(
         o,
         "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
@@ -116,7 +147,11 @@ fn memory_section(srv: &Server, o: &mut String) {
     let rss = memory::rss() as u64;
     let total = memory::total_system();
     let backlog = srv.repl.backlog.as_ref().map(|b| b.size()).unwrap_or(0) as u64;
-    let frag = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
+    let frag = if used > 0 {
+        rss as f64 / used as f64
+    } else {
+        0.0
+    };
     let _ = write!(
         o,
         "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{}\r\nused_memory_startup:0\r\nused_memory_dataset:{}\r\nused_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{used}\r\nallocator_active:{used}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{total}\r\ntotal_system_memory_human:{}\r\nused_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\nused_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\nused_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\nused_memory_scripts_human:0B\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:{backlog}\r\nmem_total_replication_buffers:{backlog}\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
@@ -202,7 +237,11 @@ fn commandstats(srv: &Server, o: &mut String) {
     names.sort();
     for n in names {
         let s = &srv.cmd_stats[*n];
-        let per = if s.calls > 0 { s.usec as f64 / s.calls as f64 } else { 0.0 };
+        let per = if s.calls > 0 {
+            s.usec as f64 / s.calls as f64
+        } else {
+            0.0
+        };
         let _ = write!(
             o,
             "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
@@ -224,6 +263,12 @@ fn keyspace(srv: &Server, o: &mut String) {
         if db.is_empty() {
             continue;
         }
-        let _ = write!(o, "db{}:keys={},expires={},avg_ttl=0\r\n", i, db.len(), db.expires.len());
+        let _ = write!(
+            o,
+            "db{}:keys={},expires={},avg_ttl=0\r\n",
+            i,
+            db.len(),
+            db.expires.len()
+        );
     }
 }

@@ -18,7 +18,11 @@ struct Logger {
     role: char,
 }
 
-static LOGGER: Mutex<Logger> = Mutex::new(Logger { path: String::new(), level: Level::Notice, role: 'M' });
+static LOGGER: Mutex<Logger> = Mutex::new(Logger {
+    path: String::new(),
+    level: Level::Notice,
+    role: 'M',
+});
 
 /// Sets where logs go ("" = standard output) and the minimum level.
 pub fn init(path: &str, level: &str) {
@@ -52,11 +56,22 @@ pub fn log(level: Level, msg: &str) {
         Level::Notice => '*',
         Level::Warning => '#',
     };
-    let line = format!("{}:{} {} {} {}\n", std::process::id(), l.role, timestamp(), mark, msg);
+    let line = format!(
+        "{}:{} {} {} {}\n",
+        std::process::id(),
+        l.role,
+        timestamp(),
+        mark,
+        msg
+    );
     if l.path.is_empty() {
         let _ = std::io::stdout().write_all(line.as_bytes());
         let _ = std::io::stdout().flush();
-    } else if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&l.path) {
+    } else if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&l.path)
+    {
         let _ = f.write_all(line.as_bytes());
     }
 }
@@ -83,7 +98,9 @@ fn timestamp() -> String {
     unsafe {
         libc::localtime_r(&t, &mut tm);
     }
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     format!(
         "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
         tm.tm_mday,

@@ -52,13 +52,20 @@ pub fn used() -> usize {
 }
 
 pub fn peak() -> usize {
-    PEAK.load(Ordering::Relaxed).max(USED.load(Ordering::Relaxed))
+    PEAK.load(Ordering::Relaxed)
+        .max(USED.load(Ordering::Relaxed))
 }
 
 /// Resident set size from /proc/self/statm.
 pub fn rss() -> usize {
-    let Ok(s) = std::fs::read_to_string("/proc/self/statm") else { return 0 };
-    let pages: usize = s.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let Ok(s) = std::fs::read_to_string("/proc/self/statm") else {
+        return 0;
+    };
+    let pages: usize = s
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     // SAFETY: sysconf is always safe to call.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as usize;
     pages * page
@@ -67,7 +74,12 @@ pub fn rss() -> usize {
 /// Total physical memory of the machine.
 pub fn total_system() -> u64 {
     // SAFETY: sysconf is always safe to call.
-    let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
     (pages.max(0) as u64) * (size.max(0) as u64)
 }
 

@@ -70,10 +70,16 @@ pub fn main() -> i32 {
     if config.replicaof.is_some() {
         log::set_role('S');
     }
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
-            report_ready(ready_fd, Err(format!("Failed creating the event loop: {}", e)));
+            report_ready(
+                ready_fd,
+                Err(format!("Failed creating the event loop: {}", e)),
+            );
             return 1;
         }
     };
@@ -182,7 +188,11 @@ fn bind_listener(addr: &str, backlog: u32) -> std::io::Result<tokio::net::TcpLis
     let sa: std::net::SocketAddr = addr
         .parse()
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "invalid address"))?;
-    let sock = if sa.is_ipv6() { tokio::net::TcpSocket::new_v6()? } else { tokio::net::TcpSocket::new_v4()? };
+    let sock = if sa.is_ipv6() {
+        tokio::net::TcpSocket::new_v6()?
+    } else {
+        tokio::net::TcpSocket::new_v4()?
+    };
     sock.set_reuseaddr(true)?;
     if sa.is_ipv6() {
         // Like Redis: the IPv6 socket does not also take IPv4 (the `*` listener does).
@@ -220,7 +230,8 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
         for (addr, optional) in bind_addrs(&srv.config) {
             match bind_listener(&addr, srv.config.tcp_backlog) {
                 Ok(l) => listeners.push(l),
-                Err(e) if optional && matches!(e.kind(), std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::Unsupported) || (optional && e.raw_os_error() == Some(libc::EAFNOSUPPORT)) => {}
+                // `-addr`: an address this host does not have (say, no IPv6) is skipped.
+                Err(e) if optional && is_unavailable_address(&e) => {}
                 Err(e) => {
                     let msg = format!(
                         "Could not create server TCP listening socket {}: bind: {}\nFailed listening on port {} (TCP), aborting.",
@@ -238,7 +249,10 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
             }
         }
         if listeners.is_empty() {
-            let msg = format!("Failed listening on port {} (TCP), aborting: no bind address could be used.", port);
+            let msg = format!(
+                "Failed listening on port {} (TCP), aborting: no bind address could be used.",
+                port
+            );
             log::warning(&msg);
             report_ready(ready_fd, Err(msg));
             return 1;
@@ -259,7 +273,11 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
 
     if let Some(pidfile) = srv.config.pidfile.clone() {
         if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
-            log::warning(&format!("Failed to write PID file {}: {}", pidfile.display(), e));
+            log::warning(&format!(
+                "Failed to write PID file {}: {}",
+                pidfile.display(),
+                e
+            ));
         }
     }
 
@@ -276,7 +294,10 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
         let s = shared.clone();
         tokio::task::spawn_local(async move {
             use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
                 return;
             };
             loop {
@@ -329,7 +350,8 @@ pub fn finish_shutdown(srv: &mut Server, mode: ShutdownMode) -> Result<(), Strin
     };
     if save {
         log::notice("Saving the final RDB snapshot before exiting.");
-        crate::server::rdb::save(srv).map_err(|e| format!("Error trying to save the DB, can't exit: {}", e))?;
+        crate::server::rdb::save(srv)
+            .map_err(|e| format!("Error trying to save the DB, can't exit: {}", e))?;
         log::notice("DB saved on disk");
     }
     if let Some(p) = &srv.config.pidfile {
@@ -339,6 +361,13 @@ pub fn finish_shutdown(srv: &mut Server, mode: ShutdownMode) -> Result<(), Strin
     // Flush replies (the last OK is not sent on SHUTDOWN, like Redis) and close.
     log::warning("tripod-server is now ready to exit, bye bye...");
     Ok(())
+}
+
+fn is_unavailable_address(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::Unsupported
+    ) || e.raw_os_error() == Some(libc::EAFNOSUPPORT)
 }
 
 fn describe_io(e: &std::io::Error) -> String {

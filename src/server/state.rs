@@ -167,7 +167,9 @@ impl Server {
             exec_multi_propagated: false,
             in_exec: false,
             loading: false,
-            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             tcp_port: 0,
             lastsave: now_ms() / 1000,
             wake_all: Rc::new(Notify::new()),
@@ -201,7 +203,9 @@ impl Server {
     /// but reports the key as missing to normal clients; commands from the master
     /// itself see the key as present.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], from_master: bool) -> bool {
-        let Some(e) = self.dbs[db].get(key) else { return false };
+        let Some(e) = self.dbs[db].get(key) else {
+            return false;
+        };
         if !Self::is_expired_at(e, now_ms()) {
             return false;
         }
@@ -221,7 +225,11 @@ impl Server {
         if self.dbs[db].remove(key).is_some() {
             self.stats.expired_keys += 1;
             self.signal_modified(db, key);
-            let cmd: &[u8] = if self.config.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };
+            let cmd: &[u8] = if self.config.lazyfree_lazy_expire {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
             self.propagate(db, &[cmd.to_vec(), key.to_vec()]);
         }
     }
@@ -363,6 +371,9 @@ impl Server {
 
     /// Number of clients blocked (INFO blocked_clients).
     pub fn blocked_clients(&self) -> usize {
-        self.clients.values().filter(|c| c.blocked.is_some()).count()
+        self.clients
+            .values()
+            .filter(|c| c.blocked.is_some())
+            .count()
     }
 }

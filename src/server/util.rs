@@ -11,7 +11,11 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if s == b"0" {
         return Some(0);
     }
-    let (neg, digits) = if s[0] == b'-' { (true, &s[1..]) } else { (false, s) };
+    let (neg, digits) = if s[0] == b'-' {
+        (true, &s[1..])
+    } else {
+        (false, s)
+    };
     if digits.is_empty() || digits[0] == b'0' {
         return None;
     }
@@ -80,7 +84,11 @@ pub fn format_f64(v: f64) -> String {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     format_g17(v)
 }
@@ -474,8 +482,14 @@ mod tests {
 
     #[test]
     fn splits_args_like_sdssplitargs() {
-        assert_eq!(split_args(b"set a b").unwrap(), vec![b"set".to_vec(), b"a".to_vec(), b"b".to_vec()]);
-        assert_eq!(split_args(b"  \"a b\" 'c d'").unwrap(), vec![b"a b".to_vec(), b"c d".to_vec()]);
+        assert_eq!(
+            split_args(b"set a b").unwrap(),
+            vec![b"set".to_vec(), b"a".to_vec(), b"b".to_vec()]
+        );
+        assert_eq!(
+            split_args(b"  \"a b\" 'c d'").unwrap(),
+            vec![b"a b".to_vec(), b"c d".to_vec()]
+        );
         assert_eq!(split_args(b"\"\\x41\\n\"").unwrap(), vec![b"A\n".to_vec()]);
         assert_eq!(split_args(b"\"abc"), Err(UnbalancedQuotes));
         assert_eq!(split_args(b"\"abc\"x"), Err(UnbalancedQuotes));
@@ -587,7 +601,9 @@ fn parse_decimal(s: &[u8]) -> Option<Decimal> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+    if !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let all = format!("{}{}", int_part, frac_part);
@@ -616,7 +632,10 @@ fn pow10(n: u32) -> Option<i128> {
 
 /// Formats like Redis's `%.17Lf` followed by trimming trailing zeros.
 fn format_decimal(d: Decimal) -> Option<String> {
-    let Decimal { mut mantissa, mut exp } = d;
+    let Decimal {
+        mut mantissa,
+        mut exp,
+    } = d;
     if exp < -17 {
         // Round to 17 decimals, half away from zero.
         let drop = (-17 - exp) as u32;
@@ -636,7 +655,11 @@ fn format_decimal(d: Decimal) -> Option<String> {
         }
     } else {
         let frac = (-exp) as usize;
-        let padded = if digits.len() <= frac { format!("{}{}", "0".repeat(frac - digits.len() + 1), digits) } else { digits };
+        let padded = if digits.len() <= frac {
+            format!("{}{}", "0".repeat(frac - digits.len() + 1), digits)
+        } else {
+            digits
+        };
         let (i, f) = padded.split_at(padded.len() - frac);
         let f = f.trim_end_matches('0');
         if f.is_empty() {
@@ -666,10 +689,14 @@ pub fn incr_float_str(current: &[u8], increment: &[u8]) -> Result<Vec<u8>, Float
     }
     if let (Some(x), Some(y)) = (parse_decimal(current), parse_decimal(increment)) {
         let e = x.exp.min(y.exp);
-        let scale = |d: Decimal| -> Option<i128> { d.mantissa.checked_mul(pow10((d.exp - e) as u32)?) };
+        let scale =
+            |d: Decimal| -> Option<i128> { d.mantissa.checked_mul(pow10((d.exp - e) as u32)?) };
         if let (Some(mx), Some(my)) = (scale(x), scale(y)) {
             if let Some(m) = mx.checked_add(my) {
-                if let Some(s) = format_decimal(Decimal { mantissa: m, exp: e }) {
+                if let Some(s) = format_decimal(Decimal {
+                    mantissa: m,
+                    exp: e,
+                }) {
                     return Ok(s.into_bytes());
                 }
             }
@@ -699,7 +726,10 @@ mod incr_float_tests {
         assert_eq!(inc("-1", "1"), "0");
         assert_eq!(inc("0", "1e-20"), "0");
         assert_eq!(inc("3", "0.000000000000000015"), "3.00000000000000002");
-        assert_eq!(incr_float_str(b"1", b"inf"), Err(FloatIncrError::NanOrInfinity));
+        assert_eq!(
+            incr_float_str(b"1", b"inf"),
+            Err(FloatIncrError::NanOrInfinity)
+        );
         assert_eq!(incr_float_str(b"abc", b"1"), Err(FloatIncrError::NotAFloat));
     }
 }

@@ -12,7 +12,11 @@ use std::time::{Duration, Instant};
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
     // Bind port 0 and release it; retry if a later bind finds it taken.
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn tripod_server_bin() -> PathBuf {
@@ -71,7 +75,10 @@ impl Drop for Proc {
 }
 
 pub fn unsafe_kill(pid: u32, sig: i32) {
-    let _ = Command::new("kill").arg(format!("-{}", sig)).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{}", sig))
+        .arg(pid.to_string())
+        .status();
 }
 
 /// Waits until something answers PING on the port.
@@ -106,12 +113,19 @@ fn spawn(bin: &Path, args: &[String], dir: tempfile::TempDir, port: u16) -> Proc
         .current_dir(dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
-        .stderr(Stdio::from(std::fs::File::create(dir.path().join("server.err")).unwrap()))
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.path().join("server.err")).unwrap(),
+        ))
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {}", bin.display(), e));
     let pid = child.id();
     wait_ready(port, &mut child);
-    Proc { child: Some(child), port, dir, pid }
+    Proc {
+        child: Some(child),
+        port,
+        dir,
+        pid,
+    }
 }
 
 /// Starts tripod-server on a free port with extra `--directive value` arguments.
@@ -121,7 +135,8 @@ pub fn start_tripod(extra: &[&str]) -> Proc {
 
 /// Starts a real redis-server the same way (None when it is not installed).
 pub fn start_redis(extra: &[&str]) -> Proc {
-    let bin = redis_server_bin().expect("redis-server must be installed (the README's test command installs it)");
+    let bin = redis_server_bin()
+        .expect("redis-server must be installed (the README's test command installs it)");
     start_bin(&bin, extra)
 }
 
@@ -140,7 +155,9 @@ pub fn start_bin(bin: &Path, extra: &[&str]) -> Proc {
             dir.path().display().to_string(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| spawn(bin, &args, dir, port)));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            spawn(bin, &args, dir, port)
+        }));
         if let Ok(p) = r {
             return p;
         }
@@ -185,9 +202,18 @@ impl Conn {
                 return self.buf.drain(..n).collect();
             }
             let mut tmp = [0u8; 65536];
-            let n = self.s.read(&mut tmp).unwrap_or_else(|e| panic!("read failed: {} (have {:?})", e, String::from_utf8_lossy(&self.buf)));
+            let n = self.s.read(&mut tmp).unwrap_or_else(|e| {
+                panic!(
+                    "read failed: {} (have {:?})",
+                    e,
+                    String::from_utf8_lossy(&self.buf)
+                )
+            });
             if n == 0 {
-                panic!("connection closed; unparsed: {:?}", String::from_utf8_lossy(&self.buf));
+                panic!(
+                    "connection closed; unparsed: {:?}",
+                    String::from_utf8_lossy(&self.buf)
+                );
             }
             self.buf.extend_from_slice(&tmp[..n]);
         }
@@ -214,7 +240,12 @@ pub fn encode(args: &[&[u8]]) -> Vec<u8> {
 
 /// Length of the first complete RESP reply in `b`, if complete.
 pub fn reply_len(b: &[u8]) -> Option<usize> {
-    let line_end = |from: usize| -> Option<usize> { b[from..].windows(2).position(|w| w == b"\r\n").map(|p| from + p) };
+    let line_end = |from: usize| -> Option<usize> {
+        b[from..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map(|p| from + p)
+    };
     fn num(s: &[u8]) -> i64 {
         std::str::from_utf8(s).unwrap().parse().unwrap()
     }
@@ -243,7 +274,11 @@ pub fn reply_len(b: &[u8]) -> Option<usize> {
                 if n < 0 {
                     return Some(e + 2);
                 }
-                let items = if b[pos] == b'%' || b[pos] == b'|' { n * 2 } else { n };
+                let items = if b[pos] == b'%' || b[pos] == b'|' {
+                    n * 2
+                } else {
+                    n
+                };
                 let mut p = e + 2;
                 for _ in 0..items {
                     p = walk(b, p, line_end)?;

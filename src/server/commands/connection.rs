@@ -5,34 +5,197 @@ use crate::server::state::{PauseKind, Server};
 use crate::server::util::{now_ms, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd("ping", -1, "connection", FAST | STALE | SENTINEL, 0, 0, 0, ping),
+    cmd(
+        "ping",
+        -1,
+        "connection",
+        FAST | STALE | SENTINEL,
+        0,
+        0,
+        0,
+        ping,
+    ),
     cmd("echo", 2, "connection", FAST, 0, 0, 0, echo),
-    cmd("quit", -1, "connection", ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST, 0, 0, 0, quit),
-    cmd("reset", 1, "connection", NOSCRIPT | LOADING | STALE | NO_AUTH | FAST | ALLOW_BUSY, 0, 0, 0, reset),
-    cmd("auth", -2, "connection", NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, 0, 0, 0, auth),
-    cmd("hello", -1, "connection", NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, 0, 0, 0, hello),
-    cmd("select", 2, "connection", LOADING | STALE | FAST, 0, 0, 0, select),
+    cmd(
+        "quit",
+        -1,
+        "connection",
+        ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST,
+        0,
+        0,
+        0,
+        quit,
+    ),
+    cmd(
+        "reset",
+        1,
+        "connection",
+        NOSCRIPT | LOADING | STALE | NO_AUTH | FAST | ALLOW_BUSY,
+        0,
+        0,
+        0,
+        reset,
+    ),
+    cmd(
+        "auth",
+        -2,
+        "connection",
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        0,
+        0,
+        0,
+        auth,
+    ),
+    cmd(
+        "hello",
+        -1,
+        "connection",
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        0,
+        0,
+        0,
+        hello,
+    ),
+    cmd(
+        "select",
+        2,
+        "connection",
+        LOADING | STALE | FAST,
+        0,
+        0,
+        0,
+        select,
+    ),
     container("client", -2, "connection", 0, CLIENT_SUBCOMMANDS),
 ];
 
 static CLIENT_SUBCOMMANDS: &[Command] = &[
-    cmd("client|id", 2, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_id),
-    cmd("client|setname", 3, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_setname),
-    cmd("client|getname", 2, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_getname),
-    cmd("client|list", -2, "connection", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, client_list),
-    cmd("client|info", 2, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_info),
-    cmd("client|kill", -3, "connection", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, client_kill),
-    cmd("client|pause", -3, "connection", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, client_pause),
-    cmd("client|unpause", 2, "connection", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, client_unpause),
-    cmd("client|no-evict", 3, "connection", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, client_no_evict),
-    cmd("client|reply", 3, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_reply),
-    cmd("client|getredir", 2, "connection", NOSCRIPT | LOADING | STALE, 0, 0, 0, client_getredir),
-    cmd("client|help", 2, "connection", LOADING | STALE, 0, 0, 0, client_help),
+    cmd(
+        "client|id",
+        2,
+        "connection",
+        NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        client_id,
+    ),
+    cmd(
+        "client|setname",
+        3,
+        "connection",
+        NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        client_setname,
+    ),
+    cmd(
+        "client|getname",
+        2,
+        "connection",
+        NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        client_getname,
+    ),
+    cmd(
+        "client|list",
+        -2,
+        "connection",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        client_list,
+    ),
+    cmd(
+        "client|info",
+        2,
+        "connection",
+        NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        client_info,
+    ),
+    cmd(
+        "client|kill",
+        -3,
+        "connection",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        client_kill,
+    ),
+    cmd(
+        "client|pause",
+        -3,
+        "connection",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        client_pause,
+    ),
+    cmd(
+        "client|unpause",
+        2,
+        "connection",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        client_unpause,
+    ),
+    cmd(
+        "client|no-evict",
+        3,
+        "connection",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        client_no_evict,
+    ),
+    cmd(
+        "client|reply",
+        3,
+        "connection",
+        NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        client_reply,
+    ),
+    cmd(
+        "client|getredir",
+        2,
+        "connection",
+        NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        client_getredir,
+    ),
+    cmd(
+        "client|help",
+        2,
+        "connection",
+        LOADING | STALE,
+        0,
+        0,
+        0,
+        client_help,
+    ),
 ];
 
 fn ping(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() > 2 {
-        c.reply.error("ERR wrong number of arguments for 'ping' command");
+        c.reply
+            .error("ERR wrong number of arguments for 'ping' command");
         return;
     }
     if c.in_pubsub_context() {
@@ -97,7 +260,11 @@ fn auth(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         c.reply.error("ERR syntax error");
         return;
     }
-    let (user, pass) = if argv.len() == 2 { (None, &argv[1]) } else { (Some(&argv[1][..]), &argv[2]) };
+    let (user, pass) = if argv.len() == 2 {
+        (None, &argv[1])
+    } else {
+        (Some(&argv[1][..]), &argv[2])
+    };
     if user.is_none() && srv.config.requirepass.is_none() {
         c.reply.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
         return;
@@ -106,7 +273,8 @@ fn auth(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         c.authenticated = true;
         c.reply.ok();
     } else {
-        c.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
+        c.reply
+            .error("WRONGPASS invalid username-password pair or user is disabled.");
     }
 }
 
@@ -117,7 +285,8 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         match parse_i64(&argv[1]) {
             Some(v) => ver = Some(v),
             None => {
-                c.reply.error("ERR Protocol version is not an integer or out of range");
+                c.reply
+                    .error("ERR Protocol version is not an integer or out of range");
                 return;
             }
         }
@@ -139,13 +308,17 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             setname = Some(argv[i + 1].clone());
             i += 2;
         } else {
-            c.reply.error(&format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&argv[i])));
+            c.reply.error(&format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(&argv[i])
+            ));
             return;
         }
     }
     if let Some((u, p)) = &auth {
         if !check_password(srv, Some(u), p) {
-            c.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
+            c.reply
+                .error("WRONGPASS invalid username-password pair or user is disabled.");
             return;
         }
         c.authenticated = true;
@@ -156,7 +329,8 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     if let Some(n) = &setname {
         if !valid_client_name(n) {
-            c.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+            c.reply
+                .error("ERR Client names cannot contain spaces, newlines or special characters.");
             return;
         }
         c.name = if n.is_empty() { None } else { Some(n.clone()) };
@@ -168,7 +342,8 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.bulk(b"server");
     c.reply.bulk(b"redis");
     c.reply.bulk(b"version");
-    c.reply.bulk(crate::server::startup::REDIS_VERSION.as_bytes());
+    c.reply
+        .bulk(crate::server::startup::REDIS_VERSION.as_bytes());
     c.reply.bulk(b"proto");
     c.reply.int(if c.reply.resp3 { 3 } else { 2 });
     c.reply.bulk(b"id");
@@ -176,7 +351,11 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.bulk(b"mode");
     c.reply.bulk(b"standalone");
     c.reply.bulk(b"role");
-    c.reply.bulk(if srv.is_replica() { b"replica" } else { b"master" });
+    c.reply.bulk(if srv.is_replica() {
+        b"replica"
+    } else {
+        b"master"
+    });
     c.reply.bulk(b"modules");
     c.reply.array(0);
 }
@@ -204,10 +383,15 @@ fn client_id(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
 
 fn client_setname(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if !valid_client_name(&argv[2]) {
-        c.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+        c.reply
+            .error("ERR Client names cannot contain spaces, newlines or special characters.");
         return;
     }
-    c.name = if argv[2].is_empty() { None } else { Some(argv[2].clone()) };
+    c.name = if argv[2].is_empty() {
+        None
+    } else {
+        Some(argv[2].clone())
+    };
     c.reply.ok();
 }
 
@@ -265,8 +449,14 @@ fn client_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut ids: Option<Vec<u64>> = None;
     if argv.len() == 4 && argv[2].eq_ignore_ascii_case(b"type") {
         let t = argv[3].to_ascii_lowercase();
-        if !matches!(&t[..], b"normal" | b"master" | b"replica" | b"slave" | b"pubsub") {
-            c.reply.error(&format!("ERR Unknown client type '{}'", String::from_utf8_lossy(&argv[3])));
+        if !matches!(
+            &t[..],
+            b"normal" | b"master" | b"replica" | b"slave" | b"pubsub"
+        ) {
+            c.reply.error(&format!(
+                "ERR Unknown client type '{}'",
+                String::from_utf8_lossy(&argv[3])
+            ));
             return;
         }
         ty = Some(t);
@@ -355,8 +545,14 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             },
             b"type" => {
                 let t = val.to_ascii_lowercase();
-                if !matches!(&t[..], b"normal" | b"master" | b"replica" | b"slave" | b"pubsub") {
-                    c.reply.error(&format!("ERR Unknown client type '{}'", String::from_utf8_lossy(val)));
+                if !matches!(
+                    &t[..],
+                    b"normal" | b"master" | b"replica" | b"slave" | b"pubsub"
+                ) {
+                    c.reply.error(&format!(
+                        "ERR Unknown client type '{}'",
+                        String::from_utf8_lossy(val)
+                    ));
                     return;
                 }
                 filt_type = Some(t);
@@ -388,7 +584,10 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     if let Some(u) = &filt_user {
         if u != b"default" {
-            c.reply.error(&format!("ERR No such user '{}'", String::from_utf8_lossy(u)));
+            c.reply.error(&format!(
+                "ERR No such user '{}'",
+                String::from_utf8_lossy(u)
+            ));
             return;
         }
     }
@@ -417,7 +616,8 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn client_pause(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(ms) = parse_i64(&argv[2]).filter(|v| *v >= 0) else {
-        c.reply.error("ERR timeout is not an integer or out of range");
+        c.reply
+            .error("ERR timeout is not an integer or out of range");
         return;
     };
     let kind = match argv.get(3).map(|v| v.to_ascii_lowercase()) {

@@ -24,8 +24,26 @@ pub static COMMANDS: &[Command] = &[
     cmd("pexpireat", -3, "generic", WRITE | FAST, 1, 1, 1, pexpireat),
     cmd("ttl", 2, "generic", READONLY | FAST, 1, 1, 1, ttl),
     cmd("pttl", 2, "generic", READONLY | FAST, 1, 1, 1, pttl),
-    cmd("expiretime", 2, "generic", READONLY | FAST, 1, 1, 1, expiretime),
-    cmd("pexpiretime", 2, "generic", READONLY | FAST, 1, 1, 1, pexpiretime),
+    cmd(
+        "expiretime",
+        2,
+        "generic",
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        expiretime,
+    ),
+    cmd(
+        "pexpiretime",
+        2,
+        "generic",
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        pexpiretime,
+    ),
     cmd("persist", 2, "generic", WRITE | FAST, 1, 1, 1, persist),
     cmd("copy", -3, "generic", WRITE | DENYOOM, 1, 2, 1, copy),
     cmd("move", 3, "generic", WRITE | FAST, 1, 1, 1, move_cmd),
@@ -38,11 +56,47 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 static OBJECT_SUBCOMMANDS: &[Command] = &[
-    cmd("object|encoding", 3, "generic", READONLY, 2, 2, 1, object_encoding),
+    cmd(
+        "object|encoding",
+        3,
+        "generic",
+        READONLY,
+        2,
+        2,
+        1,
+        object_encoding,
+    ),
     cmd("object|freq", 3, "generic", READONLY, 2, 2, 1, object_freq),
-    cmd("object|idletime", 3, "generic", READONLY, 2, 2, 1, object_idletime),
-    cmd("object|refcount", 3, "generic", READONLY, 2, 2, 1, object_refcount),
-    cmd("object|help", 2, "generic", LOADING | STALE, 0, 0, 0, object_help),
+    cmd(
+        "object|idletime",
+        3,
+        "generic",
+        READONLY,
+        2,
+        2,
+        1,
+        object_idletime,
+    ),
+    cmd(
+        "object|refcount",
+        3,
+        "generic",
+        READONLY,
+        2,
+        2,
+        1,
+        object_refcount,
+    ),
+    cmd(
+        "object|help",
+        2,
+        "generic",
+        LOADING | STALE,
+        0,
+        0,
+        0,
+        object_help,
+    ),
 ];
 
 fn del(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
@@ -67,7 +121,10 @@ fn exists(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 fn type_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let t = srv.lookup_quiet(c, &argv[1]).map(|e| e.value.type_name()).unwrap_or("none");
+    let t = srv
+        .lookup_quiet(c, &argv[1])
+        .map(|e| e.value.type_name())
+        .unwrap_or("none");
     c.reply.simple(t);
 }
 
@@ -101,8 +158,17 @@ pub struct ScanOpts {
     pub novalues: bool,
 }
 
-pub fn parse_scan_opts(argv: &[Vec<u8>], start: usize, allow_type: bool) -> Result<ScanOpts, String> {
-    let mut o = ScanOpts { pattern: None, count: 10, type_name: None, novalues: false };
+pub fn parse_scan_opts(
+    argv: &[Vec<u8>],
+    start: usize,
+    allow_type: bool,
+) -> Result<ScanOpts, String> {
+    let mut o = ScanOpts {
+        pattern: None,
+        count: 10,
+        type_name: None,
+        novalues: false,
+    };
     let mut i = start;
     while i < argv.len() {
         let a = argv[i].to_ascii_lowercase();
@@ -191,7 +257,10 @@ fn randomkey(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
         let key = {
             let rng = &mut srv.rng;
             let mut r = || rng.next_u64();
-            srv.dbs[db].keys.random_entry(&mut r).map(|(k, e)| (k.to_vec(), expired(e, now)))
+            srv.dbs[db]
+                .keys
+                .random_entry(&mut r)
+                .map(|(k, e)| (k.to_vec(), expired(e, now)))
         };
         match key {
             None => {
@@ -236,7 +305,9 @@ fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], nx: bool) 
         }
         srv.delete_key(db, dst);
     }
-    let Some(entry) = srv.dbs[db].remove(src) else { return };
+    let Some(entry) = srv.dbs[db].remove(src) else {
+        return;
+    };
     srv.dbs[db].insert_entry(dst, entry);
     srv.signal_modified(db, src);
     srv.signal_modified(db, dst);
@@ -258,7 +329,13 @@ fn renamenx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 /// EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX/XX/GT/LT, as Redis 7.0.
-fn expire_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], unit_ms: bool, absolute: bool) {
+fn expire_generic(
+    srv: &mut Server,
+    c: &mut Client,
+    argv: &[Vec<u8>],
+    unit_ms: bool,
+    absolute: bool,
+) {
     let name = String::from_utf8_lossy(&argv[0]).to_lowercase();
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     for a in &argv[3..] {
@@ -268,17 +345,22 @@ fn expire_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], unit_ms: b
             b"gt" => gt = true,
             b"lt" => lt = true,
             _ => {
-                c.reply.error(&format!("ERR Unsupported option {}", String::from_utf8_lossy(a)));
+                c.reply.error(&format!(
+                    "ERR Unsupported option {}",
+                    String::from_utf8_lossy(a)
+                ));
                 return;
             }
         }
     }
     if nx && (xx || gt || lt) {
-        c.reply.error("ERR NX and XX, GT or LT options at the same time are not compatible");
+        c.reply
+            .error("ERR NX and XX, GT or LT options at the same time are not compatible");
         return;
     }
     if gt && lt {
-        c.reply.error("ERR GT and LT options at the same time are not compatible");
+        c.reply
+            .error("ERR GT and LT options at the same time are not compatible");
         return;
     }
     let Some(when) = parse_i64(&argv[2]) else {
@@ -328,7 +410,11 @@ fn expire_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], unit_ms: b
     if when_ms <= now_ms() && !srv.loading && !srv.is_replica() {
         srv.delete_key(db, key);
         srv.add_dirty(1);
-        let cmd: &[u8] = if srv.config.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };
+        let cmd: &[u8] = if srv.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
         srv.propagate_instead(db, vec![vec![cmd.to_vec(), key.clone()]]);
         c.reply.int(1);
         return;
@@ -337,7 +423,11 @@ fn expire_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], unit_ms: b
     srv.signal_modified(db, key);
     srv.add_dirty(1);
     if !(unit_ms && absolute) {
-        let mut v = vec![b"PEXPIREAT".to_vec(), key.clone(), when_ms.to_string().into_bytes()];
+        let mut v = vec![
+            b"PEXPIREAT".to_vec(),
+            key.clone(),
+            when_ms.to_string().into_bytes(),
+        ];
         v.extend(argv[3..].iter().cloned());
         srv.propagate_instead(db, vec![v]);
     }
@@ -415,7 +505,9 @@ fn persist(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 fn parse_db_index(srv: &Server, arg: &[u8]) -> Result<usize, String> {
     match parse_i64(arg) {
         None => Err("ERR value is not an integer or out of range".into()),
-        Some(n) if n < 0 || n as usize >= srv.dbs.len() => Err("ERR DB index is out of range".into()),
+        Some(n) if n < 0 || n as usize >= srv.dbs.len() => {
+            Err("ERR DB index is out of range".into())
+        }
         Some(n) => Ok(n as usize),
     }
 }
@@ -445,7 +537,8 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     let (src, dst) = (&argv[1], &argv[2]);
     if src == dst && dst_db == c.db {
-        c.reply.error("ERR source and destination objects are the same");
+        c.reply
+            .error("ERR source and destination objects are the same");
         return;
     }
     let Some(e) = srv.lookup_write(c.db, src) else {
@@ -480,7 +573,8 @@ fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     };
     if dst_db == c.db {
-        c.reply.error("ERR source and destination objects are the same");
+        c.reply
+            .error("ERR source and destination objects are the same");
         return;
     }
     let key = &argv[1];
@@ -492,7 +586,9 @@ fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         c.reply.int(0);
         return;
     }
-    let Some(e) = srv.dbs[c.db].remove(key) else { return };
+    let Some(e) = srv.dbs[c.db].remove(key) else {
+        return;
+    };
     srv.dbs[dst_db].insert_entry(key, e);
     srv.signal_modified(c.db, key);
     srv.signal_modified(dst_db, key);
@@ -518,7 +614,9 @@ fn dbsize(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
 fn flush_mode(argv: &[Vec<u8>]) -> Result<(), ()> {
     match argv.len() {
         1 => Ok(()),
-        2 if argv[1].eq_ignore_ascii_case(b"async") || argv[1].eq_ignore_ascii_case(b"sync") => Ok(()),
+        2 if argv[1].eq_ignore_ascii_case(b"async") || argv[1].eq_ignore_ascii_case(b"sync") => {
+            Ok(())
+        }
         _ => Err(()),
     }
 }

@@ -94,11 +94,27 @@ pub const fn cmd(
     step: i32,
     handler: Handler,
 ) -> Command {
-    Command { name, arity, group, flags, first_key, last_key, step, handler, subcommands: &[] }
+    Command {
+        name,
+        arity,
+        group,
+        flags,
+        first_key,
+        last_key,
+        step,
+        handler,
+        subcommands: &[],
+    }
 }
 
 /// A container command (CONFIG, CLIENT...) whose subcommands have their own entries.
-pub const fn container(name: &'static str, arity: i32, group: &'static str, flags: u64, subs: &'static [Command]) -> Command {
+pub const fn container(
+    name: &'static str,
+    arity: i32,
+    group: &'static str,
+    flags: u64,
+    subs: &'static [Command],
+) -> Command {
     Command {
         name,
         arity,
@@ -122,7 +138,11 @@ fn container_help(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 impl Command {
     pub fn flag_names(&self) -> Vec<&'static str> {
-        FLAG_NAMES.iter().filter(|(f, _)| self.flags & f != 0).map(|(_, n)| *n).collect()
+        FLAG_NAMES
+            .iter()
+            .filter(|(f, _)| self.flags & f != 0)
+            .map(|(_, n)| *n)
+            .collect()
     }
 
     pub fn is_write(&self) -> bool {
@@ -170,7 +190,11 @@ impl Command {
         if self.first_key <= 0 {
             return Vec::new();
         }
-        let last = if self.last_key < 0 { argc as i32 + self.last_key } else { self.last_key };
+        let last = if self.last_key < 0 {
+            argc as i32 + self.last_key
+        } else {
+            self.last_key
+        };
         let mut v = Vec::new();
         let mut i = self.first_key;
         while i <= last && (i as usize) < argc {
@@ -183,7 +207,8 @@ impl Command {
 
 /// All top-level commands, by lower-case name.
 pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server::util::FxBuild> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static Command, crate::server::util::FxBuild>> = OnceLock::new();
+    static TABLE: OnceLock<HashMap<&'static str, &'static Command, crate::server::util::FxBuild>> =
+        OnceLock::new();
     TABLE.get_or_init(|| {
         let mut t = HashMap::default();
         for family in [
@@ -232,17 +257,30 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static Command, String> {
             let room = 128 - args.len();
             args.push_str(&format!("'{}' ", s.chars().take(room).collect::<String>()));
         }
-        let name: String = String::from_utf8_lossy(&argv[0]).chars().take(128).collect();
-        return Err(format!("ERR unknown command '{}', with args beginning with: {}", name, args));
+        let name: String = String::from_utf8_lossy(&argv[0])
+            .chars()
+            .take(128)
+            .collect();
+        return Err(format!(
+            "ERR unknown command '{}', with args beginning with: {}",
+            name, args
+        ));
     };
     let cmd = if !cmd.subcommands.is_empty() && argv.len() >= 2 {
         let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
-        match cmd.subcommands.iter().find(|s| s.name.split('|').nth(1) == Some(sub.as_str())) {
+        match cmd
+            .subcommands
+            .iter()
+            .find(|s| s.name.split('|').nth(1) == Some(sub.as_str()))
+        {
             Some(s) => s,
             None => {
                 return Err(format!(
                     "ERR unknown subcommand '{}'. Try {} HELP.",
-                    String::from_utf8_lossy(&argv[1]).chars().take(128).collect::<String>(),
+                    String::from_utf8_lossy(&argv[1])
+                        .chars()
+                        .take(128)
+                        .collect::<String>(),
                     cmd.name.to_uppercase()
                 ))
             }
@@ -252,14 +290,20 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static Command, String> {
     };
     let argc = argv.len() as i32;
     if (cmd.arity > 0 && cmd.arity != argc) || argc < -cmd.arity {
-        return Err(format!("ERR wrong number of arguments for '{}' command", cmd.name));
+        return Err(format!(
+            "ERR wrong number of arguments for '{}' command",
+            cmd.name
+        ));
     }
     Ok(cmd)
 }
 
 /// Commands a client in MULTI runs at once instead of queueing.
 fn runs_in_multi(name: &str) -> bool {
-    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
 }
 
 /// Processes one request from client `c`: checks, MULTI queueing or execution,
@@ -286,7 +330,12 @@ pub fn process_command(srv: &mut Server, c: &mut Client, argv: Vec<Vec<u8>>) {
     }
     if c.multi.is_some() && !runs_in_multi(cmd.name) {
         if cmd.flags & NO_MULTI != 0 {
-            reject(srv, c, Some(cmd), &format!("ERR Command not allowed inside a transaction"));
+            reject(
+                srv,
+                c,
+                Some(cmd),
+                "ERR Command not allowed inside a transaction",
+            );
             return;
         }
         c.multi.as_mut().expect("in multi").push(argv);
@@ -331,13 +380,22 @@ pub fn error_reply(srv: &mut Server, c: &mut Client, err: &str) {
 
 fn count_error(srv: &mut Server, err: &str) {
     let code = err.split(' ').next().unwrap_or("ERR");
-    let code = if code.bytes().all(|b| b.is_ascii_uppercase()) && !code.is_empty() { code } else { "ERR" };
+    let code = if code.bytes().all(|b| b.is_ascii_uppercase()) && !code.is_empty() {
+        code
+    } else {
+        "ERR"
+    };
     *srv.err_stats.entry(code.to_string()).or_insert(0) += 1;
     srv.stats.total_error_replies += 1;
 }
 
 /// The checks Redis's processCommand makes before running (or queueing) a command.
-fn precheck(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) -> Result<(), String> {
+fn precheck(
+    srv: &mut Server,
+    c: &mut Client,
+    cmd: &Command,
+    argv: &[Vec<u8>],
+) -> Result<(), String> {
     if srv.config.requirepass.is_some() && !c.authenticated && cmd.flags & NO_AUTH == 0 {
         return Err("NOAUTH Authentication required.".into());
     }
@@ -364,7 +422,15 @@ fn precheck(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) -
     if c.in_pubsub_context()
         && !matches!(
             cmd.name,
-            "ping" | "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe" | "quit" | "reset"
+            "ping"
+                | "subscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "sunsubscribe"
+                | "psubscribe"
+                | "punsubscribe"
+                | "quit"
+                | "reset"
         )
     {
         return Err(format!(
@@ -378,7 +444,10 @@ fn precheck(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) -
         && cmd.flags & STALE == 0
         && !from_master
     {
-        return Err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into());
+        return Err(
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+                .into(),
+        );
     }
     if srv.loading && cmd.flags & LOADING == 0 {
         return Err("LOADING Redis is loading the dataset in memory".into());
@@ -388,7 +457,10 @@ fn precheck(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) -
 }
 
 fn multi_has_write(c: &Client) -> bool {
-    c.multi.as_ref().is_some_and(|q| q.iter().any(|a| lookup(&a[0]).is_some_and(|k| k.is_write())))
+    c.multi.as_ref().is_some_and(|q| {
+        q.iter()
+            .any(|a| lookup(&a[0]).is_some_and(|k| k.is_write()))
+    })
 }
 
 fn is_paused_for(srv: &Server, c: &Client, cmd: &Command) -> bool {
@@ -462,7 +534,10 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     if !srv.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0 {
         feed_monitors(srv, c, db_before, argv);
     }
-    if usec as i64 >= srv.config.slowlog_log_slower_than && srv.config.slowlog_log_slower_than >= 0 && cmd.flags & SKIP_SLOWLOG == 0 {
+    if usec as i64 >= srv.config.slowlog_log_slower_than
+        && srv.config.slowlog_log_slower_than >= 0
+        && cmd.flags & SKIP_SLOWLOG == 0
+    {
         server_admin::slowlog_push(srv, c, argv, usec);
     }
 }
@@ -495,7 +570,13 @@ fn feed_monitors(srv: &mut Server, c: &Client, db: usize, argv: &[Vec<u8>]) {
         ClientKind::Master => "master".to_string(),
         _ => c.addr.clone(),
     };
-    let mut line = format!("+{}.{:06} [{} {}]", now / 1_000_000, now % 1_000_000, db, who);
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        now / 1_000_000,
+        now % 1_000_000,
+        db,
+        who
+    );
     for a in argv {
         line.push(' ');
         line.push_str(&crate::server::util::repr(a));
@@ -511,7 +592,13 @@ fn feed_monitors(srv: &mut Server, c: &Client, db: usize, argv: &[Vec<u8>]) {
 
 /// Blocks client `c` on keys (BLPOP and friends). The command is run again when a
 /// key gets data; `timeout_ms` 0 blocks forever.
-pub fn block_on_keys(srv: &mut Server, c: &mut Client, keys: Vec<Vec<u8>>, timeout_ms: i64, argv: &[Vec<u8>]) {
+pub fn block_on_keys(
+    srv: &mut Server,
+    c: &mut Client,
+    keys: Vec<Vec<u8>>,
+    timeout_ms: i64,
+    argv: &[Vec<u8>],
+) {
     let deadline_ms = if let Some(d) = srv_reprocess_deadline(srv) {
         d
     } else if timeout_ms > 0 {
@@ -520,9 +607,17 @@ pub fn block_on_keys(srv: &mut Server, c: &mut Client, keys: Vec<Vec<u8>>, timeo
         0
     };
     for k in &keys {
-        srv.blocking_keys.entry((c.db, k.clone())).or_default().push_back(c.id);
+        srv.blocking_keys
+            .entry((c.db, k.clone()))
+            .or_default()
+            .push_back(c.id);
     }
-    c.blocked = Some(Blocked::Keys { db: c.db, keys, argv: argv.to_vec(), deadline_ms });
+    c.blocked = Some(Blocked::Keys {
+        db: c.db,
+        keys,
+        argv: argv.to_vec(),
+        deadline_ms,
+    });
 }
 
 thread_local! {
@@ -562,7 +657,11 @@ pub fn serve_blocked_clients(srv: &mut Server, current: u64) {
                 if !srv.dbs[db].keys.contains_key(&key) {
                     break;
                 }
-                let Some(id) = srv.blocking_keys.get(&(db, key.clone())).and_then(|q| q.front().copied()) else {
+                let Some(id) = srv
+                    .blocking_keys
+                    .get(&(db, key.clone()))
+                    .and_then(|q| q.front().copied())
+                else {
                     break;
                 };
                 if id == current {
@@ -575,7 +674,9 @@ pub fn serve_blocked_clients(srv: &mut Server, current: u64) {
                     continue;
                 };
                 let (argv, deadline) = match &bc.blocked {
-                    Some(Blocked::Keys { argv, deadline_ms, .. }) => (argv.clone(), *deadline_ms),
+                    Some(Blocked::Keys {
+                        argv, deadline_ms, ..
+                    }) => (argv.clone(), *deadline_ms),
                     _ => {
                         srv.clients.insert(id, bc);
                         break;
@@ -615,7 +716,11 @@ pub fn block_timed_out(srv: &mut Server, c: &mut Client) {
             unblock(srv, c);
             c.reply.null_array();
         }
-        Some(Blocked::Wait { numreplicas: _, offset, .. }) => {
+        Some(Blocked::Wait {
+            numreplicas: _,
+            offset,
+            ..
+        }) => {
             c.blocked = None;
             let n = srv.replicas_acked(offset);
             c.reply.int(n as i64);
@@ -627,7 +732,9 @@ pub fn block_timed_out(srv: &mut Server, c: &mut Client) {
 /// The deadline (ms) of a blocked client, if it has one.
 pub fn block_deadline(c: &Client) -> Option<i64> {
     match &c.blocked {
-        Some(Blocked::Keys { deadline_ms, .. }) | Some(Blocked::Wait { deadline_ms, .. }) if *deadline_ms > 0 => {
+        Some(Blocked::Keys { deadline_ms, .. }) | Some(Blocked::Wait { deadline_ms, .. })
+            if *deadline_ms > 0 =>
+        {
             Some(*deadline_ms)
         }
         _ => None,
@@ -636,7 +743,8 @@ pub fn block_deadline(c: &Client) -> Option<i64> {
 
 /// Parses a blocking timeout argument (seconds, may be fractional) like Redis.
 pub fn parse_timeout(arg: &[u8]) -> Result<i64, String> {
-    let v = crate::server::util::parse_f64(arg).ok_or("ERR timeout is not a float or out of range")?;
+    let v =
+        crate::server::util::parse_f64(arg).ok_or("ERR timeout is not a float or out of range")?;
     if v < 0.0 {
         return Err("ERR timeout is negative".into());
     }

@@ -6,7 +6,16 @@ use crate::server::state::{Server, ShutdownMode};
 use crate::server::util::{now_ms, now_us, parse_f64, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd("info", -1, "server", LOADING | STALE | SENTINEL, 0, 0, 0, info),
+    cmd(
+        "info",
+        -1,
+        "server",
+        LOADING | STALE | SENTINEL,
+        0,
+        0,
+        0,
+        info,
+    ),
     container("config", -2, "server", 0, CONFIG_SUBCOMMANDS),
     Command {
         name: "command",
@@ -20,39 +29,213 @@ pub static COMMANDS: &[Command] = &[
         subcommands: COMMAND_SUBCOMMANDS,
     },
     cmd("time", 1, "server", LOADING | STALE | FAST, 0, 0, 0, time),
-    cmd("lastsave", 1, "server", LOADING | STALE | FAST, 0, 0, 0, lastsave),
-    cmd("shutdown", -1, "server", ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, 0, 0, 0, shutdown),
-    cmd("debug", -2, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, debug),
-    cmd("monitor", 1, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, monitor),
+    cmd(
+        "lastsave",
+        1,
+        "server",
+        LOADING | STALE | FAST,
+        0,
+        0,
+        0,
+        lastsave,
+    ),
+    cmd(
+        "shutdown",
+        -1,
+        "server",
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY,
+        0,
+        0,
+        0,
+        shutdown,
+    ),
+    cmd(
+        "debug",
+        -2,
+        "server",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        debug,
+    ),
+    cmd(
+        "monitor",
+        1,
+        "server",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        monitor,
+    ),
     container("slowlog", -2, "server", 0, SLOWLOG_SUBCOMMANDS),
 ];
 
 static CONFIG_SUBCOMMANDS: &[Command] = &[
-    cmd("config|get", -3, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, config_get),
-    cmd("config|set", -4, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, config_set),
-    cmd("config|resetstat", 2, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, config_resetstat),
-    cmd("config|rewrite", 2, "server", ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, config_rewrite),
-    cmd("config|help", 2, "server", LOADING | STALE, 0, 0, 0, config_help),
+    cmd(
+        "config|get",
+        -3,
+        "server",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        config_get,
+    ),
+    cmd(
+        "config|set",
+        -4,
+        "server",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        config_set,
+    ),
+    cmd(
+        "config|resetstat",
+        2,
+        "server",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        config_resetstat,
+    ),
+    cmd(
+        "config|rewrite",
+        2,
+        "server",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        config_rewrite,
+    ),
+    cmd(
+        "config|help",
+        2,
+        "server",
+        LOADING | STALE,
+        0,
+        0,
+        0,
+        config_help,
+    ),
 ];
 
 static COMMAND_SUBCOMMANDS: &[Command] = &[
-    cmd("command|count", 2, "server", LOADING | STALE, 0, 0, 0, command_count),
-    cmd("command|info", -2, "server", LOADING | STALE, 0, 0, 0, command_info),
-    cmd("command|docs", -2, "server", LOADING | STALE, 0, 0, 0, command_docs),
-    cmd("command|list", -2, "server", LOADING | STALE, 0, 0, 0, command_list),
-    cmd("command|getkeys", -4, "server", LOADING | STALE, 0, 0, 0, command_getkeys),
-    cmd("command|help", 2, "server", LOADING | STALE, 0, 0, 0, command_help),
+    cmd(
+        "command|count",
+        2,
+        "server",
+        LOADING | STALE,
+        0,
+        0,
+        0,
+        command_count,
+    ),
+    cmd(
+        "command|info",
+        -2,
+        "server",
+        LOADING | STALE,
+        0,
+        0,
+        0,
+        command_info,
+    ),
+    cmd(
+        "command|docs",
+        -2,
+        "server",
+        LOADING | STALE,
+        0,
+        0,
+        0,
+        command_docs,
+    ),
+    cmd(
+        "command|list",
+        -2,
+        "server",
+        LOADING | STALE,
+        0,
+        0,
+        0,
+        command_list,
+    ),
+    cmd(
+        "command|getkeys",
+        -4,
+        "server",
+        LOADING | STALE,
+        0,
+        0,
+        0,
+        command_getkeys,
+    ),
+    cmd(
+        "command|help",
+        2,
+        "server",
+        LOADING | STALE,
+        0,
+        0,
+        0,
+        command_help,
+    ),
 ];
 
 static SLOWLOG_SUBCOMMANDS: &[Command] = &[
-    cmd("slowlog|get", -2, "server", ADMIN | LOADING | STALE, 0, 0, 0, slowlog_get),
-    cmd("slowlog|len", 2, "server", ADMIN | LOADING | STALE, 0, 0, 0, slowlog_len),
-    cmd("slowlog|reset", 2, "server", ADMIN | LOADING | STALE, 0, 0, 0, slowlog_reset),
-    cmd("slowlog|help", 2, "server", LOADING | STALE, 0, 0, 0, slowlog_help),
+    cmd(
+        "slowlog|get",
+        -2,
+        "server",
+        ADMIN | LOADING | STALE,
+        0,
+        0,
+        0,
+        slowlog_get,
+    ),
+    cmd(
+        "slowlog|len",
+        2,
+        "server",
+        ADMIN | LOADING | STALE,
+        0,
+        0,
+        0,
+        slowlog_len,
+    ),
+    cmd(
+        "slowlog|reset",
+        2,
+        "server",
+        ADMIN | LOADING | STALE,
+        0,
+        0,
+        0,
+        slowlog_reset,
+    ),
+    cmd(
+        "slowlog|help",
+        2,
+        "server",
+        LOADING | STALE,
+        0,
+        0,
+        0,
+        slowlog_help,
+    ),
 ];
 
 fn info(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let sections: Vec<String> = argv[1..].iter().map(|a| String::from_utf8_lossy(a).to_lowercase()).collect();
+    let sections: Vec<String> = argv[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_lowercase())
+        .collect();
     let text = crate::server::info::build(srv, c, &sections);
     c.reply.verbatim(text.as_bytes());
 }
@@ -68,11 +251,15 @@ fn config_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 fn config_set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    if argv.len() % 2 != 0 {
-        c.reply.error("ERR wrong number of arguments for 'config|set' command");
+    if !argv.len().is_multiple_of(2) {
+        c.reply
+            .error("ERR wrong number of arguments for 'config|set' command");
         return;
     }
-    let pairs: Vec<(Vec<u8>, Vec<u8>)> = argv[2..].chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = argv[2..]
+        .chunks(2)
+        .map(|p| (p[0].clone(), p[1].clone()))
+        .collect();
     match srv.config.set(&pairs) {
         Ok(changed) => {
             apply_config_changes(srv, &changed);
@@ -86,7 +273,9 @@ fn config_set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 pub fn apply_config_changes(srv: &mut Server, changed: &[&'static str]) {
     for name in changed {
         match *name {
-            "logfile" | "loglevel" => crate::server::log::init(&srv.config.logfile, &srv.config.loglevel),
+            "logfile" | "loglevel" => {
+                crate::server::log::init(&srv.config.logfile, &srv.config.loglevel)
+            }
             "repl-backlog-size" => {
                 let size = srv.config.repl_backlog_size as usize;
                 if let Some(b) = srv.repl.backlog.as_mut() {
@@ -169,7 +358,7 @@ fn write_command_info(c: &mut Client, cmd: &Command) {
         c.reply.array(1);
         c.reply.map(4);
         c.reply.bulk(b"flags");
-        c.reply.set(if cmd.is_write() { 1 } else { 1 });
+        c.reply.set(1);
         c.reply.simple(if cmd.is_write() { "RW" } else { "RO" });
         c.reply.bulk(b"begin_search");
         c.reply.map(2);
@@ -186,7 +375,11 @@ fn write_command_info(c: &mut Client, cmd: &Command) {
         c.reply.bulk(b"spec");
         c.reply.map(3);
         c.reply.bulk(b"lastkey");
-        c.reply.int(if cmd.last_key < 0 { cmd.last_key as i64 } else { (cmd.last_key - cmd.first_key) as i64 });
+        c.reply.int(if cmd.last_key < 0 {
+            cmd.last_key as i64
+        } else {
+            (cmd.last_key - cmd.first_key) as i64
+        });
         c.reply.bulk(b"keystep");
         c.reply.int(cmd.step as i64);
         c.reply.bulk(b"limit");
@@ -247,7 +440,6 @@ fn command_info(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
-
 fn command_docs(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let cmds: Vec<&'static Command> = if argv.len() == 2 {
         all_commands()
@@ -282,7 +474,9 @@ fn command_list(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         for x in all {
             let keep = match &filter {
                 None => true,
-                Some((k, v)) if k == b"pattern" => crate::server::util::glob_match(v, x.name.as_bytes(), true),
+                Some((k, v)) if k == b"pattern" => {
+                    crate::server::util::glob_match(v, x.name.as_bytes(), true)
+                }
                 Some((k, v)) if k == b"aclcat" => {
                     let cat = format!("@{}", String::from_utf8_lossy(v).to_lowercase());
                     x.acl_categories().contains(&cat.as_str())
@@ -309,7 +503,8 @@ fn command_getkeys(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let cmd = match resolve(args) {
         Ok(cmd) => cmd,
         Err(e) if e.starts_with("ERR wrong number") => {
-            c.reply.error("ERR Invalid number of arguments specified for command");
+            c.reply
+                .error("ERR Invalid number of arguments specified for command");
             return;
         }
         Err(_) => {
@@ -496,12 +691,14 @@ fn slowlog_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             Some(-1) => n = usize::MAX,
             Some(v) if v >= 0 => n = v as usize,
             _ => {
-                c.reply.error("ERR count should be greater than or equal to -1");
+                c.reply
+                    .error("ERR count should be greater than or equal to -1");
                 return;
             }
         }
     } else if argv.len() > 3 {
-        c.reply.error("ERR wrong number of arguments for 'slowlog|get' command");
+        c.reply
+            .error("ERR wrong number of arguments for 'slowlog|get' command");
         return;
     }
     let entries: Vec<SlowlogEntry> = srv.slowlog.iter().take(n).cloned().collect();

@@ -11,22 +11,67 @@ pub static COMMANDS: &[Command] = &[
     cmd("setnx", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, setnx),
     cmd("setex", 4, "string", WRITE | DENYOOM, 1, 1, 1, setex),
     cmd("psetex", 4, "string", WRITE | DENYOOM, 1, 1, 1, psetex),
-    cmd("getset", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, getset),
+    cmd(
+        "getset",
+        3,
+        "string",
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        getset,
+    ),
     cmd("getdel", 2, "string", WRITE | FAST, 1, 1, 1, getdel),
     cmd("getex", -2, "string", WRITE | FAST, 1, 1, 1, getex),
     cmd("mget", -2, "string", READONLY | FAST, 1, -1, 1, mget),
     cmd("mset", -3, "string", WRITE | DENYOOM, 1, -1, 2, mset),
     cmd("msetnx", -3, "string", WRITE | DENYOOM, 1, -1, 2, msetnx),
-    cmd("append", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, append),
+    cmd(
+        "append",
+        3,
+        "string",
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        append,
+    ),
     cmd("strlen", 2, "string", READONLY | FAST, 1, 1, 1, strlen),
     cmd("getrange", 4, "string", READONLY, 1, 1, 1, getrange),
     cmd("substr", 4, "string", READONLY, 1, 1, 1, getrange),
     cmd("setrange", 4, "string", WRITE | DENYOOM, 1, 1, 1, setrange),
     cmd("incr", 2, "string", WRITE | DENYOOM | FAST, 1, 1, 1, incr),
     cmd("decr", 2, "string", WRITE | DENYOOM | FAST, 1, 1, 1, decr),
-    cmd("incrby", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, incrby),
-    cmd("decrby", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, decrby),
-    cmd("incrbyfloat", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, incrbyfloat),
+    cmd(
+        "incrby",
+        3,
+        "string",
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        incrby,
+    ),
+    cmd(
+        "decrby",
+        3,
+        "string",
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        decrby,
+    ),
+    cmd(
+        "incrbyfloat",
+        3,
+        "string",
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        incrbyfloat,
+    ),
     cmd("setbit", 4, "bitmap", WRITE | DENYOOM, 1, 1, 1, setbit),
     cmd("getbit", 3, "bitmap", READONLY | FAST, 1, 1, 1, getbit),
     cmd("bitcount", -2, "bitmap", READONLY, 1, 1, 1, bitcount),
@@ -34,7 +79,11 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 /// Reads a string key: Ok(None) when missing, Err(()) after replying WRONGTYPE.
-fn read_str<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Option<&'a Vec<u8>>, ()> {
+fn read_str<'a>(
+    srv: &'a mut Server,
+    c: &mut Client,
+    key: &[u8],
+) -> Result<Option<&'a Vec<u8>>, ()> {
     match srv.lookup_read(c, key) {
         None => Ok(None),
         Some(e) => match &e.value {
@@ -71,13 +120,22 @@ struct SetOpts {
 
 /// Turns a relative or absolute expire argument into absolute ms, with Redis's
 /// validation ("invalid expire time in 'set' command").
-pub fn expire_arg_to_abs(arg: &[u8], unit_ms: bool, absolute: bool, cmd: &str) -> Result<i64, String> {
+pub fn expire_arg_to_abs(
+    arg: &[u8],
+    unit_ms: bool,
+    absolute: bool,
+    cmd: &str,
+) -> Result<i64, String> {
     let invalid = || format!("ERR invalid expire time in '{}' command", cmd);
     let v = parse_i64(arg).ok_or("ERR value is not an integer or out of range")?;
     if v <= 0 {
         return Err(invalid());
     }
-    let ms = if unit_ms { v } else { v.checked_mul(1000).ok_or_else(invalid)? };
+    let ms = if unit_ms {
+        v
+    } else {
+        v.checked_mul(1000).ok_or_else(invalid)?
+    };
     if absolute {
         Ok(ms)
     } else {
@@ -100,7 +158,12 @@ fn parse_set_opts(argv: &[Vec<u8>]) -> Result<SetOpts, String> {
             b"EX" | b"PX" | b"EXAT" | b"PXAT" if !have_expire && !o.keepttl && next.is_some() => {
                 let unit_ms = a == b"PX" || a == b"PXAT";
                 let abs = a == b"EXAT" || a == b"PXAT";
-                o.expire_at = Some(expire_arg_to_abs(next.expect("checked"), unit_ms, abs, "set")?);
+                o.expire_at = Some(expire_arg_to_abs(
+                    next.expect("checked"),
+                    unit_ms,
+                    abs,
+                    "set",
+                )?);
                 o.given_as_pxat = a == b"PXAT";
                 have_expire = true;
                 i += 1;
@@ -164,7 +227,13 @@ fn set_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], o: SetOpts) {
     if let Some(at) = o.expire_at {
         if !o.given_as_pxat {
             // Relative times would expire later on a replica: send the absolute time.
-            let mut v = vec![b"SET".to_vec(), key.clone(), argv[2].clone(), b"PXAT".to_vec(), at.to_string().into_bytes()];
+            let mut v = vec![
+                b"SET".to_vec(),
+                key.clone(),
+                argv[2].clone(),
+                b"PXAT".to_vec(),
+                at.to_string().into_bytes(),
+            ];
             if o.keepttl {
                 v.push(b"KEEPTTL".to_vec());
             }
@@ -207,7 +276,13 @@ fn setex_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], unit_ms: bo
     srv.add_dirty(1);
     srv.propagate_instead(
         db,
-        vec![vec![b"SET".to_vec(), argv[1].clone(), argv[3].clone(), b"PXAT".to_vec(), at.to_string().into_bytes()]],
+        vec![vec![
+            b"SET".to_vec(),
+            argv[1].clone(),
+            argv[3].clone(),
+            b"PXAT".to_vec(),
+            at.to_string().into_bytes(),
+        ]],
     );
     c.reply.ok();
 }
@@ -257,7 +332,9 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         let a = argv[i].to_ascii_uppercase();
         match &a[..] {
             b"PERSIST" if expire_at.is_none() && !persist => persist = true,
-            b"EX" | b"PX" | b"EXAT" | b"PXAT" if expire_at.is_none() && !persist && i + 1 < argv.len() => {
+            b"EX" | b"PX" | b"EXAT" | b"PXAT"
+                if expire_at.is_none() && !persist && i + 1 < argv.len() =>
+            {
                 let unit_ms = a == b"PX" || a == b"PXAT";
                 let abs = a == b"EXAT" || a == b"PXAT";
                 match expire_arg_to_abs(&argv[i + 1], unit_ms, abs, "getex") {
@@ -294,7 +371,14 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             srv.dbs[db].set_expire(&argv[1], at);
             srv.signal_modified(db, &argv[1]);
             srv.add_dirty(1);
-            srv.propagate_instead(db, vec![vec![b"PEXPIREAT".to_vec(), argv[1].clone(), at.to_string().into_bytes()]]);
+            srv.propagate_instead(
+                db,
+                vec![vec![
+                    b"PEXPIREAT".to_vec(),
+                    argv[1].clone(),
+                    at.to_string().into_bytes(),
+                ]],
+            );
         }
     } else if persist && srv.dbs[db].persist(&argv[1]) {
         srv.signal_modified(db, &argv[1]);
@@ -318,8 +402,11 @@ fn mget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 fn mset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    if argv.len() % 2 == 0 {
-        c.reply.error(&format!("ERR wrong number of arguments for '{}' command", String::from_utf8_lossy(&argv[0]).to_lowercase()));
+    if argv.len().is_multiple_of(2) {
+        c.reply.error(&format!(
+            "ERR wrong number of arguments for '{}' command",
+            String::from_utf8_lossy(&argv[0]).to_lowercase()
+        ));
         return;
     }
     for pair in argv[1..].chunks(2) {
@@ -330,8 +417,9 @@ fn mset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 fn msetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    if argv.len() % 2 == 0 {
-        c.reply.error("ERR wrong number of arguments for 'msetnx' command");
+    if argv.len().is_multiple_of(2) {
+        c.reply
+            .error("ERR wrong number of arguments for 'msetnx' command");
         return;
     }
     let db = c.db;
@@ -350,7 +438,8 @@ fn msetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn check_size(srv: &Server, c: &mut Client, len: usize) -> bool {
     if len as i64 > srv.config.proto_max_bulk_len {
-        c.reply.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        c.reply
+            .error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return false;
     }
     true
@@ -367,7 +456,8 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Some(e) => match &mut e.value {
             Value::Str(s) => {
                 if (s.len() + argv[2].len()) as i64 > max {
-                    c.reply.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+                    c.reply
+                        .error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
                     return;
                 }
                 s.extend_from_slice(&argv[2]);
@@ -481,7 +571,9 @@ fn setrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if !check_size(srv, c, offset + val.len()) {
         return;
     }
-    let Some(e) = srv.dbs[db].get_mut(&argv[1]) else { return };
+    let Some(e) = srv.dbs[db].get_mut(&argv[1]) else {
+        return;
+    };
     let Value::Str(s) = &mut e.value else { return };
     if s.len() < offset + val.len() {
         s.resize(offset + val.len(), 0);
@@ -582,7 +674,15 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     srv.set_key(db, &argv[1], Value::Str(s.clone()), true);
     srv.add_dirty(1);
     // Float formatting may differ across machines: replicate the result.
-    srv.propagate_instead(db, vec![vec![b"SET".to_vec(), argv[1].clone(), s.clone(), b"KEEPTTL".to_vec()]]);
+    srv.propagate_instead(
+        db,
+        vec![vec![
+            b"SET".to_vec(),
+            argv[1].clone(),
+            s.clone(),
+            b"KEEPTTL".to_vec(),
+        ]],
+    );
     c.reply.bulk(&s);
 }
 
@@ -596,7 +696,8 @@ fn parse_bit_offset(arg: &[u8]) -> Option<usize> {
 
 fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(off) = parse_bit_offset(&argv[2]) else {
-        c.reply.error("ERR bit offset is not an integer or out of range");
+        c.reply
+            .error("ERR bit offset is not an integer or out of range");
         return;
     };
     let on = match &argv[3][..] {
@@ -622,7 +723,9 @@ fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if !exists {
         srv.set_key(db, &argv[1], Value::Str(Vec::new()), false);
     }
-    let Some(e) = srv.dbs[db].get_mut(&argv[1]) else { return };
+    let Some(e) = srv.dbs[db].get_mut(&argv[1]) else {
+        return;
+    };
     let Value::Str(s) = &mut e.value else { return };
     if s.len() <= byte {
         s.resize(byte + 1, 0);
@@ -642,7 +745,8 @@ fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn getbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(off) = parse_bit_offset(&argv[2]) else {
-        c.reply.error("ERR bit offset is not an integer or out of range");
+        c.reply
+            .error("ERR bit offset is not an integer or out of range");
         return;
     };
     match read_str(srv, c, &argv[1]) {
@@ -710,11 +814,20 @@ fn bitcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let count = match range {
         None => s.iter().map(|b| b.count_ones() as i64).sum(),
         Some((a, b)) => {
-            let len = if bits { s.len() as i64 * 8 } else { s.len() as i64 };
+            let len = if bits {
+                s.len() as i64 * 8
+            } else {
+                s.len() as i64
+            };
             match clamp_range(a, b, len) {
                 None => 0,
-                Some((a, b)) if !bits => s[a as usize..=b as usize].iter().map(|x| x.count_ones() as i64).sum(),
-                Some((a, b)) => (a..=b).filter(|&i| s[(i >> 3) as usize] & (1 << (7 - (i & 7))) != 0).count() as i64,
+                Some((a, b)) if !bits => s[a as usize..=b as usize]
+                    .iter()
+                    .map(|x| x.count_ones() as i64)
+                    .sum(),
+                Some((a, b)) => (a..=b)
+                    .filter(|&i| s[(i >> 3) as usize] & (1 << (7 - (i & 7))) != 0)
+                    .count() as i64,
             }
         }
     };
@@ -773,7 +886,11 @@ fn bitpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
         Ok(Some(s)) => s.clone(),
     };
-    let len = if bits { s.len() as i64 * 8 } else { s.len() as i64 };
+    let len = if bits {
+        s.len() as i64 * 8
+    } else {
+        s.len() as i64
+    };
     let end_given = end.is_some();
     let Some((a, b)) = clamp_range(start, end.unwrap_or(-1), len) else {
         c.reply.int(-1);

@@ -7,11 +7,56 @@ use crate::server::client::Client;
 use crate::server::state::Server;
 
 pub static COMMANDS: &[Command] = &[
-    cmd("multi", 1, "transactions", NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, multi),
-    cmd("exec", 1, "transactions", NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, 0, 0, 0, exec),
-    cmd("discard", 1, "transactions", NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, discard),
-    cmd("watch", -2, "transactions", NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 1, -1, 1, watch),
-    cmd("unwatch", 1, "transactions", NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, 0, 0, 0, unwatch),
+    cmd(
+        "multi",
+        1,
+        "transactions",
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        0,
+        0,
+        0,
+        multi,
+    ),
+    cmd(
+        "exec",
+        1,
+        "transactions",
+        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
+        0,
+        0,
+        0,
+        exec,
+    ),
+    cmd(
+        "discard",
+        1,
+        "transactions",
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        0,
+        0,
+        0,
+        discard,
+    ),
+    cmd(
+        "watch",
+        -2,
+        "transactions",
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        1,
+        -1,
+        1,
+        watch,
+    ),
+    cmd(
+        "unwatch",
+        1,
+        "transactions",
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        0,
+        0,
+        0,
+        unwatch,
+    ),
 ];
 
 fn multi(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
@@ -48,7 +93,8 @@ fn exec(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     if c.multi_error {
         c.multi_error = false;
         unwatch_all(srv, c);
-        c.reply.error("EXECABORT Transaction discarded because of previous errors.");
+        c.reply
+            .error("EXECABORT Transaction discarded because of previous errors.");
         return;
     }
     if c.dirty_cas {

@@ -167,8 +167,9 @@ impl Config {
                 "-v" | "--version" => return Ok(StartupAction::Version),
                 "-h" | "--help" => return Ok(StartupAction::Help),
                 f if !f.starts_with("--") => {
-                    let text = std::fs::read_to_string(f)
-                        .map_err(|e| format!("Fatal error, can't open config file '{}': {}", f, e))?;
+                    let text = std::fs::read_to_string(f).map_err(|e| {
+                        format!("Fatal error, can't open config file '{}': {}", f, e)
+                    })?;
                     cfg.config_file = Some(PathBuf::from(f));
                     cfg.apply_text(&text, f)?;
                     i = 1;
@@ -183,7 +184,10 @@ impl Config {
                 text.push_str(name);
             } else {
                 text.push(' ');
-                text.push_str(&format!("\"{}\"", a.replace('\\', "\\\\").replace('"', "\\\"")));
+                text.push_str(&format!(
+                    "\"{}\"",
+                    a.replace('\\', "\\\\").replace('"', "\\\"")
+                ));
             }
         }
         cfg.apply_text(&text, "(command line)")?;
@@ -196,9 +200,18 @@ impl Config {
             if t.is_empty() || t.starts_with('#') {
                 continue;
             }
-            let args = crate::server::util::split_args(t.as_bytes())
-                .map_err(|_| fatal(source, n + 1, line, "Unbalanced quotes in configuration line"))?;
-            let args: Vec<String> = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+            let args = crate::server::util::split_args(t.as_bytes()).map_err(|_| {
+                fatal(
+                    source,
+                    n + 1,
+                    line,
+                    "Unbalanced quotes in configuration line",
+                )
+            })?;
+            let args: Vec<String> = args
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
             let Some(name) = args.first() else { continue };
             let vals: Vec<Vec<u8>> = args[1..].iter().map(|s| s.clone().into_bytes()).collect();
             self.set_one(&name.to_ascii_lowercase(), &vals, true)
@@ -208,8 +221,13 @@ impl Config {
     }
 
     fn set_one(&mut self, name: &str, vals: &[Vec<u8>], _startup: bool) -> Result<(), String> {
-        let s = |i: usize| String::from_utf8_lossy(vals.get(i).map(|v| &v[..]).unwrap_or(b"")).into_owned();
-        let int = |i: usize| s(i).parse::<u64>().map_err(|_| "argument couldn't be parsed into an integer".to_string());
+        let s = |i: usize| {
+            String::from_utf8_lossy(vals.get(i).map(|v| &v[..]).unwrap_or(b"")).into_owned()
+        };
+        let int = |i: usize| {
+            s(i).parse::<u64>()
+                .map_err(|_| "argument couldn't be parsed into an integer".to_string())
+        };
         let yes = |i: usize| match s(i).to_ascii_lowercase().as_str() {
             "yes" => Ok(true),
             "no" => Ok(false),
@@ -218,8 +236,20 @@ impl Config {
         match name {
             "port" => self.port = int(0)? as u16,
             "bind" => self.bind = (0..vals.len()).map(s).collect(),
-            "requirepass" => self.requirepass = if vals[0].is_empty() { None } else { Some(vals[0].clone()) },
-            "masterauth" => self.masterauth = if vals[0].is_empty() { None } else { Some(vals[0].clone()) },
+            "requirepass" => {
+                self.requirepass = if vals[0].is_empty() {
+                    None
+                } else {
+                    Some(vals[0].clone())
+                }
+            }
+            "masterauth" => {
+                self.masterauth = if vals[0].is_empty() {
+                    None
+                } else {
+                    Some(vals[0].clone())
+                }
+            }
             "protected-mode" => self.protected_mode = yes(0)?,
             "replicaof" | "slaveof" => self.replicaof = Some((s(0), int(1)? as u16)),
             "replica-read-only" | "slave-read-only" => self.replica_read_only = yes(0)?,
@@ -240,10 +270,8 @@ impl Config {
             "loglevel" => self.loglevel = s(0),
             "timeout" => self.timeout = int(0)?,
             "repl-backlog-size" => self.repl_backlog_size = int(0)?,
-            "appendonly" => {
-                if yes(0)? {
-                    return Err("appendonly yes is not supported by tripod-server".into());
-                }
+            "appendonly" if yes(0)? => {
+                return Err("appendonly yes is not supported by tripod-server".into());
             }
             _ => {}
         }
@@ -259,7 +287,10 @@ impl Config {
             ("dbfilename", self.dbfilename.clone()),
             ("databases", self.databases.to_string()),
         ] {
-            if patterns.iter().any(|p| crate::server::util::glob_match(p, name.as_bytes(), true)) {
+            if patterns
+                .iter()
+                .any(|p| crate::server::util::glob_match(p, name.as_bytes(), true))
+            {
                 out.push((name.to_string(), value));
             }
         }
@@ -268,7 +299,10 @@ impl Config {
 
     /// One directive's current value as CONFIG GET prints it.
     pub fn get(&self, name: &str) -> Option<String> {
-        self.get_matching(&[name.as_bytes()]).into_iter().next().map(|(_, v)| v)
+        self.get_matching(&[name.as_bytes()])
+            .into_iter()
+            .next()
+            .map(|(_, v)| v)
     }
 
     /// CONFIG SET name value [name value ...], all or nothing. Returns the canonical
@@ -278,9 +312,13 @@ impl Config {
         let mut next = self.clone();
         for (k, v) in pairs {
             let name = String::from_utf8_lossy(k).to_ascii_lowercase();
-            next.set_one(&name, std::slice::from_ref(v), false).map_err(|e| {
-                format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, e)
-            })?;
+            next.set_one(&name, std::slice::from_ref(v), false)
+                .map_err(|e| {
+                    format!(
+                        "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
+                        name, e
+                    )
+                })?;
         }
         *self = next;
         Ok(Vec::new())

@@ -24,7 +24,12 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(value: Value) -> Self {
-        Entry { value, expire: NO_EXPIRE, lru: lru_clock(), raw: false }
+        Entry {
+            value,
+            expire: NO_EXPIRE,
+            lru: lru_clock(),
+            raw: false,
+        }
     }
 }
 
@@ -64,7 +69,9 @@ impl Db {
 
     /// Sets a key to a value. The old expiry is dropped unless `keep_ttl`.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        let (e, inserted) = self.keys.get_or_insert_with(key, || Entry::new(Value::Str(Vec::new())));
+        let (e, inserted) = self
+            .keys
+            .get_or_insert_with(key, || Entry::new(Value::Str(Vec::new())));
         e.value = value;
         e.raw = false;
         e.lru = lru_clock();

@@ -9,7 +9,9 @@ pub struct Dict<V> {
 
 impl<V> Default for Dict<V> {
     fn default() -> Self {
-        Dict { map: HashMap::new() }
+        Dict {
+            map: HashMap::new(),
+        }
     }
 }
 
@@ -18,7 +20,9 @@ impl<V> Dict<V> {
         Self::default()
     }
     pub fn with_capacity(n: usize) -> Self {
-        Dict { map: HashMap::with_capacity(n) }
+        Dict {
+            map: HashMap::with_capacity(n),
+        }
     }
     pub fn len(&self) -> usize {
         self.map.len()
@@ -87,7 +91,12 @@ impl<V> Dict<V> {
         let n = (rand() % self.map.len() as u64) as usize;
         self.map.iter().nth(n).map(|(k, v)| (&k[..], v))
     }
-    pub fn sample(&self, count: usize, rand: &mut impl FnMut() -> u64, mut f: impl FnMut(&[u8], &V)) {
+    pub fn sample(
+        &self,
+        count: usize,
+        rand: &mut impl FnMut() -> u64,
+        mut f: impl FnMut(&[u8], &V),
+    ) {
         for _ in 0..count.min(self.map.len()) {
             if let Some((k, v)) = self.random_entry(rand) {
                 f(k, v);

@@ -100,7 +100,11 @@ impl std::fmt::Display for RdbError {
 
 /// Writes the whole dataset as an RDB (REDIS0010) to `w`, with the replication
 /// AUX fields when `repl` is given.
-pub fn write_rdb(srv: &Server, w: &mut dyn std::io::Write, repl: Option<&ReplInfo>) -> std::io::Result<()> {
+pub fn write_rdb(
+    srv: &Server,
+    w: &mut dyn std::io::Write,
+    repl: Option<&ReplInfo>,
+) -> std::io::Result<()> {
     let _ = (srv, repl);
     // Placeholder: an empty RDB with no checksum.
     w.write_all(b"REDIS0010")?;
@@ -112,5 +116,10 @@ pub fn write_rdb(srv: &Server, w: &mut dyn std::io::Write, repl: Option<&ReplInf
 /// server changes: the caller installs the result only if the whole file was good.
 pub fn read_rdb(r: &mut dyn std::io::Read, ndbs: usize) -> Result<Loaded, RdbError> {
     let _ = r;
-    Ok(Loaded { dbs: (0..ndbs).map(|_| crate::server::keyspace::Db::new()).collect(), ..Default::default() })
+    Ok(Loaded {
+        dbs: (0..ndbs)
+            .map(|_| crate::server::keyspace::Db::new())
+            .collect(),
+        ..Default::default()
+    })
 }

@@ -16,7 +16,12 @@ pub struct Backlog {
 impl Backlog {
     /// A backlog for a stream whose next byte has offset `next_offset`.
     pub fn new(size: usize, next_offset: i64) -> Self {
-        Backlog { buf: vec![0; size.max(16 * 1024)], idx: 0, histlen: 0, first_offset: next_offset }
+        Backlog {
+            buf: vec![0; size.max(16 * 1024)],
+            idx: 0,
+            histlen: 0,
+            first_offset: next_offset,
+        }
     }
 
     pub fn size(&self) -> usize {

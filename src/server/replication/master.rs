@@ -1,7 +1,7 @@
 //! Master side: every write the server applies is fed here, in order, to the
 //! backlog and to each replica.
-use crate::server::state::Server;
 use crate::server::replication::Backlog;
+use crate::server::state::Server;
 
 /// Encodes a command as a RESP multibulk.
 pub fn encode_command(argv: &[Vec<u8>], out: &mut Vec<u8>) {
@@ -74,7 +74,10 @@ impl Server {
             .iter()
             .filter_map(|id| self.clients.get(id))
             .filter_map(|c| c.repl.as_ref())
-            .filter(|r| r.state == crate::server::replication::ReplicaState::Online && now - r.ack_time_ms <= max_lag)
+            .filter(|r| {
+                r.state == crate::server::replication::ReplicaState::Online
+                    && now - r.ack_time_ms <= max_lag
+            })
             .count()
     }
 
@@ -91,6 +94,8 @@ impl Server {
 
     /// On a replica: is the link to the master up?
     pub fn master_link_up(&self) -> bool {
-        self.clients.values().any(|c| c.kind == crate::server::client::ClientKind::Master)
+        self.clients
+            .values()
+            .any(|c| c.kind == crate::server::client::ClientKind::Master)
     }
 }

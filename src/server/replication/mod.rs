@@ -114,10 +114,15 @@ pub fn info_section(srv: &crate::server::state::Server, o: &mut String) {
     let now = crate::server::util::now_ms();
     let _ = write!(o, "connected_slaves:{}\r\n", srv.repl.replicas.len());
     for (i, id) in srv.repl.replicas.iter().enumerate() {
-        let Some(c) = srv.clients.get(id) else { continue };
+        let Some(c) = srv.clients.get(id) else {
+            continue;
+        };
         let Some(r) = &c.repl else { continue };
         let ip = r.announced_ip.clone().unwrap_or_else(|| {
-            c.addr.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']']).to_string()).unwrap_or_default()
+            c.addr
+                .rsplit_once(':')
+                .map(|(h, _)| h.trim_matches(['[', ']']).to_string())
+                .unwrap_or_default()
         });
         let _ = write!(
             o,

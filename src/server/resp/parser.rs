@@ -77,7 +77,11 @@ fn header_number(s: &[u8]) -> Option<i64> {
     if s.is_empty() || s.len() > 20 {
         return None;
     }
-    let (neg, d) = if s[0] == b'-' { (true, &s[1..]) } else { (false, s) };
+    let (neg, d) = if s[0] == b'-' {
+        (true, &s[1..])
+    } else {
+        (false, s)
+    };
     if d.is_empty() {
         return None;
     }
@@ -96,7 +100,9 @@ fn parse_multibulk(buf: &[u8], max_bulk: i64) -> Result<ParseOutcome, ProtocolEr
         if buf.len() > PROTO_INLINE_MAX_SIZE {
             return Err(ProtocolError::new("too big mbulk count string"));
         }
-        return Ok(ParseOutcome::Incomplete { need: buf.len() + 1 });
+        return Ok(ParseOutcome::Incomplete {
+            need: buf.len() + 1,
+        });
     };
     let count = match header_number(&buf[1..end]) {
         Some(n) if n <= PROTO_MAX_MULTIBULK => n,
@@ -123,7 +129,9 @@ fn parse_multibulk(buf: &[u8], max_bulk: i64) -> Result<ParseOutcome, ProtocolEr
                     buf[pos] as char
                 )));
             }
-            return Ok(ParseOutcome::Incomplete { need: buf.len() + 1 });
+            return Ok(ParseOutcome::Incomplete {
+                need: buf.len() + 1,
+            });
         };
         if buf[pos] != b'$' {
             return Err(ProtocolError(format!(
@@ -151,7 +159,9 @@ fn parse_inline(buf: &[u8]) -> Result<ParseOutcome, ProtocolError> {
         if buf.len() > PROTO_INLINE_MAX_SIZE {
             return Err(ProtocolError::new("too big inline request"));
         }
-        return Ok(ParseOutcome::Incomplete { need: buf.len() + 1 });
+        return Ok(ParseOutcome::Incomplete {
+            need: buf.len() + 1,
+        });
     };
     let mut line = &buf[..nl];
     if line.last() == Some(&b'\r') {
@@ -206,11 +216,23 @@ mod tests {
     fn protocol_errors() {
         let e = |b: &[u8]| parse_request(b, MAX).unwrap_err().0;
         assert_eq!(e(b"*abc\r\n"), "Protocol error: invalid multibulk length");
-        assert_eq!(e(b"*1048577\r\n"), "Protocol error: invalid multibulk length");
+        assert_eq!(
+            e(b"*1048577\r\n"),
+            "Protocol error: invalid multibulk length"
+        );
         assert_eq!(e(b"*1\r\nx\r\n"), "Protocol error: expected '$', got 'x'");
         assert_eq!(e(b"*1\r\n$-5\r\n"), "Protocol error: invalid bulk length");
-        assert_eq!(e(b"*1\r\n$536870913\r\n"), "Protocol error: invalid bulk length");
-        assert_eq!(e(b"get \"a\r\n"), "Protocol error: unbalanced quotes in request");
-        assert_eq!(e(&vec![b'a'; 70000]), "Protocol error: too big inline request");
+        assert_eq!(
+            e(b"*1\r\n$536870913\r\n"),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            e(b"get \"a\r\n"),
+            "Protocol error: unbalanced quotes in request"
+        );
+        assert_eq!(
+            e(&vec![b'a'; 70000]),
+            "Protocol error: too big inline request"
+        );
     }
 }

@@ -16,7 +16,11 @@ pub struct Reply {
 
 impl Reply {
     pub fn new() -> Self {
-        Reply { buf: Vec::with_capacity(1024), resp3: false, errors: 0 }
+        Reply {
+            buf: Vec::with_capacity(1024),
+            resp3: false,
+            errors: 0,
+        }
     }
 
     fn int_line(&mut self, prefix: u8, n: i64) {
@@ -49,7 +53,8 @@ impl Reply {
             self.buf.extend_from_slice(b"ERR ");
         }
         for c in msg.bytes() {
-            self.buf.push(if c == b'\r' || c == b'\n' { b' ' } else { c });
+            self.buf
+                .push(if c == b'\r' || c == b'\n' { b' ' } else { c });
         }
         self.buf.extend_from_slice(b"\r\n");
     }
@@ -126,7 +131,8 @@ impl Reply {
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, v: bool) {
         if self.resp3 {
-            self.buf.extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" });
+            self.buf
+                .extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" });
         } else {
             self.int(v as i64);
         }
@@ -179,7 +185,10 @@ mod tests {
             r.buf,
             b"+OK\r\n:-5\r\n$2\r\nhi\r\n$-1\r\n*2\r\n$3\r\n1.5\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n-ERR unknown thing\r\n"
         );
-        let mut r = Reply { resp3: true, ..Reply::new() };
+        let mut r = Reply {
+            resp3: true,
+            ..Reply::new()
+        };
         r.null();
         r.map(1);
         r.double(1.5);

@@ -33,7 +33,11 @@ impl Set {
 
 impl Set {
     pub fn encoding(&self) -> &'static str {
-        if self.len() <= 512 && self.iter().all(|m| crate::server::util::parse_i64(m).is_some()) {
+        if self.len() <= 512
+            && self
+                .iter()
+                .all(|m| crate::server::util::parse_i64(m).is_some())
+        {
             "intset"
         } else {
             "hashtable"
