@@ -182,7 +182,7 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
                 if argv.is_empty() {
                     continue;
                 }
-                c.last_interaction_ms = now_ms();
+                c.last_interaction_ms = crate::server::util::command_time_ms();
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     commands::process_command(srv, &mut c, argv);
                 }));

@@ -233,19 +233,19 @@ fn rusage(who: i32) -> (f64, f64) {
 
 fn commandstats(srv: &Server, o: &mut String) {
     o.push_str("# Commandstats\r\n");
-    let mut names: Vec<&&str> = srv.cmd_stats.keys().collect();
-    names.sort();
-    for n in names {
-        let s = &srv.cmd_stats[*n];
+    let mut all: Vec<&(&str, crate::server::state::CmdStat)> = srv.cmd_stats.values().collect();
+    all.sort_by_key(|(n, _)| *n);
+    for (n, s) in all {
         let per = if s.calls > 0 {
             s.usec as f64 / s.calls as f64
         } else {
             0.0
         };
-        let _ = write!(
+        let _ =
+            write!(
             o,
             "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
-            n, s.calls, s.usec, per, s.rejected_calls, s.failed_calls
+            n.replace('|', "|"), s.calls, s.usec, per, s.rejected_calls, s.failed_calls
         );
     }
 }

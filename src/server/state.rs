@@ -81,7 +81,7 @@ pub struct Server {
     pub clients: BTreeMap<u64, Box<Client>>,
     pub next_client_id: u64,
     pub stats: Stats,
-    pub cmd_stats: HashMap<&'static str, CmdStat, crate::server::util::FxBuild>,
+    pub cmd_stats: HashMap<usize, (&'static str, CmdStat), crate::server::util::FxBuild>,
     pub err_stats: BTreeMap<String, u64>,
     pub repl: Replication,
     /// Channel -> subscribed client ids.
@@ -206,7 +206,8 @@ impl Server {
         let Some(e) = self.dbs[db].get(key) else {
             return false;
         };
-        if !Self::is_expired_at(e, now_ms()) {
+        if e.expire == NO_EXPIRE || !Self::is_expired_at(e, crate::server::util::command_time_ms())
+        {
             return false;
         }
         if self.is_replica() {

@@ -360,6 +360,30 @@ fn hex(c: u8) -> u8 {
     }
 }
 
+thread_local! {
+    /// The time the current command started (µs since the epoch), like Redis's
+    /// command time snapshot: one clock read per command, shared by every expiry
+    /// check and access-time update it makes.
+    static COMMAND_TIME_US: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Reads the clock and makes it the current command's time; returns it (µs).
+pub fn tick() -> i64 {
+    let us = now_us();
+    COMMAND_TIME_US.with(|c| c.set(us));
+    us
+}
+
+/// The current command's time in ms (the clock, if no command ran yet).
+pub fn command_time_ms() -> i64 {
+    let us = COMMAND_TIME_US.with(|c| c.get());
+    if us == 0 {
+        now_ms()
+    } else {
+        us / 1000
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -17,7 +17,7 @@ pub mod transactions;
 pub mod zsets;
 
 use crate::server::client::{Blocked, Client, ClientKind, ReplyMode};
-use crate::server::state::{PauseKind, Server};
+use crate::server::state::{CmdStat, PauseKind, Server};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -367,7 +367,11 @@ fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, err: &str) {
         c.multi_error = true;
     }
     if let Some(cmd) = cmd {
-        srv.cmd_stats.entry(cmd.name).or_default().rejected_calls += 1;
+        srv.cmd_stats
+            .entry(cmd as *const Command as usize)
+            .or_insert((cmd.name, CmdStat::default()))
+            .1
+            .rejected_calls += 1;
     }
     error_reply(srv, c, err);
 }
@@ -484,7 +488,7 @@ fn is_paused_for(srv: &Server, c: &Client, cmd: &Command) -> bool {
 /// Runs a command and propagates its effects. Used by `process_command`, EXEC and
 /// the replica applying its master's stream.
 pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
-    let start = std::time::Instant::now();
+    let start_us = crate::server::util::tick();
     let dirty_before = srv.dirty;
     let outer_prevent = std::mem::replace(&mut srv.prevent_propagate, false);
     let also_start = srv.also_propagate.len();
@@ -500,9 +504,13 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
         srv.detached_dirty_cas.clear();
     }
 
-    let usec = start.elapsed().as_micros() as u64;
+    let usec = (crate::server::util::now_us() - start_us).max(0) as u64;
     let failed = c.reply.errors > errors_before;
-    let st = srv.cmd_stats.entry(cmd.name).or_default();
+    let st = &mut srv
+        .cmd_stats
+        .entry(cmd as *const Command as usize)
+        .or_insert((cmd.name, CmdStat::default()))
+        .1;
     st.calls += 1;
     st.usec += usec;
     if failed {

@@ -35,7 +35,7 @@ impl Entry {
 
 /// Seconds since the epoch, truncated: good enough for idle times.
 pub fn lru_clock() -> u32 {
-    (crate::server::util::now_ms() / 1000) as u32
+    (crate::server::util::command_time_ms() / 1000) as u32
 }
 
 #[derive(Debug, Default)]
