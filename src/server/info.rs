@@ -241,11 +241,10 @@ fn commandstats(srv: &Server, o: &mut String) {
         } else {
             0.0
         };
-        let _ =
-            write!(
+        let _ = write!(
             o,
             "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
-            n.replace('|', "|"), s.calls, s.usec, per, s.rejected_calls, s.failed_calls
+            n, s.calls, s.usec, per, s.rejected_calls, s.failed_calls
         );
     }
 }
