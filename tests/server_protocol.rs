@@ -213,3 +213,65 @@ fn clients_are_served_concurrently() {
     assert_eq!(c.cmd(&[b"DBSIZE"]), b":4001\r\n");
     let _ = Duration::from_secs(0);
 }
+
+#[test]
+fn maxmemory_noeviction_refuses_writes_and_policies_evict() {
+    let s = start_tripod(&["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]);
+    let mut c = s.conn();
+    let value = vec![b'v'; 10_000];
+    let mut refused = false;
+    for i in 0..2000 {
+        let r = c.cmd(&[b"SET", format!("k{}", i).as_bytes(), &value]);
+        if r != b"+OK\r\n" {
+            assert_eq!(
+                r,
+                b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+            );
+            refused = true;
+            break;
+        }
+    }
+    assert!(
+        refused,
+        "writes past maxmemory must be refused under noeviction"
+    );
+    // Reads and deletes still work.
+    assert_eq!(c.cmd(&[b"GET", b"k0"]).len(), 10_000 + 9);
+    assert_eq!(c.cmd(&[b"DEL", b"k0"]), b":1\r\n");
+
+    let s = start_tripod(&["--maxmemory", "2mb", "--maxmemory-policy", "allkeys-random"]);
+    let mut c = s.conn();
+    for i in 0..2000 {
+        assert_eq!(
+            c.cmd(&[b"SET", format!("k{}", i).as_bytes(), &value]),
+            b"+OK\r\n"
+        );
+    }
+    let info = String::from_utf8(c.cmd(&[b"INFO", b"stats"])).unwrap();
+    let evicted: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("evicted_keys:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(evicted > 1000, "{}", evicted);
+}
+
+#[test]
+fn slow_subscriber_is_dropped_at_the_output_limit() {
+    // The pub/sub hard limit keeps a subscriber that never reads from growing memory.
+    let s = start_tripod(&["--client-output-buffer-limit", "pubsub 1mb 512kb 60"]);
+    let mut sub = s.conn();
+    sub.cmd(&[b"SUBSCRIBE", b"ch"]);
+    let mut publisher = s.conn();
+    let msg = vec![b'x'; 64 * 1024];
+    let mut receivers = b":1\r\n".to_vec();
+    for _ in 0..200 {
+        receivers = publisher.cmd(&[b"PUBLISH", b"ch", &msg]);
+        if receivers == b":0\r\n" {
+            break;
+        }
+    }
+    assert_eq!(receivers, b":0\r\n", "the subscriber must be disconnected");
+}

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod connection;
 pub mod cron;
+pub mod evict;
 pub mod info;
 pub mod keyspace;
 pub mod log;

@@ -358,6 +358,52 @@ impl Server {
             f(&mut c.reply);
             c.wake();
         }
+        self.enforce_output_limits(id);
+    }
+
+    /// client-output-buffer-limit: a client whose unsent output passes its class's
+    /// hard limit, or stays past the soft limit for the soft period, is closed, so
+    /// a slow subscriber or replica cannot grow the server's memory without bound.
+    pub fn enforce_output_limits(&mut self, id: u64) {
+        let Some(c) = self.clients.get_mut(&id) else {
+            return;
+        };
+        let class = if c.kind == crate::server::client::ClientKind::Replica {
+            "replica"
+        } else if c.subscriptions() > 0 {
+            "pubsub"
+        } else {
+            "normal"
+        };
+        let Some((_, hard, soft, secs)) = self
+            .config
+            .client_output_buffer_limit
+            .iter()
+            .find(|l| l.0 == class)
+        else {
+            return;
+        };
+        let (hard, soft, secs) = (*hard as usize, *soft as usize, *secs as i64);
+        let used = c.output_len();
+        let now = crate::server::util::command_time_ms();
+        let mut close = hard > 0 && used > hard;
+        if soft > 0 && used > soft {
+            if c.obuf_soft_since == 0 {
+                c.obuf_soft_since = now;
+            } else if now - c.obuf_soft_since >= secs * 1000 {
+                close = true;
+            }
+        } else {
+            c.obuf_soft_since = 0;
+        }
+        if close && !c.close_asap {
+            crate::server::log::warning(&format!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                c.id, c.addr
+            ));
+            c.close_asap = true;
+            c.wake();
+        }
     }
 
     /// Which database a key argument is resolved in for clients of this server.

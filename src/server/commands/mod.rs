@@ -405,6 +405,17 @@ fn precheck(
     }
     let is_write = cmd.is_write() || (cmd.name == "exec" && multi_has_write(c));
     let from_master = c.kind == ClientKind::Master;
+    if srv.config.maxmemory > 0 && !from_master {
+        let may_grow = cmd.flags & DENYOOM != 0
+            || (cmd.name == "exec"
+                && c.multi.as_ref().is_some_and(|q| {
+                    q.iter()
+                        .any(|a| lookup(&a[0]).is_some_and(|k| k.flags & DENYOOM != 0))
+                }));
+        if !crate::server::evict::make_room(srv) && may_grow {
+            return Err(crate::server::evict::OOM_ERROR.into());
+        }
+    }
     if srv.config.stop_writes_on_bgsave_error
         && is_write
         && !from_master

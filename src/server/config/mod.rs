@@ -77,6 +77,7 @@ pub struct Config {
     pub lazyfree_lazy_expire: bool,
     pub lazyfree_lazy_user_del: bool,
     pub lazyfree_lazy_user_flush: bool,
+    pub lazyfree_lazy_eviction: bool,
     pub lazyfree_lazy_server_del: bool,
     pub notify_keyspace_events: String,
     /// (class, hard, soft, soft_seconds) for normal, replica, pubsub.
@@ -145,6 +146,7 @@ impl Default for Config {
             lazyfree_lazy_expire: false,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
+            lazyfree_lazy_eviction: false,
             lazyfree_lazy_server_del: false,
             notify_keyspace_events: String::new(),
             client_output_buffer_limit: vec![
@@ -270,6 +272,16 @@ impl Config {
             "loglevel" => self.loglevel = s(0),
             "timeout" => self.timeout = int(0)?,
             "repl-backlog-size" => self.repl_backlog_size = int(0)?,
+            "maxmemory" => {
+                self.maxmemory = crate::server::util::parse_memory(&s(0))
+                    .ok_or("argument must be a memory value")?
+            }
+            "maxmemory-policy" => self.maxmemory_policy = s(0).to_ascii_lowercase(),
+            "proto-max-bulk-len" => {
+                self.proto_max_bulk_len = crate::server::util::parse_memory(&s(0))
+                    .ok_or("argument must be a memory value")?
+                    as i64
+            }
             "appendonly" if yes(0)? => {
                 return Err("appendonly yes is not supported by tripod-server".into());
             }

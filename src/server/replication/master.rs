@@ -59,6 +59,7 @@ impl Server {
                 c.reply.raw(bytes);
                 c.wake();
             }
+            self.enforce_output_limits(id);
         }
     }
 }
