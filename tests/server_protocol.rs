@@ -236,7 +236,7 @@ fn maxmemory_noeviction_refuses_writes_and_policies_evict() {
         "writes past maxmemory must be refused under noeviction"
     );
     // Reads and deletes still work.
-    assert_eq!(c.cmd(&[b"GET", b"k0"]).len(), 10_000 + 9);
+    assert_eq!(c.cmd(&[b"GET", b"k0"]).len(), 10_000 + 10);
     assert_eq!(c.cmd(&[b"DEL", b"k0"]), b":1\r\n");
 
     let s = start_tripod(&["--maxmemory", "2mb", "--maxmemory-policy", "allkeys-random"]);
