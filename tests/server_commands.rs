@@ -1,0 +1,200 @@
+//! Stateful server behaviour that a reply-by-reply script can't show: expiry over
+//! time, MONITOR, CLIENT PAUSE/KILL/REPLY, INFO's structure next to real Redis.
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+
+fn field_names(info: &str) -> Vec<String> {
+    info.lines()
+        .filter(|l| {
+            !l.starts_with("cmdstat_")
+                && !l.starts_with("errorstat_")
+                && !l.starts_with("latency_percentiles")
+        })
+        .filter(|l| !l.starts_with("tripod_version") && !l.starts_with("$"))
+        .map(|l| l.split(':').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn info_has_redis_sections_fields_and_order() {
+    let r = start_redis(&[]);
+    let t = start_tripod(&[]);
+    for section in [
+        "",
+        "everything",
+        "server",
+        "replication",
+        "persistence",
+        "stats",
+        "memory",
+        "clients",
+        "keyspace",
+    ] {
+        let args: Vec<&[u8]> = if section.is_empty() {
+            vec![b"INFO"]
+        } else {
+            vec![b"INFO", section.as_bytes()]
+        };
+        let want = String::from_utf8(r.conn().cmd(&args)).unwrap();
+        let got = String::from_utf8(t.conn().cmd(&args)).unwrap();
+        assert_eq!(field_names(&got), field_names(&want), "INFO {}", section);
+    }
+    let info = String::from_utf8(t.conn().cmd(&[b"INFO", b"server"])).unwrap();
+    assert!(info.contains("redis_version:7.0.15\r\n"));
+    assert!(info.contains("tripod_version:"));
+}
+
+#[test]
+fn keys_expire_lazily_and_actively() {
+    let s = start_tripod(&[]);
+    let mut c = s.conn();
+    for i in 0..200 {
+        c.cmd(&[
+            b"SET",
+            format!("short:{}", i).as_bytes(),
+            b"v",
+            b"PX",
+            b"100",
+        ]);
+    }
+    c.cmd(&[b"SET", b"lazy", b"v", b"PX", b"50"]);
+    c.cmd(&[b"SET", b"keep", b"v"]);
+    std::thread::sleep(Duration::from_millis(120));
+    assert_eq!(c.cmd(&[b"GET", b"lazy"]), b"$-1\r\n");
+    assert_eq!(c.cmd(&[b"EXISTS", b"short:1"]), b":0\r\n");
+    // The active cycle removes the rest without anyone touching them.
+    wait_until("active expiry", Duration::from_secs(5), || {
+        c.cmd(&[b"DBSIZE"]) == b":1\r\n"
+    });
+    let info = String::from_utf8(c.cmd(&[b"INFO", b"stats"])).unwrap();
+    assert!(info.contains("expired_keys:201\r\n"), "{}", info);
+}
+
+#[test]
+fn monitor_shows_commands_of_other_clients() {
+    let s = start_tripod(&[]);
+    let mut m = s.conn();
+    assert_eq!(m.cmd(&[b"MONITOR"]), b"+OK\r\n");
+    let mut c = s.conn();
+    c.cmd(&[b"SET", b"key with space", b"va\"l"]);
+    let line = String::from_utf8(m.read_reply()).unwrap();
+    // +1700000000.123456 [0 127.0.0.1:5555] "SET" "key with space" "va\"l"
+    assert!(line.starts_with('+'), "{}", line);
+    assert!(line.contains(" [0 127.0.0.1:"), "{}", line);
+    assert!(
+        line.ends_with("] \"SET\" \"key with space\" \"va\\\"l\"\r\n"),
+        "{}",
+        line
+    );
+}
+
+#[test]
+fn client_pause_write_delays_writes_only() {
+    let s = start_tripod(&[]);
+    let mut admin = s.conn();
+    assert_eq!(
+        admin.cmd(&[b"CLIENT", b"PAUSE", b"300", b"WRITE"]),
+        b"+OK\r\n"
+    );
+    let mut c = s.conn();
+    let t0 = Instant::now();
+    assert_eq!(c.cmd(&[b"GET", b"k"]), b"$-1\r\n");
+    assert!(
+        t0.elapsed() < Duration::from_millis(250),
+        "reads are not paused"
+    );
+    assert_eq!(c.cmd(&[b"SET", b"k", b"v"]), b"+OK\r\n");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(250),
+        "writes wait for the pause to end"
+    );
+    // UNPAUSE releases waiting writers at once.
+    admin.cmd(&[b"CLIENT", b"PAUSE", b"10000", b"WRITE"]);
+    let port = s.port;
+    let h = std::thread::spawn(move || {
+        let mut w = Conn::connect(port);
+        let t = Instant::now();
+        assert_eq!(w.cmd(&[b"INCR", b"n"]), b":1\r\n");
+        t.elapsed()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(admin.cmd(&[b"CLIENT", b"UNPAUSE"]), b"+OK\r\n");
+    let waited = h.join().unwrap();
+    assert!(
+        waited >= Duration::from_millis(150) && waited < Duration::from_secs(5),
+        "{:?}",
+        waited
+    );
+}
+
+#[test]
+fn client_kill_list_and_reply_modes() {
+    let s = start_tripod(&[]);
+    let mut a = s.conn();
+    let mut b = s.conn();
+    b.cmd(&[b"CLIENT", b"SETNAME", b"victim"]);
+    let id = String::from_utf8(b.cmd(&[b"CLIENT", b"ID"])).unwrap();
+    let id = id.trim_start_matches(':').trim().to_string();
+    let list = String::from_utf8(a.cmd(&[b"CLIENT", b"LIST"])).unwrap();
+    assert!(
+        list.contains(&format!("id={} ", id)) && list.contains("name=victim"),
+        "{}",
+        list
+    );
+    assert!(list.contains("cmd=client|list"), "{}", list);
+    assert_eq!(
+        a.cmd(&[b"CLIENT", b"KILL", b"ID", id.as_bytes()]),
+        b":1\r\n"
+    );
+    assert!(b.read_to_close().is_empty());
+    // CLIENT REPLY OFF / SKIP / ON.
+    a.send(&encode(&[b"CLIENT", b"REPLY", b"OFF"]));
+    a.send(&encode(&[b"SET", b"x", b"1"]));
+    a.send(&encode(&[b"CLIENT", b"REPLY", b"SKIP"]));
+    a.send(&encode(&[b"CLIENT", b"REPLY", b"ON"]));
+    assert_eq!(a.read_reply(), b"+OK\r\n");
+    a.send(&encode(&[b"CLIENT", b"REPLY", b"SKIP"]));
+    a.send(&encode(&[b"GET", b"x"]));
+    assert_eq!(a.cmd(&[b"GET", b"x"]), b"$1\r\n1\r\n");
+    // CLIENT KILL TYPE normal SKIPME yes leaves the caller alive.
+    let mut c = s.conn();
+    assert_eq!(a.cmd(&[b"CLIENT", b"KILL", b"TYPE", b"normal"]), b":1\r\n");
+    assert!(c.read_to_close().is_empty());
+    assert_eq!(a.cmd(&[b"PING"]), b"+PONG\r\n");
+}
+
+#[test]
+fn debug_sleep_blocks_the_server_like_redis() {
+    let s = start_tripod(&["--enable-debug-command", "yes"]);
+    let port = s.port;
+    let h = std::thread::spawn(move || Conn::connect(port).cmd(&[b"DEBUG", b"SLEEP", b"0.3"]));
+    std::thread::sleep(Duration::from_millis(50));
+    let t0 = Instant::now();
+    assert_eq!(s.conn().cmd(&[b"PING"]), b"+PONG\r\n");
+    assert!(t0.elapsed() >= Duration::from_millis(150));
+    assert_eq!(h.join().unwrap(), b"+OK\r\n");
+}
+
+#[test]
+fn swapdb_move_and_select_keep_keys_apart() {
+    let s = start_tripod(&["--databases", "4"]);
+    let mut c = s.conn();
+    c.cmd(&[b"SET", b"a", b"0"]);
+    assert_eq!(c.cmd(&[b"SELECT", b"3"]), b"+OK\r\n");
+    assert_eq!(
+        c.cmd(&[b"SELECT", b"4"]),
+        b"-ERR DB index is out of range\r\n"
+    );
+    c.cmd(&[b"SET", b"a", b"3"]);
+    assert_eq!(c.cmd(&[b"SWAPDB", b"0", b"3"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&[b"GET", b"a"]), b"$1\r\n0\r\n");
+    c.cmd(&[b"SELECT", b"0"]);
+    assert_eq!(c.cmd(&[b"GET", b"a"]), b"$1\r\n3\r\n");
+    let info = String::from_utf8(c.cmd(&[b"INFO", b"keyspace"])).unwrap();
+    assert!(
+        info.contains("db0:keys=1,expires=0,avg_ttl=0") && info.contains("db3:keys=1"),
+        "{}",
+        info
+    );
+}
