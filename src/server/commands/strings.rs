@@ -205,8 +205,11 @@ fn set_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], o: SetOpts) {
             },
             None => exists = false,
         }
-    } else {
+    } else if o.nx || o.xx || o.keepttl {
         exists = srv.lookup_write(db, key).is_some();
+    } else {
+        // A plain SET replaces whatever is there, expired or not: no lookup needed.
+        exists = false;
     }
     if (o.nx && exists) || (o.xx && !exists) {
         if o.get {
@@ -586,40 +589,36 @@ fn setrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(n as i64);
 }
 
-/// INCR/DECR/INCRBY/DECRBY.
+/// INCR/DECR/INCRBY/DECRBY: one lookup, and the number is rewritten in place.
 fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
     let db = c.db;
-    let (cur, keep) = match srv.lookup_write(db, key) {
-        None => (0, false),
-        Some(e) => match &e.value {
-            Value::Str(s) => match parse_i64(s) {
-                Some(v) => (v, true),
-                None => {
-                    c.reply.error("ERR value is not an integer or out of range");
-                    return;
-                }
-            },
-            _ => {
+    let n = match srv.lookup_write(db, key) {
+        None => {
+            let mut b = itoa::Buffer::new();
+            srv.set_key(db, key, Value::Str(b.format(by).as_bytes().to_vec()), false);
+            by
+        }
+        Some(e) => {
+            let Value::Str(s) = &mut e.value else {
                 c.reply.error(WRONGTYPE);
                 return;
-            }
-        },
-    };
-    let Some(n) = cur.checked_add(by) else {
-        c.reply.error("ERR increment or decrement would overflow");
-        return;
-    };
-    let mut b = itoa::Buffer::new();
-    let bytes = b.format(n).as_bytes().to_vec();
-    if keep {
-        if let Some(e) = srv.dbs[db].get_mut(key) {
-            e.value = Value::Str(bytes);
+            };
+            let Some(cur) = parse_i64(s) else {
+                c.reply.error("ERR value is not an integer or out of range");
+                return;
+            };
+            let Some(n) = cur.checked_add(by) else {
+                c.reply.error("ERR increment or decrement would overflow");
+                return;
+            };
+            let mut b = itoa::Buffer::new();
+            s.clear();
+            s.extend_from_slice(b.format(n).as_bytes());
             e.raw = false;
+            srv.signal_modified(db, key);
+            n
         }
-        srv.signal_modified(db, key);
-    } else {
-        srv.set_key(db, key, Value::Str(bytes), false);
-    }
+    };
     srv.add_dirty(1);
     c.reply.int(n);
 }
