@@ -54,6 +54,13 @@ pub fn main() -> i32 {
         }
     };
 
+    // Like Redis, `dir` becomes the working directory: relative paths in the
+    // configuration (dbfilename, logfile given after dir) are relative to it.
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        eprintln!("Can't chdir to '{}': {}", config.dir.display(), e);
+        return 1;
+    }
+
     // Daemonize before any thread or runtime exists. The parent waits until the
     // child reports that it listens (or why it could not), so `daemonize yes`
     // start-up errors such as a port in use still reach the operator.

@@ -252,8 +252,7 @@ fn config_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn config_set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if !argv.len().is_multiple_of(2) {
-        c.reply
-            .error("ERR wrong number of arguments for 'config|set' command");
+        c.reply.error("ERR syntax error");
         return;
     }
     let pairs: Vec<(Vec<u8>, Vec<u8>)> = argv[2..]
@@ -597,7 +596,28 @@ fn monitor(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// Redis 7.0 refuses DEBUG unless enable-debug-command allows it.
+fn debug_allowed(srv: &Server, c: &Client) -> bool {
+    match srv.config.enable_debug_command.as_str() {
+        "yes" => true,
+        "local" => {
+            let host = c
+                .addr
+                .rsplit_once(':')
+                .map(|(h, _)| h.trim_matches(['[', ']']))
+                .unwrap_or("");
+            host.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+        }
+        _ => c.kind == crate::server::client::ClientKind::Master,
+    }
+}
+
 fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if !debug_allowed(srv, c) {
+        c.reply.error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        return;
+    }
     let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
     match (sub.as_str(), argv.len()) {
         ("sleep", 3) => {

@@ -1,8 +1,18 @@
-//! Server configuration: redis.conf parsing, the directive table, CONFIG GET/SET/REWRITE.
+//! Server configuration: the running values of every redis.conf directive, read
+//! from the command line and config files (`parse`), validated against the
+//! directive table (`directives`), changed by CONFIG SET and written back by
+//! CONFIG REWRITE (`rewrite`).
 //!
-//! (Minimal version: the full directive table, file syntax and REWRITE are being
-//! written; this file fixes the API the rest of the server uses.)
+//! Every directive's current value is kept as the text CONFIG GET prints; the
+//! values the server reads on hot paths are also kept as typed fields, refreshed
+//! whenever a value changes.
 
+pub mod directives;
+pub mod parse;
+pub mod rewrite;
+
+use directives::{Directive, Kind, Mode};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// What the command line asks for.
@@ -15,9 +25,13 @@ pub enum StartupAction {
 
 /// The running configuration. Hot values are typed public fields (read on every
 /// request); everything else is reached by name through `get`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub config_file: Option<PathBuf>,
+    /// Current value of every canonical directive, as CONFIG GET prints it.
+    values: BTreeMap<&'static str, String>,
+    /// A `save` line was seen in the file being loaded (the first one resets).
+    save_seen: bool,
     pub port: u16,
     pub bind: Vec<String>,
     pub requirepass: Option<Vec<u8>>,
@@ -82,12 +96,47 @@ pub struct Config {
     pub notify_keyspace_events: String,
     /// (class, hard, soft, soft_seconds) for normal, replica, pubsub.
     pub client_output_buffer_limit: Vec<(String, u64, u64, u64)>,
+    pub enable_debug_command: String,
+    pub enable_protected_configs: String,
+}
+
+impl std::fmt::Debug for Config {
+    /// Passwords never appear in Debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("config_file", &self.config_file)
+            .field("port", &self.port)
+            .field("bind", &self.bind)
+            .field("requirepass", &self.requirepass.as_ref().map(|_| "(set)"))
+            .field("masterauth", &self.masterauth.as_ref().map(|_| "(set)"))
+            .field("replicaof", &self.replicaof)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Config {
     fn default() -> Self {
+        let mut c = Config::unsynced();
+        for d in directives::DIRECTIVES
+            .iter()
+            .filter(|d| d.alias_of.is_none())
+        {
+            c.values.insert(d.name, d.default.to_string());
+        }
+        c.values.insert("dir", c.dir.display().to_string());
+        c.sync_fields();
+        c
+    }
+}
+
+impl Config {
+    /// The struct with placeholder typed values; `sync_fields` fills them.
+    fn unsynced() -> Self {
         Config {
             config_file: None,
+            values: BTreeMap::new(),
+            save_seen: false,
             port: 6379,
             bind: vec!["*".into(), "-::*".into()],
             requirepass: None,
@@ -154,156 +203,140 @@ impl Default for Config {
                 ("replica".into(), 256 << 20, 64 << 20, 60),
                 ("pubsub".into(), 32 << 20, 8 << 20, 60),
             ],
+            enable_debug_command: "no".into(),
+            enable_protected_configs: "no".into(),
         }
     }
 }
 
 impl Config {
-    /// Parses `tripod-server [CONFIG_FILE] [--directive value ...]`. The error string is
-    /// the complete message to print (Redis's FATAL CONFIG FILE ERROR format).
+    /// Parses `tripod-server [CONFIG_FILE] [--directive value ...] [-]`. The error
+    /// string is the complete message to print before exiting with status 1.
     pub fn from_args(args: &[String]) -> Result<StartupAction, String> {
-        let mut cfg = Config::default();
-        let mut i = 0;
         if let Some(first) = args.first() {
             match first.as_str() {
                 "-v" | "--version" => return Ok(StartupAction::Version),
                 "-h" | "--help" => return Ok(StartupAction::Help),
-                f if !f.starts_with("--") => {
-                    let text = std::fs::read_to_string(f).map_err(|e| {
-                        format!("Fatal error, can't open config file '{}': {}", f, e)
-                    })?;
-                    cfg.config_file = Some(PathBuf::from(f));
-                    cfg.apply_text(&text, f)?;
-                    i = 1;
-                }
                 _ => {}
             }
         }
-        let mut text = String::new();
-        for a in &args[i..] {
-            if let Some(name) = a.strip_prefix("--") {
-                text.push('\n');
-                text.push_str(name);
-            } else {
-                text.push(' ');
-                text.push_str(&format!(
-                    "\"{}\"",
-                    a.replace('\\', "\\\\").replace('"', "\\\"")
-                ));
+        let mut cfg = Config::default();
+        let mut rest = args;
+        if let Some(first) = args.first() {
+            if !first.starts_with('-') {
+                let text = std::fs::read_to_string(first).map_err(|e| {
+                    format!("Fatal error, can't open config file '{}': {}", first, e)
+                })?;
+                let abs = std::fs::canonicalize(first).unwrap_or_else(|_| PathBuf::from(first));
+                cfg.config_file = Some(abs);
+                cfg.load_text(&text, first)?;
+                rest = &args[1..];
             }
         }
-        cfg.apply_text(&text, "(command line)")?;
+        // A lone "-" reads more configuration from standard input, like Redis.
+        let (opts, stdin) = match rest.last() {
+            Some(l) if l == "-" => (&rest[..rest.len() - 1], true),
+            _ => (rest, false),
+        };
+        if stdin {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| format!("Fatal error reading the configuration from stdin: {}", e))?;
+            cfg.load_text(&text, "(stdin)")?;
+        }
+        if let Some(bad) = opts.first().filter(|a| !a.starts_with("--")) {
+            return Err(format!(
+                "Invalid option or argument '{}': options start with -- (see --help)",
+                bad
+            ));
+        }
+        cfg.save_seen = false;
+        cfg.load_text(&parse::options_text(opts), "(command line)")?;
         Ok(StartupAction::Run(Box::new(cfg)))
     }
 
-    fn apply_text(&mut self, text: &str, source: &str) -> Result<(), String> {
-        for (n, line) in text.lines().enumerate() {
-            let t = line.trim();
-            if t.is_empty() || t.starts_with('#') {
-                continue;
-            }
-            let args = crate::server::util::split_args(t.as_bytes()).map_err(|_| {
-                fatal(
-                    source,
-                    n + 1,
-                    line,
-                    "Unbalanced quotes in configuration line",
-                )
-            })?;
-            let args: Vec<String> = args
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            let Some(name) = args.first() else { continue };
-            let vals: Vec<Vec<u8>> = args[1..].iter().map(|s| s.clone().into_bytes()).collect();
-            self.set_one(&name.to_ascii_lowercase(), &vals, true)
-                .map_err(|e| fatal(source, n + 1, line, &e))?;
+    /// Applies every directive line of a config text, in order.
+    fn load_text(&mut self, text: &str, source: &str) -> Result<(), String> {
+        for line in parse::lines(text, source, 0)? {
+            let name = line.args[0].to_ascii_lowercase();
+            let vals = &line.args[1..];
+            self.apply_startup(&name, vals)
+                .map_err(|e| parse::fatal(&line.source, line.number, &line.text, &e))?;
         }
         Ok(())
     }
 
-    fn set_one(&mut self, name: &str, vals: &[Vec<u8>], _startup: bool) -> Result<(), String> {
-        let s = |i: usize| {
-            String::from_utf8_lossy(vals.get(i).map(|v| &v[..]).unwrap_or(b"")).into_owned()
-        };
-        let int = |i: usize| {
-            s(i).parse::<u64>()
-                .map_err(|_| "argument couldn't be parsed into an integer".to_string())
-        };
-        let yes = |i: usize| match s(i).to_ascii_lowercase().as_str() {
-            "yes" => Ok(true),
-            "no" => Ok(false),
-            _ => Err("argument must be 'yes' or 'no'".to_string()),
-        };
+    /// A directive from a file or the command line.
+    fn apply_startup(&mut self, name: &str, vals: &[String]) -> Result<(), String> {
         match name {
-            "port" => self.port = int(0)? as u16,
-            "bind" => self.bind = (0..vals.len()).map(s).collect(),
-            "requirepass" => {
-                self.requirepass = if vals[0].is_empty() {
-                    None
-                } else {
-                    Some(vals[0].clone())
-                }
-            }
-            "masterauth" => {
-                self.masterauth = if vals[0].is_empty() {
-                    None
-                } else {
-                    Some(vals[0].clone())
-                }
-            }
-            "protected-mode" => self.protected_mode = yes(0)?,
-            "replicaof" | "slaveof" => self.replicaof = Some((s(0), int(1)? as u16)),
-            "replica-read-only" | "slave-read-only" => self.replica_read_only = yes(0)?,
-            "dir" => self.dir = PathBuf::from(s(0)),
-            "dbfilename" => self.dbfilename = s(0),
-            "save" => {
-                self.save_params.clear();
-                let mut i = 0;
-                while i + 1 < vals.len() {
-                    self.save_params.push((int(i)?, int(i + 1)?));
-                    i += 2;
-                }
-            }
-            "databases" => self.databases = int(0)? as usize,
-            "daemonize" => self.daemonize = yes(0)?,
-            "pidfile" => self.pidfile = Some(PathBuf::from(s(0))),
-            "logfile" => self.logfile = s(0),
-            "loglevel" => self.loglevel = s(0),
-            "timeout" => self.timeout = int(0)?,
-            "repl-backlog-size" => self.repl_backlog_size = int(0)?,
-            "maxmemory" => {
-                self.maxmemory = crate::server::util::parse_memory(&s(0))
-                    .ok_or("argument must be a memory value")?
-            }
-            "maxmemory-policy" => self.maxmemory_policy = s(0).to_ascii_lowercase(),
-            "proto-max-bulk-len" => {
-                self.proto_max_bulk_len = crate::server::util::parse_memory(&s(0))
-                    .ok_or("argument must be a memory value")?
-                    as i64
-            }
-            "appendonly" if yes(0)? => {
-                return Err("appendonly yes is not supported by tripod-server".into());
-            }
+            "rename-command" => return Err("rename-command is not supported by tripod-server; remove the directive".into()),
+            "loadmodule" => return Err("loadmodule is not supported by tripod-server (modules are not implemented)".into()),
+            "user" => return Err("ACL users are not supported by tripod-server; use requirepass for the default user".into()),
             _ => {}
         }
+        let Some(d) = directives::find(name) else {
+            return Err("Bad directive or wrong number of arguments".into());
+        };
+        let d = directives::canonical(d);
+        if d.name == "save" {
+            // The first save line of a file replaces the defaults; later ones add.
+            if vals.len() == 1 && vals[0].is_empty() {
+                self.values.insert("save", String::new());
+                self.save_seen = true;
+                self.sync_fields();
+                return Ok(());
+            }
+            if vals.is_empty() || vals.len() % 2 != 0 {
+                return Err("Invalid save parameters".into());
+            }
+            let new = check_save(&vals.join(" "))?;
+            let cur = if self.save_seen {
+                self.values.get("save").cloned().unwrap_or_default()
+            } else {
+                String::new()
+            };
+            let joined = if cur.is_empty() {
+                new
+            } else {
+                format!("{} {}", cur, new)
+            };
+            self.values.insert("save", joined);
+            self.save_seen = true;
+            self.sync_fields();
+            return Ok(());
+        }
+        if d.name == "client-output-buffer-limit" {
+            let merged = merge_obuf_limits(
+                self.values.get(d.name).map(String::as_str).unwrap_or(""),
+                &vals.join(" "),
+            )?;
+            self.values.insert(d.name, merged);
+            self.sync_fields();
+            return Ok(());
+        }
+        let value = normalize(d, vals, true)?;
+        if let Some(msg) = directives::unsupported(d.name, &value) {
+            return Err(msg);
+        }
+        self.values.insert(d.name, value);
+        self.sync_fields();
         Ok(())
     }
 
-    /// CONFIG GET: (name, value) pairs for every directive matching one of the globs.
+    /// CONFIG GET: (name, value) pairs for every directive matching one of the
+    /// globs, each once, aliases under their own names as Redis prints them.
     pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        for (name, value) in [
-            ("port", self.port.to_string()),
-            ("dir", self.dir.display().to_string()),
-            ("dbfilename", self.dbfilename.clone()),
-            ("databases", self.databases.to_string()),
-        ] {
+        for d in directives::DIRECTIVES {
             if patterns
                 .iter()
-                .any(|p| crate::server::util::glob_match(p, name.as_bytes(), true))
+                .any(|p| crate::server::util::glob_match(p, d.name.as_bytes(), true))
             {
-                out.push((name.to_string(), value));
+                let c = directives::canonical(d);
+                out.push((
+                    d.name.to_string(),
+                    self.values.get(c.name).cloned().unwrap_or_default(),
+                ));
             }
         }
         out
@@ -311,41 +344,458 @@ impl Config {
 
     /// One directive's current value as CONFIG GET prints it.
     pub fn get(&self, name: &str) -> Option<String> {
-        self.get_matching(&[name.as_bytes()])
-            .into_iter()
-            .next()
-            .map(|(_, v)| v)
+        let d = directives::canonical(directives::find(name)?);
+        self.values.get(d.name).cloned()
     }
 
-    /// CONFIG SET name value [name value ...], all or nothing. Returns the canonical
-    /// names that changed so the server can apply side effects; the error is the
-    /// reply text (without the leading `-`).
+    /// CONFIG SET name value [name value ...], all or nothing. Returns the
+    /// canonical names that changed so the server can apply side effects; the error
+    /// is the reply text (without the leading `-`).
     pub fn set(&mut self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<&'static str>, String> {
         let mut next = self.clone();
+        let mut seen: Vec<&'static str> = Vec::new();
         for (k, v) in pairs {
             let name = String::from_utf8_lossy(k).to_ascii_lowercase();
-            next.set_one(&name, std::slice::from_ref(v), false)
-                .map_err(|e| {
-                    format!(
-                        "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
-                        name, e
-                    )
-                })?;
+            let Some(d) = directives::find(&name) else {
+                return Err(format!(
+                    "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                    name
+                ));
+            };
+            let d = directives::canonical(d);
+            let fail = |msg: &str| {
+                format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
+                    name, msg
+                )
+            };
+            if seen.contains(&d.name) {
+                return Err(fail("duplicate parameter"));
+            }
+            seen.push(d.name);
+            match d.mode {
+                Mode::Immutable => return Err(fail("can't set immutable config")),
+                Mode::Protected if self.enable_protected_configs != "yes" => {
+                    return Err(fail("can't set protected config"))
+                }
+                _ => {}
+            }
+            let text = String::from_utf8_lossy(v).into_owned();
+            let value = match d.name {
+                "save" => {
+                    if text.trim().is_empty() {
+                        String::new()
+                    } else {
+                        check_save(&text).map_err(|e| fail(&e))?
+                    }
+                }
+                "client-output-buffer-limit" => merge_obuf_limits(
+                    next.values.get(d.name).map(String::as_str).unwrap_or(""),
+                    &text,
+                )
+                .map_err(|e| fail(&e))?,
+                _ => {
+                    let vals: Vec<String> = match d.kind {
+                        Kind::Special => text.split_whitespace().map(String::from).collect(),
+                        _ => vec![text],
+                    };
+                    normalize(d, &vals, false).map_err(|e| fail(&e))?
+                }
+            };
+            if let Some(msg) = directives::unsupported(d.name, &value) {
+                return Err(fail(&msg));
+            }
+            next.values.insert(d.name, value);
         }
+        next.sync_fields();
+        let changed: Vec<&'static str> = seen
+            .into_iter()
+            .filter(|n| self.values.get(n) != next.values.get(n))
+            .collect();
         *self = next;
-        Ok(Vec::new())
+        Ok(changed)
+    }
+
+    /// Sets replicaof at run time (REPLICAOF / SLAVEOF), so CONFIG REWRITE keeps it.
+    pub fn set_replicaof(&mut self, to: Option<(String, u16)>) {
+        let v = match &to {
+            Some((h, p)) => format!("{} {}", h, p),
+            None => String::new(),
+        };
+        self.values.insert("replicaof", v);
+        self.sync_fields();
     }
 
     /// CONFIG REWRITE: rewrite the config file in place, keeping its comments.
     pub fn rewrite(&self) -> Result<(), String> {
-        Err("ERR The server is running without a config file".into())
+        rewrite::rewrite(self)
+    }
+
+    /// The current value of a canonical directive.
+    pub(crate) fn value(&self, name: &str) -> &str {
+        self.values.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// Refreshes the typed fields from the value table.
+    fn sync_fields(&mut self) {
+        let v = |n: &str| self.values.get(n).cloned().unwrap_or_default();
+        let b = |n: &str| self.values.get(n).is_some_and(|x| x == "yes");
+        let i = |n: &str| v(n).parse::<i64>().unwrap_or(0);
+        let u = |n: &str| v(n).parse::<u64>().unwrap_or(0);
+        let opt = |n: &str| {
+            let s = v(n);
+            if s.is_empty() {
+                None
+            } else {
+                Some(s.into_bytes())
+            }
+        };
+        self.port = u("port") as u16;
+        self.bind = v("bind").split_whitespace().map(String::from).collect();
+        self.requirepass = opt("requirepass");
+        self.masterauth = opt("masterauth");
+        self.masteruser = opt("masteruser");
+        self.protected_mode = b("protected-mode");
+        self.replicaof = {
+            let r = v("replicaof");
+            let mut it = r.split_whitespace();
+            match (it.next(), it.next().and_then(|p| p.parse().ok())) {
+                (Some(h), Some(p)) => Some((h.to_string(), p)),
+                _ => None,
+            }
+        };
+        self.replica_read_only = b("replica-read-only");
+        self.replica_serve_stale_data = b("replica-serve-stale-data");
+        self.dir = PathBuf::from(v("dir"));
+        self.dbfilename = v("dbfilename");
+        let nums: Vec<u64> = v("save")
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        self.save_params = nums
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (c[0], c[1]))
+            .collect();
+        self.databases = u("databases").max(1) as usize;
+        self.maxclients = u("maxclients");
+        self.timeout = u("timeout");
+        self.tcp_keepalive = u("tcp-keepalive");
+        self.tcp_backlog = u("tcp-backlog") as u32;
+        self.repl_backlog_size = u("repl-backlog-size");
+        self.repl_backlog_ttl = u("repl-backlog-ttl");
+        self.repl_timeout = u("repl-timeout");
+        self.repl_ping_replica_period = u("repl-ping-replica-period");
+        self.repl_diskless_sync = b("repl-diskless-sync");
+        self.repl_diskless_sync_delay = u("repl-diskless-sync-delay");
+        self.repl_diskless_load = v("repl-diskless-load");
+        self.replica_priority = u("replica-priority");
+        self.replica_announce_ip =
+            opt("replica-announce-ip").map(|x| String::from_utf8_lossy(&x).into_owned());
+        self.replica_announce_port = u("replica-announce-port") as u16;
+        self.min_replicas_to_write = u("min-replicas-to-write");
+        self.min_replicas_max_lag = u("min-replicas-max-lag");
+        self.maxmemory = u("maxmemory");
+        self.maxmemory_policy = v("maxmemory-policy");
+        self.maxmemory_samples = u("maxmemory-samples");
+        self.daemonize = b("daemonize");
+        self.pidfile =
+            opt("pidfile").map(|x| PathBuf::from(String::from_utf8_lossy(&x).into_owned()));
+        self.logfile = v("logfile");
+        self.loglevel = v("loglevel");
+        self.proto_max_bulk_len = i("proto-max-bulk-len");
+        self.client_query_buffer_limit = u("client-query-buffer-limit");
+        self.hz = u("hz");
+        self.appendonly = b("appendonly");
+        self.rdbcompression = b("rdbcompression");
+        self.rdbchecksum = b("rdbchecksum");
+        self.stop_writes_on_bgsave_error = b("stop-writes-on-bgsave-error");
+        self.hash_max_listpack_entries = u("hash-max-listpack-entries");
+        self.hash_max_listpack_value = u("hash-max-listpack-value");
+        self.set_max_intset_entries = u("set-max-intset-entries");
+        self.zset_max_listpack_entries = u("zset-max-listpack-entries");
+        self.zset_max_listpack_value = u("zset-max-listpack-value");
+        self.list_max_listpack_size = i("list-max-listpack-size");
+        self.list_compress_depth = u("list-compress-depth");
+        self.slowlog_log_slower_than = i("slowlog-log-slower-than");
+        self.slowlog_max_len = u("slowlog-max-len");
+        self.latency_tracking = b("latency-tracking");
+        self.lazyfree_lazy_expire = b("lazyfree-lazy-expire");
+        self.lazyfree_lazy_user_del = b("lazyfree-lazy-user-del");
+        self.lazyfree_lazy_user_flush = b("lazyfree-lazy-user-flush");
+        self.lazyfree_lazy_server_del = b("lazyfree-lazy-server-del");
+        self.lazyfree_lazy_eviction = b("lazyfree-lazy-eviction");
+        self.notify_keyspace_events = v("notify-keyspace-events");
+        let limits: Vec<String> = v("client-output-buffer-limit")
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        self.client_output_buffer_limit = limits
+            .chunks(4)
+            .filter(|c| c.len() == 4)
+            .map(|c| {
+                let class = if c[0] == "slave" {
+                    "replica".to_string()
+                } else {
+                    c[0].clone()
+                };
+                (
+                    class,
+                    c[1].parse().unwrap_or(0),
+                    c[2].parse().unwrap_or(0),
+                    c[3].parse().unwrap_or(0),
+                )
+            })
+            .collect();
+        self.enable_debug_command = v("enable-debug-command");
+        self.enable_protected_configs = v("enable-protected-configs");
     }
 }
 
-/// Formats a fatal config error the way Redis does, naming the file too.
-pub fn fatal(source: &str, line_no: usize, line: &str, msg: &str) -> String {
-    format!(
-        "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file {}, at line {}\n>>> '{}'\n{}",
-        source, line_no, line.trim(), msg
-    )
+/// Validates a directive's arguments and returns the value as CONFIG GET prints it.
+fn normalize(d: &Directive, vals: &[String], startup: bool) -> Result<String, String> {
+    let one = || -> Result<&String, String> {
+        if vals.len() != 1 {
+            Err(if startup {
+                "Bad directive or wrong number of arguments".to_string()
+            } else {
+                "wrong number of arguments".to_string()
+            })
+        } else {
+            Ok(&vals[0])
+        }
+    };
+    match d.kind {
+        Kind::Bool => match one()?.to_ascii_lowercase().as_str() {
+            "yes" => Ok("yes".into()),
+            "no" => Ok("no".into()),
+            _ => Err("argument must be 'yes' or 'no'".into()),
+        },
+        Kind::Int(min, max) => {
+            let s = one()?;
+            let n: i64 = crate::server::util::parse_i64(s.as_bytes())
+                .or_else(|| s.parse().ok())
+                .ok_or("argument couldn't be parsed into an integer")?;
+            if n < min || n > max {
+                return Err(format!(
+                    "argument must be between {} and {} inclusive",
+                    min, max
+                ));
+            }
+            Ok(n.to_string())
+        }
+        Kind::Mem(min, max) => {
+            let s = one()?;
+            let n = crate::server::util::parse_memory(s).ok_or("argument must be a memory value")?
+                as i64;
+            if n < min || n > max {
+                return Err(format!(
+                    "argument must be between {} and {} inclusive",
+                    min, max
+                ));
+            }
+            Ok(n.to_string())
+        }
+        Kind::Enum(options) => {
+            let s = one()?.to_ascii_lowercase();
+            if options.contains(&s.as_str()) {
+                Ok(s)
+            } else {
+                Err(format!(
+                    "argument(s) must be one of the following: {}",
+                    options.join(", ")
+                ))
+            }
+        }
+        Kind::Str => Ok(one()?.clone()),
+        Kind::Special => special(d.name, vals, startup),
+    }
 }
+
+/// Directives with their own syntax.
+fn special(name: &str, vals: &[String], startup: bool) -> Result<String, String> {
+    let wrong = || {
+        if startup {
+            "Bad directive or wrong number of arguments".to_string()
+        } else {
+            "wrong number of arguments".to_string()
+        }
+    };
+    match name {
+        "bind" => {
+            if vals.is_empty() || vals.len() > 16 {
+                return Err(if vals.is_empty() {
+                    wrong()
+                } else {
+                    "Too many bind addresses specified.".into()
+                });
+            }
+            Ok(vals.join(" "))
+        }
+        "dir" => {
+            if vals.len() != 1 {
+                return Err(wrong());
+            }
+            let p = std::path::Path::new(&vals[0]);
+            let abs = std::fs::canonicalize(p).map_err(|e| {
+                e.to_string()
+                    .split(" (os error")
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })?;
+            if !abs.is_dir() {
+                return Err("Not a directory".into());
+            }
+            Ok(abs.display().to_string())
+        }
+        "replicaof" => {
+            if vals.len() != 2 {
+                return Err(wrong());
+            }
+            if vals[0].eq_ignore_ascii_case("no") && vals[1].eq_ignore_ascii_case("one") {
+                return Ok(String::new());
+            }
+            let port: u16 = vals[1]
+                .parse()
+                .map_err(|_| "Invalid master port".to_string())?;
+            Ok(format!("{} {}", vals[0], port))
+        }
+        "notify-keyspace-events" => {
+            if vals.len() > 1 {
+                return Err(wrong());
+            }
+            let s = vals.first().cloned().unwrap_or_default();
+            if s.chars().any(|c| !"AKEg$lshzxetmdn".contains(c)) {
+                return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into());
+            }
+            Ok(s)
+        }
+        "oom-score-adj-values" => {
+            if vals.len() != 3 {
+                return Err("wrong number of arguments".into());
+            }
+            for v in vals {
+                match v.parse::<i64>() {
+                    Ok(n) if (-2000..=2000).contains(&n) => {}
+                    _ => return Err(
+                        "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
+                            .into(),
+                    ),
+                }
+            }
+            Ok(vals.join(" "))
+        }
+        "latency-tracking-info-percentiles" => {
+            for v in vals {
+                match v.parse::<f64>() {
+                    Ok(n) if (0.0..=100.0).contains(&n) => {}
+                    _ => {
+                        return Err(
+                            "latency-tracking-info-percentiles config must be between 0 and 100"
+                                .into(),
+                        )
+                    }
+                }
+            }
+            Ok(vals.join(" "))
+        }
+        "shutdown-on-sigint" | "shutdown-on-sigterm" => {
+            if vals.is_empty() {
+                return Err(wrong());
+            }
+            for v in vals {
+                if !["default", "save", "nosave", "now", "force"]
+                    .contains(&v.to_ascii_lowercase().as_str())
+                {
+                    return Err("argument(s) must be one of the following: default, save, nosave, now, force".into());
+                }
+            }
+            Ok(vals
+                .iter()
+                .map(|v| v.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(" "))
+        }
+        _ => Err(wrong()),
+    }
+}
+
+/// Validates `save` pairs ("seconds changes ...").
+fn check_save(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    if parts.is_empty() || parts.len() % 2 != 0 {
+        return Err("Invalid save parameters".into());
+    }
+    let mut out = Vec::new();
+    for p in parts {
+        let n: i64 = p
+            .parse()
+            .map_err(|_| "Invalid save parameters".to_string())?;
+        if n < 0 {
+            return Err("Invalid save parameters".into());
+        }
+        out.push(n.to_string());
+    }
+    Ok(out.join(" "))
+}
+
+/// Applies `class hard soft seconds` groups to the current limits.
+fn merge_obuf_limits(current: &str, text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    if parts.is_empty() || parts.len() % 4 != 0 {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut table: Vec<[String; 4]> = current
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .filter(|c| c.len() == 4)
+        .map(|c| {
+            [
+                c[0].to_string(),
+                c[1].to_string(),
+                c[2].to_string(),
+                c[3].to_string(),
+            ]
+        })
+        .collect();
+    for g in parts.chunks(4) {
+        let class = match g[0].to_ascii_lowercase().as_str() {
+            "normal" => "normal",
+            "slave" | "replica" => "slave",
+            "pubsub" => "pubsub",
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        };
+        let hard = crate::server::util::parse_memory(g[1]);
+        let soft = crate::server::util::parse_memory(g[2]);
+        let secs = g[3].parse::<u64>().ok();
+        let (Some(hard), Some(soft), Some(secs)) = (hard, soft, secs) else {
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
+            );
+        };
+        let row = [
+            class.to_string(),
+            hard.to_string(),
+            soft.to_string(),
+            secs.to_string(),
+        ];
+        match table.iter_mut().find(|r| r[0] == class) {
+            Some(r) => *r = row,
+            None => table.push(row),
+        }
+    }
+    let order = ["normal", "slave", "pubsub"];
+    table.sort_by_key(|r| order.iter().position(|o| *o == r[0]).unwrap_or(9));
+    Ok(table
+        .iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+#[cfg(test)]
+mod tests;
