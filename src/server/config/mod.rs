@@ -286,7 +286,7 @@ impl Config {
                 self.sync_fields();
                 return Ok(());
             }
-            if vals.is_empty() || vals.len() % 2 != 0 {
+            if vals.is_empty() || !vals.len().is_multiple_of(2) {
                 return Err("Invalid save parameters".into());
             }
             let new = check_save(&vals.join(" "))?;
@@ -724,7 +724,7 @@ fn special(name: &str, vals: &[String], startup: bool) -> Result<String, String>
 /// Validates `save` pairs ("seconds changes ...").
 fn check_save(text: &str) -> Result<String, String> {
     let parts: Vec<&str> = text.split_whitespace().collect();
-    if parts.is_empty() || parts.len() % 2 != 0 {
+    if parts.is_empty() || !parts.len().is_multiple_of(2) {
         return Err("Invalid save parameters".into());
     }
     let mut out = Vec::new();
@@ -743,7 +743,7 @@ fn check_save(text: &str) -> Result<String, String> {
 /// Applies `class hard soft seconds` groups to the current limits.
 fn merge_obuf_limits(current: &str, text: &str) -> Result<String, String> {
     let parts: Vec<&str> = text.split_whitespace().collect();
-    if parts.is_empty() || parts.len() % 4 != 0 {
+    if parts.is_empty() || !parts.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut table: Vec<[String; 4]> = current
