@@ -1,4 +1,835 @@
-//! lists commands (to be written).
-use super::Command;
+//! List commands, including the blocking ones: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH
+//! and BLMPOP wait on keys and are served in arrival order when a push arrives;
+//! what they pop is propagated as the non-blocking pop (LPOP, RPOP, LMOVE).
+use super::*;
+use crate::server::client::Client;
+use crate::server::state::Server;
+use crate::server::types::{List, Value, WRONGTYPE};
+use crate::server::util::parse_i64;
 
-pub static COMMANDS: &[Command] = &[];
+pub static COMMANDS: &[Command] = &[
+    cmd("lpush", -3, "list", WRITE | DENYOOM | FAST, 1, 1, 1, lpush),
+    cmd("rpush", -3, "list", WRITE | DENYOOM | FAST, 1, 1, 1, rpush),
+    cmd(
+        "lpushx",
+        -3,
+        "list",
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        lpushx,
+    ),
+    cmd(
+        "rpushx",
+        -3,
+        "list",
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        rpushx,
+    ),
+    cmd("lpop", -2, "list", WRITE | FAST, 1, 1, 1, lpop),
+    cmd("rpop", -2, "list", WRITE | FAST, 1, 1, 1, rpop),
+    cmd("llen", 2, "list", READONLY | FAST, 1, 1, 1, llen),
+    cmd("lrange", 4, "list", READONLY, 1, 1, 1, lrange),
+    cmd("lindex", 3, "list", READONLY, 1, 1, 1, lindex),
+    cmd("lset", 4, "list", WRITE | DENYOOM, 1, 1, 1, lset),
+    cmd("linsert", 5, "list", WRITE | DENYOOM, 1, 1, 1, linsert),
+    cmd("lrem", 4, "list", WRITE, 1, 1, 1, lrem),
+    cmd("ltrim", 4, "list", WRITE, 1, 1, 1, ltrim),
+    cmd("lpos", -3, "list", READONLY, 1, 1, 1, lpos),
+    cmd("lmove", 5, "list", WRITE | DENYOOM, 1, 2, 1, lmove),
+    cmd("rpoplpush", 3, "list", WRITE | DENYOOM, 1, 2, 1, rpoplpush),
+    cmd("lmpop", -4, "list", WRITE, 0, 0, 0, lmpop),
+    cmd(
+        "blpop",
+        -3,
+        "list",
+        WRITE | NOSCRIPT | BLOCKING,
+        1,
+        -2,
+        1,
+        blpop,
+    ),
+    cmd(
+        "brpop",
+        -3,
+        "list",
+        WRITE | NOSCRIPT | BLOCKING,
+        1,
+        -2,
+        1,
+        brpop,
+    ),
+    cmd(
+        "blmove",
+        6,
+        "list",
+        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
+        1,
+        2,
+        1,
+        blmove,
+    ),
+    cmd(
+        "brpoplpush",
+        4,
+        "list",
+        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
+        1,
+        2,
+        1,
+        brpoplpush,
+    ),
+    cmd("blmpop", -5, "list", WRITE | BLOCKING, 0, 0, 0, blmpop),
+];
+
+/// The list at `key` for writing: Ok(None) if missing, Err after replying WRONGTYPE.
+fn list_mut<'a>(
+    srv: &'a mut Server,
+    c: &mut Client,
+    key: &[u8],
+) -> Result<Option<&'a mut List>, ()> {
+    match srv.lookup_write(c.db, key) {
+        None => Ok(None),
+        Some(e) => match &mut e.value {
+            Value::List(l) => Ok(Some(l)),
+            _ => {
+                c.reply.error(WRONGTYPE);
+                Err(())
+            }
+        },
+    }
+}
+
+/// The list at `key` for reading.
+fn list_ref<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Option<&'a List>, ()> {
+    match srv.lookup_read(c, key) {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::List(l) => Ok(Some(&**l)),
+            _ => {
+                c.reply.error(WRONGTYPE);
+                Err(())
+            }
+        },
+    }
+}
+
+/// After a change: deletes the key if the list became empty, signals watchers.
+fn after_change(srv: &mut Server, db: usize, key: &[u8]) {
+    let empty =
+        matches!(srv.dbs[db].get(key).map(|e| &e.value), Some(Value::List(l)) if l.is_empty());
+    if empty {
+        srv.dbs[db].remove(key);
+    }
+    srv.signal_modified(db, key);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    Left,
+    Right,
+}
+
+fn push_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End, only_existing: bool) {
+    let db = c.db;
+    let key = &argv[1];
+    let exists = match list_mut(srv, c, key) {
+        Err(()) => return,
+        Ok(l) => l.is_some(),
+    };
+    if !exists {
+        if only_existing {
+            c.reply.int(0);
+            return;
+        }
+        srv.dbs[db].set(key, Value::List(Box::default()), false);
+    }
+    let Some(Value::List(l)) = srv.dbs[db].get_mut(key).map(|e| &mut e.value) else {
+        return;
+    };
+    for v in &argv[2..] {
+        match end {
+            End::Left => l.push_front(v.clone()),
+            End::Right => l.push_back(v.clone()),
+        }
+    }
+    let n = l.len();
+    srv.signal_modified(db, key);
+    srv.signal_key_ready(db, key);
+    srv.add_dirty((argv.len() - 2) as u64);
+    c.reply.int(n as i64);
+}
+
+fn lpush(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    push_generic(srv, c, argv, End::Left, false)
+}
+fn rpush(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    push_generic(srv, c, argv, End::Right, false)
+}
+fn lpushx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    push_generic(srv, c, argv, End::Left, true)
+}
+fn rpushx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    push_generic(srv, c, argv, End::Right, true)
+}
+
+/// Pops up to `count` items from one end of an existing list.
+fn pop_n(srv: &mut Server, db: usize, key: &[u8], end: End, count: usize) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if let Some(Value::List(l)) = srv.dbs[db].get_mut(key).map(|e| &mut e.value) {
+        for _ in 0..count {
+            match if end == End::Left {
+                l.pop_front()
+            } else {
+                l.pop_back()
+            } {
+                Some(v) => out.push(v),
+                None => break,
+            }
+        }
+    }
+    after_change(srv, db, key);
+    out
+}
+
+fn pop_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End) {
+    if argv.len() > 3 {
+        c.reply.error(&format!(
+            "ERR wrong number of arguments for '{}' command",
+            if end == End::Left { "lpop" } else { "rpop" }
+        ));
+        return;
+    }
+    let count = match argv.get(2) {
+        None => None,
+        Some(a) => match parse_i64(a) {
+            Some(n) if n >= 0 => Some(n as usize),
+            _ => {
+                c.reply.error("ERR value is out of range, must be positive");
+                return;
+            }
+        },
+    };
+    let db = c.db;
+    match list_mut(srv, c, &argv[1]) {
+        Err(()) => return,
+        Ok(None) => {
+            if count.is_some() {
+                c.reply.null_array();
+            } else {
+                c.reply.null();
+            }
+            return;
+        }
+        Ok(Some(_)) => {}
+    }
+    let items = pop_n(srv, db, &argv[1], end, count.unwrap_or(1));
+    srv.add_dirty(items.len() as u64);
+    match count {
+        None => c.reply.bulk(&items[0]),
+        Some(_) => {
+            c.reply.array(items.len());
+            for i in &items {
+                c.reply.bulk(i);
+            }
+        }
+    }
+}
+
+fn lpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    pop_generic(srv, c, argv, End::Left)
+}
+fn rpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    pop_generic(srv, c, argv, End::Right)
+}
+
+fn llen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if let Ok(l) = list_ref(srv, c, &argv[1]) {
+        let n = l.map(|l| l.len()).unwrap_or(0);
+        c.reply.int(n as i64);
+    }
+}
+
+/// Converts a Redis [start, stop] pair to an inclusive index range in 0..len.
+fn clamp(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut s = if start < 0 { len + start } else { start };
+    let mut e = if stop < 0 { len + stop } else { stop };
+    if s < 0 {
+        s = 0;
+    }
+    if s > e || s >= len {
+        return None;
+    }
+    if e >= len {
+        e = len - 1;
+    }
+    Some((s as usize, e as usize))
+}
+
+fn two_ints(c: &mut Client, a: &[u8], b: &[u8]) -> Option<(i64, i64)> {
+    match (parse_i64(a), parse_i64(b)) {
+        (Some(x), Some(y)) => Some((x, y)),
+        _ => {
+            c.reply.error("ERR value is not an integer or out of range");
+            None
+        }
+    }
+}
+
+fn lrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some((start, stop)) = two_ints(c, &argv[2], &argv[3]) else {
+        return;
+    };
+    let Ok(l) = list_ref(srv, c, &argv[1]) else {
+        return;
+    };
+    let Some(l) = l else {
+        c.reply.array(0);
+        return;
+    };
+    match clamp(start, stop, l.len()) {
+        None => c.reply.array(0),
+        Some((s, e)) => {
+            c.reply.array(e - s + 1);
+            for v in l.range(s, e) {
+                c.reply.bulk(v);
+            }
+        }
+    }
+}
+
+/// Resolves a possibly negative index.
+fn index(i: i64, len: usize) -> Option<usize> {
+    let i = if i < 0 { len as i64 + i } else { i };
+    if i < 0 || i >= len as i64 {
+        None
+    } else {
+        Some(i as usize)
+    }
+}
+
+fn lindex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some(i) = parse_i64(&argv[2]) else {
+        c.reply.error("ERR value is not an integer or out of range");
+        return;
+    };
+    let Ok(l) = list_ref(srv, c, &argv[1]) else {
+        return;
+    };
+    match l.and_then(|l| index(i, l.len()).and_then(|i| l.get(i))) {
+        Some(v) => {
+            let v = v.to_vec();
+            c.reply.bulk(&v)
+        }
+        None => c.reply.null(),
+    }
+}
+
+fn lset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some(i) = parse_i64(&argv[2]) else {
+        c.reply.error("ERR value is not an integer or out of range");
+        return;
+    };
+    let db = c.db;
+    match list_mut(srv, c, &argv[1]) {
+        Err(()) => {}
+        Ok(None) => c.reply.error("ERR no such key"),
+        Ok(Some(l)) => match index(i, l.len()) {
+            Some(i) => {
+                l.set(i, argv[3].clone());
+                srv.signal_modified(db, &argv[1]);
+                srv.add_dirty(1);
+                c.reply.ok();
+            }
+            None => c.reply.error("ERR index out of range"),
+        },
+    }
+}
+
+fn linsert(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let after = match &argv[2].to_ascii_lowercase()[..] {
+        b"after" => true,
+        b"before" => false,
+        _ => {
+            c.reply.error("ERR syntax error");
+            return;
+        }
+    };
+    let db = c.db;
+    match list_mut(srv, c, &argv[1]) {
+        Err(()) => {}
+        Ok(None) => c.reply.int(0),
+        Ok(Some(l)) => match l.position(&argv[3]) {
+            None => c.reply.int(-1),
+            Some(p) => {
+                l.insert(if after { p + 1 } else { p }, argv[4].clone());
+                let n = l.len();
+                srv.signal_modified(db, &argv[1]);
+                srv.add_dirty(1);
+                c.reply.int(n as i64);
+            }
+        },
+    }
+}
+
+fn lrem(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some(count) = parse_i64(&argv[2]) else {
+        c.reply.error("ERR value is not an integer or out of range");
+        return;
+    };
+    let db = c.db;
+    let removed = match list_mut(srv, c, &argv[1]) {
+        Err(()) => return,
+        Ok(None) => 0,
+        Ok(Some(l)) => {
+            let target = &argv[3];
+            let limit = if count == 0 {
+                usize::MAX
+            } else {
+                count.unsigned_abs() as usize
+            };
+            let mut removed = 0usize;
+            if count >= 0 {
+                l.retain(|v| {
+                    if removed < limit && v == target {
+                        removed += 1;
+                        false
+                    } else {
+                        true
+                    }
+                });
+            } else {
+                // From the tail: mark the last `limit` matches.
+                let matches: Vec<usize> = l
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| *v == &target[..])
+                    .map(|(i, _)| i)
+                    .collect();
+                let drop: std::collections::HashSet<usize> =
+                    matches.iter().rev().take(limit).copied().collect();
+                let mut i = 0;
+                l.retain(|_| {
+                    let keep = !drop.contains(&i);
+                    i += 1;
+                    keep
+                });
+                removed = drop.len();
+            }
+            removed
+        }
+    };
+    if removed > 0 {
+        after_change(srv, db, &argv[1]);
+        srv.add_dirty(removed as u64);
+    }
+    c.reply.int(removed as i64);
+}
+
+fn ltrim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some((start, stop)) = two_ints(c, &argv[2], &argv[3]) else {
+        return;
+    };
+    let db = c.db;
+    match list_mut(srv, c, &argv[1]) {
+        Err(()) => return,
+        Ok(None) => {}
+        Ok(Some(l)) => {
+            let before = l.len();
+            match clamp(start, stop, l.len()) {
+                None => l.clear(),
+                Some((s, e)) => l.trim(s, e),
+            }
+            let removed = before - l.len();
+            after_change(srv, db, &argv[1]);
+            srv.add_dirty(removed as u64);
+        }
+    }
+    c.reply.ok();
+}
+
+fn lpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let mut rank: i64 = 1;
+    let mut count: Option<i64> = None;
+    let mut maxlen: i64 = 0;
+    let mut i = 3;
+    while i < argv.len() {
+        let opt = argv[i].to_ascii_lowercase();
+        let Some(val) = argv.get(i + 1) else {
+            c.reply.error("ERR syntax error");
+            return;
+        };
+        let Some(n) = parse_i64(val) else {
+            c.reply.error("ERR value is not an integer or out of range");
+            return;
+        };
+        match &opt[..] {
+            b"rank" => {
+                if n == 0 || n == i64::MIN {
+                    c.reply.error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
+                    return;
+                }
+                rank = n;
+            }
+            b"count" => {
+                if n < 0 {
+                    c.reply.error("ERR COUNT can't be negative");
+                    return;
+                }
+                count = Some(n);
+            }
+            b"maxlen" => {
+                if n < 0 {
+                    c.reply.error("ERR MAXLEN can't be negative");
+                    return;
+                }
+                maxlen = n;
+            }
+            _ => {
+                c.reply.error("ERR syntax error");
+                return;
+            }
+        }
+        i += 2;
+    }
+    let Ok(l) = list_ref(srv, c, &argv[1]) else {
+        return;
+    };
+    let Some(l) = l else {
+        if count.is_some() {
+            c.reply.array(0);
+        } else {
+            c.reply.null();
+        }
+        return;
+    };
+    let target = &argv[2][..];
+    let want = match count {
+        Some(0) => usize::MAX,
+        Some(n) => n as usize,
+        None => 1,
+    };
+    let len = l.len();
+    let scan = if maxlen == 0 {
+        len
+    } else {
+        (maxlen as usize).min(len)
+    };
+    let mut skip = rank.unsigned_abs() as usize - 1;
+    let mut found = Vec::new();
+    for k in 0..scan {
+        let idx = if rank > 0 { k } else { len - 1 - k };
+        if l.get(idx) == Some(target) {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            found.push(idx as i64);
+            if found.len() >= want {
+                break;
+            }
+        }
+    }
+    match count {
+        None => match found.first() {
+            Some(&p) => c.reply.int(p),
+            None => c.reply.null(),
+        },
+        Some(_) => {
+            c.reply.array(found.len());
+            for p in found {
+                c.reply.int(p);
+            }
+        }
+    }
+}
+
+fn parse_end(a: &[u8]) -> Option<End> {
+    match &a.to_ascii_lowercase()[..] {
+        b"left" => Some(End::Left),
+        b"right" => Some(End::Right),
+        _ => None,
+    }
+}
+
+fn end_name(e: End) -> &'static [u8] {
+    if e == End::Left {
+        b"LEFT"
+    } else {
+        b"RIGHT"
+    }
+}
+
+/// LMOVE's core: pops from `src`, pushes to `dst`. Err(()) after a WRONGTYPE reply;
+/// Ok(None) when the source is empty.
+fn move_one(
+    srv: &mut Server,
+    c: &mut Client,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+) -> Result<Option<Vec<u8>>, ()> {
+    let db = c.db;
+    if list_mut(srv, c, src)?.is_none() {
+        return Ok(None);
+    }
+    // The destination must be a list (or missing) before anything is popped.
+    list_mut(srv, c, dst)?;
+    let v = pop_n(srv, db, src, from, 1)
+        .pop()
+        .expect("source not empty");
+    if srv.dbs[db].get(dst).is_none() {
+        srv.dbs[db].set(dst, Value::List(Box::default()), false);
+    }
+    if let Some(Value::List(l)) = srv.dbs[db].get_mut(dst).map(|e| &mut e.value) {
+        match to {
+            End::Left => l.push_front(v.clone()),
+            End::Right => l.push_back(v.clone()),
+        }
+    }
+    srv.signal_modified(db, dst);
+    srv.signal_key_ready(db, dst);
+    srv.add_dirty(2);
+    Ok(Some(v))
+}
+
+fn lmove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let (Some(from), Some(to)) = (parse_end(&argv[3]), parse_end(&argv[4])) else {
+        c.reply.error("ERR syntax error");
+        return;
+    };
+    match move_one(srv, c, &argv[1], &argv[2], from, to) {
+        Err(()) => {}
+        Ok(None) => c.reply.null(),
+        Ok(Some(v)) => c.reply.bulk(&v),
+    }
+}
+
+fn rpoplpush(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    match move_one(srv, c, &argv[1], &argv[2], End::Right, End::Left) {
+        Err(()) => {}
+        Ok(None) => c.reply.null(),
+        Ok(Some(v)) => c.reply.bulk(&v),
+    }
+}
+
+/// Parses `numkeys key... LEFT|RIGHT [COUNT n]` starting at argv[first].
+fn parse_mpop(
+    c: &mut Client,
+    argv: &[Vec<u8>],
+    first: usize,
+) -> Option<(Vec<Vec<u8>>, End, usize)> {
+    let numkeys = match parse_i64(&argv[first]) {
+        Some(n) if n > 0 => n as usize,
+        Some(_) => {
+            c.reply.error("ERR numkeys should be greater than 0");
+            return None;
+        }
+        None => {
+            c.reply.error("ERR numkeys should be greater than 0");
+            return None;
+        }
+    };
+    let keys_end = first + 1 + numkeys;
+    if keys_end >= argv.len() {
+        c.reply.error("ERR syntax error");
+        return None;
+    }
+    let keys = argv[first + 1..keys_end].to_vec();
+    let Some(end) = parse_end(&argv[keys_end]) else {
+        c.reply.error("ERR syntax error");
+        return None;
+    };
+    let mut count = 1usize;
+    let rest = &argv[keys_end + 1..];
+    match rest.len() {
+        0 => {}
+        2 if rest[0].eq_ignore_ascii_case(b"count") => match parse_i64(&rest[1]) {
+            Some(n) if n > 0 => count = n as usize,
+            _ => {
+                c.reply.error("ERR count should be greater than 0");
+                return None;
+            }
+        },
+        _ => {
+            c.reply.error("ERR syntax error");
+            return None;
+        }
+    }
+    Some((keys, end, count))
+}
+
+/// Pops from the first non-empty list of `keys`; replies [key, [items]] and
+/// propagates LPOP/RPOP key count. Returns false when all lists were empty.
+fn mpop_serve(
+    srv: &mut Server,
+    c: &mut Client,
+    keys: &[Vec<u8>],
+    end: End,
+    count: usize,
+) -> Result<bool, ()> {
+    let db = c.db;
+    for k in keys {
+        if list_mut(srv, c, k)?.is_none() {
+            continue;
+        }
+        let items = pop_n(srv, db, k, end, count);
+        srv.add_dirty(items.len() as u64);
+        let op: &[u8] = if end == End::Left { b"LPOP" } else { b"RPOP" };
+        srv.propagate_instead(
+            db,
+            vec![vec![
+                op.to_vec(),
+                k.clone(),
+                items.len().to_string().into_bytes(),
+            ]],
+        );
+        c.reply.array(2);
+        c.reply.bulk(k);
+        c.reply.array(items.len());
+        for i in &items {
+            c.reply.bulk(i);
+        }
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+fn lmpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some((keys, end, count)) = parse_mpop(c, argv, 1) else {
+        return;
+    };
+    match mpop_serve(srv, c, &keys, end, count) {
+        Ok(false) => c.reply.null_array(),
+        _ => {}
+    }
+}
+
+/// Whether a blocking command must not block (inside MULTI, or from our master).
+fn cannot_block(srv: &Server, c: &Client) -> bool {
+    srv.in_exec || c.kind == crate::server::client::ClientKind::Master
+}
+
+fn bpop_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End) {
+    let timeout = match parse_timeout(&argv[argv.len() - 1]) {
+        Ok(t) => t,
+        Err(e) => {
+            c.reply.error(&e);
+            return;
+        }
+    };
+    let db = c.db;
+    let keys = &argv[1..argv.len() - 1];
+    for k in keys {
+        match list_mut(srv, c, k) {
+            Err(()) => return,
+            Ok(None) => continue,
+            Ok(Some(_)) => {
+                let v = pop_n(srv, db, k, end, 1).pop().expect("non-empty");
+                srv.add_dirty(1);
+                let op: &[u8] = if end == End::Left { b"LPOP" } else { b"RPOP" };
+                srv.propagate_instead(db, vec![vec![op.to_vec(), k.clone()]]);
+                c.reply.array(2);
+                c.reply.bulk(k);
+                c.reply.bulk(&v);
+                return;
+            }
+        }
+    }
+    if cannot_block(srv, c) {
+        c.reply.null_array();
+        return;
+    }
+    block_on_keys(srv, c, keys.to_vec(), timeout, argv);
+}
+
+fn blpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    bpop_generic(srv, c, argv, End::Left)
+}
+fn brpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    bpop_generic(srv, c, argv, End::Right)
+}
+
+fn bmove_generic(
+    srv: &mut Server,
+    c: &mut Client,
+    argv: &[Vec<u8>],
+    from: End,
+    to: End,
+    timeout_arg: &[u8],
+) {
+    let timeout = match parse_timeout(timeout_arg) {
+        Ok(t) => t,
+        Err(e) => {
+            c.reply.error(&e);
+            return;
+        }
+    };
+    let db = c.db;
+    match move_one(srv, c, &argv[1], &argv[2], from, to) {
+        Err(()) => {}
+        Ok(Some(v)) => {
+            srv.propagate_instead(
+                db,
+                vec![vec![
+                    b"LMOVE".to_vec(),
+                    argv[1].clone(),
+                    argv[2].clone(),
+                    end_name(from).to_vec(),
+                    end_name(to).to_vec(),
+                ]],
+            );
+            c.reply.bulk(&v);
+        }
+        Ok(None) => {
+            if cannot_block(srv, c) {
+                c.reply.null_array();
+            } else {
+                block_on_keys(srv, c, vec![argv[1].clone()], timeout, argv);
+            }
+        }
+    }
+}
+
+fn blmove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let (Some(from), Some(to)) = (parse_end(&argv[3]), parse_end(&argv[4])) else {
+        c.reply.error("ERR syntax error");
+        return;
+    };
+    let t = argv[5].clone();
+    bmove_generic(srv, c, argv, from, to, &t)
+}
+
+fn brpoplpush(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let t = argv[3].clone();
+    bmove_generic(srv, c, argv, End::Right, End::Left, &t)
+}
+
+fn blmpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let timeout = match parse_timeout(&argv[1]) {
+        Ok(t) => t,
+        Err(e) => {
+            c.reply.error(&e);
+            return;
+        }
+    };
+    let Some((keys, end, count)) = parse_mpop(c, argv, 2) else {
+        return;
+    };
+    match mpop_serve(srv, c, &keys, end, count) {
+        Err(()) | Ok(true) => {}
+        Ok(false) => {
+            if cannot_block(srv, c) {
+                c.reply.null_array();
+            } else {
+                block_on_keys(srv, c, keys, timeout, argv);
+            }
+        }
+    }
+}

@@ -1,26 +1,348 @@
-//! Pub/sub commands (to be written); `reset` is used by RESET.
-use super::Command;
+//! Pub/sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and PUBSUB.
+//! Messages reach subscribers through their output buffers (with the pub/sub
+//! output limit), as push frames for RESP3 clients and arrays for RESP2 ones.
+use super::*;
 use crate::server::client::Client;
+use crate::server::resp::Reply;
 use crate::server::state::Server;
+use crate::server::util::glob_match;
 
-pub static COMMANDS: &[Command] = &[];
+pub static COMMANDS: &[Command] = &[
+    cmd(
+        "subscribe",
+        -2,
+        "pubsub",
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        subscribe,
+    ),
+    cmd(
+        "unsubscribe",
+        -1,
+        "pubsub",
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        unsubscribe,
+    ),
+    cmd(
+        "psubscribe",
+        -2,
+        "pubsub",
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        psubscribe,
+    ),
+    cmd(
+        "punsubscribe",
+        -1,
+        "pubsub",
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        0,
+        0,
+        0,
+        punsubscribe,
+    ),
+    cmd(
+        "publish",
+        3,
+        "pubsub",
+        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
+        0,
+        0,
+        0,
+        publish,
+    ),
+    container("pubsub", -2, "pubsub", 0, PUBSUB_SUBCOMMANDS),
+];
+
+static PUBSUB_SUBCOMMANDS: &[Command] = &[
+    cmd(
+        "pubsub|channels",
+        -2,
+        "pubsub",
+        PUBSUB | LOADING | STALE,
+        0,
+        0,
+        0,
+        pubsub_channels,
+    ),
+    cmd(
+        "pubsub|numsub",
+        -2,
+        "pubsub",
+        PUBSUB | LOADING | STALE,
+        0,
+        0,
+        0,
+        pubsub_numsub,
+    ),
+    cmd(
+        "pubsub|numpat",
+        2,
+        "pubsub",
+        PUBSUB | LOADING | STALE,
+        0,
+        0,
+        0,
+        pubsub_numpat,
+    ),
+    cmd(
+        "pubsub|shardchannels",
+        -2,
+        "pubsub",
+        PUBSUB | LOADING | STALE,
+        0,
+        0,
+        0,
+        pubsub_shardchannels,
+    ),
+    cmd(
+        "pubsub|shardnumsub",
+        -2,
+        "pubsub",
+        PUBSUB | LOADING | STALE,
+        0,
+        0,
+        0,
+        pubsub_numsub_empty,
+    ),
+    cmd(
+        "pubsub|help",
+        2,
+        "pubsub",
+        LOADING | STALE,
+        0,
+        0,
+        0,
+        pubsub_help,
+    ),
+];
+
+/// `[kind, name, count]` confirmation for (un)subscribe.
+fn confirm(r: &mut Reply, kind: &[u8], name: Option<&[u8]>, count: usize) {
+    r.push(3);
+    r.bulk(kind);
+    match name {
+        Some(n) => r.bulk(n),
+        None => r.null(),
+    }
+    r.int(count as i64);
+}
+
+fn subscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if srv.in_exec {
+        c.reply
+            .error("ERR SUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        return;
+    }
+    for ch in &argv[1..] {
+        if c.channels.insert(ch.clone()) {
+            srv.channels.entry(ch.clone()).or_default().push(c.id);
+        }
+        let n = c.subscriptions();
+        confirm(&mut c.reply, b"subscribe", Some(ch), n);
+    }
+}
+
+fn psubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if srv.in_exec {
+        c.reply
+            .error("ERR PSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        return;
+    }
+    for p in &argv[1..] {
+        if c.patterns.insert(p.clone()) {
+            srv.patterns.entry(p.clone()).or_default().push(c.id);
+        }
+        let n = c.subscriptions();
+        confirm(&mut c.reply, b"psubscribe", Some(p), n);
+    }
+}
+
+fn remove_sub(map: &mut std::collections::HashMap<Vec<u8>, Vec<u64>>, name: &[u8], id: u64) {
+    if let Some(v) = map.get_mut(name) {
+        v.retain(|&x| x != id);
+        if v.is_empty() {
+            map.remove(name);
+        }
+    }
+}
+
+fn unsubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let targets: Vec<Vec<u8>> = if argv.len() > 1 {
+        argv[1..].to_vec()
+    } else {
+        let mut v: Vec<Vec<u8>> = c.channels.iter().cloned().collect();
+        v.sort();
+        v
+    };
+    if targets.is_empty() {
+        let n = c.subscriptions();
+        confirm(&mut c.reply, b"unsubscribe", None, n);
+        return;
+    }
+    for ch in targets {
+        if c.channels.remove(&ch) {
+            remove_sub(&mut srv.channels, &ch, c.id);
+        }
+        let n = c.subscriptions();
+        confirm(&mut c.reply, b"unsubscribe", Some(&ch), n);
+    }
+}
+
+fn punsubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let targets: Vec<Vec<u8>> = if argv.len() > 1 {
+        argv[1..].to_vec()
+    } else {
+        let mut v: Vec<Vec<u8>> = c.patterns.iter().cloned().collect();
+        v.sort();
+        v
+    };
+    if targets.is_empty() {
+        let n = c.subscriptions();
+        confirm(&mut c.reply, b"punsubscribe", None, n);
+        return;
+    }
+    for p in targets {
+        if c.patterns.remove(&p) {
+            remove_sub(&mut srv.patterns, &p, c.id);
+        }
+        let n = c.subscriptions();
+        confirm(&mut c.reply, b"punsubscribe", Some(&p), n);
+    }
+}
+
+/// Delivers a message to channel and pattern subscribers; returns the receivers.
+/// The publishing client itself (executing, outside the client table) is `me`.
+pub fn publish_message(srv: &mut Server, me: &mut Client, channel: &[u8], msg: &[u8]) -> usize {
+    let mut n = 0;
+    let write_msg = |r: &mut Reply| {
+        r.push(3);
+        r.bulk(b"message");
+        r.bulk(channel);
+        r.bulk(msg);
+    };
+    if let Some(ids) = srv.channels.get(channel).cloned() {
+        for id in ids {
+            if id == me.id {
+                write_msg(&mut me.reply);
+            } else {
+                srv.push_to(id, write_msg);
+            }
+            n += 1;
+        }
+    }
+    let pats: Vec<(Vec<u8>, Vec<u64>)> = srv
+        .patterns
+        .iter()
+        .filter(|(p, _)| glob_match(p, channel, false))
+        .map(|(p, ids)| (p.clone(), ids.clone()))
+        .collect();
+    for (p, ids) in pats {
+        let write_pmsg = |r: &mut Reply| {
+            r.push(4);
+            r.bulk(b"pmessage");
+            r.bulk(&p);
+            r.bulk(channel);
+            r.bulk(msg);
+        };
+        for id in ids {
+            if id == me.id {
+                write_pmsg(&mut me.reply);
+            } else {
+                srv.push_to(id, write_pmsg);
+            }
+            n += 1;
+        }
+    }
+    n
+}
+
+fn publish(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let n = publish_message(srv, c, &argv[1], &argv[2]);
+    // Replicas' subscribers get the message too: PUBLISH is propagated.
+    srv.propagate_instead(c.db, vec![argv.to_vec()]);
+    c.reply.int(n as i64);
+}
+
+fn pubsub_channels(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len() > 3 {
+        c.reply
+            .error("ERR wrong number of arguments for 'pubsub|channels' command");
+        return;
+    }
+    let mut names: Vec<&Vec<u8>> = srv
+        .channels
+        .keys()
+        .filter(|ch| argv.get(2).is_none_or(|p| glob_match(p, ch, false)))
+        .collect();
+    names.sort();
+    c.reply.array(names.len());
+    for n in names {
+        c.reply.bulk(n);
+    }
+}
+
+fn pubsub_numsub(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    c.reply.map(argv.len() - 2);
+    for ch in &argv[2..] {
+        c.reply.bulk(ch);
+        c.reply
+            .int(srv.channels.get(ch).map(|v| v.len()).unwrap_or(0) as i64);
+    }
+}
+
+fn pubsub_numsub_empty(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    c.reply.map(argv.len() - 2);
+    for ch in &argv[2..] {
+        c.reply.bulk(ch);
+        c.reply.int(0);
+    }
+}
+
+fn pubsub_shardchannels(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    c.reply.array(0);
+}
+
+fn pubsub_numpat(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    c.reply.int(srv.patterns.len() as i64);
+}
+
+fn pubsub_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let lines = [
+        "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CHANNELS [<pattern>]",
+        "    Return the currently active channels matching a <pattern> (default: '*').",
+        "NUMPAT",
+        "    Return number of subscriptions to patterns.",
+        "NUMSUB [<channel> ...]",
+        "    Return the number of subscribers for the specified channels, excluding",
+        "    pattern subscriptions(default: no channels).",
+        "SHARDCHANNELS [<pattern>]",
+        "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+        "SHARDNUMSUB [<shardchannel> ...]",
+        "    Return the number of subscribers for the specified shard level channel(s)",
+        "HELP",
+        "    Prints this help.",
+    ];
+    c.reply.array(lines.len());
+    for l in lines {
+        c.reply.simple(l);
+    }
+}
 
 /// Drops every subscription of a client (RESET, disconnect).
 pub fn reset(srv: &mut Server, c: &mut Client) {
     for ch in c.channels.drain() {
-        if let Some(v) = srv.channels.get_mut(&ch) {
-            v.retain(|&x| x != c.id);
-            if v.is_empty() {
-                srv.channels.remove(&ch);
-            }
-        }
+        remove_sub(&mut srv.channels, &ch, c.id);
     }
     for p in c.patterns.drain() {
-        if let Some(v) = srv.patterns.get_mut(&p) {
-            v.retain(|&x| x != c.id);
-            if v.is_empty() {
-                srv.patterns.remove(&p);
-            }
-        }
+        remove_sub(&mut srv.patterns, &p, c.id);
     }
 }
