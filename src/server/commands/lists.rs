@@ -705,9 +705,8 @@ fn lmpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some((keys, end, count)) = parse_mpop(c, argv, 1) else {
         return;
     };
-    match mpop_serve(srv, c, &keys, end, count) {
-        Ok(false) => c.reply.null_array(),
-        _ => {}
+    if let Ok(false) = mpop_serve(srv, c, &keys, end, count) {
+        c.reply.null_array()
     }
 }
 
