@@ -127,6 +127,11 @@ fn connection_and_server() {
 }
 
 #[test]
+fn lists() {
+    run_script(include_str!("scripts/lists.txt"));
+}
+
+#[test]
 fn transactions() {
     run_script(include_str!("scripts/transactions.txt"));
 }

@@ -1,0 +1,165 @@
+//! Blocking list pops: wake-up on push, several waiters served in arrival order,
+//! timeouts, and no element lost to a client that went away while blocked.
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+
+fn blocked_clients(c: &mut Conn) -> usize {
+    let info = String::from_utf8(c.cmd(&[b"INFO", b"clients"])).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn waiters_are_served_in_order_when_data_arrives() {
+    let s = start_tripod(&[]);
+    let mut admin = s.conn();
+    let mut waiters = Vec::new();
+    for i in 0..3 {
+        let mut w = s.conn();
+        w.send(&encode(&[b"BLPOP", b"q", b"0"]));
+        waiters.push(w);
+        wait_until("client to block", Duration::from_secs(5), || {
+            blocked_clients(&mut admin) == i + 1
+        });
+    }
+    assert_eq!(admin.cmd(&[b"RPUSH", b"q", b"a", b"b", b"c"]), b":3\r\n");
+    for (w, v) in waiters.iter_mut().zip(["a", "b", "c"]) {
+        assert_eq!(
+            w.read_reply(),
+            format!("*2\r\n$1\r\nq\r\n$1\r\n{}\r\n", v).into_bytes()
+        );
+    }
+    assert_eq!(admin.cmd(&[b"EXISTS", b"q"]), b":0\r\n");
+    assert_eq!(blocked_clients(&mut admin), 0);
+}
+
+#[test]
+fn blmove_and_bzpop_style_wakeups_and_timeouts() {
+    let s = start_tripod(&[]);
+    let mut admin = s.conn();
+    let mut w = s.conn();
+    w.send(&encode(&[
+        b"BLMOVE", b"src", b"dst", b"LEFT", b"RIGHT", b"0",
+    ]));
+    wait_until("client to block", Duration::from_secs(5), || {
+        blocked_clients(&mut admin) == 1
+    });
+    admin.cmd(&[b"LPUSH", b"src", b"x"]);
+    assert_eq!(w.read_reply(), b"$1\r\nx\r\n");
+    assert_eq!(
+        admin.cmd(&[b"LRANGE", b"dst", b"0", b"-1"]),
+        b"*1\r\n$1\r\nx\r\n"
+    );
+    // Timeout: a null array after about the requested time.
+    let t0 = Instant::now();
+    assert_eq!(w.cmd(&[b"BRPOP", b"nothing", b"0.2"]), b"*-1\r\n");
+    let waited = t0.elapsed();
+    assert!(
+        waited >= Duration::from_millis(190) && waited < Duration::from_secs(3),
+        "{:?}",
+        waited
+    );
+    // In RESP3 the timeout reply is a null.
+    w.cmd(&[b"HELLO", b"3"]);
+    assert_eq!(w.cmd(&[b"BLPOP", b"nothing", b"0.05"]), b"_\r\n");
+}
+
+#[test]
+fn a_disconnected_waiter_never_swallows_an_element() {
+    let s = start_tripod(&[]);
+    let mut admin = s.conn();
+    {
+        let mut gone = s.conn();
+        gone.send(&encode(&[b"BLPOP", b"q", b"0"]));
+        wait_until("client to block", Duration::from_secs(5), || {
+            blocked_clients(&mut admin) == 1
+        });
+    }
+    wait_until("client to go away", Duration::from_secs(5), || {
+        blocked_clients(&mut admin) == 0
+    });
+    admin.cmd(&[b"RPUSH", b"q", b"kept"]);
+    assert_eq!(
+        admin.cmd(&[b"LRANGE", b"q", b"0", b"-1"]),
+        b"*1\r\n$4\r\nkept\r\n"
+    );
+}
+
+#[test]
+fn pushes_inside_multi_serve_waiters_after_exec() {
+    let s = start_tripod(&[]);
+    let mut admin = s.conn();
+    let mut w = s.conn();
+    w.send(&encode(&[b"BRPOP", b"q", b"5"]));
+    wait_until("client to block", Duration::from_secs(5), || {
+        blocked_clients(&mut admin) == 1
+    });
+    admin.cmd(&[b"MULTI"]);
+    admin.cmd(&[b"RPUSH", b"q", b"1"]);
+    admin.cmd(&[b"RPUSH", b"q", b"2"]);
+    assert_eq!(admin.cmd(&[b"EXEC"]), b"*2\r\n:1\r\n:2\r\n");
+    assert_eq!(w.read_reply(), b"*2\r\n$1\r\nq\r\n$1\r\n2\r\n");
+    assert_eq!(
+        admin.cmd(&[b"LRANGE", b"q", b"0", b"-1"]),
+        b"*1\r\n$1\r\n1\r\n"
+    );
+}
+
+#[test]
+fn pubsub_in_resp2_and_resp3() {
+    let s = start_tripod(&[]);
+    let mut sub = s.conn();
+    assert_eq!(
+        sub.cmd(&[b"SUBSCRIBE", b"news"]),
+        b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"
+    );
+    assert_eq!(
+        sub.cmd(&[b"PSUBSCRIBE", b"n*"]),
+        b"*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:2\r\n"
+    );
+    assert!(sub
+        .cmd(&[b"GET", b"x"])
+        .starts_with(b"-ERR Can't execute 'get': only (P|S)SUBSCRIBE"));
+    let mut sub3 = s.conn();
+    sub3.cmd(&[b"HELLO", b"3"]);
+    assert_eq!(
+        sub3.cmd(&[b"SUBSCRIBE", b"news"]),
+        b">3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"
+    );
+    let mut p = s.conn();
+    assert_eq!(p.cmd(&[b"PUBLISH", b"news", b"hi"]), b":3\r\n");
+    assert_eq!(
+        sub.read_reply(),
+        b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+    );
+    assert_eq!(
+        sub.read_reply(),
+        b"*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+    );
+    assert_eq!(
+        sub3.read_reply(),
+        b">3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+    );
+    // RESP3 clients may run normal commands while subscribed.
+    assert_eq!(sub3.cmd(&[b"PING"]), b"+PONG\r\n");
+    assert_eq!(
+        p.cmd(&[b"PUBSUB", b"NUMSUB", b"news", b"none"]),
+        b"*4\r\n$4\r\nnews\r\n:2\r\n$4\r\nnone\r\n:0\r\n"
+    );
+    assert_eq!(p.cmd(&[b"PUBSUB", b"NUMPAT"]), b":1\r\n");
+    assert_eq!(p.cmd(&[b"PUBSUB", b"CHANNELS"]), b"*1\r\n$4\r\nnews\r\n");
+    assert_eq!(
+        sub.cmd(&[b"UNSUBSCRIBE"]),
+        b"*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:1\r\n"
+    );
+    assert_eq!(
+        sub.cmd(&[b"PUNSUBSCRIBE"]),
+        b"*3\r\n$12\r\npunsubscribe\r\n$2\r\nn*\r\n:0\r\n"
+    );
+    assert_eq!(sub.cmd(&[b"PING"]), b"+PONG\r\n");
+}
