@@ -155,8 +155,8 @@ fn config_set_is_all_or_nothing_with_redis_errors() {
     );
     assert_eq!(c.maxmemory, 10 * 1024 * 1024);
     assert_eq!(c.get("maxmemory").unwrap(), "10485760");
-    let e = c.set(&[p("hz", "30"), p("port", "abc")]).unwrap_err();
-    assert_eq!(e, "ERR CONFIG SET failed (possibly related to argument 'port') - argument couldn't be parsed into an integer");
+    let e = c.set(&[p("hz", "30"), p("timeout", "abc")]).unwrap_err();
+    assert_eq!(e, "ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer");
     assert_eq!(c.hz, 20, "nothing changed");
     assert_eq!(
         c.set(&[p("foo", "1")]).unwrap_err(),
@@ -171,8 +171,8 @@ fn config_set_is_all_or_nothing_with_redis_errors() {
         "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"
     );
     assert_eq!(
-        c.set(&[p("port", "1"), p("port", "2")]).unwrap_err(),
-        "ERR CONFIG SET failed (possibly related to argument 'port') - duplicate parameter"
+        c.set(&[p("hz", "1"), p("hz", "2")]).unwrap_err(),
+        "ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter"
     );
     assert!(c
         .set(&[p("save", "60 a")])
