@@ -1,5 +1,175 @@
-//! The tripod CLI (placeholder until the CLI lands).
+//! The tripod CLI: clap definitions, dispatch and exit codes.
+//!
+//! Architecture (one module per layer):
+//! - [`inventory`]: load the YAML inventory into typed structs and validate it;
+//! - [`render`]: per-host redis.conf from a minijinja template;
+//! - [`transport`]: run a command, upload a file atomically, read a file — over SSH or locally;
+//! - [`probe`]: talk to the servers with the redis crate (INFO replication, ROLE);
+//! - [`report`]: progress lines, tables, JSON;
+//! - [`commands`]: one file per subcommand, built from the layers above.
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+mod error;
+mod inventory;
+mod ops;
+mod probe;
+mod render;
+mod report;
+mod transport;
+
+pub use error::{Result, EXIT_FAILED, EXIT_USAGE};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tripod",
+    version,
+    about = "Deploy and operate a Redis master/replica group over SSH",
+    after_help = "Exit status: 0 success or healthy, 1 an operation failed or the group is unhealthy, 2 bad usage or a bad inventory.\n\
+                  Environment: TRIPOD_SERVER_BIN overrides the server binary deploy uploads (default: tripod-server next to this executable)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Render configs, upload the server and configs, (re)start what changed, verify replication.
+    Deploy {
+        /// The inventory file (YAML).
+        inventory: PathBuf,
+        /// Print per host the config diff and the actions; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Deploy even when the live master is not the inventory's master (demotes it).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show every node's role, link, offset and lag; exit 0 only when the group is healthy.
+    Status {
+        inventory: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Refresh in place until interrupted.
+        #[arg(long)]
+        watch: bool,
+        /// Seconds between refreshes with --watch.
+        #[arg(long, default_value_t = 2.0)]
+        interval: f64,
+    },
+    /// Make the replica NAME the master without losing a write.
+    Promote {
+        inventory: PathBuf,
+        /// The replica to promote (a host name from the inventory).
+        name: String,
+        /// Promote even though the master is unreachable.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write keys on the master, read them back on every replica, report missing keys and latency.
+    WriteTest {
+        inventory: PathBuf,
+        /// How many keys to write.
+        #[arg(long, default_value_t = 1000)]
+        keys: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Keep the test keys instead of deleting them.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Render the configs deploy would push (passwords masked on screen).
+    Render {
+        inventory: PathBuf,
+        /// Write one <host>.conf per host into DIR (unmasked, mode 0600) instead of printing.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Stop every server cleanly (SHUTDOWN, then the pid file), keeping data.
+    Stop { inventory: PathBuf },
+}
+
+/// Entry point: parses the command line, runs the command, returns the exit status.
 pub fn main() -> i32 {
-    eprintln!("tripod: not implemented yet");
-    2
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tripod: cannot start the async runtime: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    // Blocking SSH tasks may still be winding down after an error; do not wait for them.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tripod: {e}");
+            e.code
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Deploy {
+            inventory,
+            dry_run,
+            force,
+        } => {
+            let inv = inventory::load(&inventory)?;
+            commands::deploy::run(inv, dry_run, force).await
+        }
+        Command::Status {
+            inventory,
+            json,
+            watch,
+            interval,
+        } => {
+            let inv = inventory::load(&inventory)?;
+            commands::status::run(inv, json, watch, interval).await
+        }
+        Command::Promote {
+            inventory,
+            name,
+            force,
+        } => {
+            let inv = inventory::load(&inventory)?;
+            commands::promote::run(inv, &name, force).await
+        }
+        Command::WriteTest {
+            inventory,
+            keys,
+            json,
+            keep,
+        } => {
+            let inv = inventory::load(&inventory)?;
+            commands::write_test::run(inv, keys, json, keep).await
+        }
+        Command::Render { inventory, out } => {
+            let inv = inventory::load(&inventory)?;
+            commands::render::run(&inv, out.as_deref())
+        }
+        Command::Stop { inventory } => {
+            let inv = inventory::load(&inventory)?;
+            commands::stop::run(inv).await
+        }
+    }
 }

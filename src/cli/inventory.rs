@@ -1,0 +1,1016 @@
+//! The inventory: YAML loaded with serde_yaml into typed structs, per-host `ssh:`/`redis:`
+//! overrides merged over the group's, then validated. Every error names file:line:column and
+//! maps to exit status 2.
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Master,
+    Replica,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Master => "master",
+            Role::Replica => "replica",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Connection {
+    #[default]
+    Ssh,
+    Local,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostKeyChecking {
+    Strict,
+    #[default]
+    AcceptNew,
+    Off,
+}
+
+// ---- the file as written ----
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawSsh {
+    user: Option<String>,
+    port: Option<i64>,
+    identity_file: Option<String>,
+    known_hosts: Option<String>,
+    host_key_checking: Option<HostKeyChecking>,
+    connect_timeout: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawRedis {
+    port: Option<i64>,
+    bind: Option<String>,
+    password: Option<String>,
+    password_env: Option<String>,
+    install_dir: Option<String>,
+    config: Option<BTreeMap<String, serde_yaml::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    name: String,
+    address: String,
+    role: Role,
+    connection: Option<Connection>,
+    ssh: Option<RawSsh>,
+    redis: Option<RawRedis>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInventory {
+    cluster: Option<String>,
+    connection: Option<Connection>,
+    /// A folder holding the user's own `redis.conf.j2` (relative to the inventory file).
+    templates: Option<String>,
+    ssh: Option<RawSsh>,
+    redis: Option<RawRedis>,
+    hosts: Vec<RawHost>,
+}
+
+// ---- the resolved inventory ----
+
+#[derive(Debug, Clone)]
+pub struct SshSettings {
+    pub user: String,
+    pub port: u16,
+    /// None: authenticate with the ssh-agent.
+    pub identity_file: Option<PathBuf>,
+    pub known_hosts: PathBuf,
+    pub host_key_checking: HostKeyChecking,
+    pub connect_timeout: std::time::Duration,
+}
+
+#[derive(Clone)]
+pub struct RedisSettings {
+    pub port: u16,
+    pub bind: String,
+    pub password: Option<String>,
+    pub install_dir: String,
+    /// Further directives, in order; a directive may repeat.
+    pub config: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("port", &self.port)
+            .field("bind", &self.bind)
+            .field("password", &self.password.as_ref().map(|_| "********"))
+            .field("install_dir", &self.install_dir)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl RedisSettings {
+    pub fn pid_file(&self) -> String {
+        format!("{}/redis.pid", self.install_dir)
+    }
+    pub fn config_file(&self) -> String {
+        format!("{}/redis.conf", self.install_dir)
+    }
+    pub fn binary(&self) -> String {
+        format!("{}/tripod-server", self.install_dir)
+    }
+    pub fn log_file(&self) -> String {
+        format!("{}/redis.log", self.install_dir)
+    }
+    /// The effective `replica-read-only` value (yes unless the inventory's config says no).
+    pub fn replica_read_only(&self) -> bool {
+        !self
+            .config
+            .iter()
+            .any(|(k, v)| k == "replica-read-only" && v.eq_ignore_ascii_case("no"))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub name: String,
+    pub address: String,
+    pub role: Role,
+    pub connection: Connection,
+    pub ssh: SshSettings,
+    pub redis: RedisSettings,
+}
+
+impl Host {
+    pub fn endpoint(&self) -> String {
+        format!("{}:{}", self.address, self.redis.port)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub path: PathBuf,
+    pub cluster: String,
+    pub templates_dir: Option<PathBuf>,
+    pub hosts: Vec<Host>,
+}
+
+impl Inventory {
+    pub fn master(&self) -> &Host {
+        self.hosts
+            .iter()
+            .find(|h| h.role == Role::Master)
+            .expect("validated: exactly one master")
+    }
+    pub fn replicas(&self) -> impl Iterator<Item = &Host> {
+        self.hosts.iter().filter(|h| h.role == Role::Replica)
+    }
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+}
+
+/// Directives the template writes itself; `config:` may not set them.
+const MANAGED: &[&str] = &[
+    "bind",
+    "port",
+    "daemonize",
+    "logfile",
+    "pidfile",
+    "dir",
+    "dbfilename",
+    "requirepass",
+    "masterauth",
+    "replicaof",
+    "slaveof",
+    "include",
+];
+
+/// Loads and validates an inventory file.
+pub fn load(path: &Path) -> Result<Inventory> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::usage(format!(
+            "{}: cannot read the inventory: {e}",
+            path.display()
+        ))
+    })?;
+    parse(path, &text)
+}
+
+/// Parses and validates inventory text; `path` names the file in errors and anchors relative paths.
+pub fn parse(path: &Path, text: &str) -> Result<Inventory> {
+    let file = path.display().to_string();
+    let raw: RawInventory = serde_yaml::from_str(text).map_err(|e| {
+        let msg = strip_location(&e.to_string());
+        match e.location() {
+            Some(loc) => Error::usage(format!("{file}:{}:{}: {msg}", loc.line(), loc.column())),
+            None => Error::usage(format!("{file}: {msg}")),
+        }
+    })?;
+    let base = path
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let v = Validator {
+        file: file.clone(),
+        text,
+    };
+
+    let group_conn = raw.connection.unwrap_or_default();
+    let group_ssh = raw.ssh.clone().unwrap_or_default();
+    let group_redis = raw.redis.clone().unwrap_or_default();
+
+    if raw.hosts.is_empty() {
+        return Err(v.err(&[&[K("hosts")]], "the inventory lists no hosts"));
+    }
+
+    let mut hosts = Vec::new();
+    for (i, h) in raw.hosts.iter().enumerate() {
+        let hs = h.ssh.clone().unwrap_or_default();
+        let hr = h.redis.clone().unwrap_or_default();
+        let at = |section: &'static str, key: &'static str| -> Vec<Vec<Seg>> {
+            vec![
+                vec![K("hosts"), I(i), K(section), K(key)],
+                vec![K(section), K(key)],
+                vec![K("hosts"), I(i)],
+            ]
+        };
+        let connection = h.connection.unwrap_or(group_conn);
+
+        // name and address
+        if h.name.trim().is_empty() || h.name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(v.err_at(
+                &[vec![K("hosts"), I(i), K("name")]],
+                format!(
+                    "bad host name {:?}: use letters, digits, '-', '_' or '.'",
+                    h.name
+                ),
+            ));
+        }
+        if !valid_address(&h.address) {
+            return Err(v.err_at(
+                &[vec![K("hosts"), I(i), K("address")]],
+                format!(
+                    "host {}: bad address {:?}: expected an IPv4/IPv6 address or a host name",
+                    h.name, h.address
+                ),
+            ));
+        }
+        if connection == Connection::Local && !is_loopback(&h.address) {
+            return Err(v.err_at(
+                &[
+                    vec![K("hosts"), I(i), K("address")],
+                    vec![K("hosts"), I(i)],
+                ],
+                format!(
+                    "host {}: `connection: local` runs on this machine, so its address must be a loopback address (127.x.x.x, ::1 or localhost), not {}",
+                    h.name, h.address
+                ),
+            ));
+        }
+
+        // ssh
+        let ssh_port = hs.port.or(group_ssh.port).unwrap_or(22);
+        let ssh_port = check_port(ssh_port).ok_or_else(|| {
+            v.err_at(
+                &at("ssh", "port"),
+                format!("host {}: bad ssh port {ssh_port}: expected 1-65535", h.name),
+            )
+        })?;
+        let identity_file = hs
+            .identity_file
+            .clone()
+            .or(group_ssh.identity_file.clone())
+            .map(|p| resolve_local_path(&base, &p));
+        if connection == Connection::Ssh {
+            if let Some(id) = &identity_file {
+                if !id.is_file() {
+                    return Err(v.err_at(
+                        &at("ssh", "identity_file"),
+                        format!(
+                            "host {}: identity file {} does not exist (fix the path, or remove identity_file to use the ssh-agent)",
+                            h.name,
+                            id.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        let known_hosts = hs
+            .known_hosts
+            .clone()
+            .or(group_ssh.known_hosts.clone())
+            .map(|p| resolve_local_path(&base, &p))
+            .unwrap_or_else(|| home_dir().join(".ssh/known_hosts"));
+        let timeout = hs
+            .connect_timeout
+            .or(group_ssh.connect_timeout)
+            .unwrap_or(5.0);
+        if !(timeout > 0.0 && timeout <= 600.0) {
+            return Err(v.err_at(
+                &at("ssh", "connect_timeout"),
+                format!(
+                    "host {}: connect_timeout must be between 0 and 600 seconds",
+                    h.name
+                ),
+            ));
+        }
+        let user = hs
+            .user
+            .clone()
+            .or(group_ssh.user.clone())
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "root".to_string());
+        let ssh = SshSettings {
+            user,
+            port: ssh_port,
+            identity_file,
+            known_hosts,
+            host_key_checking: hs
+                .host_key_checking
+                .or(group_ssh.host_key_checking)
+                .unwrap_or_default(),
+            connect_timeout: std::time::Duration::from_secs_f64(timeout),
+        };
+
+        // redis
+        let port = hr.port.or(group_redis.port).unwrap_or(6379);
+        let port = check_port(port).ok_or_else(|| {
+            v.err_at(
+                &at("redis", "port"),
+                format!("host {}: bad redis port {port}: expected 1-65535", h.name),
+            )
+        })?;
+        let bind = hr
+            .bind
+            .clone()
+            .or(group_redis.bind.clone())
+            .unwrap_or_else(|| "0.0.0.0".to_string());
+        for b in bind.split_whitespace() {
+            let b = b.trim_start_matches('-');
+            if b != "*" && b.parse::<IpAddr>().is_err() {
+                return Err(v.err_at(
+                    &at("redis", "bind"),
+                    format!(
+                        "host {}: bad bind address {b:?}: expected IP addresses",
+                        h.name
+                    ),
+                ));
+            }
+        }
+        let (pw, pw_env, pw_from_host) = if hr.password.is_some() || hr.password_env.is_some() {
+            (hr.password.clone(), hr.password_env.clone(), true)
+        } else {
+            (
+                group_redis.password.clone(),
+                group_redis.password_env.clone(),
+                false,
+            )
+        };
+        let pw_paths = |key: &'static str| -> Vec<Vec<Seg>> {
+            if pw_from_host {
+                vec![vec![K("hosts"), I(i), K("redis"), K(key)]]
+            } else {
+                vec![vec![K("redis"), K(key)]]
+            }
+        };
+        let password = match (pw, pw_env) {
+            (Some(_), Some(_)) => {
+                return Err(v.err_at(
+                    &pw_paths("password_env"),
+                    format!(
+                        "host {}: set either password or password_env, not both",
+                        h.name
+                    ),
+                ))
+            }
+            (Some(p), None) => Some(p),
+            (None, Some(var)) => match std::env::var(&var) {
+                Ok(p) if !p.is_empty() => Some(p),
+                _ => {
+                    return Err(v.err_at(
+                        &pw_paths("password_env"),
+                        format!(
+                            "host {}: password_env names the environment variable {var}, which is not set (export {var}=... and run again)",
+                            h.name
+                        ),
+                    ))
+                }
+            },
+            (None, None) => None,
+        };
+        if let Some(p) = &password {
+            if p.is_empty() || p.chars().any(|c| c.is_control()) {
+                return Err(v.err_at(
+                    &pw_paths("password"),
+                    format!(
+                        "host {}: the password must be non-empty and on one line",
+                        h.name
+                    ),
+                ));
+            }
+        }
+        let install_dir = hr
+            .install_dir
+            .clone()
+            .or(group_redis.install_dir.clone())
+            .unwrap_or_else(|| "/usr/local/bin/redis".to_string());
+        let install_dir = if connection == Connection::Local && !install_dir.starts_with('/') {
+            let p = resolve_local_path(&base, &install_dir);
+            absolutize(&p).display().to_string()
+        } else {
+            install_dir
+        };
+        if !install_dir.starts_with('/')
+            || install_dir.len() < 2
+            || install_dir
+                .chars()
+                .any(|c| c.is_whitespace() || "'\"$`\\;&|<>".contains(c))
+        {
+            return Err(v.err_at(
+                &at("redis", "install_dir"),
+                format!(
+                    "host {}: install_dir must be an absolute path without spaces or shell characters, not {install_dir:?}",
+                    h.name
+                ),
+            ));
+        }
+        let install_dir = install_dir.trim_end_matches('/').to_string();
+
+        let mut merged: BTreeMap<String, serde_yaml::Value> =
+            group_redis.config.clone().unwrap_or_default();
+        for (k, val) in hr.config.clone().unwrap_or_default() {
+            merged.insert(k, val);
+        }
+        let mut config = Vec::new();
+        for (k, val) in merged {
+            let cpath = || {
+                vec![
+                    vec![K("hosts"), I(i), K("redis"), K("config"), Kown(k.clone())],
+                    vec![K("redis"), K("config"), Kown(k.clone())],
+                ]
+            };
+            if k.is_empty()
+                || !k
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return Err(v.err_at(
+                    &cpath(),
+                    format!("host {}: bad config directive name {k:?}", h.name),
+                ));
+            }
+            if MANAGED.contains(&k.as_str()) {
+                return Err(v.err_at(
+                    &cpath(),
+                    format!(
+                        "host {}: config directive `{k}` is written by tripod itself; set it through redis.port, redis.bind, redis.password or redis.install_dir instead",
+                        h.name
+                    ),
+                ));
+            }
+            let values = match &val {
+                serde_yaml::Value::Sequence(items) => items.iter().map(scalar).collect(),
+                other => vec![scalar(other)],
+            };
+            for value in values {
+                match value {
+                    Some(s) if !s.contains('\n') && !s.contains('\r') => {
+                        config.push((k.clone(), s))
+                    }
+                    _ => {
+                        return Err(v.err_at(
+                            &cpath(),
+                            format!(
+                                "host {}: config directive `{k}` needs a one-line value (a string, number or boolean)",
+                                h.name
+                            ),
+                        ))
+                    }
+                }
+            }
+        }
+
+        hosts.push(Host {
+            name: h.name.clone(),
+            address: h.address.clone(),
+            role: h.role,
+            connection,
+            ssh,
+            redis: RedisSettings {
+                port,
+                bind,
+                password,
+                install_dir,
+                config,
+            },
+        });
+    }
+
+    // the group as a whole
+    let masters: Vec<usize> = (0..hosts.len())
+        .filter(|&i| hosts[i].role == Role::Master)
+        .collect();
+    if masters.len() != 1 {
+        let paths: Vec<Vec<Seg>> = if masters.len() > 1 {
+            vec![vec![K("hosts"), I(masters[1]), K("role")]]
+        } else {
+            vec![vec![K("hosts")]]
+        };
+        let names: Vec<&str> = masters.iter().map(|&i| hosts[i].name.as_str()).collect();
+        return Err(v.err_at(
+            &paths,
+            if masters.is_empty() {
+                "no host has `role: master`; exactly one must".to_string()
+            } else {
+                format!(
+                    "{} hosts have `role: master` ({}); exactly one must",
+                    masters.len(),
+                    names.join(", ")
+                )
+            },
+        ));
+    }
+    if !hosts.iter().any(|h| h.role == Role::Replica) {
+        return Err(v.err_at(
+            &[vec![K("hosts")]],
+            "no host has `role: replica`; a group needs at least one replica",
+        ));
+    }
+    let mut names = HashSet::new();
+    let mut endpoints: HashMap<(String, u16), String> = HashMap::new();
+    for (i, h) in hosts.iter().enumerate() {
+        if !names.insert(h.name.clone()) {
+            return Err(v.err_at(
+                &[vec![K("hosts"), I(i), K("name")]],
+                format!("two hosts are named {}; names must be unique", h.name),
+            ));
+        }
+        let key = (canonical_address(&h.address), h.redis.port);
+        if let Some(other) = endpoints.insert(key, h.name.clone()) {
+            return Err(v.err_at(
+                &[
+                    vec![K("hosts"), I(i), K("redis"), K("port")],
+                    vec![K("hosts"), I(i), K("address")],
+                ],
+                format!(
+                    "hosts {other} and {} both use {}; give one a different address or redis port",
+                    h.name,
+                    h.endpoint()
+                ),
+            ));
+        }
+    }
+
+    let templates_dir = raw.templates.as_ref().map(|t| resolve_local_path(&base, t));
+    if let Some(dir) = &templates_dir {
+        if !dir.join("redis.conf.j2").is_file() {
+            return Err(v.err_at(
+                &[vec![K("templates")]],
+                format!("templates folder {} has no redis.conf.j2", dir.display()),
+            ));
+        }
+    }
+
+    Ok(Inventory {
+        path: path.to_path_buf(),
+        cluster: raw.cluster.unwrap_or_else(|| "tripod".to_string()),
+        templates_dir,
+        hosts,
+    })
+}
+
+fn scalar(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(if *b { "yes" } else { "no" }.to_string()),
+        _ => None,
+    }
+}
+
+fn check_port(p: i64) -> Option<u16> {
+    if (1..=65535).contains(&p) {
+        Some(p as u16)
+    } else {
+        None
+    }
+}
+
+fn valid_address(a: &str) -> bool {
+    if a.parse::<IpAddr>().is_ok() {
+        return true;
+    }
+    // A DNS name: labels of letters, digits and '-', not all-numeric (that would be a bad IPv4).
+    if a.is_empty() || a.len() > 253 {
+        return false;
+    }
+    let labels: Vec<&str> = a.split('.').collect();
+    let ok_labels = labels.iter().all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    let all_numeric = labels.iter().all(|l| l.chars().all(|c| c.is_ascii_digit()));
+    ok_labels && !all_numeric
+}
+
+pub fn is_loopback(a: &str) -> bool {
+    match a.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => a.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+fn canonical_address(a: &str) -> String {
+    match a.parse::<IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => a.to_ascii_lowercase(),
+    }
+}
+
+pub fn home_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+/// `~/x` is under $HOME; a relative path is relative to the inventory file's folder.
+fn resolve_local_path(base: &Path, p: &str) -> PathBuf {
+    if let Some(rest) = p.strip_prefix("~/") {
+        home_dir().join(rest)
+    } else if p == "~" {
+        home_dir()
+    } else {
+        let pb = PathBuf::from(p);
+        if pb.is_absolute() {
+            pb
+        } else {
+            base.join(pb)
+        }
+    }
+}
+
+fn absolutize(p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(p)
+    };
+    // Lexically drop `.` and `..` (the directory need not exist yet).
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// serde_yaml appends " at line L column C"; we print the location as a prefix instead.
+fn strip_location(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(pos) => msg[..pos].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+// ---- locating keys in the text for error messages ----
+
+#[derive(Clone, Debug)]
+pub enum Seg {
+    Key(&'static str),
+    KeyOwned(String),
+    Index(usize),
+}
+use Seg::{Index as I, Key as K, KeyOwned as Kown};
+
+struct Validator<'a> {
+    file: String,
+    text: &'a str,
+}
+
+impl Validator<'_> {
+    fn err(&self, paths: &[&[Seg]], msg: impl Into<String>) -> Error {
+        let owned: Vec<Vec<Seg>> = paths.iter().map(|p| p.to_vec()).collect();
+        self.err_at(&owned, msg)
+    }
+    /// The error at the first of `paths` found in the text (the most specific comes first).
+    fn err_at(&self, paths: &[Vec<Seg>], msg: impl Into<String>) -> Error {
+        let msg = msg.into();
+        for p in paths {
+            if let Some((line, col)) = locate(self.text, p) {
+                return Error::usage(format!("{}:{line}:{col}: {msg}", self.file));
+            }
+        }
+        Error::usage(format!("{}:1:1: {msg}", self.file))
+    }
+}
+
+struct Line<'a> {
+    /// 1-based line number.
+    no: usize,
+    /// Column (0-based) where the content starts, after any `- ` list markers.
+    indent: usize,
+    /// Column (0-based) of the `- ` marker when this line starts a list item.
+    item: Option<usize>,
+    content: &'a str,
+}
+
+fn lines(text: &str) -> Vec<Line<'_>> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let trimmed = raw.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let mut indent = raw.len() - trimmed.len();
+        let mut content = trimmed;
+        let mut item = None;
+        while content.starts_with("- ") || content == "-" {
+            if item.is_none() {
+                item = Some(indent);
+            }
+            let after = content[1..].trim_start();
+            indent += content.len() - after.len();
+            content = after;
+        }
+        out.push(Line {
+            no: i + 1,
+            indent,
+            item,
+            content,
+        });
+    }
+    out
+}
+
+/// Best-effort: the 1-based (line, column) of the YAML node at `path` in block-style YAML,
+/// with flow mappings on one line handled for the last key.
+pub fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
+    let ls = lines(text);
+    let (mut lo, mut hi) = (0usize, ls.len());
+    let mut found: Option<(usize, usize)> = None;
+    let mut inline: Option<(usize, usize)> = None; // (line index, search start byte) for flow maps
+    for seg in path {
+        if let Some((li, start)) = inline {
+            // inside a flow mapping on one line: look for `key:` after `start`
+            let key = match seg {
+                Seg::Key(k) => k.to_string(),
+                Seg::KeyOwned(k) => k.clone(),
+                Seg::Index(_) => return found,
+            };
+            let content = ls[li].content;
+            let pos = find_key(&content[start..], &key)? + start;
+            found = Some((ls[li].no, ls[li].indent + pos + 1));
+            inline = Some((li, pos + key.len()));
+            continue;
+        }
+        match seg {
+            Seg::Index(n) => {
+                let level = (lo..hi).filter_map(|j| ls[j].item).min()?;
+                let starts: Vec<usize> = (lo..hi).filter(|&j| ls[j].item == Some(level)).collect();
+                let s = *starts.get(*n)?;
+                let e = starts.get(n + 1).copied().unwrap_or(hi);
+                found = Some((ls[s].no, level + 1));
+                // the item's own keys start on line s at ls[s].indent
+                lo = s;
+                hi = e;
+            }
+            Seg::Key(_) | Seg::KeyOwned(_) => {
+                let key = match seg {
+                    Seg::Key(k) => k.to_string(),
+                    Seg::KeyOwned(k) => k.clone(),
+                    Seg::Index(_) => unreachable!(),
+                };
+                let level = (lo..hi).map(|j| ls[j].indent).min()?;
+                let j = (lo..hi).find(|&j| {
+                    ls[j].indent == level && key_of(ls[j].content) == Some(key.as_str())
+                })?;
+                found = Some((ls[j].no, ls[j].indent + 1));
+                let rest = ls[j].content[key.len() + 1..].trim_start();
+                if rest.starts_with('{') {
+                    let off = ls[j].content.len() - rest.len();
+                    inline = Some((j, off));
+                }
+                lo = j + 1;
+                hi = (j + 1..hi)
+                    .find(|&k| ls[k].indent <= level || ls[k].item.is_some_and(|c| c < level))
+                    .unwrap_or(hi);
+                // item starts at deeper levels belong to this key's block
+                let _ = level;
+            }
+        }
+    }
+    found
+}
+
+fn key_of(content: &str) -> Option<&str> {
+    let c = content.find(':')?;
+    let k = content[..c].trim();
+    let k = k.trim_matches('"').trim_matches('\'');
+    if k.is_empty() || k.contains(' ') {
+        None
+    } else {
+        Some(k)
+    }
+}
+
+fn find_key(s: &str, key: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = s[from..].find(key) {
+        let at = from + p;
+        let before_ok = at == 0
+            || !s.as_bytes()[at - 1].is_ascii_alphanumeric() && s.as_bytes()[at - 1] != b'_';
+        let after = s[at + key.len()..].trim_start();
+        if before_ok && after.starts_with(':') {
+            return Some(at);
+        }
+        from = at + key.len();
+    }
+    None
+}
+
+/// Rewrites the `role:` of the named hosts in the inventory text, keeping everything else
+/// (comments, order, spacing). Returns None when a host's role line cannot be found.
+pub fn rewrite_roles(text: &str, changes: &[(String, Role)]) -> Option<String> {
+    let ls = lines(text);
+    let mut raw_lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let level = {
+        let (hosts_line, _) = locate(text, &[K("hosts")])?;
+        let first = ls.iter().position(|l| l.no > hosts_line)?;
+        ls[first..].iter().filter_map(|l| l.item).min()?
+    };
+    let (hosts_line, _) = locate(text, &[K("hosts")])?;
+    let starts: Vec<usize> = (0..ls.len())
+        .filter(|&j| ls[j].no > hosts_line && ls[j].item == Some(level))
+        .collect();
+    for (name, role) in changes {
+        let mut done = false;
+        for (n, &s) in starts.iter().enumerate() {
+            let e = starts.get(n + 1).copied().unwrap_or(ls.len());
+            let block = &ls[s..e];
+            let own = ls[s].indent;
+            let has_name = block.iter().any(|l| {
+                (l.indent == own
+                    && key_of(l.content) == Some("name")
+                    && yaml_scalar(&l.content[5..]) == *name)
+                    || (l.content.starts_with('{')
+                        && flow_value(l.content, "name").as_deref() == Some(name))
+            });
+            if !has_name {
+                continue;
+            }
+            for l in block {
+                let line = &mut raw_lines[l.no - 1];
+                if l.indent == own && key_of(l.content) == Some("role") {
+                    let col = line.len() - l.content.len();
+                    let after = &l.content[5..];
+                    let value_start = after.len() - after.trim_start().len();
+                    let value = after.trim_start();
+                    let vlen = value
+                        .find(|c: char| c.is_whitespace() || c == '#')
+                        .unwrap_or(value.len());
+                    let abs = col + 5 + value_start;
+                    line.replace_range(abs..abs + vlen, role.as_str());
+                    done = true;
+                    break;
+                }
+                if let Some(p) = find_key(line, "role") {
+                    if line.contains('{') {
+                        let after = &line[p + 4..];
+                        let colon = after.find(':')?;
+                        let vs = p + 4 + colon + 1;
+                        let value = line[vs..].trim_start();
+                        let vstart = line.len() - value.len();
+                        let vlen = value
+                            .find(|c: char| c.is_whitespace() || c == ',' || c == '}')
+                            .unwrap_or(value.len());
+                        line.replace_range(vstart..vstart + vlen, role.as_str());
+                        done = true;
+                        break;
+                    }
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        if !done {
+            return None;
+        }
+    }
+    let mut out = raw_lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    Some(out)
+}
+
+fn yaml_scalar(s: &str) -> String {
+    let s = s.trim();
+    let s = match s.find(" #") {
+        Some(p) => s[..p].trim(),
+        None => s,
+    };
+    s.trim_matches('"').trim_matches('\'').to_string()
+}
+
+fn flow_value(line: &str, key: &str) -> Option<String> {
+    let p = find_key(line, key)?;
+    let rest = &line[p + key.len()..];
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    Some(
+        rest[..end]
+            .trim()
+            .trim_matches('"')
+            .trim_matches('\'')
+            .to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "cluster: t\nssh:\n  user: root\nredis:\n  port: 7000\n  password: \"pw\"\n  install_dir: /tmp/x\nhosts:\n  - name: a # the master\n    address: 127.0.0.1\n    role: master\n  - name: b\n    address: 127.0.0.1\n    role: replica\n    redis: { port: 7001, install_dir: /tmp/y }\n  - {name: c, address: 127.0.0.1, role: replica, redis: {port: 7002}}\n";
+
+    #[test]
+    fn merges_host_overrides() {
+        let inv = parse(Path::new("inv.yaml"), GOOD).unwrap();
+        assert_eq!(inv.hosts[0].redis.port, 7000);
+        assert_eq!(inv.hosts[1].redis.port, 7001);
+        assert_eq!(inv.hosts[1].redis.install_dir, "/tmp/y");
+        assert_eq!(inv.hosts[2].redis.install_dir, "/tmp/x");
+        assert_eq!(inv.master().name, "a");
+    }
+
+    #[test]
+    fn locates_nested_keys() {
+        assert_eq!(locate(GOOD, &[K("redis"), K("port")]), Some((5, 3)));
+        assert_eq!(
+            locate(GOOD, &[K("hosts"), I(1), K("address")]),
+            Some((13, 5))
+        );
+        assert_eq!(
+            locate(GOOD, &[K("hosts"), I(1), K("redis"), K("port")]),
+            Some((15, 14))
+        );
+        assert_eq!(locate(GOOD, &[K("hosts"), I(2)]), Some((16, 3)));
+    }
+
+    #[test]
+    fn rewrites_roles_keeping_comments() {
+        let out = rewrite_roles(
+            GOOD,
+            &[("a".into(), Role::Replica), ("c".into(), Role::Master)],
+        )
+        .unwrap();
+        assert!(out.contains("- name: a # the master\n    address: 127.0.0.1\n    role: replica\n"));
+        assert!(out.contains("{name: c, address: 127.0.0.1, role: master, redis: {port: 7002}}"));
+        let inv = parse(Path::new("inv.yaml"), &out).unwrap();
+        assert_eq!(inv.master().name, "c");
+    }
+
+    #[test]
+    fn errors_have_locations() {
+        let bad = GOOD.replace("  port: 7000", "  port: 7000\n  prot: 1");
+        let e = parse(Path::new("inv.yaml"), &bad).unwrap_err();
+        assert_eq!(e.code, 2);
+        assert!(e.message.starts_with("inv.yaml:6:3: "), "{}", e.message);
+        let bad = GOOD.replace("role: replica\n    redis", "role: master\n    redis");
+        let e = parse(Path::new("inv.yaml"), &bad).unwrap_err();
+        assert!(e.message.starts_with("inv.yaml:14:5: "), "{}", e.message);
+    }
+}

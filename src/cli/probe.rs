@@ -1,0 +1,381 @@
+//! Asking the servers with the redis crate: PING, INFO replication, and parsing its fields.
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, RedisConnectionInfo};
+
+use super::error::{Error, Result};
+use super::inventory::Host;
+
+/// How long status and other probes wait for a node before calling it unreachable.
+pub const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+pub fn client(host: &Host) -> Result<Client> {
+    Client::open(ConnectionInfo {
+        addr: ConnectionAddr::Tcp(host.address.clone(), host.redis.port),
+        redis: RedisConnectionInfo {
+            db: 0,
+            username: None,
+            password: host.redis.password.clone(),
+            protocol: Default::default(),
+        },
+    })
+    .map_err(|e| Error::failed(format!("host {}: {e}", host.name)))
+}
+
+/// Explains a redis error for a host; never includes the password.
+pub fn explain(host: &Host, e: &redis::RedisError) -> String {
+    let text = e.to_string();
+    let hint = if text.contains("WRONGPASS") || text.contains("invalid password") {
+        " (the server refused the password: check redis.password / password_env in the inventory)"
+    } else if text.contains("NOAUTH") {
+        " (the server wants a password: set redis.password in the inventory)"
+    } else if text.contains("without any password configured") {
+        " (the server has no password but the inventory sets one)"
+    } else if e.is_connection_refusal() {
+        " (connection refused: is the server running? `tripod deploy` starts it)"
+    } else if e.is_timeout() {
+        " (timed out)"
+    } else {
+        ""
+    };
+    format!("host {} ({}): {text}{hint}", host.name, host.endpoint())
+}
+
+pub async fn connect(host: &Host, timeout: Duration) -> Result<MultiplexedConnection> {
+    let c = client(host)?;
+    let cfg = AsyncConnectionConfig::new()
+        .set_connection_timeout(timeout)
+        .set_response_timeout(timeout);
+    match tokio::time::timeout(
+        timeout + Duration::from_millis(200),
+        c.get_multiplexed_async_connection_with_config(&cfg),
+    )
+    .await
+    {
+        Ok(Ok(con)) => Ok(con),
+        Ok(Err(e)) => Err(Error::failed(explain(host, &e))),
+        Err(_) => Err(Error::failed(format!(
+            "host {} ({}): no answer within {:?}",
+            host.name,
+            host.endpoint(),
+            timeout
+        ))),
+    }
+}
+
+/// Runs one command with a timeout.
+pub async fn cmd<T: redis::FromRedisValue>(
+    host: &Host,
+    con: &mut MultiplexedConnection,
+    c: &redis::Cmd,
+    timeout: Duration,
+) -> Result<T> {
+    match tokio::time::timeout(timeout, c.query_async::<T>(con)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Error::failed(explain(host, &e))),
+        Err(_) => Err(Error::failed(format!(
+            "host {} ({}): no answer within {timeout:?}",
+            host.name,
+            host.endpoint()
+        ))),
+    }
+}
+
+/// Blocking PING with the password (used from the blocking per-host deploy steps).
+pub fn ping_blocking(host: &Host, timeout: Duration) -> std::result::Result<(), redis::RedisError> {
+    let c = client(host).map_err(|e| {
+        redis::RedisError::from((redis::ErrorKind::ClientError, "client", e.message))
+    })?;
+    let mut con = c.get_connection_with_timeout(timeout)?;
+    con.set_read_timeout(Some(timeout))?;
+    con.set_write_timeout(Some(timeout))?;
+    redis::cmd("PING").query::<String>(&mut con).map(|_| ())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveRole {
+    Master,
+    Replica,
+    Unknown,
+}
+
+impl LiveRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LiveRole::Master => "master",
+            LiveRole::Replica => "replica",
+            LiveRole::Unknown => "unknown",
+        }
+    }
+}
+
+/// One `slaveN:ip=…,port=…,state=…,offset=…,lag=…` line of a master's INFO replication.
+#[derive(Debug, Clone, Default)]
+pub struct ReplicaLine {
+    pub ip: String,
+    pub port: u16,
+    pub state: String,
+    pub offset: i64,
+    pub lag: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReplInfo {
+    pub role: LiveRole,
+    pub connected_slaves: usize,
+    pub slaves: Vec<ReplicaLine>,
+    pub master_host: Option<String>,
+    pub master_port: Option<u16>,
+    pub master_link_status: Option<String>,
+    pub master_repl_offset: i64,
+    pub slave_repl_offset: Option<i64>,
+}
+
+impl ReplInfo {
+    /// The node's replication offset (a replica's processed offset, a master's own).
+    pub fn offset(&self) -> i64 {
+        match self.role {
+            LiveRole::Replica => self.slave_repl_offset.unwrap_or(self.master_repl_offset),
+            _ => self.master_repl_offset,
+        }
+    }
+    pub fn link_up(&self) -> bool {
+        self.master_link_status.as_deref() == Some("up")
+    }
+    /// The `slaveN` line that is `host`: same port and address, or the only one with its port.
+    pub fn slave_line(&self, host: &Host) -> Option<&ReplicaLine> {
+        let same_port: Vec<&ReplicaLine> = self
+            .slaves
+            .iter()
+            .filter(|s| s.port == host.redis.port)
+            .collect();
+        same_port
+            .iter()
+            .find(|s| s.ip == host.address)
+            .copied()
+            .or(if same_port.len() == 1 {
+                Some(same_port[0])
+            } else {
+                None
+            })
+    }
+    /// Whether this replica follows `master` (by port, and address unless the address is a name).
+    pub fn follows(&self, master: &Host) -> bool {
+        self.role == LiveRole::Replica
+            && self.master_port == Some(master.redis.port)
+            && self.master_host.as_deref().is_some_and(|h| {
+                h == master.address
+                    || !h.parse::<std::net::IpAddr>().is_ok()
+                    || master.address.parse::<std::net::IpAddr>().is_err()
+            })
+    }
+}
+
+pub fn parse_info(text: &str) -> ReplInfo {
+    let mut info = ReplInfo {
+        role: LiveRole::Unknown,
+        connected_slaves: 0,
+        slaves: Vec::new(),
+        master_host: None,
+        master_port: None,
+        master_link_status: None,
+        master_repl_offset: 0,
+        slave_repl_offset: None,
+    };
+    for line in text.lines() {
+        let Some((k, v)) = line.trim_end().split_once(':') else {
+            continue;
+        };
+        match k {
+            "role" => {
+                info.role = match v {
+                    "master" => LiveRole::Master,
+                    "slave" | "replica" => LiveRole::Replica,
+                    _ => LiveRole::Unknown,
+                }
+            }
+            "connected_slaves" => info.connected_slaves = v.parse().unwrap_or(0),
+            "master_host" => info.master_host = Some(v.to_string()),
+            "master_port" => info.master_port = v.parse().ok(),
+            "master_link_status" => info.master_link_status = Some(v.to_string()),
+            "master_repl_offset" => info.master_repl_offset = v.parse().unwrap_or(0),
+            "slave_repl_offset" => info.slave_repl_offset = v.parse().ok(),
+            k if k.starts_with("slave") && k[5..].chars().all(|c| c.is_ascii_digit()) => {
+                let mut r = ReplicaLine::default();
+                for kv in v.split(',') {
+                    if let Some((a, b)) = kv.split_once('=') {
+                        match a {
+                            "ip" => r.ip = b.to_string(),
+                            "port" => r.port = b.parse().unwrap_or(0),
+                            "state" => r.state = b.to_string(),
+                            "offset" => r.offset = b.parse().unwrap_or(0),
+                            "lag" => r.lag = b.parse().unwrap_or(0),
+                            _ => {}
+                        }
+                    }
+                }
+                info.slaves.push(r);
+            }
+            _ => {}
+        }
+    }
+    info
+}
+
+pub async fn info_replication(
+    host: &Host,
+    con: &mut MultiplexedConnection,
+    timeout: Duration,
+) -> Result<ReplInfo> {
+    let text: String = cmd(host, con, redis::cmd("INFO").arg("replication"), timeout).await?;
+    Ok(parse_info(&text))
+}
+
+/// What one probe found about one node.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub info: Option<ReplInfo>,
+    pub error: Option<String>,
+}
+
+impl Probe {
+    pub fn reachable(&self) -> bool {
+        self.info.is_some()
+    }
+}
+
+pub async fn probe(host: &Host, timeout: Duration) -> Probe {
+    let r = async {
+        let mut con = connect(host, timeout).await?;
+        info_replication(host, &mut con, timeout).await
+    }
+    .await;
+    match r {
+        Ok(info) => Probe {
+            info: Some(info),
+            error: None,
+        },
+        Err(e) => Probe {
+            info: None,
+            error: Some(e.message),
+        },
+    }
+}
+
+/// Probes every host at once.
+pub async fn probe_all(hosts: &[Host], timeout: Duration) -> Vec<Probe> {
+    let tasks: Vec<_> = hosts
+        .iter()
+        .cloned()
+        .map(|h| tokio::spawn(async move { probe(&h, timeout).await }))
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap_or_else(|e| Probe {
+            info: None,
+            error: Some(format!("probe task failed: {e}")),
+        }));
+    }
+    out
+}
+
+/// The verification deploy and promote end with: `master` reports role:master with every
+/// replica online, and each replica reports role:slave with its link up. Returns the problems.
+pub fn check_group(master: &Host, replicas: &[&Host], probes: &[(Host, Probe)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let find = |h: &Host| {
+        probes
+            .iter()
+            .find(|(x, _)| x.name == h.name)
+            .map(|(_, p)| p)
+    };
+    match find(master).and_then(|p| p.info.as_ref()) {
+        None => problems.push(format!(
+            "master {} does not answer: {}",
+            master.name,
+            find(master)
+                .and_then(|p| p.error.clone())
+                .unwrap_or_default()
+        )),
+        Some(mi) => {
+            if mi.role != LiveRole::Master {
+                problems.push(format!(
+                    "{} reports role:{} instead of master",
+                    master.name,
+                    mi.role.as_str()
+                ));
+            }
+            if mi.connected_slaves != replicas.len() {
+                problems.push(format!(
+                    "master {} reports connected_slaves:{} instead of {}",
+                    master.name,
+                    mi.connected_slaves,
+                    replicas.len()
+                ));
+            }
+            for s in &mi.slaves {
+                if s.state != "online" {
+                    problems.push(format!(
+                        "master {}: replica {}:{} is state={}",
+                        master.name, s.ip, s.port, s.state
+                    ));
+                }
+            }
+        }
+    }
+    for r in replicas {
+        match find(r).and_then(|p| p.info.as_ref()) {
+            None => problems.push(format!(
+                "replica {} does not answer: {}",
+                r.name,
+                find(r).and_then(|p| p.error.clone()).unwrap_or_default()
+            )),
+            Some(ri) => {
+                if ri.role != LiveRole::Replica {
+                    problems.push(format!(
+                        "{} reports role:{} instead of slave",
+                        r.name,
+                        ri.role.as_str()
+                    ));
+                } else if !ri.link_up() {
+                    problems.push(format!(
+                        "replica {}: master_link_status:{}",
+                        r.name,
+                        ri.master_link_status.as_deref().unwrap_or("?")
+                    ));
+                } else if !ri.follows(master) {
+                    problems.push(format!(
+                        "replica {} follows {}:{} instead of {}",
+                        r.name,
+                        ri.master_host.as_deref().unwrap_or("?"),
+                        ri.master_port.unwrap_or(0),
+                        master.name
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_source_documents_info() {
+        let t = "# Replication\r\nrole:master\r\nconnected_slaves:2\r\nslave0:ip=192.168.81.101,port=6379,state=online,offset=1470,lag=1\r\nslave1:ip=192.168.81.102,port=6379,state=online,offset=1470,lag=0\r\nmaster_failover_state:no-failover\r\nmaster_repl_offset:1470\r\nsecond_repl_offset:-1\r\n";
+        let i = parse_info(t);
+        assert_eq!(i.role, LiveRole::Master);
+        assert_eq!(i.connected_slaves, 2);
+        assert_eq!(i.slaves.len(), 2);
+        assert_eq!(i.slaves[1].ip, "192.168.81.102");
+        assert_eq!(i.slaves[0].lag, 1);
+        assert_eq!(i.master_repl_offset, 1470);
+        let r = parse_info("role:slave\nmaster_host:10.0.0.1\nmaster_port:6379\nmaster_link_status:up\nslave_repl_offset:99\nmaster_repl_offset:99\n");
+        assert_eq!(r.role, LiveRole::Replica);
+        assert!(r.link_up());
+        assert_eq!(r.offset(), 99);
+    }
+}

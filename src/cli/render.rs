@@ -1,0 +1,133 @@
+//! Per-host redis.conf, rendered with minijinja from `templates/redis.conf.j2` (built in) or
+//! from the `redis.conf.j2` in the inventory's `templates:` folder.
+use minijinja::{context, Environment};
+
+use super::error::{Error, Result};
+use super::inventory::{Host, Inventory, Role};
+
+/// The built-in template (templates/redis.conf.j2 in the repository).
+pub const DEFAULT_TEMPLATE: &str = include_str!("../../templates/redis.conf.j2");
+
+/// A config value as redis.conf reads it: quoted, with `\` and `"` escaped.
+fn quote(value: String) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+impl Renderer {
+    pub fn new(inv: &Inventory) -> Result<Self> {
+        let source = match &inv.templates_dir {
+            Some(dir) => {
+                let path = dir.join("redis.conf.j2");
+                std::fs::read_to_string(&path).map_err(|e| {
+                    Error::usage(format!("cannot read the template {}: {e}", path.display()))
+                })?
+            }
+            None => DEFAULT_TEMPLATE.to_string(),
+        };
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(true);
+        env.add_filter("quote", quote);
+        env.add_template_owned("redis.conf.j2", source)
+            .map_err(|e| Error::usage(format!("template redis.conf.j2: {e:#}")))?;
+        Ok(Renderer { env })
+    }
+
+    /// The config for `host` with the role it has in `inv`.
+    pub fn render(&self, inv: &Inventory, host: &Host) -> Result<String> {
+        let master = inv.master();
+        let tmpl = self.env.get_template("redis.conf.j2").expect("added above");
+        let config: Vec<(String, String)> = host
+            .redis
+            .config
+            .iter()
+            .filter(|(k, _)| k != "replica-read-only")
+            .cloned()
+            .collect();
+        let role = host.role;
+        tmpl.render(context! {
+            cluster => inv.cluster,
+            name => host.name,
+            address => host.address,
+            role => role.as_str(),
+            is_master => role == Role::Master,
+            bind => host.redis.bind,
+            port => host.redis.port,
+            password => host.redis.password,
+            install_dir => host.redis.install_dir,
+            pid_file => host.redis.pid_file(),
+            log_file => host.redis.log_file(),
+            master_name => master.name,
+            master_address => master.address,
+            master_port => master.redis.port,
+            replica_read_only => if host.redis.replica_read_only() { "yes" } else { "no" },
+            config => config,
+        })
+        .map_err(|e| Error::usage(format!("rendering the config of {}: {e:#}", host.name)))
+    }
+}
+
+/// Hides secrets for the screen: the values of requirepass/masterauth lines and any literal
+/// occurrence of the password.
+pub fn mask(text: &str, password: Option<&str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let directive = trimmed.split_whitespace().next().unwrap_or("");
+        if ["requirepass", "masterauth"].contains(&directive.to_ascii_lowercase().as_str()) {
+            let indent = &line[..line.len() - trimmed.len()];
+            out.push_str(indent);
+            out.push_str(directive);
+            out.push_str(" ********");
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+        }
+    }
+    match password {
+        Some(pw) if !pw.is_empty() => out.replace(pw, "********"),
+        _ => out,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const INV: &str = "cluster: t\nredis:\n  password: \"se\\\"cret\"\n  install_dir: /srv/r\n  config: { maxmemory: 100mb, replica-read-only: false }\nhosts:\n  - {name: m, address: 10.0.0.1, role: master}\n  - {name: r, address: 10.0.0.2, role: replica}\n";
+
+    #[test]
+    fn replica_gets_replicaof_and_masterauth() {
+        let inv = crate::cli::inventory::parse(Path::new("i.yaml"), INV).unwrap();
+        let r = Renderer::new(&inv).unwrap();
+        let m = r.render(&inv, &inv.hosts[0]).unwrap();
+        let s = r.render(&inv, &inv.hosts[1]).unwrap();
+        assert!(!m.contains("replicaof") && !m.contains("masterauth"));
+        assert!(s.contains("\nreplicaof 10.0.0.1 6379\n"));
+        assert!(s.contains("\nmasterauth \"se\\\"cret\"\n"));
+        assert!(s.contains("\nrequirepass \"se\\\"cret\"\n"));
+        assert!(s.contains("\nreplica-read-only no\n"));
+        assert!(s.contains("\nmaxmemory 100mb\n"));
+        assert!(s.contains("\ndir \"/srv/r\"\n"));
+        let masked = mask(&s, Some("se\"cret"));
+        assert!(!masked.contains("cret"));
+        assert!(masked.contains("requirepass ********\n"));
+    }
+}

@@ -1,0 +1,284 @@
+//! SSH with ssh2 (libssh2): key from identity_file or the ssh-agent, host keys checked against
+//! known_hosts (`strict`, `accept-new`, `off`; a changed key is always refused).
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Mutex;
+
+use ssh2::{CheckResult, HashType, HostKeyType, KnownHostFileKind, Session};
+
+use super::{sh_quote, temp_name, Output, Transport};
+use crate::cli::error::{Error, Result};
+use crate::cli::inventory::{Host, HostKeyChecking};
+
+/// Serializes appends to known_hosts when several hosts are new at once.
+static KNOWN_HOSTS_LOCK: Mutex<()> = Mutex::new(());
+
+pub struct Ssh {
+    session: Session,
+    name: String,
+}
+
+impl Ssh {
+    pub fn connect(host: &Host) -> Result<Ssh> {
+        let s = &host.ssh;
+        let name = host.name.clone();
+        let target = format!("{}:{}", host.address, s.port);
+        let fail = |what: String| Error::failed(format!("host {name} ({target}): {what}"));
+        let addrs: Vec<_> = (host.address.as_str(), s.port)
+            .to_socket_addrs()
+            .map_err(|e| fail(format!("cannot resolve the address: {e}")))?
+            .collect();
+        let mut last = None;
+        let mut tcp = None;
+        for a in addrs {
+            match TcpStream::connect_timeout(&a, s.connect_timeout) {
+                Ok(t) => {
+                    tcp = Some(t);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let tcp = tcp.ok_or_else(|| {
+            fail(format!(
+                "cannot connect over SSH: {} (is sshd running and the port right? timeout {:?})",
+                last.map(|e| e.to_string())
+                    .unwrap_or_else(|| "no address".into()),
+                s.connect_timeout
+            ))
+        })?;
+        let _ = tcp.set_nodelay(true);
+        let mut session = Session::new().map_err(|e| fail(format!("libssh2: {e}")))?;
+        session.set_timeout(s.connect_timeout.as_millis().max(1000) as u32);
+        session.set_tcp_stream(tcp);
+        session
+            .handshake()
+            .map_err(|e| fail(format!("SSH handshake failed: {e}")))?;
+        check_host_key(&session, host).map_err(|m| fail(m))?;
+        let auth = match &s.identity_file {
+            Some(key) => session.userauth_pubkey_file(&s.user, None, key, None).map_err(|e| {
+                format!(
+                    "the server refused the key {} for user {}: {e} (is its public key in ~{}/.ssh/authorized_keys there? a passphrase-protected key needs the ssh-agent)",
+                    key.display(),
+                    s.user,
+                    s.user
+                )
+            }),
+            None => session.userauth_agent(&s.user).map_err(|e| {
+                format!(
+                    "authentication as {} with the ssh-agent failed: {e} (set ssh.identity_file, or start ssh-agent and ssh-add a key)",
+                    s.user
+                )
+            }),
+        };
+        auth.map_err(&fail)?;
+        if !session.authenticated() {
+            return Err(fail(format!("authentication as {} failed", s.user)));
+        }
+        // Operations (uploads, waits) get more time than the connect.
+        session.set_timeout(120_000);
+        Ok(Ssh { session, name })
+    }
+
+    fn exec(&mut self, cmd: &str, stdin: Option<&[u8]>) -> Result<Output> {
+        let name = self.name.clone();
+        let fail = |e: ssh2::Error| Error::failed(format!("host {name}: SSH: {e}"));
+        let io = |e: std::io::Error| Error::failed(format!("host {}: SSH: {e}", self.name));
+        let mut ch = self.session.channel_session().map_err(fail)?;
+        ch.exec(cmd).map_err(fail)?;
+        if let Some(data) = stdin {
+            ch.write_all(data).map_err(io)?;
+        }
+        ch.send_eof().map_err(fail)?;
+        let mut stdout = Vec::new();
+        ch.read_to_end(&mut stdout).map_err(io)?;
+        let mut stderr = Vec::new();
+        ch.stderr().read_to_end(&mut stderr).map_err(io)?;
+        ch.wait_close().map_err(fail)?;
+        let status = ch.exit_status().map_err(fail)?;
+        Ok(Output {
+            status,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        })
+    }
+}
+
+impl Transport for Ssh {
+    fn run(&mut self, cmd: &str) -> Result<Output> {
+        self.exec(cmd, None)
+    }
+
+    fn upload(&mut self, data: &[u8], path: &str, mode: u32) -> Result<()> {
+        let tmp = sh_quote(&temp_name(path));
+        let cmd = format!(
+            "umask 077 && cat > {tmp} && chmod {mode:o} {tmp} && mv -f {tmp} {dst} || {{ rm -f {tmp}; exit 1; }}",
+            dst = sh_quote(path)
+        );
+        let out = self.exec(&cmd, Some(data))?;
+        if out.ok() {
+            Ok(())
+        } else {
+            Err(Error::failed(format!(
+                "host {}: uploading {path} failed: {}",
+                self.name,
+                out.diagnostic()
+            )))
+        }
+    }
+}
+
+fn key_type_name(t: HostKeyType) -> &'static str {
+    match t {
+        HostKeyType::Rsa => "ssh-rsa",
+        HostKeyType::Dss => "ssh-dss",
+        HostKeyType::Ecdsa256 => "ecdsa-sha2-nistp256",
+        HostKeyType::Ecdsa384 => "ecdsa-sha2-nistp384",
+        HostKeyType::Ecdsa521 => "ecdsa-sha2-nistp521",
+        HostKeyType::Ed25519 => "ssh-ed25519",
+        HostKeyType::Unknown => "unknown",
+    }
+}
+
+/// The host pattern OpenSSH writes: `addr`, or `[addr]:port` when the port is not 22.
+fn known_hosts_name(address: &str, port: u16) -> String {
+    if port == 22 {
+        address.to_string()
+    } else {
+        format!("[{address}]:{port}")
+    }
+}
+
+fn check_host_key(session: &Session, host: &Host) -> std::result::Result<(), String> {
+    let s = &host.ssh;
+    let (key, ktype) = session
+        .host_key()
+        .ok_or_else(|| "the server sent no host key".to_string())?;
+    let fingerprint = session
+        .host_key_hash(HashType::Sha256)
+        .map(|h| format!("SHA256:{}", base64(h).trim_end_matches('=')))
+        .unwrap_or_else(|| "SHA256:?".into());
+    let tname = key_type_name(ktype);
+    let path = &s.known_hosts;
+    let mut kh = session
+        .known_hosts()
+        .map_err(|e| format!("libssh2 known hosts: {e}"))?;
+    if path.exists() {
+        kh.read_file(path, KnownHostFileKind::OpenSSH)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    }
+    let pattern = known_hosts_name(&host.address, s.port);
+    match kh.check_port(&host.address, s.port, key) {
+        CheckResult::Match => Ok(()),
+        CheckResult::Mismatch => Err(format!(
+            "\n@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
+             @    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n\
+             @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
+             IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\n\
+             Someone could be eavesdropping on you right now (man-in-the-middle attack)!\n\
+             It is also possible that a host key has just been changed.\n\
+             The fingerprint for the {tname} key sent by the remote host {pattern} is\n{fingerprint}.\n\
+             It does not match the key recorded in {}.\n\
+             tripod refuses to connect (whatever host_key_checking says). If the change is expected, remove the old key with:\n  \
+             ssh-keygen -f \"{}\" -R \"{pattern}\"",
+            path.display(),
+            path.display()
+        )),
+        CheckResult::NotFound => match s.host_key_checking {
+            HostKeyChecking::Strict => Err(format!(
+                "host key verification failed: {pattern} is not in {} and host_key_checking is strict. \
+                 The {tname} key fingerprint is {fingerprint}; if that is right, add it (for example with \
+                 `ssh-keyscan -p {} {} >> {}`) or use host_key_checking: accept-new",
+                path.display(),
+                s.port,
+                host.address,
+                path.display()
+            )),
+            HostKeyChecking::AcceptNew => {
+                let line = format!("{pattern} {tname} {}\n", base64(key));
+                append_known_host(path, &line)
+                    .map_err(|e| format!("cannot record the new host key in {}: {e}", path.display()))?;
+                eprintln!(
+                    "tripod: host {}: permanently added {pattern} ({tname} {fingerprint}) to {}",
+                    host.name,
+                    path.display()
+                );
+                Ok(())
+            }
+            HostKeyChecking::Off => Ok(()),
+        },
+        CheckResult::Failure => Err(format!(
+            "checking the host key against {} failed",
+            path.display()
+        )),
+    }
+}
+
+fn append_known_host(path: &std::path::Path, line: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let _guard = KNOWN_HOSTS_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() && !dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)?;
+    // Keep the file line-oriented when its last line lacks a newline.
+    let len = f.metadata()?.len();
+    if len > 0 {
+        let mut last = [0u8; 1];
+        let mut r = std::fs::File::open(path)?;
+        use std::io::Seek;
+        r.seek(std::io::SeekFrom::Start(len - 1))?;
+        r.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            f.write_all(b"\n")?;
+        }
+    }
+    f.write_all(line.as_bytes())
+}
+
+/// Standard base64 with padding (for known_hosts lines and fingerprints).
+pub fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(T[(n >> 18) as usize & 63] as char);
+        out.push(T[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(super::base64(b""), "");
+        assert_eq!(super::base64(b"f"), "Zg==");
+        assert_eq!(super::base64(b"fo"), "Zm8=");
+        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+    }
+}
