@@ -32,7 +32,7 @@ pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
             println!("warning: {msg}\n--force: deploying the inventory's roles anyway.");
         } else {
             return Err(Error::failed(format!(
-                "{msg}\nRefusing to demote it. If it was promoted on purpose, make the inventory say so \
+                "{msg}\nRefusing to change its role. If it was promoted on purpose, make the inventory say so \
                  (`tripod promote` does that); to make the inventory's master the master again, run \
                  deploy --force (writes made on the live master since then are lost)."
             )));
@@ -139,6 +139,9 @@ pub fn live_master_conflict(inv: &Inventory, probes: &[Probe]) -> Option<String>
                 master.name
             ));
         }
+    }
+    for (h, p) in inv.hosts.iter().zip(probes) {
+        let Some(info) = &p.info else { continue };
         if h.name == master.name && info.role == LiveRole::Replica {
             return Some(format!(
                 "the inventory {} says {} is the master, but it is a live replica of {}:{}",
