@@ -51,6 +51,11 @@ pub fn load_server_binary() -> Result<ServerBinary> {
     })
 }
 
+/// A shell function `alive PID`: the process exists and is not a zombie (a zombie whose parent
+/// does not reap it still answers `kill -0`).
+const ALIVE_FN: &str = "alive() { kill -0 \"$1\" 2>/dev/null || return 1; \
+     if [ -r /proc/$1/stat ]; then [ \"$(sed 's/.*) //' /proc/$1/stat | cut -d' ' -f1)\" != Z ] || return 1; fi; return 0; }; ";
+
 /// What is on the host now.
 #[derive(Debug, Default, Clone)]
 pub struct RemoteState {
@@ -70,8 +75,8 @@ pub fn inspect(t: &mut dyn Transport, host: &Host, create_dir: bool) -> Result<R
         String::new()
     };
     let cmd = format!(
-        "{mkdir}if [ -d {dir} ]; then cd {dir} && sha256sum tripod-server redis.conf 2>/dev/null; \
-         if [ -s redis.pid ] && kill -0 \"$(cat redis.pid)\" 2>/dev/null; then echo \"RUNNING $(cat redis.pid)\"; fi; fi; exit 0"
+        "{ALIVE_FN}{mkdir}if [ -d {dir} ]; then cd {dir} && sha256sum tripod-server redis.conf 2>/dev/null; \
+         if [ -s redis.pid ] && alive \"$(cat redis.pid)\"; then echo \"RUNNING $(cat redis.pid)\"; fi; fi; exit 0"
     );
     let out = t.run(&cmd)?;
     if !out.ok() {
@@ -146,7 +151,8 @@ pub fn wait_until_answers(t: &mut dyn Transport, host: &Host, limit: Duration) -
         match probe::ping_blocking(host, Duration::from_millis(500)) {
             Ok(()) => return Ok(()),
             Err(e) => {
-                let auth = e.to_string().contains("WRONGPASS")
+                let auth = e.kind() == redis::ErrorKind::AuthenticationFailed
+                    || e.to_string().contains("WRONGPASS")
                     || e.to_string().contains("NOAUTH")
                     || e.to_string().contains("without any password");
                 if auth || Instant::now() >= deadline {
@@ -177,7 +183,7 @@ pub fn stop(t: &mut dyn Transport, host: &Host) -> Result<bool> {
         }
     }
     let cmd = format!(
-        "p={pid}; i=0; while kill -0 $p 2>/dev/null; do i=$((i+1)); \
+        "{ALIVE_FN}p={pid}; i=0; while alive $p; do i=$((i+1)); \
            if [ $i -eq 100 ]; then kill -TERM $p 2>/dev/null; fi; \
            if [ $i -eq 200 ]; then kill -KILL $p 2>/dev/null; echo KILLED; fi; \
            if [ $i -gt 220 ]; then echo STUCK; exit 1; fi; sleep 0.05; done; \

@@ -26,7 +26,10 @@ pub fn client(host: &Host) -> Result<Client> {
 /// Explains a redis error for a host; never includes the password.
 pub fn explain(host: &Host, e: &redis::RedisError) -> String {
     let text = e.to_string();
-    let hint = if text.contains("WRONGPASS") || text.contains("invalid password") {
+    let hint = if e.kind() == redis::ErrorKind::AuthenticationFailed
+        || text.contains("WRONGPASS")
+        || text.contains("invalid password")
+    {
         " (the server refused the password: check redis.password / password_env in the inventory)"
     } else if text.contains("NOAUTH") {
         " (the server wants a password: set redis.password in the inventory)"

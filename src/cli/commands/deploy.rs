@@ -32,9 +32,9 @@ pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
             println!("warning: {msg}\n--force: deploying the inventory's roles anyway.");
         } else {
             return Err(Error::failed(format!(
-                "{msg}\nRefusing to change its role. If it was promoted on purpose, make the inventory say so \
-                 (`tripod promote` does that); to make the inventory's master the master again, run \
-                 deploy --force (writes made on the live master since then are lost)."
+                "{msg}\nRefusing to go on. If a replica was promoted on purpose, make the inventory say so \
+                 (`tripod promote` does that); to deploy the inventory's roles anyway, run deploy --force \
+                 (a live master it demotes loses the writes it took since)."
             )));
         }
     }
@@ -127,6 +127,17 @@ fn width(inv: &Inventory) -> usize {
 /// inventory's master is a live replica.
 pub fn live_master_conflict(inv: &Inventory, probes: &[Probe]) -> Option<String> {
     let master = inv.master();
+    for (h, p) in inv.hosts.iter().zip(probes) {
+        if let Some(e) = p
+            .error
+            .as_deref()
+            .filter(|e| e.contains("refused the password"))
+        {
+            return Some(format!(
+                "cannot check which node is the live master: {e}; if you are changing the password on purpose"
+            ));
+        }
+    }
     for (h, p) in inv.hosts.iter().zip(probes) {
         let Some(info) = &p.info else { continue };
         if h.name != master.name && info.role == LiveRole::Master && info.connected_slaves > 0 {
