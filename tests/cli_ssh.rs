@@ -1,0 +1,115 @@
+//! End-to-end tests of the CLI against three real OpenSSH servers on 127.0.0.11-13:2222
+//! (started by the harness, serialized by a lock since the port is fixed).
+mod cli_common;
+use cli_common::*;
+
+fn setup(h: &SshHosts, checking: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let base = h.path().join("hosts");
+    let inv = h.path().join("inventory.yaml");
+    let ports = [free_port(), free_port(), free_port()];
+    write_inventory(
+        &inv,
+        "ssh",
+        &ssh_block(h, &h.client_key, checking),
+        SSH_ADDRS,
+        ports,
+        &base,
+        "s3cret-pw",
+    );
+    (inv, base)
+}
+
+#[test]
+fn ssh_group_full_flow() {
+    let _lock = ssh_lock();
+    let h = SshHosts::start();
+    let (inv, base) = setup(&h, "accept-new");
+    // The first deploy records the three new host keys and says so.
+    let o = tripod(&["deploy", inv.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(stderr(&o).matches("permanently added").count(), 3);
+    let kh = std::fs::read_to_string(&h.known_hosts).unwrap();
+    assert!(kh.contains("[127.0.0.12]:2222 ssh-ed25519 "));
+    assert!(!base.exists(), "--dry-run created nothing");
+    full_flow(&inv, &base);
+    assert_eq!(std::fs::read_to_string(&h.known_hosts).unwrap(), kh);
+}
+
+#[test]
+fn ssh_unknown_host_key_is_refused_when_strict() {
+    let _lock = ssh_lock();
+    let h = SshHosts::start();
+    let (inv, base) = setup(&h, "strict");
+    let o = tripod(&["deploy", inv.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(out.contains("host key verification failed"), "{out}");
+    assert!(out.contains("strict"));
+    assert!(!h.known_hosts.exists());
+    assert!(!base.exists());
+}
+
+#[test]
+fn ssh_changed_host_key_is_always_refused() {
+    let _lock = ssh_lock();
+    let h = SshHosts::start();
+    let (inv, base) = setup(&h, "off");
+    // Record host 2's key for host 0: host 0 now presents a "changed" key.
+    let mut kh = h.known_hosts_line(0, 2);
+    kh.push_str(&h.known_hosts_line(1, 1));
+    kh.push_str(&h.known_hosts_line(2, 2));
+    std::fs::write(&h.known_hosts, &kh).unwrap();
+    let o = tripod(&["deploy", inv.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(out.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), "{out}");
+    assert!(out.contains("ssh-keygen -f"));
+    assert!(out.contains("[m ]") || out.contains("m "));
+    assert!(!base.join("m").exists(), "nothing done on the host with the changed key");
+    assert!(base.join("r1/redis.conf").exists(), "the other hosts were deployed");
+    assert_eq!(std::fs::read_to_string(&h.known_hosts).unwrap(), kh);
+    let _ = tripod(&["stop", inv.to_str().unwrap()]);
+}
+
+#[test]
+fn ssh_wrong_key_is_refused() {
+    let _lock = ssh_lock();
+    let h = SshHosts::start();
+    let (inv, _) = setup(&h, "accept-new");
+    let text = std::fs::read_to_string(&inv).unwrap().replace(
+        h.client_key.to_str().unwrap(),
+        h.other_key.to_str().unwrap(),
+    );
+    std::fs::write(&inv, text).unwrap();
+    let o = tripod(&["status", inv.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    let o = tripod(&["deploy", inv.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("refused the key"), "{}", stdout(&o));
+}
+
+#[test]
+fn ssh_host_down_then_deploy_again_finishes() {
+    let _lock = ssh_lock();
+    let mut h = SshHosts::start();
+    let (inv, base) = setup(&h, "accept-new");
+    let invs = inv.to_str().unwrap();
+    h.stop_host(2);
+    let o = tripod(&["deploy", invs]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("host r2 (127.0.0.13:2222): cannot connect over SSH"));
+    assert!(stderr(&o).contains("deploy failed on r2"));
+    let st = json(&tripod(&["status", invs, "--json"]));
+    assert_eq!(st["healthy"], false);
+    assert_eq!(st["nodes"][0]["role"], "master");
+    assert_eq!(st["nodes"][1]["link"], "up");
+    assert_eq!(st["nodes"][2]["reachable"], false);
+    h.start_host(2);
+    let o = tripod(&["deploy", invs]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("m   unchanged"));
+    assert_eq!(json(&tripod(&["status", invs, "--json"]))["healthy"], true);
+    let o = tripod(&["stop", invs]);
+    assert_eq!(code(&o), 0);
+    assert!(pid_of(&base.join("m")).is_none());
+}
