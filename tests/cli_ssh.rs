@@ -62,11 +62,20 @@ fn ssh_changed_host_key_is_always_refused() {
     let o = tripod(&["deploy", inv.to_str().unwrap()]);
     assert_eq!(code(&o), 1);
     let out = stdout(&o);
-    assert!(out.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), "{out}");
+    assert!(
+        out.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"),
+        "{out}"
+    );
     assert!(out.contains("ssh-keygen -f"));
     assert!(out.contains("[m ]") || out.contains("m "));
-    assert!(!base.join("m").exists(), "nothing done on the host with the changed key");
-    assert!(base.join("r1/redis.conf").exists(), "the other hosts were deployed");
+    assert!(
+        !base.join("m").exists(),
+        "nothing done on the host with the changed key"
+    );
+    assert!(
+        base.join("r1/redis.conf").exists(),
+        "the other hosts were deployed"
+    );
     assert_eq!(std::fs::read_to_string(&h.known_hosts).unwrap(), kh);
     let _ = tripod(&["stop", inv.to_str().unwrap()]);
 }

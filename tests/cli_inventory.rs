@@ -1,0 +1,265 @@
+//! Bad inventories: each is refused with file:line:column and exit status 2, before anything
+//! connects anywhere.
+mod cli_common;
+use cli_common::*;
+
+const BASE: &str = "\
+cluster: t
+connection: ssh
+ssh:
+  user: root
+  port: 22
+redis:
+  port: 6379
+  password: \"123456\"
+  install_dir: /srv/redis
+hosts:
+  - name: a
+    address: 10.0.0.1
+    role: master
+  - name: b
+    address: 10.0.0.2
+    role: replica
+  - name: c
+    address: 10.0.0.3
+    role: replica
+";
+
+/// Runs `tripod render` on `text`; expects status 2 and `path:LOC: ...WANT...` on stderr.
+fn refused(text: &str, loc: &str, want: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inv.yaml");
+    std::fs::write(&path, text).unwrap();
+    let o = tripod(&["render", path.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    let prefix = format!("tripod: {}:{loc}: ", path.display());
+    assert!(err.starts_with(&prefix), "expected {prefix:?} in {err:?}");
+    assert!(err.contains(want), "expected {want:?} in {err:?}");
+    assert!(
+        !err.contains("123456") || want.contains("123456"),
+        "password leaked: {err}"
+    );
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn base_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inv.yaml");
+    std::fs::write(&path, BASE).unwrap();
+    let o = tripod(&["render", path.to_str().unwrap()]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("replicaof 10.0.0.1 6379"));
+    assert!(stdout(&o).contains("masterauth ********"));
+    assert!(!stdout(&o).contains("123456"));
+    // --out writes the real files, 0600
+    let out = dir.path().join("out");
+    let o = tripod(&[
+        "render",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0);
+    let b = std::fs::read_to_string(out.join("b.conf")).unwrap();
+    assert!(b.contains("requirepass \"123456\""));
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(out.join("b.conf")).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn unknown_keys() {
+    refused(
+        &BASE.replace("cluster: t", "clustr: t"),
+        "1:1",
+        "unknown field `clustr`",
+    );
+    refused(
+        &BASE.replace("    address: 10.0.0.2", "    adress: 10.0.0.2"),
+        "15:5",
+        "unknown field `adress`",
+    );
+    refused(
+        &BASE.replace("  port: 22", "  port: 22\n  paswd: x"),
+        "6:3",
+        "unknown field `paswd`",
+    );
+}
+
+#[test]
+fn masters_and_replicas() {
+    refused(
+        &BASE.replace("role: replica\n  - name: c", "role: master\n  - name: c"),
+        "16:5",
+        "2 hosts have `role: master`",
+    );
+    refused(
+        &BASE.replace("role: master", "role: replica"),
+        "10:1",
+        "no host has `role: master`",
+    );
+    refused(
+        &BASE
+            .replace("role: replica", "role: master")
+            .replacen("role: master", "role: replica", 0),
+        "16:5",
+        "exactly one",
+    );
+    let one = "cluster: t\nhosts:\n  - name: a\n    address: 10.0.0.1\n    role: master\n";
+    refused(one, "2:1", "no host has `role: replica`");
+    refused(
+        &BASE.replace("role: master", "role: boss"),
+        "13:11",
+        "unknown variant `boss`",
+    );
+}
+
+#[test]
+fn duplicates() {
+    refused(
+        &BASE.replace("name: c", "name: b"),
+        "17:5",
+        "two hosts are named b",
+    );
+    refused(
+        &BASE.replace("10.0.0.3", "10.0.0.2"),
+        "18:5",
+        "hosts b and c both use 10.0.0.2:6379",
+    );
+    // the same address with different ports is fine
+    let ok = BASE.replace(
+        "    address: 10.0.0.3\n    role: replica\n",
+        "    address: 10.0.0.2\n    role: replica\n    redis: { port: 6380 }\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("i.yaml");
+    std::fs::write(&p, ok).unwrap();
+    assert_eq!(code(&tripod(&["render", p.to_str().unwrap()])), 0);
+}
+
+#[test]
+fn bad_ports_and_addresses() {
+    refused(
+        &BASE.replace("  port: 6379", "  port: 70000"),
+        "7:3",
+        "bad redis port 70000",
+    );
+    refused(
+        &BASE.replace("  port: 22", "  port: 0"),
+        "5:3",
+        "bad ssh port 0",
+    );
+    refused(
+        &BASE.replace("  port: 6379", "  port: six"),
+        "7:9",
+        "invalid type",
+    );
+    refused(
+        &BASE.replace(
+            "    address: 10.0.0.3\n    role: replica\n",
+            "    address: 10.0.0.3\n    role: replica\n    redis: { port: -1 }\n",
+        ),
+        "20:14",
+        "host c: bad redis port -1",
+    );
+    refused(
+        &BASE.replace("10.0.0.2", "300.0.0.2"),
+        "15:5",
+        "bad address \"300.0.0.2\"",
+    );
+    refused(
+        &BASE.replace("10.0.0.2", "bad host!"),
+        "15:5",
+        "bad address",
+    );
+}
+
+#[test]
+fn missing_identity_file() {
+    let text = BASE.replace(
+        "  port: 22",
+        "  port: 22\n  identity_file: /nonexistent/id_ed25519",
+    );
+    refused(
+        &text,
+        "6:3",
+        "identity file /nonexistent/id_ed25519 does not exist",
+    );
+}
+
+#[test]
+fn password_env_unset() {
+    let text = BASE.replace(
+        "  password: \"123456\"",
+        "  password_env: TRIPOD_TEST_SURELY_UNSET_VAR",
+    );
+    refused(
+        &text,
+        "8:3",
+        "TRIPOD_TEST_SURELY_UNSET_VAR, which is not set",
+    );
+}
+
+#[test]
+fn local_needs_loopback() {
+    let text = BASE.replace("connection: ssh", "connection: local");
+    refused(&text, "12:5", "must be a loopback address");
+    let per_host = BASE.replace(
+        "    address: 10.0.0.2\n",
+        "    address: 10.0.0.2\n    connection: local\n",
+    );
+    refused(&per_host, "15:5", "host b: `connection: local`");
+}
+
+#[test]
+fn not_yaml_and_missing_file() {
+    refused("hosts: [\n", "2:1", "");
+    let o = tripod(&["status", "/nonexistent/inv.yaml"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("/nonexistent/inv.yaml: cannot read the inventory"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(code(&tripod(&["deploy"])), 2);
+    assert_eq!(code(&tripod(&["frobnicate"])), 2);
+    assert_eq!(code(&tripod(&["--help"])), 0);
+}
+
+#[test]
+fn seed_inventory_renders_the_source_documents_directives() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".ssh")).unwrap();
+    std::fs::write(home.path().join(".ssh/id_ed25519"), "key").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tripod"))
+        .args(["render", "inventories/seed.yaml"])
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    for d in [
+        "bind 0.0.0.0",
+        "daemonize yes",
+        "logfile \"/usr/local/bin/redis/redis.log\"",
+        "protected-mode no",
+        "port 6379",
+        "pidfile \"/usr/local/bin/redis/redis.pid\"",
+        "requirepass ********",
+        "masterauth ********",
+        "replicaof 192.168.81.100 6379",
+        "dir \"/usr/local/bin/redis\"",
+        "replica-read-only yes",
+    ] {
+        assert!(out.contains(d), "missing {d:?} in\n{out}");
+    }
+    assert!(!out.contains("123456"));
+}
