@@ -163,15 +163,16 @@ impl ReplInfo {
                 None
             })
     }
-    /// Whether this replica follows `master` (by port, and address unless the address is a name).
+    /// Whether this replica follows `master`: same port, and same address unless one side is
+    /// a host name (then the port must do).
     pub fn follows(&self, master: &Host) -> bool {
+        let is_ip = |a: &str| a.parse::<std::net::IpAddr>().is_ok();
         self.role == LiveRole::Replica
             && self.master_port == Some(master.redis.port)
-            && self.master_host.as_deref().is_some_and(|h| {
-                h == master.address
-                    || !h.parse::<std::net::IpAddr>().is_ok()
-                    || master.address.parse::<std::net::IpAddr>().is_err()
-            })
+            && self
+                .master_host
+                .as_deref()
+                .is_some_and(|h| h == master.address || !is_ip(h) || !is_ip(&master.address))
     }
 }
 

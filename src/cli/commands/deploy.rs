@@ -127,7 +127,7 @@ fn width(inv: &Inventory) -> usize {
 /// inventory's master is a live replica.
 pub fn live_master_conflict(inv: &Inventory, probes: &[Probe]) -> Option<String> {
     let master = inv.master();
-    for (h, p) in inv.hosts.iter().zip(probes) {
+    for p in probes {
         if let Some(e) = p
             .error
             .as_deref()

@@ -38,9 +38,8 @@ impl Transport for Local {
             std::fs::rename(&tmp, path)
         };
         write()
-            .map_err(|e| {
+            .inspect_err(|_| {
                 let _ = std::fs::remove_file(&tmp);
-                e
             })
             .context(|| format!("writing {path}"))
     }

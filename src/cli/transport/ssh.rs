@@ -54,7 +54,7 @@ impl Ssh {
         session
             .handshake()
             .map_err(|e| fail(format!("SSH handshake failed: {e}")))?;
-        check_host_key(&session, host).map_err(|m| fail(m))?;
+        check_host_key(&session, host).map_err(&fail)?;
         let auth = match &s.identity_file {
             Some(key) => session.userauth_pubkey_file(&s.user, None, key, None).map_err(|e| {
                 format!(
