@@ -4,6 +4,7 @@ use cli_common::*;
 
 #[test]
 fn local_group_full_flow() {
+    // (kept separate from Group below: it checks the shipped helper end to end)
     let dir = tempfile::Builder::new()
         .prefix("tripod-local-")
         .tempdir()
@@ -35,4 +36,98 @@ fn shipped_local_inventory_is_valid() {
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("requirepass ********"));
     assert!(!stdout(&o).contains("123456"));
+}
+
+struct Group {
+    dir: tempfile::TempDir,
+    inv: std::path::PathBuf,
+    ports: [u16; 3],
+}
+
+impl Group {
+    fn new() -> Group {
+        let dir = tempfile::Builder::new()
+            .prefix("tripod-local-")
+            .tempdir()
+            .unwrap();
+        let inv = dir.path().join("local.yaml");
+        let ports = [free_port(), free_port(), free_port()];
+        write_inventory(
+            &inv,
+            "local",
+            "",
+            ["127.0.0.1", "127.0.0.1", "127.0.0.1"],
+            ports,
+            dir.path(),
+            "pw-local",
+        );
+        Group { dir, inv, ports }
+    }
+    fn inv(&self) -> &str {
+        self.inv.to_str().unwrap()
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        kill_servers_under(self.dir.path());
+    }
+}
+
+#[test]
+fn local_server_that_does_not_come_up_then_deploy_again() {
+    let g = Group::new();
+    // Something else holds the master's port: its server exits at startup.
+    let blocker = std::net::TcpListener::bind(("127.0.0.1", g.ports[0])).unwrap();
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("m   FAILED: host m"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("the server is not running"));
+    assert!(stderr(&o).contains("deploy failed on m"));
+    assert!(
+        pid_of(&g.dir.path().join("r1")).is_some(),
+        "the other hosts were deployed"
+    );
+    drop(blocker);
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("r1  unchanged"));
+    assert!(stdout(&o).contains("m   started"));
+    assert_eq!(code(&tripod(&["stop", g.inv()])), 0);
+}
+
+#[test]
+fn local_failed_upload_is_named_and_a_changed_binary_restarts() {
+    let g = Group::new();
+    // r2's config path is a directory: the upload fails there, and only there.
+    std::fs::create_dir_all(g.dir.path().join("r2/redis.conf")).unwrap();
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("r2  FAILED: "), "{}", stdout(&o));
+    assert!(stdout(&o).contains("redis.conf"));
+    std::fs::remove_dir(g.dir.path().join("r2/redis.conf")).unwrap();
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(code(&o), 0);
+
+    // A different server binary (same program, one more byte) is uploaded and restarts all.
+    let bin = g.dir.path().join("server-copy");
+    let mut bytes = std::fs::read(server_binary()).unwrap();
+    bytes.push(0);
+    std::fs::write(&bin, bytes).unwrap();
+    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let before = pid_of(&g.dir.path().join("r1"));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tripod"))
+        .args(["deploy", g.inv()])
+        .env("TRIPOD_SERVER_BIN", &bin)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert_eq!(
+        out.matches("uploaded tripod-server, restarted").count(),
+        6,
+        "{out}"
+    );
+    assert_ne!(pid_of(&g.dir.path().join("r1")), before);
+    assert_eq!(code(&tripod(&["stop", g.inv()])), 0);
 }

@@ -146,21 +146,31 @@ pub fn start(t: &mut dyn Transport, host: &Host) -> Result<()> {
 
 /// Polls PING (with the password) until the server answers.
 pub fn wait_until_answers(t: &mut dyn Transport, host: &Host, limit: Duration) -> Result<()> {
-    let deadline = Instant::now() + limit;
+    let started = Instant::now();
+    let deadline = started + limit;
+    let mut checked_process = false;
     loop {
         match probe::ping_blocking(host, Duration::from_millis(500)) {
             Ok(()) => return Ok(()),
             Err(e) => {
-                let auth = e.kind() == redis::ErrorKind::AuthenticationFailed
-                    || e.to_string().contains("WRONGPASS")
-                    || e.to_string().contains("NOAUTH")
-                    || e.to_string().contains("without any password");
-                if auth || Instant::now() >= deadline {
+                let auth = e.message.contains("refused the password")
+                    || e.message.contains("wants a password")
+                    || e.message.contains("has no password");
+                // A server that died at startup (say its port is taken) will not answer:
+                // after a while, look for its process instead of waiting out the limit.
+                let mut gone = false;
+                if !checked_process && started.elapsed() > Duration::from_secs(2) {
+                    checked_process = true;
+                    gone = inspect(t, host, false)?.running_pid.is_none();
+                }
+                if auth || gone || Instant::now() >= deadline {
+                    let why = if gone {
+                        "the server is not running".to_string()
+                    } else {
+                        format!("it did not answer within {limit:?}")
+                    };
                     let tail = log_tail(t, host);
-                    return Err(Error::failed(format!(
-                        "{} — it did not answer within {limit:?}{tail}",
-                        probe::explain(host, &e)
-                    )));
+                    return Err(Error::failed(format!("{} — {why}{tail}", e.message)));
                 }
             }
         }
@@ -175,13 +185,8 @@ pub fn stop(t: &mut dyn Transport, host: &Host) -> Result<bool> {
     let Some(pid) = st.running_pid else {
         return Ok(false);
     };
-    // SHUTDOWN saves when save rules are set; the connection closing is the success case.
-    if let Ok(c) = probe::client(host) {
-        if let Ok(mut con) = c.get_connection_with_timeout(Duration::from_secs(1)) {
-            let _ = con.set_read_timeout(Some(Duration::from_secs(10)));
-            let _ = redis::cmd("SHUTDOWN").query::<()>(&mut con);
-        }
-    }
+    // SHUTDOWN saves when save rules are set.
+    probe::shutdown_blocking(host, Duration::from_secs(1));
     let cmd = format!(
         "{ALIVE_FN}p={pid}; i=0; while alive $p; do i=$((i+1)); \
            if [ $i -eq 100 ]; then kill -TERM $p 2>/dev/null; fi; \

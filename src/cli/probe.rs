@@ -85,15 +85,42 @@ pub async fn cmd<T: redis::FromRedisValue>(
     }
 }
 
-/// Blocking PING with the password (used from the blocking per-host deploy steps).
-pub fn ping_blocking(host: &Host, timeout: Duration) -> std::result::Result<(), redis::RedisError> {
-    let c = client(host).map_err(|e| {
-        redis::RedisError::from((redis::ErrorKind::ClientError, "client", e.message))
-    })?;
-    let mut con = c.get_connection_with_timeout(timeout)?;
-    con.set_read_timeout(Some(timeout))?;
-    con.set_write_timeout(Some(timeout))?;
-    redis::cmd("PING").query::<String>(&mut con).map(|_| ())
+/// PING with the password, for the blocking per-host steps (they run on
+/// `spawn_blocking` threads, so they may block on the runtime). Times out as a whole, also when
+/// something that is not a Redis server holds the port and never answers.
+pub fn ping_blocking(host: &Host, timeout: Duration) -> Result<()> {
+    block_on(async {
+        let mut con = connect(host, timeout).await?;
+        let _: String = cmd(host, &mut con, &redis::cmd("PING"), timeout).await?;
+        Ok(())
+    })
+}
+
+/// SHUTDOWN (saving when save rules are set). The connection closing is the success case, so
+/// errors are ignored; the caller then watches the process.
+pub fn shutdown_blocking(host: &Host, timeout: Duration) {
+    let _ = block_on(async {
+        let mut con = connect(host, timeout).await?;
+        let _: std::result::Result<(), _> = cmd::<()>(
+            host,
+            &mut con,
+            &redis::cmd("SHUTDOWN"),
+            Duration::from_secs(10),
+        )
+        .await;
+        Ok(())
+    });
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) => h.block_on(f),
+        Err(_) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::failed(format!("async runtime: {e}")))?
+            .block_on(f),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -112,7 +112,8 @@ impl Transport for Ssh {
     fn upload(&mut self, data: &[u8], path: &str, mode: u32) -> Result<()> {
         let tmp = sh_quote(&temp_name(path));
         let cmd = format!(
-            "umask 077 && cat > {tmp} && chmod {mode:o} {tmp} && mv -f {tmp} {dst} || {{ rm -f {tmp}; exit 1; }}",
+            "if [ -d {dst} ]; then echo {dst}: is a directory >&2; exit 1; fi; \
+             umask 077 && cat > {tmp} && chmod {mode:o} {tmp} && mv -f {tmp} {dst} || {{ rm -f {tmp}; exit 1; }}",
             dst = sh_quote(path)
         );
         let out = self.exec(&cmd, Some(data))?;
