@@ -90,7 +90,7 @@ for mode in $MODES; do
     t1=$(now)
     "$TRIPOD" deploy "$inv" > "$tmp/redeploy.log" 2>&1 || { cat "$tmp/redeploy.log"; exit 1; }
     t2=$(now)
-    [ "$(grep -c '  unchanged$' "$tmp/redeploy.log")" -eq 3 ] || { echo "re-deploy changed something:"; cat "$tmp/redeploy.log"; exit 1; }
+    [ "$(grep -c '^[A-Za-z0-9_.-]* *unchanged$' "$tmp/redeploy.log")" -eq 3 ] || { echo "re-deploy changed something:"; cat "$tmp/redeploy.log"; exit 1; }
     "$TRIPOD" stop "$inv" > /dev/null
     awk "BEGIN{print $t1 - $t0}" >> "$tmp/fresh.$mode"
     awk "BEGIN{print $t2 - $t1}" >> "$tmp/again.$mode"
