@@ -263,3 +263,32 @@ fn seed_inventory_renders_the_source_documents_directives() {
     }
     assert!(!out.contains("123456"));
 }
+
+#[test]
+fn own_templates_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tpl")).unwrap();
+    std::fs::write(
+        dir.path().join("tpl/redis.conf.j2"),
+        "# mine\nport {{ port }}\n{% if role == \"replica\" %}replicaof {{ master_address }} {{ master_port }}\nmasterauth {{ password | quote }}\n{% endif %}requirepass {{ password | quote }}\n",
+    )
+    .unwrap();
+    let path = dir.path().join("inv.yaml");
+    std::fs::write(
+        &path,
+        BASE.replace("cluster: t\n", "cluster: t\ntemplates: tpl\n"),
+    )
+    .unwrap();
+    let o = tripod(&["render", path.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains(
+        "# mine\nport 6379\nreplicaof 10.0.0.1 6379\nmasterauth ********\nrequirepass ********\n"
+    ));
+    assert!(!stdout(&o).contains("123456"));
+    // a folder without redis.conf.j2 is an inventory error
+    refused(
+        &BASE.replace("cluster: t\n", "cluster: t\ntemplates: nowhere\n"),
+        "2:1",
+        "has no redis.conf.j2",
+    );
+}

@@ -131,3 +131,45 @@ fn local_failed_upload_is_named_and_a_changed_binary_restarts() {
     assert_ne!(pid_of(&g.dir.path().join("r1")), before);
     assert_eq!(code(&tripod(&["stop", g.inv()])), 0);
 }
+
+#[test]
+fn local_promote_refusals_and_writable_replicas() {
+    let g = Group::new();
+    // replicas that accept writes: write-test expects "accepted"
+    let text = std::fs::read_to_string(&g.inv).unwrap().replace(
+        "    repl-diskless-sync-delay: 0\n",
+        "    repl-diskless-sync-delay: 0\n    replica-read-only: \"no\"\n",
+    );
+    std::fs::write(&g.inv, text).unwrap();
+    assert_eq!(code(&tripod(&["deploy", g.inv()])), 0);
+    let o = tripod(&["write-test", g.inv(), "--keys", "150", "--json"]);
+    assert_eq!(code(&o), 0);
+    let wt = json(&o);
+    assert_eq!(wt["replicas"][0]["write_on_replica"], "accepted");
+    assert_eq!(wt["replicas"][1]["write_on_replica"], "accepted");
+
+    // the master itself: nothing to do
+    let o = tripod(&["promote", g.inv(), "m"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("m is already the master"));
+
+    // a replica that does not answer is refused, and nothing changes
+    let r2 = pid_of(&g.dir.path().join("r2")).unwrap();
+    let _ = std::process::Command::new("kill")
+        .arg(r2.to_string())
+        .status();
+    while alive(r2) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let before = std::fs::read_to_string(&g.inv).unwrap();
+    let o = tripod(&["promote", g.inv(), "r2"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("cannot promote r2: it does not answer"));
+    assert_eq!(std::fs::read_to_string(&g.inv).unwrap(), before);
+    let st = json(&tripod(&["status", g.inv(), "--json"]));
+    assert_eq!(st["healthy"], false);
+    assert_eq!(st["nodes"][2]["reachable"], false);
+    assert_eq!(st["nodes"][2]["role"], "unknown");
+    assert_eq!(st["nodes"][0]["role"], "master");
+    assert_eq!(code(&tripod(&["stop", g.inv()])), 0);
+}

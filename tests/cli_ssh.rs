@@ -122,3 +122,67 @@ fn ssh_host_down_then_deploy_again_finishes() {
     assert_eq!(code(&o), 0);
     assert!(pid_of(&base.join("m")).is_none());
 }
+
+#[test]
+fn ssh_agent_authentication() {
+    let _lock = ssh_lock();
+    let h = SshHosts::start();
+    let (inv, _) = setup(&h, "accept-new");
+    // no identity_file: the agent's key
+    let text = std::fs::read_to_string(&inv).unwrap().replace(
+        &format!("  identity_file: {}\n", h.client_key.display()),
+        "",
+    );
+    std::fs::write(&inv, text).unwrap();
+    let sock = h.path().join("agent.sock");
+    let mut agent = std::process::Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("ssh-agent");
+    struct Kill<'a>(&'a mut std::process::Child);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _agent = Kill(&mut agent);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !sock.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let add = std::process::Command::new("ssh-add")
+        .arg(&h.client_key)
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let run = |sock: Option<&std::path::Path>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_tripod"));
+        c.args(["deploy", inv.to_str().unwrap(), "--dry-run"])
+            .env("TRIPOD_SERVER_BIN", server_binary())
+            .env_remove("SSH_AUTH_SOCK");
+        if let Some(s) = sock {
+            c.env("SSH_AUTH_SOCK", s);
+        }
+        c.output().unwrap()
+    };
+    let o = run(Some(&sock));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("start the server"));
+    let o = run(None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ssh-agent"));
+}
