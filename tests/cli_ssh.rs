@@ -186,3 +186,32 @@ fn ssh_agent_authentication() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("ssh-agent"));
 }
+
+#[test]
+fn ssh_host_with_several_keys_is_checked_against_the_recorded_one() {
+    let _lock = ssh_lock();
+    let mut h = SshHosts::start();
+    let (inv, _) = setup(&h, "strict");
+    h.add_rsa_host_key(0);
+    // Only host 0's RSA key is on record: tripod must ask for it, not the ed25519 one.
+    let mut kh = h.known_hosts_line_of(0, "host_key_0_rsa.pub");
+    kh.push_str(&h.known_hosts_line(1, 1));
+    kh.push_str(&h.known_hosts_line(2, 2));
+    std::fs::write(&h.known_hosts, &kh).unwrap();
+    let o = tripod(&["deploy", inv.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(std::fs::read_to_string(&h.known_hosts).unwrap(), kh);
+    // The same with hashed entries (HashKnownHosts yes, Debian's default).
+    let hashed = std::process::Command::new("ssh-keygen")
+        .arg("-H")
+        .arg("-f")
+        .arg(&h.known_hosts)
+        .output()
+        .unwrap();
+    assert!(hashed.status.success());
+    let kh = std::fs::read_to_string(&h.known_hosts).unwrap();
+    assert!(kh.starts_with("|1|"), "{kh}");
+    let o = tripod(&["deploy", inv.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(std::fs::read_to_string(&h.known_hosts).unwrap(), kh);
+}

@@ -130,13 +130,19 @@ impl SshHosts {
         self.stop_host(i);
         let d = self.dir.path();
         let cfg = d.join(format!("sshd_config_{i}"));
+        let rsa = d.join(format!("host_key_{i}_rsa"));
+        let extra = if rsa.exists() {
+            format!("HostKey {}\n", rsa.display())
+        } else {
+            String::new()
+        };
         std::fs::write(
             &cfg,
             format!(
                 "ListenAddress {addr}:{SSH_PORT}\nHostKey {d}/host_key_{i}\nAuthorizedKeysFile {d}/authorized_keys\n\
                  PermitRootLogin yes\nStrictModes no\nUsePAM no\nPidFile {d}/sshd_{i}.pid\n\
                  PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
-                 MaxStartups 50\nLogLevel ERROR\n",
+                 MaxStartups 50\nLogLevel ERROR\n{extra}",
                 addr = SSH_ADDRS[i],
                 d = d.display()
             ),
@@ -172,10 +178,20 @@ impl SshHosts {
         }
     }
 
+    /// Gives host `i` a second (RSA) host key and restarts its sshd.
+    pub fn add_rsa_host_key(&mut self, i: usize) {
+        keygen(&self.path().join(format!("host_key_{i}_rsa")), "rsa");
+        self.start_host(i);
+    }
+
     /// The public half of host `i`'s key as a known_hosts line.
     pub fn known_hosts_line(&self, i: usize, key_of: usize) -> String {
-        let pubkey =
-            std::fs::read_to_string(self.path().join(format!("host_key_{key_of}.pub"))).unwrap();
+        self.known_hosts_line_of(i, &format!("host_key_{key_of}.pub"))
+    }
+
+    /// A known_hosts line for host `i` with the public key in `file` (under the tempdir).
+    pub fn known_hosts_line_of(&self, i: usize, file: &str) -> String {
+        let pubkey = std::fs::read_to_string(self.path().join(file)).unwrap();
         let mut parts = pubkey.split_whitespace();
         format!(
             "[{}]:{SSH_PORT} {} {}\n",

@@ -51,6 +51,12 @@ impl Ssh {
         let mut session = Session::new().map_err(|e| fail(format!("libssh2: {e}")))?;
         session.set_timeout(s.connect_timeout.as_millis().max(1000) as u32);
         session.set_tcp_stream(tcp);
+        // Ask for the host key types known_hosts already holds for this host, so a host with
+        // several keys is checked against the one on record (as OpenSSH does).
+        let known = known_key_types(&s.known_hosts, &known_hosts_name(&host.address, s.port));
+        if !known.is_empty() {
+            let _ = session.method_pref(ssh2::MethodType::HostKey, &known.join(","));
+        }
         session
             .handshake()
             .map_err(|e| fail(format!("SSH handshake failed: {e}")))?;
@@ -150,6 +156,37 @@ fn known_hosts_name(address: &str, port: u16) -> String {
     }
 }
 
+/// Host key algorithms for the key types recorded (unhashed) for `pattern` in known_hosts.
+fn known_key_types(path: &std::path::Path, pattern: &str) -> Vec<&'static str> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut f = line.split_whitespace();
+        let (Some(hosts), Some(kind)) = (f.next(), f.next()) else {
+            continue;
+        };
+        if hosts.starts_with('#') || !hosts.split(',').any(|h| host_matches(h, pattern)) {
+            continue;
+        }
+        let algs: &[&'static str] = match kind {
+            "ssh-ed25519" => &["ssh-ed25519"],
+            "ecdsa-sha2-nistp256" => &["ecdsa-sha2-nistp256"],
+            "ecdsa-sha2-nistp384" => &["ecdsa-sha2-nistp384"],
+            "ecdsa-sha2-nistp521" => &["ecdsa-sha2-nistp521"],
+            "ssh-rsa" => &["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
+            _ => &[],
+        };
+        for a in algs {
+            if !out.contains(a) {
+                out.push(*a);
+            }
+        }
+    }
+    out
+}
+
 fn check_host_key(session: &Session, host: &Host) -> std::result::Result<(), String> {
     let s = &host.ssh;
     let (key, ktype) = session
@@ -246,6 +283,66 @@ fn append_known_host(path: &std::path::Path, line: &str) -> std::io::Result<()> 
     f.write_all(line.as_bytes())
 }
 
+/// A known_hosts host field entry: plain, or hashed (`|1|salt|HMAC-SHA1(salt, name)`).
+fn host_matches(entry: &str, pattern: &str) -> bool {
+    if let Some(rest) = entry.strip_prefix("|1|") {
+        let Some((salt, hash)) = rest.split_once('|') else {
+            return false;
+        };
+        match (base64_decode(salt), base64_decode(hash)) {
+            (Some(salt), Some(hash)) => hmac_sha1(&salt, pattern.as_bytes()).as_slice() == hash,
+            _ => false,
+        }
+    } else {
+        entry == pattern
+    }
+}
+
+fn hmac_sha1(key: &[u8], msg: &[u8]) -> [u8; 20] {
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..20].copy_from_slice(&sha1_smol::Sha1::from(key).digest().bytes());
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = sha1_smol::Sha1::new();
+    inner.update(&k.map(|b| b ^ 0x36));
+    inner.update(msg);
+    let mut outer = sha1_smol::Sha1::new();
+    outer.update(&k.map(|b| b ^ 0x5c));
+    outer.update(&inner.digest().bytes());
+    outer.digest().bytes()
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'=').collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= val(c)? << (18 - 6 * i);
+        }
+        let take = match chunk.len() {
+            4 => 3,
+            3 => 2,
+            2 => 1,
+            _ => return None,
+        };
+        out.extend_from_slice(&n.to_be_bytes()[1..1 + take]);
+    }
+    Some(out)
+}
+
 /// Standard base64 with padding (for known_hosts lines and fingerprints).
 pub fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -281,5 +378,14 @@ mod tests {
         assert_eq!(super::base64(b"f"), "Zg==");
         assert_eq!(super::base64(b"fo"), "Zm8=");
         assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(super::base64_decode("Zm9vYg==").unwrap(), b"foob");
+        assert_eq!(super::base64_decode("Zm9vYmFy").unwrap(), b"foobar");
+    }
+
+    #[test]
+    fn hmac_sha1_matches_rfc2202() {
+        let mac = super::hmac_sha1(b"key", b"The quick brown fox jumps over the lazy dog");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "de7c9b85b8b78aa6bc8a7a36f70a90701c9db4d9");
     }
 }
