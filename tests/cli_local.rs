@@ -173,3 +173,44 @@ fn local_promote_refusals_and_writable_replicas() {
     assert_eq!(st["nodes"][0]["role"], "master");
     assert_eq!(code(&tripod(&["stop", g.inv()])), 0);
 }
+
+#[test]
+fn local_promote_loses_no_acknowledged_write() {
+    let g = Group::new();
+    assert_eq!(code(&tripod(&["deploy", g.inv()])), 0);
+    let url = |port: u16| format!("redis://:pw-local@127.0.0.1:{port}/");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let old_master = g.ports[0];
+    let writer = {
+        let stop = stop.clone();
+        let url = url(old_master);
+        std::thread::spawn(move || {
+            // INCR on the old master until it stops taking writes; remember the last
+            // acknowledged value.
+            let client = redis::Client::open(url).unwrap();
+            let mut con = client.get_connection().unwrap();
+            let mut acked = 0i64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                match redis::cmd("INCR").arg("counter").query::<i64>(&mut con) {
+                    Ok(v) => acked = v,
+                    Err(_) => break,
+                }
+            }
+            acked
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let o = tripod(&["promote", g.inv(), "r1"]);
+    assert_eq!(code(&o), 0);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let acked = writer.join().unwrap();
+    assert!(acked > 0);
+    let client = redis::Client::open(url(g.ports[1])).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let on_new: i64 = redis::cmd("GET").arg("counter").query(&mut con).unwrap();
+    assert!(
+        on_new >= acked,
+        "the new master has {on_new}, but {acked} writes were acknowledged"
+    );
+    assert_eq!(code(&tripod(&["stop", g.inv()])), 0);
+}
