@@ -171,6 +171,15 @@ fn local_promote_refusals_and_writable_replicas() {
     assert_eq!(st["nodes"][2]["reachable"], false);
     assert_eq!(st["nodes"][2]["role"], "unknown");
     assert_eq!(st["nodes"][0]["role"], "master");
+    // write-test fails (exit 1) and names the replica it cannot read from
+    let o = tripod(&["write-test", g.inv(), "--keys", "50", "--json"]);
+    assert_eq!(code(&o), 1);
+    let wt = json(&o);
+    assert_eq!(wt["ok"], false);
+    assert_eq!(wt["replicas"][1]["name"], "r2");
+    assert_eq!(wt["replicas"][1]["reachable"], false);
+    assert_eq!(wt["replicas"][0]["ok"], true);
+    assert_eq!(wt["deleted"], true);
     assert_eq!(code(&tripod(&["stop", g.inv()])), 0);
 }
 
