@@ -827,8 +827,6 @@ pub fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
                 hi = (j + 1..hi)
                     .find(|&k| ls[k].indent <= level || ls[k].item.is_some_and(|c| c < level))
                     .unwrap_or(hi);
-                // item starts at deeper levels belong to this key's block
-                let _ = level;
             }
         }
     }

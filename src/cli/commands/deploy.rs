@@ -40,6 +40,7 @@ pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
     }
 
     if dry_run {
+        transport::ssh::set_record_new_host_keys(false);
         return dry_run_all(&inv, &configs, &binary).await;
     }
 

@@ -68,7 +68,7 @@ pub fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// The shell command that moves an uploaded temporary file into place.
+/// The temporary name an upload is written to before the rename: same folder, hidden.
 pub(crate) fn temp_name(path: &str) -> String {
     let (dir, file) = match path.rfind('/') {
         Some(p) => (&path[..p + 1], &path[p + 1..]),

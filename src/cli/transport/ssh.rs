@@ -13,6 +13,14 @@ use crate::cli::inventory::{Host, HostKeyChecking};
 /// Serializes appends to known_hosts when several hosts are new at once.
 static KNOWN_HOSTS_LOCK: Mutex<()> = Mutex::new(());
 
+/// Whether `accept-new` writes new host keys to known_hosts (off for `deploy --dry-run`,
+/// which changes nothing: the key is accepted for this run only).
+static RECORD_NEW_KEYS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+pub fn set_record_new_host_keys(on: bool) {
+    RECORD_NEW_KEYS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 pub struct Ssh {
     session: Session,
     name: String,
@@ -232,6 +240,13 @@ fn check_host_key(session: &Session, host: &Host) -> std::result::Result<(), Str
                 host.address,
                 path.display()
             )),
+            HostKeyChecking::AcceptNew if !RECORD_NEW_KEYS.load(std::sync::atomic::Ordering::Relaxed) => {
+                eprintln!(
+                    "tripod: host {}: new host key {pattern} ({tname} {fingerprint}) accepted for this dry run, not recorded",
+                    host.name
+                );
+                Ok(())
+            }
             HostKeyChecking::AcceptNew => {
                 let line = format!("{pattern} {tname} {}\n", base64(key));
                 append_known_host(path, &line)
