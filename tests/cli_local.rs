@@ -223,3 +223,44 @@ fn local_promote_loses_no_acknowledged_write() {
     );
     assert_eq!(code(&tripod(&["stop", g.inv()])), 0);
 }
+
+#[test]
+fn local_deploy_force_and_runtime_drift() {
+    let g = Group::new();
+    assert_eq!(code(&tripod(&["deploy", g.inv()])), 0);
+    let orig = std::fs::read_to_string(&g.inv).unwrap();
+    assert_eq!(code(&tripod(&["promote", g.inv(), "r1"])), 0);
+    // An inventory that still says m is the master: refused, then forced.
+    let old = g.dir.path().join("old.yaml");
+    std::fs::write(&old, &orig).unwrap();
+    let olds = old.to_str().unwrap();
+    let o = tripod(&["deploy", olds]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("the live master is r1"));
+    let o = tripod(&["deploy", olds, "--force"]);
+    assert_eq!(code(&o), 0);
+    let st = json(&tripod(&["status", olds, "--json"]));
+    assert_eq!(st["healthy"], true);
+    assert_eq!(st["master"], "m");
+
+    // Someone turns r2 into a master by hand: status says so, deploy restarts it as a replica.
+    let client =
+        redis::Client::open(format!("redis://:pw-local@127.0.0.1:{}/", g.ports[2])).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let _: () = redis::cmd("REPLICAOF")
+        .arg("NO")
+        .arg("ONE")
+        .query(&mut con)
+        .unwrap();
+    let o = tripod(&["status", olds]);
+    assert_eq!(code(&o), 1);
+    let o = tripod(&["deploy", olds, "--dry-run"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("it runs as a master, the inventory says replica"));
+    let o = tripod(&["deploy", olds]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("r2  restarted (it runs as a master, the inventory says replica)"));
+    assert!(stdout(&o).contains("m   unchanged"));
+    assert_eq!(json(&tripod(&["status", olds, "--json"]))["healthy"], true);
+    assert_eq!(code(&tripod(&["stop", olds])), 0);
+}

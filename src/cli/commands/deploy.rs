@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::error::{Error, Result};
-use crate::cli::inventory::{Host, Inventory};
+use crate::cli::inventory::{Host, Inventory, Role};
 use crate::cli::ops::{self, ServerBinary};
 use crate::cli::probe::{self, LiveRole, Probe};
 use crate::cli::render::{mask, Renderer};
@@ -41,17 +41,18 @@ pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
 
     if dry_run {
         transport::ssh::set_record_new_host_keys(false);
-        return dry_run_all(&inv, &configs, &binary).await;
+        return dry_run_all(&inv, &configs, &binary, role_mismatches(&inv, &probes)).await;
     }
 
     let started = Instant::now();
     let names: Vec<String> = inv.hosts.iter().map(|h| h.name.clone()).collect();
     let progress = Arc::new(Progress::new(&names));
     let mut tasks = Vec::new();
-    for (h, cfg) in inv.hosts.iter().zip(configs) {
+    let mismatches = role_mismatches(&inv, &probes);
+    for ((h, cfg), mismatch) in inv.hosts.iter().zip(configs).zip(mismatches) {
         let (h, bin, pr) = (h.clone(), binary.clone(), progress.clone());
         tasks.push(tokio::task::spawn_blocking(move || {
-            let r = deploy_host(&h, &cfg, &bin, &pr);
+            let r = deploy_host(&h, &cfg, &bin, &pr, mismatch);
             match &r {
                 Ok(o) => pr.finish(&h.name, true, &o.summary()),
                 Err(e) => pr.finish(&h.name, false, &e.message),
@@ -167,12 +168,42 @@ pub fn live_master_conflict(inv: &Inventory, probes: &[Probe]) -> Option<String>
     None
 }
 
+/// Per host: why its running server does not have the role the inventory gives it (then deploy
+/// restarts it with the rendered config), or None.
+fn role_mismatches(inv: &Inventory, probes: &[Probe]) -> Vec<Option<String>> {
+    let master = inv.master();
+    inv.hosts
+        .iter()
+        .zip(probes)
+        .map(|(h, p)| {
+            let info = p.info.as_ref()?;
+            match (h.role, info.role) {
+                (Role::Master, LiveRole::Replica) => {
+                    Some("it runs as a replica, the inventory says master".to_string())
+                }
+                (Role::Replica, LiveRole::Master) => {
+                    Some("it runs as a master, the inventory says replica".to_string())
+                }
+                (Role::Replica, LiveRole::Replica) if !info.follows(master) => Some(format!(
+                    "it replicates from {}:{}, the inventory says {}",
+                    info.master_host.as_deref().unwrap_or("?"),
+                    info.master_port.unwrap_or(0),
+                    master.name
+                )),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub binary_uploaded: bool,
     pub config_uploaded: bool,
     pub started: bool,
     pub restarted: bool,
+    /// Why a server whose files did not change was restarted.
+    pub role_fix: Option<String>,
 }
 
 impl Outcome {
@@ -189,15 +220,25 @@ impl Outcome {
         } else if self.started {
             parts.push("started");
         }
-        if parts.is_empty() {
+        let mut s = if parts.is_empty() {
             "unchanged".to_string()
         } else {
             parts.join(", ")
+        };
+        if let Some(why) = &self.role_fix {
+            s.push_str(&format!(" ({why})"));
         }
+        s
     }
 }
 
-fn deploy_host(host: &Host, config: &str, bin: &ServerBinary, pr: &Progress) -> Result<Outcome> {
+fn deploy_host(
+    host: &Host,
+    config: &str,
+    bin: &ServerBinary,
+    pr: &Progress,
+    role_mismatch: Option<String>,
+) -> Result<Outcome> {
     let mut o = Outcome::default();
     pr.step(&host.name, "connecting");
     let mut t = transport::connect(host)?;
@@ -215,7 +256,11 @@ fn deploy_host(host: &Host, config: &str, bin: &ServerBinary, pr: &Progress) -> 
         t.upload(config.as_bytes(), &host.redis.config_file(), 0o600)?;
         o.config_uploaded = true;
     }
-    let changed = o.binary_uploaded || o.config_uploaded;
+    let files_changed = o.binary_uploaded || o.config_uploaded;
+    if st.running_pid.is_some() && !files_changed {
+        o.role_fix = role_mismatch;
+    }
+    let changed = files_changed || o.role_fix.is_some();
     if st.running_pid.is_some() && changed {
         pr.step(&host.name, "stopping (to restart)");
         ops::stop(t, host)?;
@@ -247,12 +292,17 @@ pub async fn verify(inv: &Inventory, limit: Duration) -> Vec<String> {
     }
 }
 
-async fn dry_run_all(inv: &Inventory, configs: &[String], bin: &Arc<ServerBinary>) -> Result<i32> {
+async fn dry_run_all(
+    inv: &Inventory,
+    configs: &[String],
+    bin: &Arc<ServerBinary>,
+    mismatches: Vec<Option<String>>,
+) -> Result<i32> {
     let mut tasks = Vec::new();
-    for (h, cfg) in inv.hosts.iter().zip(configs) {
+    for ((h, cfg), mismatch) in inv.hosts.iter().zip(configs).zip(mismatches) {
         let (h, cfg, bin) = (h.clone(), cfg.clone(), bin.clone());
         tasks.push(tokio::task::spawn_blocking(move || {
-            dry_run_host(&h, &cfg, &bin)
+            dry_run_host(&h, &cfg, &bin, mismatch)
         }));
     }
     let mut code = 0;
@@ -276,7 +326,12 @@ async fn dry_run_all(inv: &Inventory, configs: &[String], bin: &Arc<ServerBinary
     Ok(code)
 }
 
-fn dry_run_host(host: &Host, config: &str, bin: &ServerBinary) -> Result<String> {
+fn dry_run_host(
+    host: &Host,
+    config: &str,
+    bin: &ServerBinary,
+    mismatch: Option<String>,
+) -> Result<String> {
     let mut t = transport::connect(host)?;
     let t = t.as_mut();
     let st = ops::inspect(t, host, false)?;
@@ -310,6 +365,10 @@ fn dry_run_host(host: &Host, config: &str, bin: &ServerBinary) -> Result<String>
     }
     match (st.running_pid, bin_changed || cfg_changed) {
         (Some(pid), true) => actions.push(format!("restart the server (pid {pid})")),
+        (Some(pid), false) if mismatch.is_some() => actions.push(format!(
+            "restart the server (pid {pid}): {}",
+            mismatch.unwrap_or_default()
+        )),
         (Some(_), false) => actions.push("nothing: the server is running and unchanged".into()),
         (None, _) => actions.push("start the server".into()),
     }
