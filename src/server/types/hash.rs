@@ -40,7 +40,13 @@ impl Hash {
     pub fn insert(&mut self, field: &[u8], value: Vec<u8>) -> bool {
         self.insert_with(field, value, 512, 64)
     }
-    pub fn insert_with(&mut self, field: &[u8], value: Vec<u8>, max_entries: u64, max_value: u64) -> bool {
+    pub fn insert_with(
+        &mut self,
+        field: &[u8],
+        value: Vec<u8>,
+        max_entries: u64,
+        max_value: u64,
+    ) -> bool {
         if let Hash::Small(v) = self {
             if field.len() as u64 > max_value || value.len() as u64 > max_value {
                 self.convert();
