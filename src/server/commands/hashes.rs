@@ -94,7 +94,7 @@ fn limits(srv: &Server) -> (u64, u64) {
 }
 
 fn hset_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], ok_reply: bool) {
-    if argv.len() % 2 != 0 {
+    if !argv.len().is_multiple_of(2) {
         let name = if ok_reply { "hmset" } else { "hset" };
         c.reply.error(&format!(
             "ERR wrong number of arguments for '{}' command",
@@ -364,7 +364,7 @@ fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     }
     if let Some(n) = count {
-        if n < -(i64::MAX / 2) || n > i64::MAX / 2 {
+        if !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
             c.reply.error("ERR value is out of range");
             return;
         }
