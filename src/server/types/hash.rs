@@ -4,9 +4,12 @@
 //! HGETALL, little memory); beyond that a hash table. Conversion is one-way.
 use crate::server::keyspace::Dict;
 
+/// A field and its value.
+pub type Pair = (Box<[u8]>, Box<[u8]>);
+
 #[derive(Debug, Clone)]
 pub enum Hash {
-    Small(Vec<(Box<[u8]>, Box<[u8]>)>),
+    Small(Vec<Pair>),
     Big(Dict<Box<[u8]>>),
 }
 
