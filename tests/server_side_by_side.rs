@@ -157,3 +157,8 @@ fn hashes() {
 fn sets() {
     run_script(include_str!("scripts/sets.txt"));
 }
+
+#[test]
+fn sorted_sets() {
+    run_script(include_str!("scripts/zsets.txt"));
+}
