@@ -9,6 +9,7 @@ pub mod connection;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod persistence;
 pub mod pubsub;
 pub mod server_admin;
 pub mod sets;
@@ -222,6 +223,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             zsets::COMMANDS,
             transactions::COMMANDS,
             pubsub::COMMANDS,
+            persistence::COMMANDS,
         ] {
             for c in family {
                 t.insert(c.name, c);
@@ -537,7 +539,7 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     // Propagation: by default a write that changed something goes out verbatim.
     // The master's stream is proxied verbatim by the replica link instead.
     if c.kind != ClientKind::Master {
-        let dirty = srv.dirty - dirty_before;
+        let dirty = srv.dirty.saturating_sub(dirty_before);
         if cmd.is_write() && dirty > 0 && !srv.prevent_propagate {
             propagate_call(srv, db_before, argv);
         }
