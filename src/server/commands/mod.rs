@@ -11,6 +11,7 @@ pub mod keys;
 pub mod lists;
 pub mod persistence;
 pub mod pubsub;
+pub mod replication;
 pub mod server_admin;
 pub mod sets;
 pub mod strings;
@@ -224,6 +225,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             transactions::COMMANDS,
             pubsub::COMMANDS,
             persistence::COMMANDS,
+            replication::COMMANDS,
         ] {
             for c in family {
                 t.insert(c.name, c);
@@ -777,6 +779,36 @@ pub fn parse_timeout(arg: &[u8]) -> Result<i64, String> {
 
 /// DEBUG subcommands owned by other parts of the server (RELOAD by persistence,
 /// DIGEST and DIGEST-VALUE by replication). Returns false if `argv[1]` is not one.
-pub fn debug_extension(_srv: &mut Server, _c: &mut Client, _argv: &[Vec<u8>]) -> bool {
-    false
+pub fn debug_extension(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) -> bool {
+    use crate::server::replication::digest;
+    let sub = argv[1].to_ascii_lowercase();
+    match &sub[..] {
+        b"digest" if argv.len() == 2 => {
+            let d = digest::dataset_digest(&srv.dbs);
+            c.reply.simple(&digest::hex(&d));
+        }
+        b"digest-value" => {
+            c.reply.array(argv.len() - 2);
+            for k in &argv[2..] {
+                let d = digest::value_digest(srv.dbs[c.db].get(k));
+                c.reply.simple(&digest::hex(&d));
+            }
+        }
+        b"reload" => {
+            // Save, then load the file back (what a restart would do).
+            if let Err(e) = crate::server::rdb::save(srv) {
+                c.reply
+                    .error(&format!("ERR Error trying to save the DB: {}", e));
+                return true;
+            }
+            match crate::server::rdb::load_on_startup(srv) {
+                Ok(()) => c.reply.ok(),
+                Err(e) => c
+                    .reply
+                    .error(&format!("ERR Error trying to load the RDB dump: {}", e)),
+            }
+        }
+        _ => return false,
+    }
+    true
 }

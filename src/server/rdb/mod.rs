@@ -84,6 +84,16 @@ pub fn load_on_startup(srv: &mut Server) -> Result<(), String> {
     srv.loading = false;
     let loaded = result.map_err(|e| format!("{} while reading {}", e, path.display()))?;
     install(srv, loaded);
+    // Resume the replication history the snapshot records (Redis 7 does this for
+    // masters and replicas alike): replicas of a restarted master, or a restarted
+    // replica, can then continue with a partial resync.
+    if let Some(r) = srv.persistence.loaded_repl.clone() {
+        srv.repl.replid = r.replid;
+        srv.repl.offset = r.offset;
+        srv.repl.can_continue = true;
+        let size = srv.config.repl_backlog_size as usize;
+        srv.repl.backlog = Some(crate::server::replication::Backlog::new(size, r.offset + 1));
+    }
     log::notice(&format!(
         "DB loaded from disk: {:.3} seconds",
         start.elapsed().as_secs_f64()
@@ -193,6 +203,7 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
         return Err(format!("Can't save in background: fork: {}", e));
     }
     if pid == 0 {
+        log::set_role('C');
         let code = match save_to(srv, &path) {
             Ok(()) => {
                 log::notice("DB saved on disk");
