@@ -47,7 +47,7 @@ fn hash_ref<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Optio
     match srv.lookup_read(c, key) {
         None => Ok(None),
         Some(e) => match &e.value {
-            Value::Hash(h) => Ok(Some(&**h)),
+            Value::Hash(h) => Ok(Some(h)),
             _ => {
                 c.reply.error(WRONGTYPE);
                 Err(())
@@ -78,7 +78,7 @@ fn hash_mut<'a>(
         if !create {
             return Ok(None);
         }
-        srv.dbs[db].set(key, Value::Hash(Box::default()), false);
+        srv.dbs[db].set(key, Value::Hash(Default::default()), false);
     }
     match srv.dbs[db].get_mut(key).map(|e| &mut e.value) {
         Some(Value::Hash(h)) => Ok(Some(h)),

@@ -109,7 +109,7 @@ fn set_mut<'a>(
         if !create {
             return Ok(None);
         }
-        srv.dbs[db].set(key, Value::Set(Box::default()), false);
+        srv.dbs[db].set(key, Value::Set(Default::default()), false);
     }
     match srv.dbs[db].get_mut(key).map(|e| &mut e.value) {
         Some(Value::Set(s)) => Ok(Some(s)),
@@ -452,7 +452,7 @@ fn algebra_store(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op: Op) {
             srv.add_dirty(1);
         }
     } else {
-        srv.set_key(db, dst, Value::Set(Box::new(s)), false);
+        srv.set_key(db, dst, Value::Set(s), false);
         srv.add_dirty(1);
     }
     c.reply.int(n as i64);

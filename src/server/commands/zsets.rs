@@ -382,7 +382,7 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], zincrby: boo
         (0, 0, 0, 0.0)
     } else {
         if !exists {
-            srv.dbs[db].set(key, Value::ZSet(Box::default()), false);
+            srv.dbs[db].set(key, Value::ZSet(Default::default()), false);
         }
         let (me, mv) = limits(srv);
         let z = get_mut(srv, db, key).expect("created above");
@@ -801,7 +801,7 @@ fn store(srv: &mut Server, c: &mut Client, dst: &[u8], z: ZSet) {
             srv.add_dirty(1);
         }
     } else {
-        srv.set_key(db, dst, Value::ZSet(Box::new(z)), false);
+        srv.set_key(db, dst, Value::ZSet(z), false);
         srv.signal_key_ready(db, dst);
         srv.add_dirty(1);
     }

@@ -215,7 +215,7 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
             for _ in 0..n {
                 l.push_back(inp.string()?);
             }
-            Value::List(Box::new(l))
+            Value::List(l)
         }
         TYPE_LIST_QUICKLIST_2 => {
             let nodes = inp.len()?;
@@ -239,7 +239,7 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
                     }
                 }
             }
-            Value::List(Box::new(l))
+            Value::List(l)
         }
         TYPE_SET => {
             let n = inp.len()?;
@@ -247,7 +247,7 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
             for _ in 0..n {
                 s.insert(&inp.string()?);
             }
-            Value::Set(Box::new(s))
+            Value::Set(s)
         }
         TYPE_SET_INTSET => {
             let blob = inp.string()?;
@@ -274,7 +274,7 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
                 };
                 s.insert(itoa::Buffer::new().format(v).as_bytes());
             }
-            Value::Set(Box::new(s))
+            Value::Set(s)
         }
         TYPE_SET_LISTPACK => {
             let blob = inp.string()?;
@@ -282,7 +282,7 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
             for it in decode_lp(&blob, key)? {
                 s.insert(&it.into_bytes());
             }
-            Value::Set(Box::new(s))
+            Value::Set(s)
         }
         TYPE_HASH => {
             let n = inp.len()?;
@@ -292,7 +292,7 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
                 let v = inp.string()?;
                 h.insert_with(&f, v, 128, 64);
             }
-            Value::Hash(Box::new(h))
+            Value::Hash(h)
         }
         TYPE_HASH_LISTPACK => {
             let blob = inp.string()?;
@@ -308,7 +308,7 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
                 h.insert_with(&f.into_bytes(), v.into_bytes(), 128, 64);
             }
-            Value::Hash(Box::new(h))
+            Value::Hash(h)
         }
         TYPE_ZSET | TYPE_ZSET_2 => {
             let n = inp.len()?;
@@ -322,7 +322,7 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
                 };
                 z.insert(&m, no_nan(s, key)?);
             }
-            Value::ZSet(Box::new(z))
+            Value::ZSet(z)
         }
         TYPE_ZSET_LISTPACK => {
             let blob = inp.string()?;
@@ -339,7 +339,7 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
                 let s = item_score(s, key)?;
                 z.insert(&m.into_bytes(), s);
             }
-            Value::ZSet(Box::new(z))
+            Value::ZSet(z)
         }
         other => {
             return Err(err(format!(

@@ -101,7 +101,7 @@ impl<'a> RdbWriter<'a> {
             Value::List(_) => TYPE_LIST_QUICKLIST_2,
             Value::Set(s) if s.ints().is_some() => TYPE_SET_INTSET,
             Value::Set(_) => TYPE_SET,
-            Value::Hash(h) if matches!(**h, Hash::Small(_)) => TYPE_HASH_LISTPACK,
+            Value::Hash(Hash::Small(_)) => TYPE_HASH_LISTPACK,
             Value::Hash(_) => TYPE_HASH,
             Value::ZSet(z) if z.is_small() => TYPE_ZSET_LISTPACK,
             Value::ZSet(_) => TYPE_ZSET_2,
@@ -158,9 +158,9 @@ impl<'a> RdbWriter<'a> {
         err
     }
     fn hash(&mut self, h: &Hash) -> io::Result<()> {
-        if let Hash::Small(pairs) = h {
+        if let Hash::Small(_) = h {
             let mut lp = listpack::Writer::new();
-            for (f, v) in pairs {
+            for (f, v) in h.iter() {
                 lp.push(f);
                 lp.push(v);
             }

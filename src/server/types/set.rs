@@ -8,7 +8,7 @@ use crate::server::util::{parse_i64, Rng};
 #[derive(Debug, Clone)]
 pub enum Set {
     Ints(Vec<i64>),
-    Big(Dict<()>),
+    Big(Box<Dict<()>>),
 }
 
 impl Default for Set {
@@ -86,7 +86,7 @@ impl Set {
             for i in v.iter() {
                 d.insert(int_bytes(*i).into(), ());
             }
-            *self = Set::Big(d);
+            *self = Set::Big(Box::new(d));
         }
     }
     /// Calls `f` for every member: ascending for an intset, table order otherwise.

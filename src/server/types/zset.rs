@@ -8,6 +8,7 @@
 //!
 //! Every range command works on ranks: it turns its bounds (scores, members or
 //! indexes) into a half-open rank range with `count_*` and then reads or removes it.
+use super::packed::Packed;
 use crate::server::keyspace::Dict;
 use std::cmp::Ordering;
 
@@ -224,19 +225,65 @@ impl Tree {
     }
 }
 
-#[derive(Debug, Clone)]
-pub enum ZSet {
-    Small(Vec<(f64, Box<[u8]>)>),
-    Big { dict: Dict<f64>, tree: Box<TreeBox> },
+/// The small encoding: (member, score) pairs packed in one allocation, sorted.
+#[derive(Debug, Clone, Default)]
+pub struct SmallZ(Packed);
+
+fn score_of(b: &[u8]) -> f64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    f64::from_le_bytes(a)
 }
 
-/// The tree, boxed so that a `ZSet` stays small.
+impl SmallZ {
+    fn len(&self) -> usize {
+        self.0.len() / 2
+    }
+    fn iter(&self) -> impl Iterator<Item = (f64, &[u8])> + '_ {
+        let mut it = self.0.iter();
+        std::iter::from_fn(move || {
+            let m = it.next()?;
+            let s = it.next()?;
+            Some((score_of(s), m))
+        })
+    }
+    fn position(&self, member: &[u8]) -> Option<usize> {
+        self.0.find(member, 2).map(|i| i / 2)
+    }
+    fn get(&self, i: usize) -> Option<(f64, &[u8])> {
+        Some((score_of(self.0.get(2 * i + 1)?), self.0.get(2 * i)?))
+    }
+    fn remove(&mut self, i: usize) {
+        self.0.remove_range(2 * i, 2);
+    }
+    fn remove_range(&mut self, i: usize, n: usize) {
+        self.0.remove_range(2 * i, 2 * n);
+    }
+    fn partition_point(&self, mut pred: impl FnMut(f64, &[u8]) -> bool) -> usize {
+        self.iter().take_while(|(s, m)| pred(*s, m)).count()
+    }
+    fn insert(&mut self, pos: usize, score: f64, member: &[u8]) {
+        self.0.insert(2 * pos, &score.to_le_bytes());
+        self.0.insert(2 * pos, member);
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ZSet {
+    Small(SmallZ),
+    Big(Box<BigZ>),
+}
+
+/// The big encoding: member -> score, and the order-statistic tree.
 #[derive(Debug, Clone, Default)]
-pub struct TreeBox(Tree);
+pub struct BigZ {
+    dict: Dict<f64>,
+    tree: Tree,
+}
 
 impl Default for ZSet {
     fn default() -> Self {
-        ZSet::Small(Vec::new())
+        ZSet::Small(SmallZ::default())
     }
 }
 
@@ -255,7 +302,7 @@ impl ZSet {
     pub fn len(&self) -> usize {
         match self {
             ZSet::Small(v) => v.len(),
-            ZSet::Big { dict, .. } => dict.len(),
+            ZSet::Big(b) => b.dict.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -263,8 +310,8 @@ impl ZSet {
     }
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
-            ZSet::Small(v) => v.iter().find(|(_, m)| &m[..] == member).map(|(s, _)| *s),
-            ZSet::Big { dict, .. } => dict.get(member).copied(),
+            ZSet::Small(v) => v.position(member).and_then(|i| v.get(i)).map(|(s, _)| s),
+            ZSet::Big(b) => b.dict.get(member).copied(),
         }
     }
     /// Adds or updates with Redis's default thresholds.
@@ -283,42 +330,41 @@ impl ZSet {
         if let ZSet::Small(v) = self {
             // A listpack stores -0 as the integer 0, so Redis reads it back as 0.
             let score = score + 0.0;
-            let existing = v.iter().position(|(_, m)| &m[..] == member);
+            let existing = v.position(member);
             if let Some(i) = existing {
-                if v[i].0 == score {
+                if v.get(i).map(|(s, _)| s) == Some(score) {
                     return Inserted::Unchanged;
                 }
-                let (_, m) = v.remove(i);
-                let pos = v.partition_point(|(s, x)| cmp_key(*s, x, score, &m) == Ordering::Less);
-                v.insert(pos, (score, m));
+                v.remove(i);
+                let pos = v.partition_point(|s, x| cmp_key(s, x, score, member) == Ordering::Less);
+                v.insert(pos, score, member);
                 return Inserted::Updated;
             }
             if member.len() as u64 > max_value || v.len() as u64 + 1 > max_entries {
                 self.convert();
             } else {
-                let pos =
-                    v.partition_point(|(s, x)| cmp_key(*s, x, score, member) == Ordering::Less);
-                v.insert(pos, (score, member.into()));
+                let pos = v.partition_point(|s, x| cmp_key(s, x, score, member) == Ordering::Less);
+                v.insert(pos, score, member);
                 return Inserted::Added;
             }
         }
-        let ZSet::Big { dict, tree } = self else {
+        let ZSet::Big(b) = self else {
             unreachable!("converted above")
         };
-        match dict.get_mut(member) {
+        match b.dict.get_mut(member) {
             Some(old) => {
                 if *old == score {
                     return Inserted::Unchanged;
                 }
                 let prev = *old;
                 *old = score;
-                tree.0.remove(prev, member);
-                tree.0.insert(score, member.into());
+                b.tree.remove(prev, member);
+                b.tree.insert(score, member.into());
                 Inserted::Updated
             }
             None => {
-                dict.insert(member.into(), score);
-                tree.0.insert(score, member.into());
+                b.dict.insert(member.into(), score);
+                b.tree.insert(score, member.into());
                 Inserted::Added
             }
         }
@@ -327,28 +373,25 @@ impl ZSet {
         if let ZSet::Small(v) = self {
             let mut dict = Dict::with_capacity(v.len() + 1);
             let mut tree = Tree::default();
-            for (s, m) in v.drain(..) {
-                tree.insert(s, m.clone());
-                dict.insert(m, s);
+            for (s, m) in v.iter() {
+                tree.insert(s, m.into());
+                dict.insert(m.into(), s);
             }
-            *self = ZSet::Big {
-                dict,
-                tree: Box::new(TreeBox(tree)),
-            };
+            *self = ZSet::Big(Box::new(BigZ { dict, tree }));
         }
     }
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
-            ZSet::Small(v) => match v.iter().position(|(_, m)| &m[..] == member) {
+            ZSet::Small(v) => match v.position(member) {
                 Some(i) => {
                     v.remove(i);
                     true
                 }
                 None => false,
             },
-            ZSet::Big { dict, tree } => match dict.remove(member) {
+            ZSet::Big(b) => match b.dict.remove(member) {
                 Some((_, s)) => {
-                    tree.0.remove(s, member);
+                    b.tree.remove(s, member);
                     true
                 }
                 None => false,
@@ -363,8 +406,8 @@ impl ZSet {
     /// How many members satisfy `before`, a predicate true for a prefix of the order.
     pub fn count_before(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
         match self {
-            ZSet::Small(v) => v.partition_point(|(s, m)| before(*s, m)),
-            ZSet::Big { tree, .. } => tree.0.count_prefix(before),
+            ZSet::Small(v) => v.partition_point(before),
+            ZSet::Big(b) => b.tree.count_prefix(before),
         }
     }
     /// Members with a score below `score` (or at most `score` when `inclusive`).
@@ -386,8 +429,8 @@ impl ZSet {
     }
     pub fn get_by_rank(&self, k: usize) -> Option<(&[u8], f64)> {
         match self {
-            ZSet::Small(v) => v.get(k).map(|(s, m)| (&m[..], *s)),
-            ZSet::Big { tree, .. } => tree.0.select(k),
+            ZSet::Small(v) => v.get(k).map(|(s, m)| (m, s)),
+            ZSet::Big(b) => b.tree.select(k),
         }
     }
     /// The members with ranks `start..end` (ascending), copied out.
@@ -398,8 +441,13 @@ impl ZSet {
             return out;
         }
         match self {
-            ZSet::Small(v) => out.extend(v[start..end].iter().map(|(s, m)| (m.to_vec(), *s))),
-            ZSet::Big { tree, .. } => tree.0.range(start, end, |m, s| out.push((m.to_vec(), s))),
+            ZSet::Small(v) => out.extend(
+                v.iter()
+                    .skip(start)
+                    .take(end - start)
+                    .map(|(s, m)| (m.to_vec(), s)),
+            ),
+            ZSet::Big(b) => b.tree.range(start, end, |m, s| out.push((m.to_vec(), s))),
         }
         out
     }
@@ -411,10 +459,8 @@ impl ZSet {
     pub fn remove_range(&mut self, start: usize, end: usize) -> Vec<(Vec<u8>, f64)> {
         let gone = self.range(start, end);
         match self {
-            ZSet::Small(v) => {
-                v.drain(start..start + gone.len());
-            }
-            ZSet::Big { .. } => {
+            ZSet::Small(v) => v.remove_range(start, gone.len()),
+            ZSet::Big(_) => {
                 for (m, _) in &gone {
                     self.remove(m);
                 }
@@ -425,8 +471,8 @@ impl ZSet {
     /// Calls `f` for every member (order unspecified for the big encoding: table order).
     pub fn for_each(&self, mut f: impl FnMut(&[u8], f64)) {
         match self {
-            ZSet::Small(v) => v.iter().for_each(|(s, m)| f(m, *s)),
-            ZSet::Big { dict, .. } => dict.iter().for_each(|(m, s)| f(m, *s)),
+            ZSet::Small(v) => v.iter().for_each(|(s, m)| f(m, s)),
+            ZSet::Big(b) => b.dict.iter().for_each(|(m, s)| f(m, *s)),
         }
     }
     /// ZSCAN: a small set is returned whole with cursor 0, as Redis does.
@@ -436,13 +482,13 @@ impl ZSet {
                 self.for_each(f);
                 0
             }
-            ZSet::Big { dict, .. } => dict.scan(cursor, |m, s| f(m, *s)),
+            ZSet::Big(b) => b.dict.scan(cursor, |m, s| f(m, *s)),
         }
     }
     pub fn encoding(&self) -> &'static str {
         match self {
             ZSet::Small(_) => "listpack",
-            ZSet::Big { .. } => "skiplist",
+            ZSet::Big(_) => "skiplist",
         }
     }
     pub fn is_small(&self) -> bool {
