@@ -338,16 +338,18 @@ fn srandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 fn smove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (src, dst, member) = (&argv[1], &argv[2], &argv[3]);
     let db = c.db;
-    let Ok(src_exists) = set_mut(srv, c, src, false).map(|s| s.is_some()) else {
+    // As Redis: a missing source answers 0 before any type check of the
+    // destination; otherwise both must be sets.
+    if srv.lookup_write(db, src).is_none() {
+        c.reply.int(0);
+        return;
+    }
+    let Ok(_) = set_mut(srv, c, src, false) else {
         return;
     };
     let Ok(_) = set_mut(srv, c, dst, false) else {
         return;
     };
-    if !src_exists {
-        c.reply.int(0);
-        return;
-    }
     if src == dst {
         let n = get(srv, db, src).is_some_and(|s| s.contains(member));
         c.reply.int(n as i64);
