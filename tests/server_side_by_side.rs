@@ -147,3 +147,18 @@ fn script_line_splitting() {
         vec![b"SET".to_vec(), b"k".to_vec(), b"".to_vec()]
     );
 }
+
+#[test]
+fn hashes() {
+    run_script(include_str!("scripts/hashes.txt"));
+}
+
+#[test]
+fn sets() {
+    run_script(include_str!("scripts/sets.txt"));
+}
+
+#[test]
+fn sorted_sets() {
+    run_script(include_str!("scripts/zsets.txt"));
+}

@@ -174,12 +174,21 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
         return;
     };
     let max_bulk = srv.config.proto_max_bulk_len;
+    let from_master = c.kind == crate::server::client::ClientKind::Master;
     while c.blocked.is_none() && !c.close_after_reply && !c.close_asap && srv.shutdown.is_none() {
         match parse_request(input.pending(), max_bulk) {
             Ok(ParseOutcome::Request(argv, n)) => {
+                let raw = if from_master {
+                    input.buf[input.start..input.start + n].to_vec()
+                } else {
+                    Vec::new()
+                };
                 input.start += n;
                 input.need = 0;
                 if argv.is_empty() {
+                    if from_master {
+                        srv.master_stream_applied(&raw);
+                    }
                     continue;
                 }
                 c.last_interaction_ms = crate::server::util::command_time_ms();
@@ -193,6 +202,12 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
                     ));
                     c.reply.error("ERR internal error");
                     c.close_after_reply = true;
+                }
+                if from_master {
+                    // A replica never answers its master (REPLCONF GETACK answers
+                    // through the output queue), and proxies the exact bytes.
+                    c.reply.buf.clear();
+                    srv.master_stream_applied(&raw);
                 }
             }
             Ok(ParseOutcome::Incomplete { need }) => {
@@ -213,6 +228,10 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
     input.compact();
     c.qbuf_len = input.buf.len() - input.start;
     srv.clients.insert(id, c);
+    if srv.repl.ack_arrived {
+        srv.repl.ack_arrived = false;
+        crate::server::replication::master::wake_waiters(srv);
+    }
 }
 
 /// Runs a postponed (paused) command once the pause is over.
@@ -235,12 +254,19 @@ struct Next {
 
 /// The connection task.
 pub async fn serve_client(srv: Shared, stream: TcpStream, id: u64) {
+    serve_connection(srv, stream, id, Vec::new()).await
+}
+
+/// The connection task, starting with bytes already read from the socket (the
+/// link to our master hands over what followed the snapshot).
+pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: Vec<u8>) {
     let notify = match srv.borrow().clients.get(&id) {
         Some(c) => c.notify.clone(),
         None => return,
     };
     let unpause = srv.borrow().unpause.clone();
     let mut input = Input::new();
+    input.buf.extend_from_slice(&initial);
     let mut out: Vec<u8> = Vec::new();
     let mut out_pos = 0usize;
     let mut file: Option<(std::fs::File, u64)> = None;
@@ -516,6 +542,10 @@ impl Server {
             }
         }
         self.monitors.retain(|&x| x != id);
+        if self.repl.master_client == Some(id) {
+            self.repl.master_client = None;
+            self.repl.link_down_since_ms = now_ms();
+        }
         if self.repl.replicas.contains(&id) {
             self.repl.replicas.retain(|&x| x != id);
             crate::server::log::notice(&format!("Connection with replica {} lost.", c.addr));

@@ -14,6 +14,7 @@ pub mod evict;
 pub mod info;
 pub mod keyspace;
 pub mod log;
+pub mod long_double;
 pub mod memory;
 pub mod rdb;
 pub mod replication;

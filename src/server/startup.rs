@@ -289,6 +289,7 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
     }
 
     let shared: Shared = Rc::new(RefCell::new(srv));
+    shared.borrow_mut().handle = Some(Rc::downgrade(&shared));
     for l in listeners {
         tokio::task::spawn_local(accept_loop(shared.clone(), l));
     }

@@ -130,6 +130,8 @@ pub struct Server {
     pub detached_dirty_cas: Vec<u64>,
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire_enabled: bool,
+    /// A handle on the shared server, for commands that start tasks (REPLICAOF).
+    pub handle: Option<std::rc::Weak<std::cell::RefCell<Server>>>,
 }
 
 impl Server {
@@ -181,6 +183,7 @@ impl Server {
             exit_now: false,
             detached_dirty_cas: Vec::new(),
             active_expire_enabled: true,
+            handle: None,
         }
     }
 

@@ -599,134 +599,21 @@ pub enum FloatIncrError {
     NanOrInfinity,
 }
 
-/// A decimal number `mantissa * 10^exp`, exact.
-#[derive(Debug, Clone, Copy)]
-struct Decimal {
-    mantissa: i128,
-    exp: i32,
-}
-
-/// Parses a decimal float string exactly (no loss), if it fits in 38 digits.
-fn parse_decimal(s: &[u8]) -> Option<Decimal> {
-    let t = std::str::from_utf8(s).ok()?;
-    let (num, exp_part) = match t.find(['e', 'E']) {
-        Some(i) => (&t[..i], Some(&t[i + 1..])),
-        None => (t, None),
-    };
-    let (neg, digits) = match num.as_bytes().first()? {
-        b'-' => (true, &num[1..]),
-        b'+' => (false, &num[1..]),
-        _ => (false, num),
-    };
-    let (int_part, frac_part) = match digits.find('.') {
-        Some(i) => (&digits[..i], &digits[i + 1..]),
-        None => (digits, ""),
-    };
-    if int_part.is_empty() && frac_part.is_empty() {
-        return None;
-    }
-    if !int_part.bytes().all(|b| b.is_ascii_digit())
-        || !frac_part.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let all = format!("{}{}", int_part, frac_part);
-    let all = all.trim_start_matches('0');
-    if all.len() > 36 {
-        return None;
-    }
-    let mut m: i128 = if all.is_empty() { 0 } else { all.parse().ok()? };
-    if neg {
-        m = -m;
-    }
-    let mut exp = -(frac_part.len() as i32);
-    if let Some(e) = exp_part {
-        let e: i32 = e.parse().ok()?;
-        exp = exp.checked_add(e)?;
-    }
-    if !(-400..=400).contains(&exp) {
-        return None;
-    }
-    Some(Decimal { mantissa: m, exp })
-}
-
-fn pow10(n: u32) -> Option<i128> {
-    10i128.checked_pow(n)
-}
-
-/// Formats like Redis's `%.17Lf` followed by trimming trailing zeros.
-fn format_decimal(d: Decimal) -> Option<String> {
-    let Decimal {
-        mut mantissa,
-        mut exp,
-    } = d;
-    if exp < -17 {
-        // Round to 17 decimals, half away from zero.
-        let drop = (-17 - exp) as u32;
-        let div = pow10(drop)?;
-        let q = mantissa / div;
-        let r = mantissa % div;
-        mantissa = q + if r.abs() * 2 >= div { r.signum() } else { 0 };
-        exp = -17;
-    }
-    let neg = mantissa < 0;
-    let digits = mantissa.unsigned_abs().to_string();
-    let mut s = if exp >= 0 {
-        if mantissa == 0 {
-            "0".to_string()
-        } else {
-            format!("{}{}", digits, "0".repeat(exp as usize))
-        }
-    } else {
-        let frac = (-exp) as usize;
-        let padded = if digits.len() <= frac {
-            format!("{}{}", "0".repeat(frac - digits.len() + 1), digits)
-        } else {
-            digits
-        };
-        let (i, f) = padded.split_at(padded.len() - frac);
-        let f = f.trim_end_matches('0');
-        if f.is_empty() {
-            i.to_string()
-        } else {
-            format!("{}.{}", i, f)
-        }
-    };
-    if neg && s != "0" {
-        s.insert(0, '-');
-    }
-    Some(s)
-}
-
-/// INCRBYFLOAT / HINCRBYFLOAT: `current + increment`, printed as Redis prints it.
-///
-/// Redis adds two 80-bit long doubles and prints `%.17Lf`; with f64 the noise of
-/// binary fractions would show (1.6 + -2 = -0.3999999999999999). Both operands
-/// are decimal strings, so exact decimal arithmetic gives Redis's output; numbers
-/// too large for that fall back to f64.
+/// INCRBYFLOAT / HINCRBYFLOAT: `current + increment`, printed as Redis prints it
+/// (80-bit long double arithmetic, `%.17Lf`; see `server::long_double`).
 pub fn incr_float_str(current: &[u8], increment: &[u8]) -> Result<Vec<u8>, FloatIncrError> {
-    let a = parse_f64(current).ok_or(FloatIncrError::NotAFloat)?;
-    let b = parse_f64(increment).ok_or(FloatIncrError::NotAFloat)?;
-    let sum = a + b;
-    if sum.is_nan() || sum.is_infinite() {
-        return Err(FloatIncrError::NanOrInfinity);
-    }
-    if let (Some(x), Some(y)) = (parse_decimal(current), parse_decimal(increment)) {
-        let e = x.exp.min(y.exp);
-        let scale =
-            |d: Decimal| -> Option<i128> { d.mantissa.checked_mul(pow10((d.exp - e) as u32)?) };
-        if let (Some(mx), Some(my)) = (scale(x), scale(y)) {
-            if let Some(m) = mx.checked_add(my) {
-                if let Some(s) = format_decimal(Decimal {
-                    mantissa: m,
-                    exp: e,
-                }) {
-                    return Ok(s.into_bytes());
-                }
-            }
+    use crate::server::long_double::{add, format_human, parse, NotFinite};
+    let a = parse(current);
+    let b = parse(increment);
+    let (a, b) = match (a, b) {
+        (Err(NotFinite::Invalid), _) | (_, Err(NotFinite::Invalid)) => {
+            return Err(FloatIncrError::NotAFloat)
         }
-    }
-    Ok(format_long_double(sum).into_bytes())
+        (Ok(a), Ok(b)) => (a, b),
+        _ => return Err(FloatIncrError::NanOrInfinity),
+    };
+    let sum = add(&a, &b).map_err(|_| FloatIncrError::NanOrInfinity)?;
+    Ok(format_human(&sum).into_bytes())
 }
 
 #[cfg(test)]
@@ -749,7 +636,7 @@ mod incr_float_tests {
         assert_eq!(inc("5010", "1.25"), "5011.25");
         assert_eq!(inc("-1", "1"), "0");
         assert_eq!(inc("0", "1e-20"), "0");
-        assert_eq!(inc("3", "0.000000000000000015"), "3.00000000000000002");
+        assert_eq!(inc("3", "0.000000000000000015"), "3.00000000000000001");
         assert_eq!(
             incr_float_str(b"1", b"inf"),
             Err(FloatIncrError::NanOrInfinity)

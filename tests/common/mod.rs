@@ -312,3 +312,165 @@ pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Starts a server whose data directory is `data_dir` (kept by the caller, so a
+/// second server can load what the first one saved). Logs go to the Proc's own
+/// temporary directory.
+pub fn start_in(bin: &Path, data_dir: &Path, extra: &[&str]) -> Proc {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec![
+        "--port".into(),
+        port.to_string(),
+        "--bind".into(),
+        "127.0.0.1".into(),
+        "--save".into(),
+        "".into(),
+        "--dir".into(),
+        data_dir.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    spawn(bin, &args, dir, port)
+}
+
+/// The items of a flat array reply (bulk strings, integers, simple strings).
+pub fn flat(reply: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let head_end = reply.windows(2).position(|w| w == b"\r\n").unwrap();
+    let mut p = head_end + 2;
+    if !(reply[0] == b'*' || reply[0] == b'~' || reply[0] == b'%') {
+        return out;
+    }
+    while p < reply.len() {
+        let n = reply_len(&reply[p..]).unwrap();
+        let item = &reply[p..p + n];
+        let e = item.windows(2).position(|w| w == b"\r\n").unwrap();
+        if item[0] == b'$' {
+            out.push(item[e + 2..item.len() - 2].to_vec());
+        } else {
+            out.push(item[1..e].to_vec());
+        }
+        p += n;
+    }
+    out
+}
+
+/// Every key of every database with its type, value (collections in a canonical
+/// order) and absolute expiry: two servers hold the same data iff their dumps
+/// are equal.
+pub fn dump(
+    c: &mut Conn,
+    databases: usize,
+) -> std::collections::BTreeMap<(usize, Vec<u8>), String> {
+    let mut out = std::collections::BTreeMap::new();
+    for db in 0..databases {
+        c.c(&["SELECT", &db.to_string()]);
+        for key in flat(&c.cmd(&[b"KEYS", b"*"])) {
+            let t = String::from_utf8_lossy(&c.cmd(&[b"TYPE", &key]))
+                .trim()
+                .to_string();
+            let value = match t.as_str() {
+                "+string" => String::from_utf8_lossy(&c.cmd(&[b"GET", &key])).into_owned(),
+                "+list" => format!("{:?}", flat(&c.cmd(&[b"LRANGE", &key, b"0", b"-1"]))),
+                "+set" => {
+                    let mut m = flat(&c.cmd(&[b"SMEMBERS", &key]));
+                    m.sort();
+                    format!("{:?}", m)
+                }
+                "+hash" => {
+                    let items = flat(&c.cmd(&[b"HGETALL", &key]));
+                    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = items
+                        .chunks(2)
+                        .map(|p| (p[0].clone(), p[1].clone()))
+                        .collect();
+                    pairs.sort();
+                    format!("{:?}", pairs)
+                }
+                "+zset" => format!(
+                    "{:?}",
+                    flat(&c.cmd(&[b"ZRANGE", &key, b"0", b"-1", b"WITHSCORES"]))
+                ),
+                other => panic!("unexpected type {}", other),
+            };
+            let exp = String::from_utf8_lossy(&c.cmd(&[b"PEXPIRETIME", &key])).into_owned();
+            out.insert((db, key), format!("{} {} exp={}", t, value, exp.trim()));
+        }
+    }
+    c.c(&["SELECT", "0"]);
+    out
+}
+
+/// Fills a server with every value type in both encodings, TTLs, several
+/// databases, empty and large values and binary keys. Deterministic.
+pub fn fill_mixed(c: &mut Conn) {
+    let big = "x".repeat(100_000);
+    let compressible = "abcdefgh".repeat(1000);
+    c.c(&["SET", "str:empty", ""]);
+    c.c(&["SET", "str:int", "12345"]);
+    c.c(&["SET", "str:neg", "-70000"]);
+    c.c(&["SET", "str:bigint", "123456789012345"]);
+    c.c(&["SET", "str:big", &big]);
+    c.c(&["SET", "str:lzf", &compressible]);
+    c.c(&["SET", "str:ttl", "v", "PX", "100000000"]);
+    c.cmd(&[b"SET", b"bin:\x00\xff\r\n", b"\x00\x01\x02"]);
+    c.c(&["RPUSH", "list:small", "a", "1", "-5", "300", "b"]);
+    for i in 0..2000 {
+        c.c(&["RPUSH", "list:big", &format!("element-{}", i)]);
+        c.c(&["RPUSH", "list:ints", &(i * 37).to_string()]);
+    }
+    c.c(&[
+        "SADD",
+        "set:ints",
+        "1",
+        "2",
+        "3",
+        "-100",
+        "1000000",
+        "5000000000",
+    ]);
+    c.c(&["SADD", "set:strs", "a", "b", "c"]);
+    for i in 0..600 {
+        c.c(&["SADD", "set:bigints", &i.to_string()]);
+        c.c(&["SADD", "set:big", &format!("m{}", i)]);
+    }
+    c.c(&["HSET", "hash:small", "f1", "v1", "f2", "2", "f3", ""]);
+    for i in 0..300 {
+        c.c(&[
+            "HSET",
+            "hash:big",
+            &format!("field{}", i),
+            &format!("value{}", i),
+        ]);
+    }
+    c.c(&["HSET", "hash:longval", "f", &"y".repeat(100)]);
+    c.c(&[
+        "ZADD",
+        "zset:small",
+        "1",
+        "a",
+        "2.5",
+        "b",
+        "-3",
+        "c",
+        "inf",
+        "d",
+        "-inf",
+        "e",
+    ]);
+    for i in 0..300 {
+        c.c(&[
+            "ZADD",
+            "zset:big",
+            &format!("{}.25", i),
+            &format!("member{}", i),
+        ]);
+    }
+    c.c(&["ZADD", "zset:ttl", "1", "a"]);
+    c.c(&["PEXPIRE", "zset:ttl", "50000000"]);
+    c.c(&["SELECT", "3"]);
+    c.c(&["SET", "db3:key", "in db 3"]);
+    c.c(&["LPUSH", "db3:list", "x"]);
+    c.c(&["SELECT", "15"]);
+    c.c(&["HSET", "db15:hash", "a", "b"]);
+    c.c(&["SELECT", "0"]);
+}

@@ -19,8 +19,26 @@ pub static COMMANDS: &[Command] = &[
     cmd("hkeys", 2, "hash", READONLY, 1, 1, 1, hkeys),
     cmd("hvals", 2, "hash", READONLY, 1, 1, 1, hvals),
     cmd("hgetall", 2, "hash", READONLY, 1, 1, 1, hgetall),
-    cmd("hincrby", 4, "hash", WRITE | DENYOOM | FAST, 1, 1, 1, hincrby),
-    cmd("hincrbyfloat", 4, "hash", WRITE | DENYOOM | FAST, 1, 1, 1, hincrbyfloat),
+    cmd(
+        "hincrby",
+        4,
+        "hash",
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        hincrby,
+    ),
+    cmd(
+        "hincrbyfloat",
+        4,
+        "hash",
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        hincrbyfloat,
+    ),
     cmd("hrandfield", -2, "hash", READONLY, 1, 1, 1, hrandfield),
     cmd("hscan", -3, "hash", READONLY, 1, 1, 1, hscan),
 ];
@@ -29,7 +47,7 @@ fn hash_ref<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Optio
     match srv.lookup_read(c, key) {
         None => Ok(None),
         Some(e) => match &e.value {
-            Value::Hash(h) => Ok(Some(&**h)),
+            Value::Hash(h) => Ok(Some(h)),
             _ => {
                 c.reply.error(WRONGTYPE);
                 Err(())
@@ -39,7 +57,12 @@ fn hash_ref<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Optio
 }
 
 /// The hash at `key` for writing, created when `create`.
-fn hash_mut<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8], create: bool) -> Result<Option<&'a mut Hash>, ()> {
+fn hash_mut<'a>(
+    srv: &'a mut Server,
+    c: &mut Client,
+    key: &[u8],
+    create: bool,
+) -> Result<Option<&'a mut Hash>, ()> {
     let db = c.db;
     let exists = match srv.lookup_write(db, key) {
         None => false,
@@ -55,7 +78,7 @@ fn hash_mut<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8], create: bool) -
         if !create {
             return Ok(None);
         }
-        srv.dbs[db].set(key, Value::Hash(Box::default()), false);
+        srv.dbs[db].set(key, Value::Hash(Default::default()), false);
     }
     match srv.dbs[db].get_mut(key).map(|e| &mut e.value) {
         Some(Value::Hash(h)) => Ok(Some(h)),
@@ -64,18 +87,26 @@ fn hash_mut<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8], create: bool) -
 }
 
 fn limits(srv: &Server) -> (u64, u64) {
-    (srv.config.hash_max_listpack_entries, srv.config.hash_max_listpack_value)
+    (
+        srv.config.hash_max_listpack_entries,
+        srv.config.hash_max_listpack_value,
+    )
 }
 
 fn hset_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], ok_reply: bool) {
-    if argv.len() % 2 != 0 {
+    if !argv.len().is_multiple_of(2) {
         let name = if ok_reply { "hmset" } else { "hset" };
-        c.reply.error(&format!("ERR wrong number of arguments for '{}' command", name));
+        c.reply.error(&format!(
+            "ERR wrong number of arguments for '{}' command",
+            name
+        ));
         return;
     }
     let (me, mv) = limits(srv);
     let db = c.db;
-    let Ok(Some(h)) = hash_mut(srv, c, &argv[1], true) else { return };
+    let Ok(Some(h)) = hash_mut(srv, c, &argv[1], true) else {
+        return;
+    };
     let mut added = 0;
     for pair in argv[2..].chunks(2) {
         if h.insert_with(&pair[0], pair[1].clone(), me, mv) {
@@ -101,7 +132,9 @@ fn hmset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 fn hsetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (me, mv) = limits(srv);
     let db = c.db;
-    let Ok(Some(h)) = hash_mut(srv, c, &argv[1], true) else { return };
+    let Ok(Some(h)) = hash_mut(srv, c, &argv[1], true) else {
+        return;
+    };
     if h.get(&argv[2]).is_some() {
         c.reply.int(0);
         return;
@@ -126,8 +159,13 @@ fn hget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 fn hmget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let Ok(h) = hash_ref(srv, c, &argv[1]) else { return };
-    let vals: Vec<Option<Vec<u8>>> = argv[2..].iter().map(|f| h.and_then(|h| h.get(f)).map(|v| v.to_vec())).collect();
+    let Ok(h) = hash_ref(srv, c, &argv[1]) else {
+        return;
+    };
+    let vals: Vec<Option<Vec<u8>>> = argv[2..]
+        .iter()
+        .map(|f| h.and_then(|h| h.get(f)).map(|v| v.to_vec()))
+        .collect();
     c.reply.array(vals.len());
     for v in vals {
         match v {
@@ -166,7 +204,10 @@ fn hlen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn hstrlen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if let Ok(h) = hash_ref(srv, c, &argv[1]) {
-        let n = h.and_then(|h| h.get(&argv[2])).map(|v| v.len()).unwrap_or(0);
+        let n = h
+            .and_then(|h| h.get(&argv[2]))
+            .map(|v| v.len())
+            .unwrap_or(0);
         c.reply.int(n as i64);
     }
 }
@@ -186,8 +227,12 @@ enum Part {
 }
 
 fn getall_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], part: Part) {
-    let Ok(h) = hash_ref(srv, c, &argv[1]) else { return };
-    let pairs: Vec<(Vec<u8>, Vec<u8>)> = h.map(|h| h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()).unwrap_or_default();
+    let Ok(h) = hash_ref(srv, c, &argv[1]) else {
+        return;
+    };
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = h
+        .map(|h| h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect())
+        .unwrap_or_default();
     match part {
         Part::Both => c.reply.map(pairs.len()),
         _ => c.reply.array(pairs.len()),
@@ -221,7 +266,9 @@ fn hincrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     };
     let (me, mv) = limits(srv);
     let db = c.db;
-    let Ok(Some(h)) = hash_mut(srv, c, &argv[1], true) else { return };
+    let Ok(Some(h)) = hash_mut(srv, c, &argv[1], true) else {
+        return;
+    };
     let cur = match h.get(&argv[2]) {
         None => 0,
         Some(v) => match parse_i64(v) {
@@ -258,8 +305,13 @@ fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     let (me, mv) = limits(srv);
     let db = c.db;
-    let Ok(Some(h)) = hash_mut(srv, c, &argv[1], true) else { return };
-    let cur = h.get(&argv[2]).map(|v| v.to_vec()).unwrap_or_else(|| b"0".to_vec());
+    let Ok(Some(h)) = hash_mut(srv, c, &argv[1], true) else {
+        return;
+    };
+    let cur = h
+        .get(&argv[2])
+        .map(|v| v.to_vec())
+        .unwrap_or_else(|| b"0".to_vec());
     let s = match crate::server::util::incr_float_str(&cur, &argv[3]) {
         Ok(s) => s,
         Err(crate::server::util::FloatIncrError::NotAFloat) => {
@@ -277,7 +329,15 @@ fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     srv.signal_modified(db, &argv[1]);
     srv.add_dirty(1);
     // Replicate the result, not the float arithmetic.
-    srv.propagate_instead(db, vec![vec![b"HSET".to_vec(), argv[1].clone(), argv[2].clone(), s.clone()]]);
+    srv.propagate_instead(
+        db,
+        vec![vec![
+            b"HSET".to_vec(),
+            argv[1].clone(),
+            argv[2].clone(),
+            s.clone(),
+        ]],
+    );
     c.reply.bulk(&s);
 }
 
@@ -304,7 +364,7 @@ fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     }
     if let Some(n) = count {
-        if n < -(i64::MAX / 2) || n > i64::MAX / 2 {
+        if !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
             c.reply.error("ERR value is out of range");
             return;
         }
@@ -318,12 +378,20 @@ fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         h.map(|h| {
             let len = h.len();
             match count {
-                None => h.random(&mut rng).map(|(f, v)| vec![(f.to_vec(), v.to_vec())]).unwrap_or_default(),
-                Some(n) if n < 0 => (0..n.unsigned_abs()).filter_map(|_| h.random(&mut rng).map(|(f, v)| (f.to_vec(), v.to_vec()))).collect(),
-                Some(n) if n as usize >= len => h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
+                None => h
+                    .random(&mut rng)
+                    .map(|(f, v)| vec![(f.to_vec(), v.to_vec())])
+                    .unwrap_or_default(),
+                Some(n) if n < 0 => (0..n.unsigned_abs())
+                    .filter_map(|_| h.random(&mut rng).map(|(f, v)| (f.to_vec(), v.to_vec())))
+                    .collect(),
+                Some(n) if n as usize >= len => {
+                    h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()
+                }
                 Some(n) => {
                     // Distinct fields: a partial shuffle of all of them.
-                    let mut all: Vec<(Vec<u8>, Vec<u8>)> = h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+                    let mut all: Vec<(Vec<u8>, Vec<u8>)> =
+                        h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
                     for i in 0..n as usize {
                         let j = i + rng.below((all.len() - i) as u64) as usize;
                         all.swap(i, j);
@@ -351,7 +419,8 @@ fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                     c.reply.bulk(v);
                 }
             } else {
-                c.reply.array(if withvalues { p.len() * 2 } else { p.len() });
+                c.reply
+                    .array(if withvalues { p.len() * 2 } else { p.len() });
                 for (f, v) in &p {
                     c.reply.bulk(f);
                     if withvalues {
@@ -378,7 +447,9 @@ fn hscan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             return;
         }
     };
-    let Ok(h) = hash_ref(srv, c, &argv[1]) else { return };
+    let Ok(h) = hash_ref(srv, c, &argv[1]) else {
+        return;
+    };
     let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut next = 0;
     if let Some(h) = h {

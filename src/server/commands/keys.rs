@@ -218,10 +218,13 @@ fn scan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let db = &srv.dbs[c.db];
     let mut found: Vec<Vec<u8>> = Vec::new();
     let mut cur = cursor;
-    // Visit buckets until COUNT elements were seen (Redis's maxiterations = count*10).
+    // Visit buckets until COUNT elements were seen, before filtering, as Redis
+    // does (with its maxiterations = count*10 for sparse tables).
     let mut iterations = o.count * 10;
+    let mut seen = 0usize;
     loop {
         cur = db.keys.scan(cur, |k, e| {
+            seen += 1;
             if expired(e, now) {
                 return;
             }
@@ -238,7 +241,7 @@ fn scan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             found.push(k.to_vec());
         });
         iterations = iterations.saturating_sub(1);
-        if cur == 0 || found.len() >= o.count || iterations == 0 {
+        if cur == 0 || seen >= o.count || iterations == 0 {
             break;
         }
     }

@@ -109,7 +109,7 @@ fn list_ref<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Optio
     match srv.lookup_read(c, key) {
         None => Ok(None),
         Some(e) => match &e.value {
-            Value::List(l) => Ok(Some(&**l)),
+            Value::List(l) => Ok(Some(l)),
             _ => {
                 c.reply.error(WRONGTYPE);
                 Err(())
@@ -146,7 +146,7 @@ fn push_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End, on
             c.reply.int(0);
             return;
         }
-        srv.dbs[db].set(key, Value::List(Box::default()), false);
+        srv.dbs[db].set(key, Value::List(Default::default()), false);
     }
     let Some(Value::List(l)) = srv.dbs[db].get_mut(key).map(|e| &mut e.value) else {
         return;
@@ -585,7 +585,7 @@ fn move_one(
         .pop()
         .expect("source not empty");
     if srv.dbs[db].get(dst).is_none() {
-        srv.dbs[db].set(dst, Value::List(Box::default()), false);
+        srv.dbs[db].set(dst, Value::List(Default::default()), false);
     }
     if let Some(Value::List(l)) = srv.dbs[db].get_mut(dst).map(|e| &mut e.value) {
         match to {

@@ -9,7 +9,9 @@ pub mod connection;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod persistence;
 pub mod pubsub;
+pub mod replication;
 pub mod server_admin;
 pub mod sets;
 pub mod strings;
@@ -222,6 +224,8 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             zsets::COMMANDS,
             transactions::COMMANDS,
             pubsub::COMMANDS,
+            persistence::COMMANDS,
+            replication::COMMANDS,
         ] {
             for c in family {
                 t.insert(c.name, c);
@@ -537,7 +541,7 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     // Propagation: by default a write that changed something goes out verbatim.
     // The master's stream is proxied verbatim by the replica link instead.
     if c.kind != ClientKind::Master {
-        let dirty = srv.dirty - dirty_before;
+        let dirty = srv.dirty.saturating_sub(dirty_before);
         if cmd.is_write() && dirty > 0 && !srv.prevent_propagate {
             propagate_call(srv, db_before, argv);
         }
@@ -775,6 +779,36 @@ pub fn parse_timeout(arg: &[u8]) -> Result<i64, String> {
 
 /// DEBUG subcommands owned by other parts of the server (RELOAD by persistence,
 /// DIGEST and DIGEST-VALUE by replication). Returns false if `argv[1]` is not one.
-pub fn debug_extension(_srv: &mut Server, _c: &mut Client, _argv: &[Vec<u8>]) -> bool {
-    false
+pub fn debug_extension(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) -> bool {
+    use crate::server::replication::digest;
+    let sub = argv[1].to_ascii_lowercase();
+    match &sub[..] {
+        b"digest" if argv.len() == 2 => {
+            let d = digest::dataset_digest(&srv.dbs);
+            c.reply.simple(&digest::hex(&d));
+        }
+        b"digest-value" => {
+            c.reply.array(argv.len() - 2);
+            for k in &argv[2..] {
+                let d = digest::value_digest(srv.dbs[c.db].get(k));
+                c.reply.simple(&digest::hex(&d));
+            }
+        }
+        b"reload" => {
+            // Save, then load the file back (what a restart would do).
+            if let Err(e) = crate::server::rdb::save(srv) {
+                c.reply
+                    .error(&format!("ERR Error trying to save the DB: {}", e));
+                return true;
+            }
+            match crate::server::rdb::load_on_startup(srv) {
+                Ok(()) => c.reply.ok(),
+                Err(e) => c
+                    .reply
+                    .error(&format!("ERR Error trying to load the RDB dump: {}", e)),
+            }
+        }
+        _ => return false,
+    }
+    true
 }

@@ -1,4 +1,589 @@
-//! sets commands (to be written).
-use super::Command;
+//! Set commands: SADD .. SSCAN, the algebra (SINTER, SUNION, SDIFF and their STORE
+//! forms, SINTERCARD) and the random ones (SPOP, SRANDMEMBER).
+use super::keys::{parse_cursor, parse_scan_opts};
+use super::*;
+use crate::server::client::Client;
+use crate::server::state::Server;
+use crate::server::types::{Set, Value, WRONGTYPE};
+use crate::server::util::{glob_match, parse_i64};
 
-pub static COMMANDS: &[Command] = &[];
+pub static COMMANDS: &[Command] = &[
+    cmd("sadd", -3, "set", WRITE | DENYOOM | FAST, 1, 1, 1, sadd),
+    cmd("srem", -3, "set", WRITE | FAST, 1, 1, 1, srem),
+    cmd("smembers", 2, "set", READONLY, 1, 1, 1, smembers),
+    cmd("sismember", 3, "set", READONLY | FAST, 1, 1, 1, sismember),
+    cmd(
+        "smismember",
+        -3,
+        "set",
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        smismember,
+    ),
+    cmd("scard", 2, "set", READONLY | FAST, 1, 1, 1, scard),
+    cmd("spop", -2, "set", WRITE | FAST, 1, 1, 1, spop),
+    cmd("srandmember", -2, "set", READONLY, 1, 1, 1, srandmember),
+    cmd("smove", 4, "set", WRITE | FAST, 1, 2, 1, smove),
+    cmd("sinter", -2, "set", READONLY, 1, -1, 1, sinter),
+    cmd(
+        "sinterstore",
+        -3,
+        "set",
+        WRITE | DENYOOM,
+        1,
+        -1,
+        1,
+        sinterstore,
+    ),
+    cmd("sunion", -2, "set", READONLY, 1, -1, 1, sunion),
+    cmd(
+        "sunionstore",
+        -3,
+        "set",
+        WRITE | DENYOOM,
+        1,
+        -1,
+        1,
+        sunionstore,
+    ),
+    cmd("sdiff", -2, "set", READONLY, 1, -1, 1, sdiff),
+    cmd(
+        "sdiffstore",
+        -3,
+        "set",
+        WRITE | DENYOOM,
+        1,
+        -1,
+        1,
+        sdiffstore,
+    ),
+    cmd("sintercard", -3, "set", READONLY, 0, 0, 0, sintercard),
+    cmd("sscan", -3, "set", READONLY, 1, 1, 1, sscan),
+];
+
+/// Checks the type of `key` for reading: Ok(true) if it is a set, Ok(false) if it
+/// does not exist, Err after replying WRONGTYPE.
+fn check_read(srv: &mut Server, c: &mut Client, key: &[u8]) -> Result<bool, ()> {
+    match srv
+        .lookup_read(c, key)
+        .map(|e| matches!(e.value, Value::Set(_)))
+    {
+        None => Ok(false),
+        Some(true) => Ok(true),
+        Some(false) => {
+            c.reply.error(WRONGTYPE);
+            Err(())
+        }
+    }
+}
+
+/// The set at `key` (after `check_read` said it exists).
+fn get<'a>(srv: &'a Server, db: usize, key: &[u8]) -> Option<&'a Set> {
+    match srv.dbs[db].get(key).map(|e| &e.value) {
+        Some(Value::Set(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// The set at `key` for writing, created when `create`.
+fn set_mut<'a>(
+    srv: &'a mut Server,
+    c: &mut Client,
+    key: &[u8],
+    create: bool,
+) -> Result<Option<&'a mut Set>, ()> {
+    let db = c.db;
+    let exists = match srv.lookup_write(db, key) {
+        None => false,
+        Some(e) => match &e.value {
+            Value::Set(_) => true,
+            _ => {
+                c.reply.error(WRONGTYPE);
+                return Err(());
+            }
+        },
+    };
+    if !exists {
+        if !create {
+            return Ok(None);
+        }
+        srv.dbs[db].set(key, Value::Set(Default::default()), false);
+    }
+    match srv.dbs[db].get_mut(key).map(|e| &mut e.value) {
+        Some(Value::Set(s)) => Ok(Some(s)),
+        _ => Ok(None),
+    }
+}
+
+fn reply_members(c: &mut Client, members: &[Vec<u8>]) {
+    c.reply.set(members.len());
+    for m in members {
+        c.reply.bulk(m);
+    }
+}
+
+fn sadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let max = srv.config.set_max_intset_entries;
+    let db = c.db;
+    let Ok(Some(s)) = set_mut(srv, c, &argv[1], true) else {
+        return;
+    };
+    let added = argv[2..].iter().filter(|m| s.insert_with(m, max)).count();
+    if added > 0 {
+        srv.signal_modified(db, &argv[1]);
+        srv.add_dirty(added as u64);
+    }
+    c.reply.int(added as i64);
+}
+
+fn srem(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let db = c.db;
+    let removed = match set_mut(srv, c, &argv[1], false) {
+        Err(()) => return,
+        Ok(None) => 0,
+        Ok(Some(s)) => {
+            let n = argv[2..].iter().filter(|m| s.remove(m)).count();
+            if s.is_empty() {
+                srv.dbs[db].remove(&argv[1]);
+            }
+            n
+        }
+    };
+    if removed > 0 {
+        srv.signal_modified(db, &argv[1]);
+        srv.add_dirty(removed as u64);
+    }
+    c.reply.int(removed as i64);
+}
+
+fn smembers(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Ok(exists) = check_read(srv, c, &argv[1]) else {
+        return;
+    };
+    let members = if exists {
+        get(srv, c.db, &argv[1])
+            .map(|s| s.members())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    reply_members(c, &members);
+}
+
+fn sismember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Ok(_) = check_read(srv, c, &argv[1]) else {
+        return;
+    };
+    let n = get(srv, c.db, &argv[1]).is_some_and(|s| s.contains(&argv[2]));
+    c.reply.int(n as i64);
+}
+
+fn smismember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Ok(_) = check_read(srv, c, &argv[1]) else {
+        return;
+    };
+    let s = get(srv, c.db, &argv[1]);
+    let flags: Vec<bool> = argv[2..]
+        .iter()
+        .map(|m| s.is_some_and(|s| s.contains(m)))
+        .collect();
+    c.reply.array(flags.len());
+    for f in flags {
+        c.reply.int(f as i64);
+    }
+}
+
+fn scard(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Ok(_) = check_read(srv, c, &argv[1]) else {
+        return;
+    };
+    let n = get(srv, c.db, &argv[1]).map(|s| s.len()).unwrap_or(0);
+    c.reply.int(n as i64);
+}
+
+/// SPOP key [count]. Replicated as SREM of what was popped (or DEL when the
+/// whole set went), since a replica must not pick its own random members.
+fn spop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let count = match argv.len() {
+        2 => None,
+        3 => match parse_i64(&argv[2]) {
+            Some(n) if n >= 0 => Some(n as u64),
+            _ => {
+                c.reply.error("ERR value is out of range, must be positive");
+                return;
+            }
+        },
+        _ => {
+            c.reply.error("ERR syntax error");
+            return;
+        }
+    };
+    let db = c.db;
+    let key = &argv[1];
+    let mut rng = std::mem::take(&mut srv.rng);
+    let popped: Option<(Vec<Vec<u8>>, bool)> = match set_mut(srv, c, key, false) {
+        Err(()) => {
+            srv.rng = rng;
+            return;
+        }
+        Ok(None) => None,
+        Ok(Some(s)) => {
+            let n = count.unwrap_or(1);
+            if n >= s.len() as u64 {
+                Some((s.members(), true))
+            } else {
+                Some((
+                    (0..n).filter_map(|_| s.pop_random(&mut rng)).collect(),
+                    false,
+                ))
+            }
+        }
+    };
+    srv.rng = rng;
+    let Some((members, whole)) = popped else {
+        match count {
+            None => c.reply.null(),
+            Some(_) => c.reply.array(0),
+        }
+        return;
+    };
+    if count == Some(0) {
+        c.reply.array(0);
+        return;
+    }
+    if whole {
+        srv.dbs[db].remove(key);
+    }
+    srv.signal_modified(db, key);
+    srv.add_dirty(members.len() as u64);
+    if whole && count.is_some() {
+        srv.propagate_instead(db, vec![vec![b"DEL".to_vec(), key.clone()]]);
+    } else {
+        let cmds = members
+            .chunks(1024)
+            .map(|chunk| {
+                let mut v = vec![b"SREM".to_vec(), key.clone()];
+                v.extend(chunk.iter().cloned());
+                v
+            })
+            .collect();
+        srv.propagate_instead(db, cmds);
+    }
+    match count {
+        None => c.reply.bulk(&members[0]),
+        Some(_) => reply_members(c, &members),
+    }
+}
+
+fn srandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let count = match argv.len() {
+        2 => None,
+        3 => match parse_i64(&argv[2]) {
+            Some(n) if n > -i64::MAX => Some(n),
+            Some(_) => {
+                c.reply.error("ERR value is out of range");
+                return;
+            }
+            None => {
+                c.reply.error("ERR value is not an integer or out of range");
+                return;
+            }
+        },
+        _ => {
+            c.reply.error("ERR syntax error");
+            return;
+        }
+    };
+    let Ok(_) = check_read(srv, c, &argv[1]) else {
+        return;
+    };
+    let mut rng = std::mem::take(&mut srv.rng);
+    let picked = get(srv, c.db, &argv[1]).map(|s| match count {
+        None => s.random(&mut rng).into_iter().collect::<Vec<_>>(),
+        Some(n) if n < 0 => (0..n.unsigned_abs())
+            .filter_map(|_| s.random(&mut rng))
+            .collect(),
+        Some(n) if n as usize >= s.len() => s.members(),
+        Some(n) => {
+            let mut all = s.members();
+            for i in 0..n as usize {
+                let j = i + rng.below((all.len() - i) as u64) as usize;
+                all.swap(i, j);
+            }
+            all.truncate(n as usize);
+            all
+        }
+    });
+    srv.rng = rng;
+    match (count, picked) {
+        (None, None) => c.reply.null(),
+        (None, Some(p)) => c.reply.bulk(&p[0]),
+        (Some(n), p) => {
+            let p = p.unwrap_or_default();
+            // With a negative count members may repeat: an array, not a set.
+            if n < 0 {
+                c.reply.array(p.len());
+                for m in &p {
+                    c.reply.bulk(m);
+                }
+            } else {
+                reply_members(c, &p);
+            }
+        }
+    }
+}
+
+fn smove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let (src, dst, member) = (&argv[1], &argv[2], &argv[3]);
+    let db = c.db;
+    // As Redis: a missing source answers 0 before any type check of the
+    // destination; otherwise both must be sets.
+    if srv.lookup_write(db, src).is_none() {
+        c.reply.int(0);
+        return;
+    }
+    let Ok(_) = set_mut(srv, c, src, false) else {
+        return;
+    };
+    let Ok(_) = set_mut(srv, c, dst, false) else {
+        return;
+    };
+    if src == dst {
+        let n = get(srv, db, src).is_some_and(|s| s.contains(member));
+        c.reply.int(n as i64);
+        return;
+    }
+    let removed = match set_mut(srv, c, src, false) {
+        Ok(Some(s)) => {
+            let r = s.remove(member);
+            if s.is_empty() {
+                srv.dbs[db].remove(src);
+            }
+            r
+        }
+        _ => false,
+    };
+    if !removed {
+        c.reply.int(0);
+        return;
+    }
+    srv.signal_modified(db, src);
+    let max = srv.config.set_max_intset_entries;
+    if let Ok(Some(d)) = set_mut(srv, c, dst, true) {
+        d.insert_with(member, max);
+    }
+    srv.signal_modified(db, dst);
+    srv.add_dirty(1);
+    c.reply.int(1);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    Inter,
+    Union,
+    Diff,
+}
+
+/// Computes SINTER/SUNION/SDIFF over `keys`; Err after replying WRONGTYPE.
+/// The result is a new set, so its reply order is the one Redis gives for the
+/// same encoding (ascending for an intset).
+fn algebra(srv: &mut Server, c: &mut Client, keys: &[Vec<u8>], op: Op) -> Result<Set, ()> {
+    let mut exists = Vec::with_capacity(keys.len());
+    for k in keys {
+        exists.push(check_read(srv, c, k)?);
+    }
+    let max = srv.config.set_max_intset_entries;
+    let db = c.db;
+    let sets: Vec<Option<&Set>> = keys
+        .iter()
+        .zip(&exists)
+        .map(|(k, e)| if *e { get(srv, db, k) } else { None })
+        .collect();
+    let mut out = Set::new();
+    match op {
+        Op::Inter => {
+            if sets.iter().any(|s| s.is_none()) {
+                return Ok(out);
+            }
+            let mut sets: Vec<&Set> = sets.into_iter().flatten().collect();
+            sets.sort_by_key(|s| s.len());
+            sets[0].for_each(|m| {
+                if sets[1..].iter().all(|s| s.contains(m)) {
+                    out.insert_with(m, max);
+                }
+            });
+        }
+        Op::Union => {
+            for s in sets.iter().flatten() {
+                s.for_each(|m| {
+                    out.insert_with(m, max);
+                });
+            }
+        }
+        Op::Diff => {
+            if let Some(first) = sets[0] {
+                first.for_each(|m| {
+                    if !sets[1..].iter().flatten().any(|s| s.contains(m)) {
+                        out.insert_with(m, max);
+                    }
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn algebra_reply(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op: Op) {
+    if let Ok(s) = algebra(srv, c, &argv[1..], op) {
+        reply_members(c, &s.members());
+    }
+}
+
+fn algebra_store(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op: Op) {
+    let Ok(s) = algebra(srv, c, &argv[2..], op) else {
+        return;
+    };
+    let db = c.db;
+    let dst = &argv[1];
+    let n = s.len();
+    if n == 0 {
+        if srv.dbs[db].remove(dst).is_some() {
+            srv.signal_modified(db, dst);
+            srv.add_dirty(1);
+        }
+    } else {
+        srv.set_key(db, dst, Value::Set(s), false);
+        srv.add_dirty(1);
+    }
+    c.reply.int(n as i64);
+}
+
+fn sinter(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    algebra_reply(srv, c, argv, Op::Inter)
+}
+fn sunion(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    algebra_reply(srv, c, argv, Op::Union)
+}
+fn sdiff(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    algebra_reply(srv, c, argv, Op::Diff)
+}
+fn sinterstore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    algebra_store(srv, c, argv, Op::Inter)
+}
+fn sunionstore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    algebra_store(srv, c, argv, Op::Union)
+}
+fn sdiffstore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    algebra_store(srv, c, argv, Op::Diff)
+}
+
+/// SINTERCARD numkeys key [key ...] [LIMIT limit]
+fn sintercard(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let numkeys = match parse_i64(&argv[1]) {
+        Some(n) if n > 0 => n as usize,
+        Some(_) => {
+            c.reply.error("ERR numkeys should be greater than 0");
+            return;
+        }
+        None => {
+            c.reply.error("ERR numkeys should be greater than 0");
+            return;
+        }
+    };
+    if numkeys > argv.len() - 2 {
+        c.reply
+            .error("ERR Number of keys can't be greater than number of args");
+        return;
+    }
+    let mut limit = 0usize;
+    let mut i = 2 + numkeys;
+    while i < argv.len() {
+        if argv[i].eq_ignore_ascii_case(b"limit") && i + 1 < argv.len() {
+            match parse_i64(&argv[i + 1]) {
+                Some(n) if n >= 0 => limit = n as usize,
+                _ => {
+                    c.reply.error("ERR LIMIT can't be negative");
+                    return;
+                }
+            }
+            i += 2;
+        } else {
+            c.reply.error("ERR syntax error");
+            return;
+        }
+    }
+    let keys = &argv[2..2 + numkeys];
+    let mut exists = Vec::with_capacity(keys.len());
+    for k in keys {
+        match check_read(srv, c, k) {
+            Ok(e) => exists.push(e),
+            Err(()) => return,
+        }
+    }
+    if exists.iter().any(|e| !e) {
+        c.reply.int(0);
+        return;
+    }
+    let db = c.db;
+    let mut sets: Vec<&Set> = keys.iter().filter_map(|k| get(srv, db, k)).collect();
+    sets.sort_by_key(|s| s.len());
+    let mut n = 0usize;
+    let members = sets[0].members();
+    for m in &members {
+        if sets[1..].iter().all(|s| s.contains(m)) {
+            n += 1;
+            if limit != 0 && n >= limit {
+                break;
+            }
+        }
+    }
+    c.reply.int(n as i64);
+}
+
+fn sscan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let cursor = match parse_cursor(&argv[2]) {
+        Ok(v) => v,
+        Err(e) => {
+            c.reply.error(&e);
+            return;
+        }
+    };
+    let o = match parse_scan_opts(argv, 3, false) {
+        Ok(o) => o,
+        Err(e) => {
+            c.reply.error(&e);
+            return;
+        }
+    };
+    let Ok(_) = check_read(srv, c, &argv[1]) else {
+        return;
+    };
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut next = 0;
+    if let Some(s) = get(srv, c.db, &argv[1]) {
+        let mut cur = cursor;
+        let mut budget = o.count * 10;
+        let mut seen = 0;
+        loop {
+            cur = s.scan(cur, |m| {
+                seen += 1;
+                if o.pattern.as_ref().is_none_or(|p| glob_match(p, m, false)) {
+                    out.push(m.to_vec());
+                }
+            });
+            budget = budget.saturating_sub(1);
+            if cur == 0 || seen >= o.count || budget == 0 {
+                break;
+            }
+        }
+        next = cur;
+    }
+    c.reply.array(2);
+    c.reply.bulk(next.to_string().as_bytes());
+    c.reply.array(out.len());
+    for m in out {
+        c.reply.bulk(&m);
+    }
+}

@@ -286,6 +286,14 @@ impl Config {
                 self.sync_fields();
                 return Ok(());
             }
+            // Like Redis 7, one argument may hold several pairs: save "3600 1 300 100".
+            let split: Vec<String>;
+            let vals = if vals.len() == 1 && vals[0].contains(' ') {
+                split = vals[0].split_whitespace().map(String::from).collect();
+                &split[..]
+            } else {
+                vals
+            };
             if vals.is_empty() || !vals.len().is_multiple_of(2) {
                 return Err("Invalid save parameters".into());
             }

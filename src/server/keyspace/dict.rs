@@ -1,18 +1,82 @@
-//! Stand-in for the byte-string keyed hash table (replaced by the real one with
-//! Redis's SCAN guarantees and incremental rehashing).
-use std::collections::HashMap;
+//! The byte-string keyed hash table behind the keyspace, hashes and sets.
+//!
+//! Why not `std::collections::HashMap`: SCAN needs Redis's guarantee (every element
+//! present for the whole iteration is returned at least once, even across resizes),
+//! which comes from a power-of-two table of chained buckets walked with a
+//! reverse-binary cursor; and RANDOMKEY, SPOP and eviction need a random element in
+//! O(1), which needs access to the buckets.
+//!
+//! The table doubles when it holds as many elements as buckets and halves when it is
+//! less than 1/8 full, so chains stay short and random picks find a non-empty bucket
+//! after a few tries. Keys are hashed with a per-process random seed so that a client
+//! cannot choose keys that collide.
+
+/// One element of a bucket's chain.
+#[derive(Debug, Clone)]
+struct Node<V> {
+    key: Box<[u8]>,
+    value: V,
+    next: Option<Box<Node<V>>>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Dict<V> {
-    map: HashMap<Box<[u8]>, V>,
+    table: Vec<Option<Box<Node<V>>>>,
+    len: usize,
 }
 
 impl<V> Default for Dict<V> {
     fn default() -> Self {
         Dict {
-            map: HashMap::new(),
+            table: Vec::new(),
+            len: 0,
         }
     }
+}
+
+/// The process-wide hash seed, drawn once.
+fn seed() -> u64 {
+    use std::sync::OnceLock;
+    static SEED: OnceLock<u64> = OnceLock::new();
+    *SEED.get_or_init(|| {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes into the timespec we own.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        let pid = std::process::id() as u64;
+        mix(
+            ts.tv_nsec as u64 ^ (ts.tv_sec as u64).rotate_left(32),
+            pid | 1,
+        )
+    })
+}
+
+#[inline]
+fn mix(a: u64, b: u64) -> u64 {
+    let r = (a as u128).wrapping_mul(b as u128);
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+/// A fast seeded hash of a byte string (multiply-fold over 8-byte words).
+#[inline]
+pub fn hash_bytes(key: &[u8]) -> u64 {
+    const K1: u64 = 0x9E37_79B9_7F4A_7C15;
+    const K2: u64 = 0xA076_1D64_78BD_642F;
+    let mut h = seed() ^ (key.len() as u64).wrapping_mul(K1);
+    let mut chunks = key.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = mix(h ^ w, K2);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        h = mix(h ^ u64::from_le_bytes(b), K1);
+    }
+    mix(h, K2 ^ 0x5555_5555_5555_5555)
 }
 
 impl<V> Dict<V> {
@@ -20,93 +84,360 @@ impl<V> Dict<V> {
         Self::default()
     }
     pub fn with_capacity(n: usize) -> Self {
-        Dict {
-            map: HashMap::with_capacity(n),
+        let mut d = Self::default();
+        if n > 0 {
+            d.resize(n.next_power_of_two().max(4));
         }
+        d
     }
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
     }
-    pub fn get(&self, key: &[u8]) -> Option<&V> {
-        self.map.get(key)
+    #[inline]
+    fn slot(&self, key: &[u8]) -> usize {
+        (hash_bytes(key) as usize) & (self.table.len() - 1)
     }
-    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        self.map.get_mut(key)
-    }
-    pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &V)> {
-        self.map.get_key_value(key).map(|(k, v)| (&k[..], v))
-    }
-    pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.map.contains_key(key)
-    }
-    pub fn insert(&mut self, key: Box<[u8]>, value: V) -> Option<V> {
-        self.map.insert(key, value)
-    }
-    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> (&mut V, bool) {
-        let inserted = !self.map.contains_key(key);
-        if inserted {
-            self.map.insert(key.into(), make());
-        }
-        (self.map.get_mut(key).expect("present"), inserted)
-    }
-    pub fn remove(&mut self, key: &[u8]) -> Option<(Box<[u8]>, V)> {
-        self.map.remove_entry(key)
-    }
-    pub fn clear(&mut self) {
-        self.map.clear()
-    }
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
-        self.map.iter().map(|(k, v)| (&k[..], v))
-    }
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&[u8], &mut V)> {
-        self.map.iter_mut().map(|(k, v)| (&k[..], v))
-    }
-    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
-        self.map.keys().map(|k| &k[..])
-    }
-    pub fn drain(&mut self) -> impl Iterator<Item = (Box<[u8]>, V)> + '_ {
-        self.map.drain()
-    }
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
-        let mut keys: Vec<&Box<[u8]>> = self.map.keys().collect();
-        keys.sort();
-        let start = cursor as usize;
-        let end = (start + 10).min(keys.len());
-        for k in &keys[start.min(keys.len())..end] {
-            f(k, &self.map[*k]);
-        }
-        if end >= keys.len() {
-            0
-        } else {
-            end as u64
-        }
-    }
-    pub fn random_entry(&self, rand: &mut impl FnMut() -> u64) -> Option<(&[u8], &V)> {
-        if self.map.is_empty() {
+    fn find(&self, key: &[u8]) -> Option<&Node<V>> {
+        if self.table.is_empty() {
             return None;
         }
-        let n = (rand() % self.map.len() as u64) as usize;
-        self.map.iter().nth(n).map(|(k, v)| (&k[..], v))
+        let mut n = self.table[self.slot(key)].as_deref();
+        while let Some(node) = n {
+            if &node.key[..] == key {
+                return Some(node);
+            }
+            n = node.next.as_deref();
+        }
+        None
     }
+    fn find_mut(&mut self, key: &[u8]) -> Option<&mut Node<V>> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let i = self.slot(key);
+        let mut n = self.table[i].as_deref_mut();
+        while let Some(node) = n {
+            if &node.key[..] == key {
+                return Some(node);
+            }
+            n = node.next.as_deref_mut();
+        }
+        None
+    }
+    pub fn get(&self, key: &[u8]) -> Option<&V> {
+        self.find(key).map(|n| &n.value)
+    }
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        self.find_mut(key).map(|n| &mut n.value)
+    }
+    pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &V)> {
+        self.find(key).map(|n| (&n.key[..], &n.value))
+    }
+    pub fn contains_key(&self, key: &[u8]) -> bool {
+        self.find(key).is_some()
+    }
+
+    /// Rebuilds the table with `size` buckets (a power of two).
+    fn resize(&mut self, size: usize) {
+        let old = std::mem::take(&mut self.table);
+        self.table.resize_with(size, || None);
+        let mask = size - 1;
+        for mut bucket in old {
+            while let Some(mut node) = bucket {
+                bucket = node.next.take();
+                let i = (hash_bytes(&node.key) as usize) & mask;
+                node.next = self.table[i].take();
+                self.table[i] = Some(node);
+            }
+        }
+    }
+    fn grow_for_one_more(&mut self) {
+        if self.table.is_empty() {
+            self.resize(4);
+        } else if self.len >= self.table.len() {
+            self.resize(self.table.len() * 2);
+        }
+    }
+    fn maybe_shrink(&mut self) {
+        if self.len == 0 {
+            self.table = Vec::new();
+        } else if self.table.len() > 4 && self.len * 8 < self.table.len() {
+            self.resize((self.len * 2).next_power_of_two().max(4));
+        }
+    }
+    fn push_new(&mut self, key: Box<[u8]>, value: V) -> &mut V {
+        self.grow_for_one_more();
+        let i = self.slot(&key);
+        let next = self.table[i].take();
+        self.len += 1;
+        let node = self.table[i].insert(Box::new(Node { key, value, next }));
+        &mut node.value
+    }
+
+    /// Inserts or replaces; returns the previous value.
+    pub fn insert(&mut self, key: Box<[u8]>, value: V) -> Option<V> {
+        if let Some(n) = self.find_mut(&key) {
+            return Some(std::mem::replace(&mut n.value, value));
+        }
+        self.push_new(key, value);
+        None
+    }
+    /// The value of `key`, inserted with `make` when absent; true if inserted.
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> (&mut V, bool) {
+        if self.contains_key(key) {
+            return (self.get_mut(key).expect("present"), false);
+        }
+        (self.push_new(key.into(), make()), true)
+    }
+    pub fn remove(&mut self, key: &[u8]) -> Option<(Box<[u8]>, V)> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let i = self.slot(key);
+        let mut link = &mut self.table[i];
+        loop {
+            match link {
+                None => return None,
+                Some(node) if &node.key[..] == key => {
+                    let mut node = link.take().expect("matched");
+                    *link = node.next.take();
+                    self.len -= 1;
+                    let Node { key, value, .. } = *node;
+                    self.maybe_shrink();
+                    return Some((key, value));
+                }
+                Some(node) => link = &mut node.next,
+            }
+        }
+    }
+    pub fn clear(&mut self) {
+        // Unlink chains iteratively so that long chains cannot overflow the stack.
+        for bucket in &mut self.table {
+            let mut n = bucket.take();
+            while let Some(mut node) = n {
+                n = node.next.take();
+            }
+        }
+        self.table = Vec::new();
+        self.len = 0;
+    }
+    pub fn iter(&self) -> Iter<'_, V> {
+        Iter {
+            buckets: self.table.iter(),
+            cur: None,
+        }
+    }
+    pub fn iter_mut(&mut self) -> IterMut<'_, V> {
+        IterMut {
+            buckets: self.table.iter_mut(),
+            cur: None,
+        }
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.iter().map(|(k, _)| k)
+    }
+    /// Removes every element, handing each out.
+    pub fn drain(&mut self) -> impl Iterator<Item = (Box<[u8]>, V)> + '_ {
+        let table = std::mem::take(&mut self.table);
+        self.len = 0;
+        let mut out = Vec::new();
+        for mut bucket in table {
+            while let Some(mut node) = bucket {
+                bucket = node.next.take();
+                let Node { key, value, .. } = *node;
+                out.push((key, value));
+            }
+        }
+        out.into_iter()
+    }
+
+    /// Visits one bucket of a SCAN and returns the next cursor (0 when done).
+    ///
+    /// The cursor is advanced by incrementing its bit-reversed form under the
+    /// table's mask, as Redis does: because sizes are powers of two, an element that
+    /// stays in the table is visited at least once even if the table grows or
+    /// shrinks between calls.
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
+        if self.table.is_empty() {
+            return 0;
+        }
+        let mask = (self.table.len() - 1) as u64;
+        let mut n = self.table[(cursor & mask) as usize].as_deref();
+        while let Some(node) = n {
+            f(&node.key, &node.value);
+            n = node.next.as_deref();
+        }
+        let mut v = cursor | !mask;
+        v = v.reverse_bits();
+        v = v.wrapping_add(1);
+        v.reverse_bits()
+    }
+
+    /// A random element: a random non-empty bucket, then a random link of its chain.
+    pub fn random_entry(&self, rand: &mut impl FnMut() -> u64) -> Option<(&[u8], &V)> {
+        if self.len == 0 {
+            return None;
+        }
+        let mask = self.table.len() as u64 - 1;
+        let head = loop {
+            if let Some(n) = self.table[(rand() & mask) as usize].as_deref() {
+                break n;
+            }
+        };
+        let mut chain = 0;
+        let mut n = Some(head);
+        while let Some(node) = n {
+            chain += 1;
+            n = node.next.as_deref();
+        }
+        let mut node = head;
+        for _ in 0..(rand() % chain) {
+            node = node.next.as_deref().expect("within chain");
+        }
+        Some((&node.key, &node.value))
+    }
+    /// Calls `f` for up to `count` random elements (possibly repeated), for eviction
+    /// and expiry sampling.
     pub fn sample(
         &self,
         count: usize,
         rand: &mut impl FnMut() -> u64,
         mut f: impl FnMut(&[u8], &V),
     ) {
-        for _ in 0..count.min(self.map.len()) {
+        for _ in 0..count.min(self.len) {
             if let Some((k, v)) = self.random_entry(rand) {
                 f(k, v);
             }
         }
     }
+    /// Incremental rehashing step (resizes here are done at once; nothing to do).
     pub fn rehash_for(&mut self, _max_micros: u64) -> bool {
         false
     }
+    /// Bytes the bucket table and the nodes take (for INFO memory estimates).
     pub fn table_bytes(&self) -> usize {
-        self.map.capacity() * (std::mem::size_of::<V>() + 24)
+        self.table.len() * 8 + self.len * (std::mem::size_of::<Node<V>>() + 16)
+    }
+}
+
+impl<V> Drop for Dict<V> {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+pub struct Iter<'a, V> {
+    buckets: std::slice::Iter<'a, Option<Box<Node<V>>>>,
+    cur: Option<&'a Node<V>>,
+}
+
+impl<'a, V> Iterator for Iter<'a, V> {
+    type Item = (&'a [u8], &'a V);
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(n) = self.cur {
+                self.cur = n.next.as_deref();
+                return Some((&n.key, &n.value));
+            }
+            self.cur = self.buckets.next()?.as_deref();
+        }
+    }
+}
+
+pub struct IterMut<'a, V> {
+    buckets: std::slice::IterMut<'a, Option<Box<Node<V>>>>,
+    cur: Option<&'a mut Node<V>>,
+}
+
+impl<'a, V> Iterator for IterMut<'a, V> {
+    type Item = (&'a [u8], &'a mut V);
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(n) = self.cur.take() {
+                let Node { key, value, next } = n;
+                self.cur = next.as_deref_mut();
+                return Some((&key[..], value));
+            }
+            self.cur = self.buckets.next()?.as_deref_mut();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_get_remove_and_resize() {
+        let mut d = Dict::new();
+        for i in 0..10_000u32 {
+            assert!(d.insert(i.to_string().into_bytes().into(), i).is_none());
+        }
+        assert_eq!(d.len(), 10_000);
+        for i in 0..10_000u32 {
+            assert_eq!(d.get(i.to_string().as_bytes()), Some(&i));
+        }
+        for i in 0..9_990u32 {
+            assert_eq!(d.remove(i.to_string().as_bytes()).unwrap().1, i);
+        }
+        assert_eq!(d.len(), 10);
+        assert!(d.table.len() <= 64, "shrunk to {}", d.table.len());
+        assert_eq!(d.iter().count(), 10);
+        for (_, v) in d.iter_mut() {
+            *v += 1;
+        }
+        assert_eq!(d.get(b"9999"), Some(&10_000));
+    }
+
+    #[test]
+    fn scan_returns_every_stable_element_across_resizes() {
+        let mut d = Dict::new();
+        for i in 0..1000u32 {
+            d.insert(format!("k{i}").into_bytes().into(), ());
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut step = 0;
+        loop {
+            cursor = d.scan(cursor, |k, _| {
+                seen.insert(k.to_vec());
+            });
+            step += 1;
+            // Grow in the middle of the scan, then shrink.
+            if step == 100 {
+                for i in 1000..5000u32 {
+                    d.insert(format!("k{i}").into_bytes().into(), ());
+                }
+            }
+            if step == 400 {
+                for i in 1000..5000u32 {
+                    d.remove(format!("k{i}").as_bytes());
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..1000u32 {
+            assert!(seen.contains(format!("k{i}").as_bytes()), "k{i} missed");
+        }
+    }
+
+    #[test]
+    fn random_entry_reaches_every_element() {
+        let mut d = Dict::new();
+        for i in 0..8u32 {
+            d.insert(vec![i as u8].into(), i);
+        }
+        let mut rng = crate::server::util::Rng::new();
+        let mut r = || rng.next_u64();
+        let mut hit = [false; 8];
+        for _ in 0..1000 {
+            hit[*d.random_entry(&mut r).unwrap().1 as usize] = true;
+        }
+        assert!(hit.iter().all(|h| *h));
     }
 }

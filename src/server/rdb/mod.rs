@@ -1,5 +1,17 @@
-//! RDB persistence: the snapshot writer and reader, and when snapshots happen.
+//! RDB persistence: when snapshots happen (SAVE, BGSAVE, save rules, shutdown,
+//! start-up load) and the bookkeeping INFO persistence shows. The file format
+//! itself lives in `writer`, `reader`, `listpack`, `lzf` and `crc64`.
+pub mod crc64;
+pub mod format;
+pub mod listpack;
+pub mod lzf;
+pub mod reader;
+pub mod writer;
+
+use crate::server::log;
 use crate::server::state::Server;
+use crate::server::util::now_ms;
+use std::path::PathBuf;
 
 /// Snapshot bookkeeping (INFO persistence).
 #[derive(Debug)]
@@ -11,6 +23,14 @@ pub struct Persistence {
     pub rdb_saves: u64,
     pub last_bgsave_time_sec: i64,
     pub current_bgsave_start_ms: i64,
+    /// `dirty` when the running background save started (subtracted on success).
+    pub dirty_before_bgsave: u64,
+    /// When the last background save was attempted (s), for the retry delay.
+    pub last_bgsave_try: i64,
+    /// Replication info read from the RDB at start-up (for a partial resync).
+    pub loaded_repl: Option<ReplInfo>,
+    pub last_load_keys_loaded: u64,
+    pub last_load_keys_expired: u64,
 }
 
 impl Default for Persistence {
@@ -22,6 +42,11 @@ impl Default for Persistence {
             rdb_saves: 0,
             last_bgsave_time_sec: -1,
             current_bgsave_start_ms: 0,
+            dirty_before_bgsave: 0,
+            last_bgsave_try: 0,
+            loaded_repl: None,
+            last_load_keys_loaded: 0,
+            last_load_keys_expired: 0,
         }
     }
 }
@@ -31,22 +56,246 @@ pub fn last_bgsave_failed(srv: &Server) -> bool {
     !srv.persistence.last_bgsave_ok
 }
 
+/// The snapshot path (`dbfilename` inside `dir`, which is the working directory).
+pub fn rdb_path(srv: &Server) -> PathBuf {
+    PathBuf::from(&srv.config.dbfilename)
+}
+
 /// Loads `dir`/`dbfilename` at start-up if it exists. An unreadable or corrupt file
 /// is an error: starting empty over it would lose the data at the next save.
-pub fn load_on_startup(_srv: &mut Server) -> Result<(), String> {
+pub fn load_on_startup(srv: &mut Server) -> Result<(), String> {
+    let path = rdb_path(srv);
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("can't open {}: {}", path.display(), e)),
+    };
+    let start = std::time::Instant::now();
+    srv.loading = true;
+    let mut r = std::io::BufReader::with_capacity(1 << 16, file);
+    // A master drops keys that expired while it was down; a replica keeps them
+    // until its master says DEL.
+    let drop_before = if srv.config.replicaof.is_some() {
+        None
+    } else {
+        Some(now_ms())
+    };
+    let result = reader::read(&mut r, srv.config.databases, drop_before);
+    srv.loading = false;
+    let loaded = result.map_err(|e| format!("{} while reading {}", e, path.display()))?;
+    install(srv, loaded);
+    // Resume the replication history the snapshot records (Redis 7 does this for
+    // masters and replicas alike): replicas of a restarted master, or a restarted
+    // replica, can then continue with a partial resync.
+    if let Some(r) = srv.persistence.loaded_repl.clone() {
+        srv.repl.replid = r.replid;
+        srv.repl.offset = r.offset;
+        srv.repl.can_continue = true;
+        let size = srv.config.repl_backlog_size as usize;
+        srv.repl.backlog = Some(crate::server::replication::Backlog::new(size, r.offset + 1));
+    }
+    log::notice(&format!(
+        "DB loaded from disk: {:.3} seconds",
+        start.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// Replaces the dataset with a snapshot that was read completely.
+pub fn install(srv: &mut Server, loaded: Loaded) {
+    srv.dbs = loaded.dbs;
+    srv.persistence.loaded_repl = loaded.repl;
+    srv.persistence.last_load_keys_loaded = loaded.keys_loaded;
+    srv.persistence.last_load_keys_expired = loaded.keys_expired;
+}
+
+/// What the snapshot records of replication (so a restarted replica can resume).
+fn repl_info(srv: &Server) -> Option<ReplInfo> {
+    Some(ReplInfo {
+        replid: srv.repl.replid.clone(),
+        offset: srv.repl.offset,
+        stream_db: srv.repl.stream_db.max(0),
+    })
+}
+
+/// Writes a snapshot to `path` safely: a temporary file in the same directory,
+/// fsynced, then renamed over the old one.
+pub fn save_to(srv: &Server, path: &std::path::Path) -> Result<(), String> {
+    use std::io::Write;
+    let tmp = PathBuf::from(format!("temp-{}.rdb", std::process::id()));
+    let file = std::fs::File::create(&tmp).map_err(|e| {
+        let cwd = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        format!(
+            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
+            tmp.display(),
+            cwd,
+            e
+        )
+    })?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+    let repl = repl_info(srv);
+    let meta = writer::Meta {
+        repl: repl.as_ref(),
+        compress: srv.config.rdbcompression,
+        checksum: srv.config.rdbchecksum,
+        used_mem: crate::server::memory::used() as u64,
+        ctime: now_ms() / 1000,
+    };
+    let written = writer::write(&srv.dbs, &mut w, &meta)
+        .and_then(|_| w.flush())
+        .and_then(|_| w.get_ref().sync_all());
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("Write error saving DB on disk: {}", e));
+    }
+    drop(w);
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!(
+            "Error moving temp DB file {} on the final destination {}: {}",
+            tmp.display(),
+            path.display(),
+            e
+        ));
+    }
     Ok(())
 }
 
 /// SAVE: writes a snapshot in the foreground.
-pub fn save(_srv: &mut Server) -> Result<(), String> {
-    Err("RDB persistence is not implemented yet".into())
+pub fn save(srv: &mut Server) -> Result<(), String> {
+    if srv.persistence.child_pid.is_some() {
+        return Err("Background save already in progress".into());
+    }
+    let path = rdb_path(srv);
+    match save_to(srv, &path) {
+        Ok(()) => {
+            log::notice("DB saved on disk");
+            srv.dirty = 0;
+            srv.lastsave = now_ms() / 1000;
+            srv.persistence.last_bgsave_ok = true;
+            srv.persistence.rdb_saves += 1;
+            Ok(())
+        }
+        Err(e) => {
+            log::warning(&e);
+            srv.persistence.last_bgsave_ok = false;
+            Err(e)
+        }
+    }
 }
 
-/// Stops a running background save (shutdown).
-pub fn kill_child(_srv: &mut Server) {}
+/// BGSAVE: forks a child that writes the snapshot while the parent keeps serving
+/// clients (the child sees the dataset as it was at the fork).
+pub fn bgsave(srv: &mut Server) -> Result<(), String> {
+    if srv.persistence.child_pid.is_some() {
+        return Err("Background save already in progress".into());
+    }
+    let path = rdb_path(srv);
+    srv.persistence.last_bgsave_try = now_ms() / 1000;
+    // SAFETY: the server is single-threaded; the child only writes a file from
+    // memory it owns and leaves with _exit, never returning into the runtime.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        let e = std::io::Error::last_os_error();
+        srv.persistence.last_bgsave_ok = false;
+        return Err(format!("Can't save in background: fork: {}", e));
+    }
+    if pid == 0 {
+        log::set_role('C');
+        let code = match save_to(srv, &path) {
+            Ok(()) => {
+                log::notice("DB saved on disk");
+                0
+            }
+            Err(e) => {
+                log::warning(&e);
+                1
+            }
+        };
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    log::notice(&format!("Background saving started by pid {}", pid));
+    srv.persistence.child_pid = Some(pid);
+    srv.persistence.current_bgsave_start_ms = now_ms();
+    srv.persistence.dirty_before_bgsave = srv.dirty;
+    Ok(())
+}
 
-/// Persistence work the server cron does: reap a finished child, save rules.
-pub fn cron(_srv: &mut Server) {}
+/// Stops a running background save (shutdown, FLUSHALL) and removes its file.
+pub fn kill_child(srv: &mut Server) {
+    if let Some(pid) = srv.persistence.child_pid.take() {
+        // SAFETY: plain syscalls on the pid of our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+        }
+        let _ = std::fs::remove_file(format!("temp-{}.rdb", pid));
+    }
+}
+
+/// Persistence work the server cron does: reap a finished child, start a
+/// scheduled save, apply the `save` rules.
+pub fn cron(srv: &mut Server) {
+    if let Some(pid) = srv.persistence.child_pid {
+        let mut status = 0;
+        // SAFETY: non-blocking wait on our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid || r < 0 {
+            let ok = r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+            bgsave_done(srv, ok, pid);
+        }
+        return;
+    }
+    let now = now_ms() / 1000;
+    if srv.persistence.bgsave_scheduled {
+        srv.persistence.bgsave_scheduled = false;
+        if let Err(e) = bgsave(srv) {
+            log::warning(&e);
+        }
+        return;
+    }
+    let retry_ok = srv.persistence.last_bgsave_ok || now - srv.persistence.last_bgsave_try > 5;
+    let due = srv
+        .config
+        .save_params
+        .iter()
+        .find(|(secs, changes)| {
+            srv.dirty >= *changes && now - srv.lastsave > *secs as i64 && retry_ok
+        })
+        .copied();
+    if let Some((secs, changes)) = due {
+        log::notice(&format!(
+            "{} changes in {} seconds. Saving...",
+            changes, secs
+        ));
+        if let Err(e) = bgsave(srv) {
+            log::warning(&e);
+        }
+    }
+}
+
+/// Bookkeeping when a background save ends; tells replication, which may be
+/// waiting for the snapshot.
+fn bgsave_done(srv: &mut Server, ok: bool, pid: i32) {
+    let p = &mut srv.persistence;
+    p.child_pid = None;
+    p.last_bgsave_time_sec = (now_ms() - p.current_bgsave_start_ms) / 1000;
+    if ok {
+        log::notice("Background saving terminated with success");
+        srv.dirty = srv.dirty.saturating_sub(p.dirty_before_bgsave);
+        srv.lastsave = now_ms() / 1000;
+        p.last_bgsave_ok = true;
+        p.rdb_saves += 1;
+    } else {
+        log::warning("Background saving error");
+        p.last_bgsave_ok = false;
+        let _ = std::fs::remove_file(format!("temp-{}.rdb", pid));
+    }
+    crate::server::replication::master::snapshot_done(srv, ok);
+}
 
 /// INFO persistence, with Redis 7.0's fields in its order.
 pub fn info_section(srv: &Server, o: &mut String) {
@@ -55,7 +304,7 @@ pub fn info_section(srv: &Server, o: &mut String) {
     let now = crate::server::util::now_ms();
     let _ = write!(
         o,
-        "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
         srv.loading as u8,
         srv.dirty,
         p.child_pid.is_some() as u8,
@@ -64,11 +313,13 @@ pub fn info_section(srv: &Server, o: &mut String) {
         p.last_bgsave_time_sec,
         if p.child_pid.is_some() { (now - p.current_bgsave_start_ms) / 1000 } else { -1 },
         p.rdb_saves,
+        p.last_load_keys_expired,
+        p.last_load_keys_loaded,
     );
 }
 
 // ---------------------------------------------------------------------------
-// The API that persistence and replication share (bodies filled in by the RDB work).
+// The API that persistence and replication share.
 
 /// Replication metadata stored in a snapshot's AUX fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,30 +347,4 @@ impl std::fmt::Display for RdbError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-/// Writes the whole dataset as an RDB (REDIS0010) to `w`, with the replication
-/// AUX fields when `repl` is given.
-pub fn write_rdb(
-    srv: &Server,
-    w: &mut dyn std::io::Write,
-    repl: Option<&ReplInfo>,
-) -> std::io::Result<()> {
-    let _ = (srv, repl);
-    // Placeholder: an empty RDB with no checksum.
-    w.write_all(b"REDIS0010")?;
-    w.write_all(&[0xFF])?;
-    w.write_all(&[0u8; 8])
-}
-
-/// Reads an RDB stream into fresh databases (`ndbs` of them). Nothing in the
-/// server changes: the caller installs the result only if the whole file was good.
-pub fn read_rdb(r: &mut dyn std::io::Read, ndbs: usize) -> Result<Loaded, RdbError> {
-    let _ = r;
-    Ok(Loaded {
-        dbs: (0..ndbs)
-            .map(|_| crate::server::keyspace::Db::new())
-            .collect(),
-        ..Default::default()
-    })
 }

@@ -1,7 +1,10 @@
 //! Master side: every write the server applies is fed here, in order, to the
 //! backlog and to each replica.
-use crate::server::replication::Backlog;
+use crate::server::client::{Client, ClientKind, OutChunk};
+use crate::server::log;
+use crate::server::replication::{new_replid, Backlog, ReplicaLink, ReplicaState};
 use crate::server::state::Server;
+use crate::server::util::now_ms;
 
 /// Encodes a command as a RESP multibulk.
 pub fn encode_command(argv: &[Vec<u8>], out: &mut Vec<u8>) {
@@ -56,8 +59,24 @@ impl Server {
         let ids = self.repl.replicas.clone();
         for id in ids {
             if let Some(c) = self.clients.get_mut(&id) {
-                c.reply.raw(bytes);
-                c.wake();
+                match c.repl.as_mut() {
+                    // Waiting for its snapshot: keep the bytes to send after it.
+                    Some(r)
+                        if matches!(
+                            r.state,
+                            ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd
+                        ) =>
+                    {
+                        if r.state == ReplicaState::WaitBgsaveEnd {
+                            r.held.extend_from_slice(bytes);
+                        }
+                        continue;
+                    }
+                    _ => {
+                        c.reply.raw(bytes);
+                        c.wake();
+                    }
+                }
             }
             self.enforce_output_limits(id);
         }
@@ -99,4 +118,424 @@ impl Server {
             .values()
             .any(|c| c.kind == crate::server::client::ClientKind::Master)
     }
+}
+
+/// Creates the backlog for the first replica. As Redis does, a master that had
+/// no backlog starts a new replication history (new replid, no replid2), since
+/// nobody can continue the old one from us.
+pub fn ensure_backlog(srv: &mut Server) {
+    if srv.repl.backlog.is_none() {
+        if !srv.is_replica() {
+            srv.repl.replid = new_replid(&mut srv.rng);
+            srv.repl.replid2 = "0".repeat(40);
+            srv.repl.second_offset = -1;
+        }
+        let size = srv.config.repl_backlog_size as usize;
+        srv.repl.backlog = Some(Backlog::new(size, srv.repl.offset + 1));
+    }
+}
+
+/// Whether we can serve a replica that asks to continue `replid` from `offset`
+/// (PSYNC2: our own id, or the previous one up to where it was valid, and the
+/// bytes still in the backlog).
+pub fn can_continue(srv: &Server, replid: &str, offset: i64) -> bool {
+    let id_ok = replid == srv.repl.replid
+        || (replid == srv.repl.replid2 && offset <= srv.repl.second_offset);
+    let Some(b) = &srv.repl.backlog else {
+        return false;
+    };
+    id_ok && offset >= b.first_offset && offset <= b.first_offset + b.histlen() as i64
+}
+
+/// SYNC / PSYNC replid offset from a replica (client `c`).
+///
+/// Contract: either answers +CONTINUE and sends the backlog from `offset` (the
+/// replica is then online), or answers +FULLRESYNC replid offset once a snapshot
+/// taken at that offset is being written, and sends the snapshot then every write
+/// made since, in order. Several replicas share one snapshot.
+pub fn sync_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if c.kind == ClientKind::Replica {
+        return;
+    }
+    let psync = argv[0].eq_ignore_ascii_case(b"psync");
+    if psync && argv.len() > 3 && argv[3].eq_ignore_ascii_case(b"failover") {
+        if argv[1] != srv.repl.replid.as_bytes() {
+            c.reply
+                .error("ERR PSYNC FAILOVER replid must match my replid.");
+            return;
+        }
+        log::notice(&format!(
+            "Failover request received for replid {}.",
+            srv.repl.replid
+        ));
+        crate::server::replication::replica::unset_master(srv);
+    }
+    if srv.is_replica() && !srv.master_link_up() {
+        c.reply
+            .error("NOMASTERLINK Can't SYNC while not connected with my master");
+        return;
+    }
+    if !c.reply.is_empty() || !c.out_queue.is_empty() {
+        c.reply
+            .error("ERR SYNC and PSYNC are invalid with pending output");
+        return;
+    }
+    let now = now_ms();
+    let mut link = c.repl.take().unwrap_or_default();
+    link.ack_time_ms = now;
+    link.held.clear();
+    if psync {
+        let replid = String::from_utf8_lossy(&argv[1]).to_string();
+        let offset = crate::server::util::parse_i64(&argv[2]).unwrap_or(-1);
+        if replid != "?" && can_continue(srv, &replid, offset) {
+            let data = srv
+                .repl
+                .backlog
+                .as_ref()
+                .and_then(|b| b.since(offset))
+                .unwrap_or_default();
+            if link.capa_psync2 {
+                c.reply
+                    .raw(format!("+CONTINUE {}\r\n", srv.repl.replid).as_bytes());
+            } else {
+                c.reply.raw(b"+CONTINUE\r\n");
+            }
+            c.reply.raw(&data);
+            link.state = ReplicaState::Online;
+            link.ack_offset = offset - 1;
+            c.repl = Some(link);
+            c.kind = ClientKind::Replica;
+            srv.repl.replicas.push(c.id);
+            srv.stats.sync_partial_ok += 1;
+            log::notice(&format!(
+                "Partial resynchronization request from {} accepted. Sending {} bytes of backlog starting from offset {}.",
+                c.addr,
+                data.len(),
+                offset
+            ));
+            return;
+        }
+        if replid != "?" {
+            srv.stats.sync_partial_err += 1;
+            log::notice(&format!(
+                "Partial resynchronization not accepted: replid {} / offset {} not available (our replid {}, {})",
+                replid, offset, srv.repl.replid, srv.repl.offset
+            ));
+        }
+    }
+    log::notice(&format!("Replica {} asks for synchronization", c.addr));
+    srv.stats.sync_full += 1;
+    c.kind = ClientKind::Replica;
+    link.state = ReplicaState::WaitBgsaveStart;
+    c.repl = Some(link);
+    srv.repl.replicas.push(c.id);
+    ensure_backlog(srv);
+    if srv.persistence.child_pid.is_some() {
+        if srv.repl.rdb_for_replicas {
+            // Share the snapshot being written: copy what another waiting replica
+            // holds since the fork, and start from the same offset.
+            let other = srv
+                .repl
+                .replicas
+                .iter()
+                .filter_map(|id| srv.clients.get(id))
+                .filter_map(|o| o.repl.as_ref())
+                .find(|r| r.state == ReplicaState::WaitBgsaveEnd)
+                .map(|r| (r.held.clone(), r.rdb_offset));
+            if let Some((held, off)) = other {
+                let l = c.repl.as_mut().expect("set above");
+                l.held = held;
+                l.rdb_offset = off;
+                l.state = ReplicaState::WaitBgsaveEnd;
+                c.reply
+                    .raw(format!("+FULLRESYNC {} {}\r\n", srv.repl.replid, off).as_bytes());
+                log::notice("Waiting for end of BGSAVE for SYNC");
+                return;
+            }
+        }
+        log::notice(
+            "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC",
+        );
+        return;
+    }
+    // Start a snapshot for this replica (it is not in the client table now, so it
+    // is handled here; others waiting are handled by start_snapshot).
+    let offset = srv.repl.offset;
+    match start_snapshot(srv) {
+        Ok(()) => {
+            let l = c.repl.as_mut().expect("set above");
+            l.state = ReplicaState::WaitBgsaveEnd;
+            l.rdb_offset = offset;
+            c.reply
+                .raw(format!("+FULLRESYNC {} {}\r\n", srv.repl.replid, offset).as_bytes());
+        }
+        Err(e) => {
+            log::warning(&format!("BGSAVE for replication failed: {}", e));
+            c.reply.error("ERR BGSAVE for replication failed");
+            c.close_after_reply = true;
+        }
+    }
+}
+
+/// Forks a snapshot for the replicas waiting to start a full sync, and answers
+/// them +FULLRESYNC at the fork's offset.
+fn start_snapshot(srv: &mut Server) -> Result<(), String> {
+    let offset = srv.repl.offset;
+    crate::server::rdb::bgsave(srv)?;
+    srv.repl.rdb_for_replicas = true;
+    // The stream after a full sync must start with a SELECT.
+    srv.repl.stream_db = -1;
+    let replid = srv.repl.replid.clone();
+    for id in srv.repl.replicas.clone() {
+        if let Some(c) = srv.clients.get_mut(&id) {
+            if let Some(l) = c.repl.as_mut() {
+                if l.state == ReplicaState::WaitBgsaveStart {
+                    l.state = ReplicaState::WaitBgsaveEnd;
+                    l.rdb_offset = offset;
+                    l.held.clear();
+                    c.reply
+                        .raw(format!("+FULLRESYNC {} {}\r\n", replid, offset).as_bytes());
+                    c.wake();
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A background save finished (`ok` tells whether it succeeded): replicas
+/// waiting for it get the file, then what was written meanwhile; replicas that
+/// arrived too late for it get a new one.
+pub fn snapshot_done(srv: &mut Server, ok: bool) {
+    srv.repl.rdb_for_replicas = false;
+    let path = crate::server::rdb::rdb_path(srv);
+    for id in srv.repl.replicas.clone() {
+        let Some(c) = srv.clients.get_mut(&id) else {
+            continue;
+        };
+        let Some(l) = c.repl.as_mut() else { continue };
+        if l.state != ReplicaState::WaitBgsaveEnd {
+            continue;
+        }
+        let file = if ok {
+            std::fs::File::open(&path).ok()
+        } else {
+            None
+        };
+        let len = file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map(|m| m.len());
+        match (file, len) {
+            (Some(f), Some(len)) => {
+                let held = std::mem::take(&mut l.held);
+                l.state = ReplicaState::Online;
+                l.ack_time_ms = now_ms();
+                // Anything already replied (+FULLRESYNC) goes first.
+                let before = std::mem::take(&mut c.reply.buf);
+                if !before.is_empty() {
+                    c.out_queue.push_back(OutChunk::Bytes(before));
+                }
+                c.out_queue
+                    .push_back(OutChunk::Bytes(format!("${}\r\n", len).into_bytes()));
+                c.out_queue.push_back(OutChunk::File(f, len));
+                if !held.is_empty() {
+                    c.out_queue.push_back(OutChunk::Bytes(held));
+                }
+                log::notice(&format!(
+                    "Synchronization with replica {} succeeded",
+                    c.addr
+                ));
+                c.wake();
+            }
+            _ => {
+                log::warning(&format!(
+                    "SYNC failed. BGSAVE child returned an error; closing replica {}",
+                    c.addr
+                ));
+                c.close_asap = true;
+                c.wake();
+            }
+        }
+    }
+    let waiting = srv
+        .repl
+        .replicas
+        .iter()
+        .filter_map(|id| srv.clients.get(id))
+        .any(|c| {
+            c.repl
+                .as_ref()
+                .is_some_and(|l| l.state == ReplicaState::WaitBgsaveStart)
+        });
+    if waiting {
+        if let Err(e) = start_snapshot(srv) {
+            log::warning(&format!("BGSAVE for replication failed: {}", e));
+        }
+    }
+}
+
+/// REPLCONF option value ... (from a replica, or GETACK from our master).
+pub fn replconf_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len().is_multiple_of(2) {
+        c.reply.error("ERR syntax error");
+        return;
+    }
+    let mut j = 1;
+    while j + 1 < argv.len() {
+        let opt = argv[j].to_ascii_lowercase();
+        let val = &argv[j + 1];
+        match &opt[..] {
+            b"listening-port" => match crate::server::util::parse_i64(val) {
+                Some(p) if (0..=65535).contains(&p) => {
+                    c.repl
+                        .get_or_insert_with(ReplicaLink::default)
+                        .listening_port = p as u16
+                }
+                _ => {
+                    c.reply.error("ERR value is not an integer or out of range");
+                    return;
+                }
+            },
+            b"ip-address" => {
+                c.repl.get_or_insert_with(ReplicaLink::default).announced_ip =
+                    Some(String::from_utf8_lossy(val).into_owned())
+            }
+            b"capa" => {
+                let l = c.repl.get_or_insert_with(ReplicaLink::default);
+                if val.eq_ignore_ascii_case(b"eof") {
+                    l.capa_eof = true;
+                } else if val.eq_ignore_ascii_case(b"psync2") {
+                    l.capa_psync2 = true;
+                }
+            }
+            b"ack" | b"fack" => {
+                // From a replica: no reply, ever.
+                if c.kind == ClientKind::Replica && opt == b"ack" {
+                    if let (Some(off), Some(l)) =
+                        (crate::server::util::parse_i64(val), c.repl.as_mut())
+                    {
+                        if off > l.ack_offset {
+                            l.ack_offset = off;
+                        }
+                        l.ack_time_ms = now_ms();
+                        srv.repl.ack_arrived = true;
+                    }
+                }
+                return;
+            }
+            b"getack" => {
+                // From our master: the one command a replica answers on that link.
+                if c.kind == ClientKind::Master {
+                    let ack = format!("REPLCONF ACK {}", srv.repl.offset);
+                    let mut out = Vec::new();
+                    let parts: Vec<Vec<u8>> =
+                        ack.split(' ').map(|x| x.as_bytes().to_vec()).collect();
+                    encode_command(&parts, &mut out);
+                    c.out_queue.push_back(OutChunk::Bytes(out));
+                }
+                return;
+            }
+            b"rdb-only" | b"rdb-filter-only" => {}
+            _ => {
+                c.reply.error(&format!(
+                    "ERR Unrecognized REPLCONF option: {}",
+                    String::from_utf8_lossy(&argv[j])
+                ));
+                return;
+            }
+        }
+        j += 2;
+    }
+    c.reply.ok();
+}
+
+/// Master-side cron: PING down the stream every repl-ping-replica-period, drop
+/// replicas silent for repl-timeout, free the backlog after repl-backlog-ttl
+/// without replicas, unblock WAITers whose replicas acknowledged.
+pub fn cron(srv: &mut Server) {
+    let now = now_ms();
+    let period = srv.config.repl_ping_replica_period.max(1) as i64 * 1000;
+    if !srv.is_replica() && !srv.repl.replicas.is_empty() && now - srv.repl.last_ping_ms >= period {
+        srv.repl.last_ping_ms = now;
+        let mut out = Vec::new();
+        encode_command(&[b"PING".to_vec()], &mut out);
+        srv.feed_stream(&out);
+    }
+    let timeout = srv.config.repl_timeout as i64 * 1000;
+    for id in srv.repl.replicas.clone() {
+        if let Some(c) = srv.clients.get_mut(&id) {
+            if let Some(l) = &c.repl {
+                if l.state == ReplicaState::Online && now - l.ack_time_ms > timeout {
+                    log::warning(&format!(
+                        "Disconnecting timedout replica (streaming sync): {}",
+                        c.addr
+                    ));
+                    c.close_asap = true;
+                    c.wake();
+                }
+            }
+        }
+    }
+    let ttl = srv.config.repl_backlog_ttl as i64 * 1000;
+    if !srv.is_replica()
+        && srv.repl.replicas.is_empty()
+        && ttl > 0
+        && srv.repl.backlog.is_some()
+        && now - srv.repl.no_replicas_since_ms > ttl
+    {
+        // Nobody can continue from us any more: start a new history next time.
+        srv.repl.backlog = None;
+        srv.repl.replid = new_replid(&mut srv.rng);
+        srv.repl.replid2 = "0".repeat(40);
+        srv.repl.second_offset = -1;
+        log::notice(&format!(
+            "Replication backlog freed after {} seconds without connected replicas.",
+            ttl / 1000
+        ));
+    }
+    wake_waiters(srv);
+}
+
+/// Answers WAIT clients whose replicas have acknowledged enough.
+pub fn wake_waiters(srv: &mut Server) {
+    let ids: Vec<u64> = srv
+        .clients
+        .iter()
+        .filter(|(_, c)| matches!(c.blocked, Some(crate::server::client::Blocked::Wait { .. })))
+        .map(|(id, _)| *id)
+        .collect();
+    for id in ids {
+        let Some(mut c) = srv.clients.remove(&id) else {
+            continue;
+        };
+        if let Some(crate::server::client::Blocked::Wait {
+            offset,
+            numreplicas,
+            ..
+        }) = c.blocked.clone()
+        {
+            let n = srv.replicas_acked(offset);
+            if n >= numreplicas {
+                c.blocked = None;
+                c.reply.int(n as i64);
+                c.wake();
+            }
+        }
+        srv.clients.insert(id, c);
+    }
+}
+
+/// Asks every replica for an ACK now (WAIT, FAILOVER): REPLCONF GETACK * goes
+/// down the stream.
+pub fn request_acks(srv: &mut Server) {
+    if srv.repl.replicas.is_empty() {
+        return;
+    }
+    let mut out = Vec::new();
+    encode_command(
+        &[b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()],
+        &mut out,
+    );
+    srv.feed_stream(&out);
 }

@@ -1,7 +1,11 @@
 //! Replication (PSYNC2): the shared state, the backlog, the master side (feeding
-//! replicas) and the replica side (the link to our master) in separate modules.
+//! replicas) and the replica side (the link to our master) in separate modules,
+//! plus the dataset digest both sides compare.
 pub mod backlog;
+pub mod digest;
+pub mod failover;
 pub mod master;
+pub mod replica;
 
 pub use backlog::Backlog;
 
@@ -31,6 +35,11 @@ pub struct ReplicaLink {
     /// REPLCONF capa eof / psync2.
     pub capa_eof: bool,
     pub capa_psync2: bool,
+    /// Stream bytes produced while this replica waits for its snapshot; sent
+    /// right after it.
+    pub held: Vec<u8>,
+    /// The offset the snapshot this replica waits for was taken at.
+    pub rdb_offset: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,6 +78,44 @@ pub struct Replication {
     pub stream_db: i64,
     /// When the last replica went away (for repl-backlog-ttl), ms.
     pub no_replicas_since_ms: i64,
+    /// The running background save was started for replicas waiting to sync.
+    pub rdb_for_replicas: bool,
+    /// Replica side: the state of the link to our master.
+    pub link: LinkState,
+    /// Replica side: the client id of our master's connection, once synced.
+    pub master_client: Option<u64>,
+    /// Bumped by every REPLICAOF, so an old link task knows to stop.
+    pub link_generation: u64,
+    /// Replica side: when the link went down (ms), for INFO.
+    pub link_down_since_ms: i64,
+    /// Replica side: last time bytes came from the master (ms).
+    pub master_last_io_ms: i64,
+    /// Replica side: our replid/offset describe data we hold (so PSYNC can ask
+    /// to continue from them instead of `PSYNC ? -1`).
+    pub can_continue: bool,
+    /// Replica side: bytes of the snapshot transfer in progress (read, total; -1 unknown).
+    pub sync_read: i64,
+    pub sync_total: i64,
+    /// FAILOVER in progress, if any.
+    pub failover: failover::Failover,
+    /// When the master last sent a PING down the stream (ms).
+    pub last_ping_ms: i64,
+    /// Replica side: when we last sent REPLCONF ACK (ms).
+    pub last_ack_ms: i64,
+    /// An ACK arrived: WAIT clients may be served.
+    pub ack_arrived: bool,
+}
+
+/// Replica side: where the link to our master is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LinkState {
+    /// We are a master.
+    #[default]
+    None,
+    Connecting,
+    Handshake,
+    Transfer,
+    Connected,
 }
 
 impl Replication {
@@ -82,36 +129,96 @@ impl Replication {
             replicas: Vec::new(),
             stream_db: -1,
             no_replicas_since_ms: crate::server::util::now_ms(),
+            rdb_for_replicas: false,
+            link: LinkState::None,
+            master_client: None,
+            link_generation: 0,
+            link_down_since_ms: 0,
+            master_last_io_ms: 0,
+            can_continue: false,
+            sync_read: 0,
+            sync_total: -1,
+            failover: failover::Failover::default(),
+            last_ping_ms: 0,
+            last_ack_ms: 0,
+            ack_arrived: false,
         }
     }
 }
 
 /// Starts the replica side if the configuration says `replicaof`.
-pub fn start(_srv: &crate::server::connection::Shared) {}
+pub fn start(srv: &crate::server::connection::Shared) {
+    if srv.borrow().config.replicaof.is_some() {
+        replica::spawn_link(srv);
+    }
+}
 
-/// Replication work the server cron does: pings, timeouts, backlog expiry, ACKs.
-pub fn cron(_srv: &mut crate::server::state::Server) {}
+/// Replication work the server cron does (about every 100 ms): pings and
+/// timeouts on both sides, ACKs to our master, backlog expiry, failover steps.
+pub fn cron(srv: &mut crate::server::state::Server) {
+    master::cron(srv);
+    replica::cron(srv);
+    failover::cron(srv);
+}
 
 /// INFO replication, with Redis 7.0's fields in its order.
 pub fn info_section(srv: &crate::server::state::Server, o: &mut String) {
     use std::fmt::Write;
     o.push_str("# Replication\r\n");
+    let now = crate::server::util::now_ms();
     if let Some((host, port)) = &srv.config.replicaof {
+        let up = srv.master_link_up();
+        let syncing = srv.repl.link == LinkState::Transfer;
+        let last_io = if up {
+            (now - srv.repl.master_last_io_ms).max(0) / 1000
+        } else {
+            -1
+        };
         let _ = write!(
             o,
-            "role:slave\r\nmaster_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:-1\r\nmaster_sync_in_progress:0\r\nslave_read_repl_offset:{}\r\nslave_repl_offset:{}\r\nslave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:1\r\n",
+            "role:slave\r\nmaster_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:{}\r\nmaster_sync_in_progress:{}\r\nslave_read_repl_offset:{}\r\nslave_repl_offset:{}\r\n",
             host,
             port,
-            if srv.master_link_up() { "up" } else { "down" },
+            if up { "up" } else { "down" },
+            last_io,
+            syncing as u8,
             srv.repl.offset,
             srv.repl.offset,
-            srv.config.replica_priority,
-            srv.config.replica_read_only as u8,
+        );
+        if syncing {
+            let total = srv.repl.sync_total;
+            let read = srv.repl.sync_read;
+            let perc = if total > 0 {
+                read as f64 * 100.0 / total as f64
+            } else {
+                0.0
+            };
+            let _ = write!(
+                o,
+                "master_sync_total_bytes:{}\r\nmaster_sync_read_bytes:{}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
+                total,
+                read,
+                if total > 0 { total - read } else { -1 },
+                perc,
+                (now - srv.repl.master_last_io_ms).max(0) / 1000
+            );
+        }
+        if !up {
+            let since = if srv.repl.link_down_since_ms > 0 {
+                (now - srv.repl.link_down_since_ms).max(0) / 1000
+            } else {
+                -1
+            };
+            let _ = write!(o, "master_link_down_since_seconds:{}\r\n", since);
+        }
+        let _ = write!(
+            o,
+            "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:1\r\n",
+            srv.config.replica_priority, srv.config.replica_read_only as u8,
         );
     } else {
         o.push_str("role:master\r\n");
     }
-    let now = crate::server::util::now_ms();
     let _ = write!(o, "connected_slaves:{}\r\n", srv.repl.replicas.len());
     for (i, id) in srv.repl.replicas.iter().enumerate() {
         let Some(c) = srv.clients.get(id) else {
@@ -141,7 +248,7 @@ pub fn info_section(srv: &crate::server::state::Server, o: &mut String) {
     };
     let _ = write!(
         o,
-        "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
-        srv.repl.replid, srv.repl.replid2, srv.repl.offset, srv.repl.second_offset, active, size, first, hist
+        "master_failover_state:{}\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
+        srv.repl.failover.state_name(), srv.repl.replid, srv.repl.replid2, srv.repl.offset, srv.repl.second_offset, active, size, first, hist
     );
 }

@@ -2,17 +2,19 @@
 //! hash-max-listpack-entries fields, none longer than hash-max-listpack-value) a
 //! compact vector in insertion order, like a listpack (same field order in
 //! HGETALL, little memory); beyond that a hash table. Conversion is one-way.
+use super::packed::Packed;
 use crate::server::keyspace::Dict;
 
 #[derive(Debug, Clone)]
 pub enum Hash {
-    Small(Vec<(Box<[u8]>, Box<[u8]>)>),
-    Big(Dict<Box<[u8]>>),
+    /// Fields and values alternating, in insertion order.
+    Small(Packed),
+    Big(Box<Dict<Box<[u8]>>>),
 }
 
 impl Default for Hash {
     fn default() -> Self {
-        Hash::Small(Vec::new())
+        Hash::Small(Packed::new())
     }
 }
 
@@ -22,7 +24,7 @@ impl Hash {
     }
     pub fn len(&self) -> usize {
         match self {
-            Hash::Small(v) => v.len(),
+            Hash::Small(p) => p.len() / 2,
             Hash::Big(d) => d.len(),
         }
     }
@@ -31,26 +33,41 @@ impl Hash {
     }
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match self {
-            Hash::Small(v) => v.iter().find(|(f, _)| &f[..] == field).map(|(_, x)| &x[..]),
+            Hash::Small(p) => {
+                let mut it = p.iter();
+                while let (Some(f), Some(v)) = (it.next(), it.next()) {
+                    if f == field {
+                        return Some(v);
+                    }
+                }
+                None
+            }
             Hash::Big(d) => d.get(field).map(|x| &x[..]),
         }
     }
     /// Sets a field; true if it is new. Uses Redis's default thresholds; commands
     /// call `insert_with` with the configured ones.
     pub fn insert(&mut self, field: &[u8], value: Vec<u8>) -> bool {
-        self.insert_with(field, value, 512, 64)
+        self.insert_with(field, value, 128, 64)
     }
-    pub fn insert_with(&mut self, field: &[u8], value: Vec<u8>, max_entries: u64, max_value: u64) -> bool {
-        if let Hash::Small(v) = self {
+    pub fn insert_with(
+        &mut self,
+        field: &[u8],
+        value: Vec<u8>,
+        max_entries: u64,
+        max_value: u64,
+    ) -> bool {
+        if let Hash::Small(p) = self {
             if field.len() as u64 > max_value || value.len() as u64 > max_value {
                 self.convert();
             } else {
-                if let Some(slot) = v.iter_mut().find(|(f, _)| &f[..] == field) {
-                    slot.1 = value.into_boxed_slice();
+                if let Some(i) = p.find(field, 2) {
+                    p.set(i + 1, &value);
                     return false;
                 }
-                v.push((field.into(), value.into_boxed_slice()));
-                if v.len() as u64 > max_entries {
+                p.push(field);
+                p.push(&value);
+                if (p.len() / 2) as u64 > max_entries {
                     self.convert();
                 }
                 return true;
@@ -63,9 +80,9 @@ impl Hash {
     }
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
-            Hash::Small(v) => match v.iter().position(|(f, _)| &f[..] == field) {
+            Hash::Small(p) => match p.find(field, 2) {
                 Some(i) => {
-                    v.remove(i);
+                    p.remove_range(i, 2);
                     true
                 }
                 None => false,
@@ -76,17 +93,21 @@ impl Hash {
     /// Fields and values: insertion order while small.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match self {
-            Hash::Small(v) => Box::new(v.iter().map(|(f, x)| (&f[..], &x[..]))),
+            Hash::Small(p) => {
+                let mut it = p.iter();
+                Box::new(std::iter::from_fn(move || Some((it.next()?, it.next()?))))
+            }
             Hash::Big(d) => Box::new(d.iter().map(|(f, x)| (f, &x[..]))),
         }
     }
     fn convert(&mut self) {
-        if let Hash::Small(v) = self {
-            let mut d = Dict::with_capacity(v.len());
-            for (f, x) in v.drain(..) {
-                d.insert(f, x);
+        if let Hash::Small(p) = self {
+            let mut d = Dict::with_capacity(p.len() / 2 + 1);
+            let mut it = p.iter();
+            while let (Some(f), Some(v)) = (it.next(), it.next()) {
+                d.insert(f.into(), v.into());
             }
-            *self = Hash::Big(d);
+            *self = Hash::Big(Box::new(d));
         }
     }
     pub fn encoding(&self) -> &'static str {
@@ -98,8 +119,8 @@ impl Hash {
     /// HSCAN: a small hash is returned whole with cursor 0, as Redis does.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
         match self {
-            Hash::Small(v) => {
-                for (k, x) in v {
+            Hash::Small(_) => {
+                for (k, x) in self.iter() {
                     f(k, x);
                 }
                 0
@@ -110,12 +131,13 @@ impl Hash {
     /// A uniformly random field.
     pub fn random(&self, r: &mut crate::server::util::Rng) -> Option<(&[u8], &[u8])> {
         match self {
-            Hash::Small(v) => {
-                if v.is_empty() {
+            Hash::Small(p) => {
+                let n = p.len() / 2;
+                if n == 0 {
                     None
                 } else {
-                    let (f, x) = &v[r.below(v.len() as u64) as usize];
-                    Some((f, x))
+                    let i = r.below(n as u64) as usize;
+                    Some((p.get(2 * i)?, p.get(2 * i + 1)?))
                 }
             }
             Hash::Big(d) => {

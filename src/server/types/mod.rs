@@ -3,6 +3,7 @@
 //! replication never depend on the representation.
 pub mod hash;
 pub mod list;
+pub mod packed;
 pub mod set;
 pub mod zset;
 
@@ -11,14 +12,16 @@ pub use list::List;
 pub use set::Set;
 pub use zset::ZSet;
 
-/// The value of a key. Collections are boxed so that a keyspace entry stays small.
+/// The value of a key. Each collection type keeps its small encoding inline (one
+/// allocation for a small collection) and boxes its big one, so a keyspace entry
+/// stays small.
 #[derive(Debug, Clone)]
 pub enum Value {
     Str(Vec<u8>),
-    List(Box<List>),
-    Hash(Box<Hash>),
-    Set(Box<Set>),
-    ZSet(Box<ZSet>),
+    List(List),
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -47,5 +50,22 @@ impl Value {
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_stay_small() {
+        // A keyspace entry holds a Value inline: collections keep only their small
+        // encoding (or a pointer to the big one) there.
+        assert!(
+            std::mem::size_of::<super::Value>() <= 32,
+            "{}",
+            std::mem::size_of::<super::Value>()
+        );
+        assert!(std::mem::size_of::<super::Hash>() <= 24);
+        assert!(std::mem::size_of::<super::List>() <= 24);
+        assert!(std::mem::size_of::<super::ZSet>() <= 24);
     }
 }

@@ -1,0 +1,503 @@
+//! The RDB reader: loads what Redis 7.0 and 7.2 write (versions 1 to 11).
+//!
+//! It reads from a stream (a file or a replication socket) and builds fresh
+//! databases; nothing in the server changes until the whole file was read and its
+//! checksum verified, so a bad file never leaves half a dataset behind. Lengths in
+//! the file are never trusted for allocation: a corrupt length fails with
+//! "truncated" rather than exhausting memory.
+use super::format::*;
+use super::listpack::{self, Item};
+use super::{crc64, lzf, Loaded, RdbError, ReplInfo};
+use crate::server::keyspace::db::{Entry, NO_EXPIRE};
+use crate::server::keyspace::Db;
+use crate::server::types::{Hash, List, Set, Value, ZSet};
+use std::io::Read;
+
+/// Limits on preallocation driven by lengths read from the file.
+const MAX_PREALLOC: usize = 1 << 16;
+
+struct Input<'a> {
+    r: &'a mut dyn Read,
+    crc: u64,
+    pos: u64,
+}
+
+fn err(msg: impl Into<String>) -> RdbError {
+    RdbError(msg.into())
+}
+
+impl Input<'_> {
+    fn exact(&mut self, buf: &mut [u8]) -> Result<(), RdbError> {
+        let mut done = 0;
+        while done < buf.len() {
+            match self.r.read(&mut buf[done..]) {
+                Ok(0) => {
+                    return Err(err(format!(
+                        "unexpected end of file at byte {} (the file is truncated)",
+                        self.pos + done as u64
+                    )))
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(err(format!(
+                        "read error at byte {}: {}",
+                        self.pos + done as u64,
+                        e
+                    )))
+                }
+            }
+        }
+        self.crc = crc64::update(self.crc, buf);
+        self.pos += buf.len() as u64;
+        Ok(())
+    }
+    fn bytes(&mut self, n: u64) -> Result<Vec<u8>, RdbError> {
+        // Grow as data arrives instead of trusting `n`.
+        let mut out = Vec::with_capacity((n as usize).min(MAX_PREALLOC));
+        let mut left = n;
+        let mut chunk = [0u8; 8192];
+        while left > 0 {
+            let k = (left as usize).min(chunk.len());
+            self.exact(&mut chunk[..k])?;
+            out.extend_from_slice(&chunk[..k]);
+            left -= k as u64;
+        }
+        Ok(out)
+    }
+    fn byte(&mut self) -> Result<u8, RdbError> {
+        let mut b = [0u8; 1];
+        self.exact(&mut b)?;
+        Ok(b[0])
+    }
+    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
+        let mut b = [0u8; N];
+        self.exact(&mut b)?;
+        Ok(b)
+    }
+    /// A length, or (None, encoding) for the special string encodings.
+    fn len_or_enc(&mut self) -> Result<(Option<u64>, u8), RdbError> {
+        let b = self.byte()?;
+        match b >> 6 {
+            0 => Ok((Some((b & 0x3f) as u64), 0)),
+            1 => Ok((Some((((b & 0x3f) as u64) << 8) | self.byte()? as u64), 0)),
+            2 => match b {
+                LEN_32BIT => Ok((Some(u32::from_be_bytes(self.fixed()?) as u64), 0)),
+                LEN_64BIT => Ok((Some(u64::from_be_bytes(self.fixed()?)), 0)),
+                _ => Err(err(format!(
+                    "bad length encoding 0x{:02x} at byte {}",
+                    b,
+                    self.pos - 1
+                ))),
+            },
+            _ => Ok((None, b & 0x3f)),
+        }
+    }
+    fn len(&mut self) -> Result<u64, RdbError> {
+        match self.len_or_enc()? {
+            (Some(n), _) => Ok(n),
+            (None, _) => Err(err(format!("expected a length at byte {}", self.pos - 1))),
+        }
+    }
+    fn string(&mut self) -> Result<Vec<u8>, RdbError> {
+        match self.len_or_enc()? {
+            (Some(n), _) => self.bytes(n),
+            (None, ENC_INT8) => Ok((self.byte()? as i8).to_string().into_bytes()),
+            (None, ENC_INT16) => Ok(i16::from_le_bytes(self.fixed()?).to_string().into_bytes()),
+            (None, ENC_INT32) => Ok(i32::from_le_bytes(self.fixed()?).to_string().into_bytes()),
+            (None, ENC_LZF) => {
+                let clen = self.len()?;
+                let len = self.len()?;
+                let at = self.pos;
+                let c = self.bytes(clen)?;
+                if len > (clen.saturating_mul(256)).max(1 << 10) {
+                    return Err(err(format!(
+                        "LZF string at byte {} claims an impossible length {}",
+                        at, len
+                    )));
+                }
+                lzf::decompress(&c, len as usize)
+                    .ok_or_else(|| err(format!("corrupt LZF string at byte {}", at)))
+            }
+            (None, e) => Err(err(format!(
+                "unknown string encoding {} at byte {}",
+                e,
+                self.pos - 1
+            ))),
+        }
+    }
+    /// A double in the old ZSET (type 3) text form.
+    fn text_double(&mut self) -> Result<f64, RdbError> {
+        match self.byte()? {
+            253 => Ok(f64::NAN),
+            254 => Ok(f64::INFINITY),
+            255 => Ok(f64::NEG_INFINITY),
+            n => {
+                let b = self.bytes(n as u64)?;
+                std::str::from_utf8(&b)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| err(format!("bad double value at byte {}", self.pos)))
+            }
+        }
+    }
+    /// Skips a module value serialised with the generic opcodes (MODULE_AUX).
+    fn skip_module_value(&mut self) -> Result<(), RdbError> {
+        loop {
+            match self.len()? {
+                0 => return Ok(()),
+                1 | 2 => {
+                    self.len()?;
+                }
+                3 => {
+                    self.fixed::<4>()?;
+                }
+                4 => {
+                    self.fixed::<8>()?;
+                }
+                5 => {
+                    self.string()?;
+                }
+                op => {
+                    return Err(err(format!(
+                        "unknown module opcode {} at byte {}",
+                        op, self.pos
+                    )))
+                }
+            }
+        }
+    }
+}
+
+/// Decodes a listpack blob, naming the key when it is corrupt.
+fn decode_lp(blob: &[u8], key: &[u8]) -> Result<Vec<Item>, RdbError> {
+    listpack::decode(blob).map_err(|e| {
+        err(format!(
+            "corrupt listpack in key '{}': {}",
+            String::from_utf8_lossy(key),
+            e
+        ))
+    })
+}
+
+fn item_score(item: Item, key: &[u8]) -> Result<f64, RdbError> {
+    let s = match item {
+        Item::Int(i) => return Ok(i as f64),
+        Item::Str(s) => s,
+    };
+    crate::server::util::parse_f64(&s).ok_or_else(|| {
+        err(format!(
+            "bad score in sorted set '{}'",
+            String::from_utf8_lossy(key)
+        ))
+    })
+}
+
+fn no_nan(s: f64, key: &[u8]) -> Result<f64, RdbError> {
+    if s.is_nan() {
+        Err(err(format!(
+            "NaN score in sorted set '{}'",
+            String::from_utf8_lossy(key)
+        )))
+    } else {
+        Ok(s)
+    }
+}
+
+/// Reads one value of type `t`. Ok(None) for an empty collection (Redis 7
+/// skips such keys).
+fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbError> {
+    let v = match t {
+        TYPE_STRING => Value::Str(inp.string()?),
+        TYPE_LIST => {
+            let n = inp.len()?;
+            let mut l = List::new();
+            for _ in 0..n {
+                l.push_back(inp.string()?);
+            }
+            Value::List(l)
+        }
+        TYPE_LIST_QUICKLIST_2 => {
+            let nodes = inp.len()?;
+            let mut l = List::new();
+            for _ in 0..nodes {
+                let container = inp.len()?;
+                let blob = inp.string()?;
+                match container {
+                    QUICKLIST_NODE_PLAIN => l.push_back(blob),
+                    QUICKLIST_NODE_PACKED => {
+                        for it in decode_lp(&blob, key)? {
+                            l.push_back(it.into_bytes());
+                        }
+                    }
+                    c => {
+                        return Err(err(format!(
+                            "unknown quicklist container {} in key '{}'",
+                            c,
+                            String::from_utf8_lossy(key)
+                        )))
+                    }
+                }
+            }
+            Value::List(l)
+        }
+        TYPE_SET => {
+            let n = inp.len()?;
+            let mut s = Set::new();
+            for _ in 0..n {
+                s.insert(&inp.string()?);
+            }
+            Value::Set(s)
+        }
+        TYPE_SET_INTSET => {
+            let blob = inp.string()?;
+            let bad = || {
+                err(format!(
+                    "corrupt intset in key '{}'",
+                    String::from_utf8_lossy(key)
+                ))
+            };
+            if blob.len() < 8 {
+                return Err(bad());
+            }
+            let width = u32::from_le_bytes([blob[0], blob[1], blob[2], blob[3]]) as usize;
+            let count = u32::from_le_bytes([blob[4], blob[5], blob[6], blob[7]]) as usize;
+            if !matches!(width, 2 | 4 | 8) || blob.len() != 8 + width * count {
+                return Err(bad());
+            }
+            let mut s = Set::new();
+            for chunk in blob[8..].chunks(width) {
+                let v = match width {
+                    2 => i16::from_le_bytes([chunk[0], chunk[1]]) as i64,
+                    4 => i32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as i64,
+                    _ => i64::from_le_bytes(chunk.try_into().map_err(|_| bad())?),
+                };
+                s.insert(itoa::Buffer::new().format(v).as_bytes());
+            }
+            Value::Set(s)
+        }
+        TYPE_SET_LISTPACK => {
+            let blob = inp.string()?;
+            let mut s = Set::new();
+            for it in decode_lp(&blob, key)? {
+                s.insert(&it.into_bytes());
+            }
+            Value::Set(s)
+        }
+        TYPE_HASH => {
+            let n = inp.len()?;
+            let mut h = Hash::new();
+            for _ in 0..n {
+                let f = inp.string()?;
+                let v = inp.string()?;
+                h.insert_with(&f, v, 128, 64);
+            }
+            Value::Hash(h)
+        }
+        TYPE_HASH_LISTPACK => {
+            let blob = inp.string()?;
+            let items = decode_lp(&blob, key)?;
+            if items.len() % 2 != 0 {
+                return Err(err(format!(
+                    "hash listpack with an odd number of items in key '{}'",
+                    String::from_utf8_lossy(key)
+                )));
+            }
+            let mut h = Hash::new();
+            let mut it = items.into_iter();
+            while let (Some(f), Some(v)) = (it.next(), it.next()) {
+                h.insert_with(&f.into_bytes(), v.into_bytes(), 128, 64);
+            }
+            Value::Hash(h)
+        }
+        TYPE_ZSET | TYPE_ZSET_2 => {
+            let n = inp.len()?;
+            let mut z = ZSet::new();
+            for _ in 0..n {
+                let m = inp.string()?;
+                let s = if t == TYPE_ZSET_2 {
+                    f64::from_le_bytes(inp.fixed()?)
+                } else {
+                    inp.text_double()?
+                };
+                z.insert(&m, no_nan(s, key)?);
+            }
+            Value::ZSet(z)
+        }
+        TYPE_ZSET_LISTPACK => {
+            let blob = inp.string()?;
+            let items = decode_lp(&blob, key)?;
+            if items.len() % 2 != 0 {
+                return Err(err(format!(
+                    "sorted set listpack with an odd number of items in key '{}'",
+                    String::from_utf8_lossy(key)
+                )));
+            }
+            let mut z = ZSet::new();
+            let mut it = items.into_iter();
+            while let (Some(m), Some(s)) = (it.next(), it.next()) {
+                let s = item_score(s, key)?;
+                z.insert(&m.into_bytes(), s);
+            }
+            Value::ZSet(z)
+        }
+        other => {
+            return Err(err(format!(
+                "key '{}' holds a {} (RDB type {}), which tripod-server cannot load",
+                String::from_utf8_lossy(key),
+                type_name(other),
+                other
+            )))
+        }
+    };
+    let empty = match &v {
+        Value::Str(_) => false,
+        Value::List(l) => l.is_empty(),
+        Value::Set(s) => s.is_empty(),
+        Value::Hash(h) => h.is_empty(),
+        Value::ZSet(z) => z.is_empty(),
+    };
+    Ok(if empty { None } else { Some(v) })
+}
+
+fn is_object_type(t: u8) -> bool {
+    matches!(t, 0..=7 | 9..=21)
+}
+
+/// Reads a whole RDB stream into `ndbs` fresh databases. Keys whose expiry is
+/// before `drop_expired_before` (ms) are skipped, as a master does on load.
+pub fn read(
+    r: &mut dyn Read,
+    ndbs: usize,
+    drop_expired_before: Option<i64>,
+) -> Result<Loaded, RdbError> {
+    let mut inp = Input { r, crc: 0, pos: 0 };
+    let magic = inp.fixed::<9>()?;
+    if &magic[..5] != b"REDIS" {
+        return Err(err(
+            "wrong signature trying to load DB from file (not an RDB file)",
+        ));
+    }
+    let version: u32 = std::str::from_utf8(&magic[5..])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| err("bad RDB version field"))?;
+    if !(1..=MAX_READ_VERSION).contains(&version) {
+        return Err(err(format!("can't handle RDB format version {}", version)));
+    }
+    let mut loaded = Loaded {
+        dbs: (0..ndbs).map(|_| Db::new()).collect(),
+        ..Default::default()
+    };
+    let mut db = 0usize;
+    let mut expire = NO_EXPIRE;
+    let (mut replid, mut offset, mut stream_db) = (None, None, 0i64);
+    loop {
+        let op = inp.byte()?;
+        match op {
+            OPCODE_EXPIRETIME => {
+                expire = u32::from_le_bytes(inp.fixed()?) as i64 * 1000;
+                continue;
+            }
+            OPCODE_EXPIRETIME_MS => {
+                expire = i64::from_le_bytes(inp.fixed()?);
+                continue;
+            }
+            OPCODE_FREQ => {
+                inp.byte()?;
+                continue;
+            }
+            OPCODE_IDLE => {
+                inp.len()?;
+                continue;
+            }
+            OPCODE_SELECTDB => {
+                let d = inp.len()?;
+                if d >= ndbs as u64 {
+                    return Err(err(format!("the file uses database {}, but this server is configured with {} databases (raise `databases`)", d, ndbs)));
+                }
+                db = d as usize;
+                continue;
+            }
+            OPCODE_RESIZEDB => {
+                inp.len()?;
+                inp.len()?;
+                continue;
+            }
+            OPCODE_AUX => {
+                let k = inp.string()?;
+                let v = inp.string()?;
+                let text = String::from_utf8_lossy(&v).to_string();
+                match &k[..] {
+                    b"repl-id" => replid = Some(text),
+                    b"repl-offset" => offset = text.parse::<i64>().ok(),
+                    b"repl-stream-db" => stream_db = text.parse().unwrap_or(0),
+                    _ => {}
+                }
+                continue;
+            }
+            OPCODE_MODULE_AUX => {
+                inp.len()?;
+                inp.skip_module_value()?;
+                continue;
+            }
+            OPCODE_FUNCTION2 => {
+                inp.string()?;
+                crate::server::log::warning("The RDB file holds a function library; tripod-server does not run functions and skips it");
+                continue;
+            }
+            OPCODE_FUNCTION_PRE_GA => {
+                return Err(err(
+                    "the RDB file holds functions in a pre-release format that cannot be loaded",
+                ))
+            }
+            OPCODE_EOF => break,
+            _ => {}
+        }
+        // A key/value pair of type `op`.
+        if !is_object_type(op) {
+            return Err(err(format!(
+                "unknown RDB value type or opcode {} at byte {}",
+                op,
+                inp.pos - 1
+            )));
+        }
+        let key = inp.string()?;
+        let value = read_value(&mut inp, op, &key)?;
+        let when = std::mem::replace(&mut expire, NO_EXPIRE);
+        let Some(value) = value else { continue };
+        if drop_expired_before.is_some_and(|now| when != NO_EXPIRE && when < now) {
+            loaded.keys_expired += 1;
+            continue;
+        }
+        if loaded.dbs[db].keys.contains_key(&key) {
+            return Err(err(format!(
+                "duplicate key '{}' in database {}",
+                String::from_utf8_lossy(&key),
+                db
+            )));
+        }
+        let mut entry = Entry::new(value);
+        entry.expire = when;
+        loaded.dbs[db].insert_entry(&key, entry);
+        loaded.keys_loaded += 1;
+    }
+    if version >= 5 {
+        let computed = inp.crc;
+        let stored = u64::from_le_bytes(inp.fixed()?);
+        if stored != 0 && stored != computed {
+            return Err(err(format!(
+                "wrong RDB checksum: expected {:016x}, got {:016x}",
+                stored, computed
+            )));
+        }
+    }
+    if let (Some(replid), Some(offset)) = (replid, offset) {
+        loaded.repl = Some(ReplInfo {
+            replid,
+            offset,
+            stream_db,
+        });
+    }
+    Ok(loaded)
+}

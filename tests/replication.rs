@@ -1,0 +1,657 @@
+//! Replication: three tripod-server processes as in the source document, the
+//! scenarios Redis's own replication suites cover, interoperation with a real
+//! Redis 7 in both directions, and bad input on the links.
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+const DEBUG: &[&str] = &["--enable-debug-command", "yes"];
+
+fn tripod(extra: &[&str]) -> Proc {
+    let mut args: Vec<&str> = DEBUG.to_vec();
+    args.extend_from_slice(extra);
+    start_tripod(&args)
+}
+
+fn redis(extra: &[&str]) -> Proc {
+    let mut args: Vec<&str> = DEBUG.to_vec();
+    args.extend_from_slice(&["--repl-diskless-sync-delay", "0"]);
+    args.extend_from_slice(extra);
+    start_redis(&args)
+}
+
+fn replica_of(master: &Proc, extra: &[&str], bin_redis: bool) -> Proc {
+    let port = master.port.to_string();
+    let mut args: Vec<&str> = vec!["--replicaof", "127.0.0.1", &port];
+    args.extend_from_slice(extra);
+    let p = if bin_redis {
+        redis(&args)
+    } else {
+        tripod(&args)
+    };
+    wait_linked(&p);
+    p
+}
+
+fn info(p: &Proc, section: &str) -> String {
+    let mut c = p.conn();
+    let r = c.c(&["INFO", section]);
+    if r.starts_with("-NOAUTH") {
+        c.c(&["AUTH", "123456"]);
+        return c.c(&["INFO", section]);
+    }
+    r
+}
+
+fn field(p: &Proc, section: &str, name: &str) -> String {
+    let text = info(p, section);
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{}:", name)))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+fn wait_linked(replica: &Proc) {
+    wait_until(
+        "the replica's link to come up",
+        Duration::from_secs(20),
+        || field(replica, "replication", "master_link_status") == "up",
+    );
+}
+
+/// Waits until the replica has applied everything the master wrote.
+fn wait_caught_up(master: &Proc, replica: &Proc) {
+    wait_until("the replica to catch up", Duration::from_secs(20), || {
+        let m = field(master, "replication", "master_repl_offset");
+        let r = field(replica, "replication", "slave_repl_offset");
+        !m.is_empty() && m == r
+    });
+}
+
+fn digest(p: &Proc) -> String {
+    p.conn().c(&["DEBUG", "DIGEST"])
+}
+
+fn stat(p: &Proc, name: &str) -> u64 {
+    field(p, "stats", name).parse().unwrap_or(0)
+}
+
+/// Some writes of every type, through one connection.
+fn write_some(p: &Proc, prefix: &str, n: usize) {
+    let mut c = p.conn();
+    let mut batch = Vec::new();
+    for i in 0..n {
+        let k = format!("{}:{}", prefix, i);
+        batch.extend_from_slice(&encode(&[b"SET", k.as_bytes(), i.to_string().as_bytes()]));
+        batch.extend_from_slice(&encode(&[
+            b"RPUSH",
+            format!("{}:list", prefix).as_bytes(),
+            k.as_bytes(),
+        ]));
+        batch.extend_from_slice(&encode(&[
+            b"HSET",
+            format!("{}:hash", prefix).as_bytes(),
+            k.as_bytes(),
+            b"v",
+        ]));
+        batch.extend_from_slice(&encode(&[
+            b"SADD",
+            format!("{}:set", prefix).as_bytes(),
+            k.as_bytes(),
+        ]));
+        batch.extend_from_slice(&encode(&[
+            b"ZADD",
+            format!("{}:zset", prefix).as_bytes(),
+            i.to_string().as_bytes(),
+            k.as_bytes(),
+        ]));
+        batch.extend_from_slice(&encode(&[
+            b"INCRBYFLOAT",
+            format!("{}:float", prefix).as_bytes(),
+            b"0.1",
+        ]));
+    }
+    c.send(&batch);
+    for _ in 0..n * 6 {
+        let r = c.read_reply();
+        assert!(!r.starts_with(b"-"), "{}", String::from_utf8_lossy(&r));
+    }
+}
+
+#[test]
+fn three_nodes_as_in_the_source_document() {
+    let master = tripod(&["--requirepass", "123456"]);
+    let r1 = replica_of(
+        &master,
+        &["--masterauth", "123456", "--requirepass", "123456"],
+        false,
+    );
+    let r2 = replica_of(
+        &master,
+        &["--masterauth", "123456", "--requirepass", "123456"],
+        false,
+    );
+    let auth = |p: &Proc| {
+        let mut c = p.conn();
+        assert_eq!(c.c(&["AUTH", "123456"]), "+OK\r\n");
+        c
+    };
+    let mut m = auth(&master);
+    wait_until("two online replicas", Duration::from_secs(10), || {
+        let i = m.c(&["INFO", "replication"]);
+        i.contains("connected_slaves:2") && i.matches("state=online").count() == 2
+    });
+    let i = m.c(&["INFO", "replication"]);
+    assert!(i.contains("role:master"), "{}", i);
+    assert!(i.contains("slave0:ip=127.0.0.1,port="), "{}", i);
+    assert!(i.contains("slave1:ip=127.0.0.1,port="), "{}", i);
+    assert_eq!(
+        m.c(&["MSET", "k1", "1", "k2", "2", "k3", "3", "k4", "4"]),
+        "+OK\r\n"
+    );
+    for r in [&r1, &r2] {
+        let mut c = auth(r);
+        wait_until("the keys on the replica", Duration::from_secs(10), || {
+            c.c(&["MGET", "k1", "k2", "k3", "k4"])
+                == "*4\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n"
+        });
+        assert_eq!(
+            c.c(&["SET", "k5", "5"]),
+            "-READONLY You can't write against a read only replica.\r\n"
+        );
+        let ri = c.c(&["INFO", "replication"]);
+        assert!(
+            ri.contains("role:slave") && ri.contains("master_link_status:up"),
+            "{}",
+            ri
+        );
+        let role = c.c(&["ROLE"]);
+        assert!(
+            role.starts_with("*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n"),
+            "{}",
+            role
+        );
+        assert!(role.contains("$9\r\nconnected\r\n"), "{}", role);
+    }
+    // replica-read-only no: the replica accepts (local) writes.
+    let mut c = auth(&r1);
+    assert_eq!(
+        c.c(&["CONFIG", "SET", "replica-read-only", "no"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.c(&["SET", "local", "x"]), "+OK\r\n");
+    let role = m.c(&["ROLE"]);
+    assert!(role.starts_with("*3\r\n$6\r\nmaster\r\n"), "{}", role);
+}
+
+#[test]
+fn every_type_replicates_and_digests_match() {
+    let master = tripod(&[]);
+    let replica = replica_of(&master, &[], false);
+    fill_mixed(&mut master.conn());
+    write_some(&master, "w", 300);
+    let mut m = master.conn();
+    // Non-deterministic commands are replicated as their effects.
+    m.c(&["SET", "ex", "v", "EX", "1000"]);
+    m.c(&["SADD", "popme", "a", "b", "c", "d", "e"]);
+    m.c(&["SPOP", "popme", "2"]);
+    m.c(&["SPOP", "popme"]);
+    m.c(&["HINCRBYFLOAT", "hf", "f", "1.1"]);
+    m.c(&["EXPIRE", "str:int", "1000"]);
+    wait_caught_up(&master, &replica);
+    assert_eq!(dump(&mut master.conn(), 16), dump(&mut replica.conn(), 16));
+    assert_eq!(digest(&master), digest(&replica));
+    assert_ne!(
+        digest(&master),
+        "+0000000000000000000000000000000000000000\r\n"
+    );
+}
+
+#[test]
+fn partial_resync_after_the_link_is_killed_under_load() {
+    let master = tripod(&[]);
+    let replica = replica_of(&master, &[], false);
+    write_some(&master, "a", 200);
+    wait_caught_up(&master, &replica);
+    let full = stat(&master, "sync_full");
+    let partial = stat(&master, "sync_partial_ok");
+    // Kill the link from the master's side while writes keep coming.
+    let writer = {
+        let port = master.port;
+        std::thread::spawn(move || {
+            let mut c = Conn::connect(port);
+            for i in 0..2000 {
+                c.c(&["SET", &format!("load:{}", i), "x"]);
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(
+        master.conn().c(&["CLIENT", "KILL", "TYPE", "replica"]),
+        ":1\r\n"
+    );
+    writer.join().unwrap();
+    wait_linked(&replica);
+    wait_caught_up(&master, &replica);
+    assert_eq!(stat(&master, "sync_full"), full, "no full resync");
+    assert_eq!(stat(&master, "sync_partial_ok"), partial + 1);
+    assert_eq!(digest(&master), digest(&replica));
+    // And from the replica's side.
+    assert_eq!(
+        replica.conn().c(&["CLIENT", "KILL", "TYPE", "master"]),
+        ":1\r\n"
+    );
+    write_some(&master, "b", 100);
+    wait_linked(&replica);
+    wait_caught_up(&master, &replica);
+    assert_eq!(stat(&master, "sync_partial_ok"), partial + 2);
+    assert_eq!(digest(&master), digest(&replica));
+}
+
+#[test]
+fn a_backlog_too_small_means_a_full_resync() {
+    let master = tripod(&["--repl-backlog-size", "16384"]);
+    let replica = replica_of(&master, &[], false);
+    wait_caught_up(&master, &replica);
+    let full = stat(&master, "sync_full");
+    // Stop the replica from reconnecting for a moment: point it elsewhere.
+    let mut rc = replica.conn();
+    rc.c(&["REPLICAOF", "127.0.0.1", "1"]);
+    write_some(&master, "big", 400);
+    rc.c(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    wait_linked(&replica);
+    wait_caught_up(&master, &replica);
+    assert_eq!(stat(&master, "sync_full"), full + 1);
+    assert!(stat(&master, "sync_partial_err") >= 1);
+    assert_eq!(digest(&master), digest(&replica));
+}
+
+#[test]
+fn promoted_replica_takes_the_other_replica_with_a_partial_resync() {
+    let master = tripod(&[]);
+    let r1 = replica_of(&master, &[], false);
+    let r2 = replica_of(&master, &[], false);
+    write_some(&master, "x", 100);
+    wait_caught_up(&master, &r1);
+    wait_caught_up(&master, &r2);
+    let old_id = field(&master, "replication", "master_replid");
+    assert_eq!(r1.conn().c(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    assert_eq!(field(&r1, "replication", "role"), "master");
+    assert_eq!(field(&r1, "replication", "master_replid2"), old_id);
+    assert_eq!(
+        r2.conn()
+            .c(&["REPLICAOF", "127.0.0.1", &r1.port.to_string()]),
+        "+OK\r\n"
+    );
+    wait_linked(&r2);
+    assert_eq!(stat(&r1, "sync_partial_ok"), 1);
+    assert_eq!(stat(&r1, "sync_full"), 0);
+    // The new master's writes reach the other replica.
+    r1.conn().c(&["SET", "after", "promotion"]);
+    wait_caught_up(&r1, &r2);
+    assert_eq!(r2.conn().c(&["GET", "after"]), "$9\r\npromotion\r\n");
+    assert_eq!(digest(&r1), digest(&r2));
+    // The old master can rejoin as a replica of the new one, also partially.
+    master
+        .conn()
+        .c(&["REPLICAOF", "127.0.0.1", &r1.port.to_string()]);
+    wait_linked(&master);
+    wait_caught_up(&r1, &master);
+    assert_eq!(stat(&r1, "sync_full"), 0);
+    assert_eq!(digest(&r1), digest(&master));
+}
+
+#[test]
+fn a_restarted_replica_resyncs_partially_from_its_rdb() {
+    let master = tripod(&[]);
+    let data = tempfile::tempdir().unwrap();
+    let port = master.port.to_string();
+    let mut replica = start_in(
+        &tripod_server_bin(),
+        data.path(),
+        &[
+            "--replicaof",
+            "127.0.0.1",
+            &port,
+            "--enable-debug-command",
+            "yes",
+        ],
+    );
+    wait_linked(&replica);
+    write_some(&master, "r", 100);
+    wait_caught_up(&master, &replica);
+    let mut rc = replica.conn();
+    rc.send(&encode(&[b"SHUTDOWN", b"SAVE"]));
+    let _ = rc.read_to_close();
+    replica.terminate();
+    write_some(&master, "s", 50);
+    let full = stat(&master, "sync_full");
+    let partial = stat(&master, "sync_partial_ok");
+    let replica = start_in(
+        &tripod_server_bin(),
+        data.path(),
+        &[
+            "--replicaof",
+            "127.0.0.1",
+            &port,
+            "--enable-debug-command",
+            "yes",
+        ],
+    );
+    wait_linked(&replica);
+    wait_caught_up(&master, &replica);
+    assert_eq!(stat(&master, "sync_full"), full);
+    assert_eq!(stat(&master, "sync_partial_ok"), partial + 1);
+    assert_eq!(digest(&master), digest(&replica));
+}
+
+#[test]
+fn expired_keys_become_dels_on_replicas() {
+    let master = tripod(&[]);
+    let replica = replica_of(&master, &[], false);
+    let mut m = master.conn();
+    m.c(&["SET", "short", "v", "PX", "50"]);
+    m.c(&["SET", "keep", "v"]);
+    wait_caught_up(&master, &replica);
+    // The replica never expires on its own, but hides the key from readers.
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(replica.conn().c(&["GET", "short"]), "$-1\r\n");
+    // Reading it on the master deletes it and sends DEL.
+    assert_eq!(m.c(&["GET", "short"]), "$-1\r\n");
+    wait_caught_up(&master, &replica);
+    assert_eq!(replica.conn().c(&["DBSIZE"]), ":1\r\n");
+}
+
+#[test]
+fn wait_counts_acknowledging_replicas() {
+    let master = tripod(&[]);
+    let _r1 = replica_of(&master, &[], false);
+    let _r2 = replica_of(&master, &[], false);
+    let mut m = master.conn();
+    m.c(&["SET", "a", "1"]);
+    assert_eq!(m.c(&["WAIT", "2", "5000"]), ":2\r\n");
+    let start = std::time::Instant::now();
+    assert_eq!(m.c(&["WAIT", "3", "300"]), ":2\r\n");
+    assert!(start.elapsed() >= Duration::from_millis(250));
+    assert_eq!(m.c(&["WAIT", "1", "-1"]), "-ERR timeout is negative\r\n");
+    assert!(_r1
+        .conn()
+        .c(&["WAIT", "1", "0"])
+        .starts_with("-ERR WAIT cannot be used with replica instances"));
+}
+
+#[test]
+fn chained_replicas_share_one_stream() {
+    let a = tripod(&[]);
+    let b = replica_of(&a, &[], false);
+    let c = replica_of(&b, &[], false);
+    write_some(&a, "chain", 100);
+    wait_caught_up(&a, &b);
+    wait_caught_up(&a, &c);
+    assert_eq!(
+        field(&a, "replication", "master_replid"),
+        field(&c, "replication", "master_replid")
+    );
+    assert_eq!(digest(&a), digest(&c));
+}
+
+#[test]
+fn failover_to_a_chosen_replica_and_to_any() {
+    let master = tripod(&[]);
+    let r1 = replica_of(&master, &[], false);
+    let r2 = replica_of(&master, &[], false);
+    write_some(&master, "f", 50);
+    wait_caught_up(&master, &r1);
+    let mut m = master.conn();
+    assert_eq!(
+        m.c(&["FAILOVER", "TO", "127.0.0.1", "1"]),
+        "-ERR FAILOVER target HOST and PORT is not a replica.\r\n"
+    );
+    assert_eq!(
+        m.c(&["FAILOVER", "FORCE"]),
+        "-ERR FAILOVER with force option requires both a timeout and target HOST and IP.\r\n"
+    );
+    assert_eq!(
+        m.c(&["FAILOVER", "ABORT"]),
+        "-ERR No failover in progress.\r\n"
+    );
+    assert_eq!(
+        m.c(&["FAILOVER", "TIMEOUT", "0"]),
+        "-ERR FAILOVER timeout must be greater than 0\r\n"
+    );
+    assert_eq!(
+        m.c(&[
+            "FAILOVER",
+            "TO",
+            "127.0.0.1",
+            &r1.port.to_string(),
+            "TIMEOUT",
+            "5000"
+        ]),
+        "+OK\r\n"
+    );
+    wait_until("r1 to become master", Duration::from_secs(15), || {
+        field(&r1, "replication", "role") == "master"
+    });
+    wait_until(
+        "the old master to follow r1",
+        Duration::from_secs(15),
+        || {
+            field(&master, "replication", "role") == "slave"
+                && field(&master, "replication", "master_link_status") == "up"
+        },
+    );
+    assert_eq!(
+        field(&master, "replication", "master_port"),
+        r1.port.to_string()
+    );
+    wait_until("the failover to complete", Duration::from_secs(5), || {
+        field(&master, "replication", "master_failover_state") == "no-failover"
+    });
+    // No write lost, the old master resynced partially.
+    assert_eq!(stat(&r1, "sync_full"), 0);
+    r1.conn().c(&["SET", "new", "master"]);
+    wait_caught_up(&r1, &master);
+    assert_eq!(digest(&r1), digest(&master));
+    // r2 still follows the old master: point it at r1, then fail over to any.
+    r2.conn()
+        .c(&["REPLICAOF", "127.0.0.1", &r1.port.to_string()]);
+    wait_linked(&r2);
+    assert_eq!(r1.conn().c(&["FAILOVER"]), "+OK\r\n");
+    wait_until("r1 to hand over", Duration::from_secs(15), || {
+        field(&r1, "replication", "role") == "slave"
+            && field(&r1, "replication", "master_link_status") == "up"
+    });
+    let new_master_port = field(&r1, "replication", "master_port");
+    assert!(new_master_port == master.port.to_string() || new_master_port == r2.port.to_string());
+}
+
+#[test]
+fn failover_timeout_aborts_and_force_proceeds() {
+    let master = tripod(&[]);
+    let r1 = replica_of(&master, &[], false);
+    wait_caught_up(&master, &r1);
+    // Keep the replica from acknowledging: pause it (all commands, incl. its link).
+    let mut m = master.conn();
+    // A replica that is stopped (SIGSTOP) cannot ack: the failover times out.
+    common::unsafe_kill(r1.pid, 19);
+    m.c(&["SET", "x", "1"]);
+    assert_eq!(
+        m.c(&[
+            "FAILOVER",
+            "TO",
+            "127.0.0.1",
+            &r1.port.to_string(),
+            "TIMEOUT",
+            "300"
+        ]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        field(&master, "replication", "master_failover_state"),
+        "waiting-for-sync"
+    );
+    wait_until("the failover to abort", Duration::from_secs(10), || {
+        field(&master, "replication", "master_failover_state") == "no-failover"
+    });
+    assert_eq!(field(&master, "replication", "role"), "master");
+    // Writes work again after the abort.
+    assert_eq!(m.c(&["SET", "y", "2"]), "+OK\r\n");
+    // ABORT while waiting.
+    assert_eq!(m.c(&["FAILOVER", "TIMEOUT", "60000"]), "+OK\r\n");
+    assert_eq!(m.c(&["FAILOVER", "ABORT"]), "+OK\r\n");
+    assert_eq!(
+        field(&master, "replication", "master_failover_state"),
+        "no-failover"
+    );
+    // FORCE: proceed after the timeout even though the replica did not ack.
+    common::unsafe_kill(r1.pid, 18);
+    wait_caught_up(&master, &r1);
+    assert_eq!(
+        m.c(&[
+            "FAILOVER",
+            "TO",
+            "127.0.0.1",
+            &r1.port.to_string(),
+            "TIMEOUT",
+            "200",
+            "FORCE"
+        ]),
+        "+OK\r\n"
+    );
+    wait_until("the forced failover", Duration::from_secs(15), || {
+        field(&r1, "replication", "role") == "master"
+            && field(&master, "replication", "role") == "slave"
+    });
+}
+
+fn interop(master_is_redis: bool) {
+    let master = if master_is_redis {
+        redis(&[])
+    } else {
+        tripod(&[])
+    };
+    fill_mixed(&mut master.conn());
+    let replica = replica_of(&master, &[], !master_is_redis);
+    // The live stream under write load.
+    write_some(&master, "live", 500);
+    wait_caught_up(&master, &replica);
+    assert_eq!(digest(&master), digest(&replica));
+    assert_eq!(dump(&mut master.conn(), 16), dump(&mut replica.conn(), 16));
+    // Kill the link: partial resync.
+    let partial = stat(&master, "sync_partial_ok");
+    let full = stat(&master, "sync_full");
+    master.conn().c(&["CLIENT", "KILL", "TYPE", "replica"]);
+    write_some(&master, "after", 200);
+    wait_linked(&replica);
+    wait_caught_up(&master, &replica);
+    assert_eq!(stat(&master, "sync_partial_ok"), partial + 1);
+    assert_eq!(stat(&master, "sync_full"), full);
+    assert_eq!(digest(&master), digest(&replica));
+}
+
+#[test]
+fn redis_master_feeds_a_tripod_replica() {
+    interop(true);
+}
+
+#[test]
+fn tripod_master_feeds_a_redis_replica() {
+    interop(false);
+}
+
+#[test]
+fn unreachable_master_and_wrong_password_leave_the_replica_serving() {
+    let master = tripod(&["--requirepass", "secret"]);
+    let port = master.port.to_string();
+    let replica = tripod(&["--replicaof", "127.0.0.1", &port, "--masterauth", "wrong"]);
+    let mut c = replica.conn();
+    c.c(&["CONFIG", "SET", "replica-read-only", "no"]);
+    c.c(&["SET", "old", "data"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(field(&replica, "replication", "master_link_status"), "down");
+    assert_eq!(c.c(&["GET", "old"]), "$4\r\ndata\r\n");
+    let log = std::fs::read_to_string(replica.dir.path().join("server.log")).unwrap();
+    assert!(log.contains("Unable to AUTH to MASTER"), "{}", log);
+    assert!(
+        !log.contains("wrong"),
+        "the password must not be logged:\n{}",
+        log
+    );
+    // Unreachable master.
+    let dead = free_port().to_string();
+    let r2 = tripod(&["--replicaof", "127.0.0.1", &dead]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(field(&r2, "replication", "master_link_status"), "down");
+    assert!(field(&r2, "replication", "master_link_down_since_seconds")
+        .parse::<i64>()
+        .is_ok());
+}
+
+/// A fake master that answers the handshake and sends a corrupt snapshot.
+#[test]
+fn a_corrupt_snapshot_keeps_the_old_data() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 4096];
+        let mut seen = Vec::new();
+        while !String::from_utf8_lossy(&seen).contains("PSYNC") {
+            let n = s.read(&mut buf).unwrap();
+            if n == 0 {
+                return;
+            }
+            let text = String::from_utf8_lossy(&buf[..n]).to_string();
+            for _ in 0..text.matches('*').count() {
+                if !text.contains("PSYNC") {
+                    let _ = s.write_all(b"+OK\r\n");
+                }
+            }
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let junk = b"REDIS0010\xfa\x09redis-verXXXXXXXXXXXXXXXXXXXXXXXXX";
+        let _ = s.write_all(
+            format!("+FULLRESYNC {} 0\r\n${}\r\n", "a".repeat(40), junk.len()).as_bytes(),
+        );
+        let _ = s.write_all(junk);
+        std::thread::sleep(Duration::from_millis(500));
+    });
+    let replica = tripod(&["--replica-read-only", "no"]);
+    let mut c = replica.conn();
+    c.c(&["SET", "old", "data"]);
+    c.c(&["REPLICAOF", "127.0.0.1", &port.to_string()]);
+    handle.join().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(c.c(&["GET", "old"]), "$4\r\ndata\r\n");
+    assert_eq!(field(&replica, "replication", "master_link_status"), "down");
+    let log = std::fs::read_to_string(replica.dir.path().join("server.log")).unwrap();
+    assert!(
+        log.contains("Failed trying to load the MASTER synchronization DB"),
+        "{}",
+        log
+    );
+}
+
+#[test]
+fn garbage_on_a_replica_link_does_not_hurt_the_master() {
+    let master = tripod(&[]);
+    let mut fake = master.conn();
+    fake.send(b"REPLCONF listening-port 1\r\n");
+    fake.read_reply();
+    fake.send(b"PSYNC ? -1\r\n");
+    // Flood it with garbage and half commands.
+    let mut junk = Vec::new();
+    for i in 0..20_000u32 {
+        junk.extend_from_slice(&i.to_le_bytes());
+        junk.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1");
+    }
+    let _ = fake.s.write_all(&junk);
+    drop(fake);
+    let mut c = master.conn();
+    assert_eq!(c.c(&["PING"]), "+PONG\r\n");
+    assert_eq!(c.c(&["SET", "still", "alive"]), "+OK\r\n");
+}
