@@ -9,7 +9,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// The server binary the tests deploy: $TRIPOD_TEST_SERVER_BIN, else Debian's redis-server.
-/// (Switch to tripod-server by setting the variable, or by changing this one line.)
+/// (Switch to tripod-server by setting the variable, e.g. to target/release/tripod-server, or by
+/// changing this one line; the CLI suite passes with either.)
 pub fn server_binary() -> PathBuf {
     std::env::var_os("TRIPOD_TEST_SERVER_BIN")
         .map(PathBuf::from)
