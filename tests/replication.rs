@@ -655,3 +655,35 @@ fn garbage_on_a_replica_link_does_not_hurt_the_master() {
     assert_eq!(c.c(&["PING"]), "+PONG\r\n");
     assert_eq!(c.c(&["SET", "still", "alive"]), "+OK\r\n");
 }
+
+/// The field names of INFO replication, in order (slaveN lines by name only).
+fn field_names(p: &Proc) -> Vec<String> {
+    info(p, "replication")
+        .lines()
+        .filter(|l| l.contains(':'))
+        .map(|l| l.split(':').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn info_replication_has_redis_fields_in_redis_order() {
+    // A Redis master with a Redis replica and a tripod replica: both replicas
+    // report the same fields; then the same with a tripod master.
+    let rm = redis(&[]);
+    let rr = replica_of(&rm, &[], true);
+    let tr = replica_of(&rm, &[], false);
+    wait_until("two online replicas", Duration::from_secs(10), || info(&rm, "replication").matches("state=online").count() == 2);
+    assert_eq!(field_names(&tr), field_names(&rr));
+    let tm = tripod(&[]);
+    let rr2 = replica_of(&tm, &[], true);
+    let tr2 = replica_of(&tm, &[], false);
+    wait_until("two online replicas", Duration::from_secs(10), || info(&tm, "replication").matches("state=online").count() == 2);
+    assert_eq!(field_names(&tm), field_names(&rm));
+    assert_eq!(field_names(&tr2), field_names(&rr2));
+    // A replica whose link is down shows the down-since field, like Redis.
+    let dead = free_port().to_string();
+    let a = tripod(&["--replicaof", "127.0.0.1", &dead]);
+    let b = redis(&["--replicaof", "127.0.0.1", &dead]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(field_names(&a), field_names(&b));
+}

@@ -8,13 +8,13 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// The server binary the tests deploy: $TRIPOD_TEST_SERVER_BIN, else Debian's redis-server.
-/// (Switch to tripod-server by setting the variable, e.g. to target/release/tripod-server, or by
-/// changing this one line; the CLI suite passes with either.)
+/// The server binary the tests deploy: $TRIPOD_TEST_SERVER_BIN, else the bundled tripod-server
+/// this build produced. (Set the variable to /usr/bin/redis-server to run the same flows with a
+/// real Redis; the CLI suite passes with either.)
 pub fn server_binary() -> PathBuf {
     std::env::var_os("TRIPOD_TEST_SERVER_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/redis-server"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_tripod-server")))
 }
 
 /// `tripod` with TRIPOD_SERVER_BIN pointing at [`server_binary`].
