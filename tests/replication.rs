@@ -672,12 +672,16 @@ fn info_replication_has_redis_fields_in_redis_order() {
     let rm = redis(&[]);
     let rr = replica_of(&rm, &[], true);
     let tr = replica_of(&rm, &[], false);
-    wait_until("two online replicas", Duration::from_secs(10), || info(&rm, "replication").matches("state=online").count() == 2);
+    wait_until("two online replicas", Duration::from_secs(10), || {
+        info(&rm, "replication").matches("state=online").count() == 2
+    });
     assert_eq!(field_names(&tr), field_names(&rr));
     let tm = tripod(&[]);
     let rr2 = replica_of(&tm, &[], true);
     let tr2 = replica_of(&tm, &[], false);
-    wait_until("two online replicas", Duration::from_secs(10), || info(&tm, "replication").matches("state=online").count() == 2);
+    wait_until("two online replicas", Duration::from_secs(10), || {
+        info(&tm, "replication").matches("state=online").count() == 2
+    });
     assert_eq!(field_names(&tm), field_names(&rm));
     assert_eq!(field_names(&tr2), field_names(&rr2));
     // A replica whose link is down shows the down-since field, like Redis.
