@@ -14,7 +14,7 @@ pick_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 TP=$(pick_port); RP=$(pick_port)
 TBIN=target/release/tripod-server
 start() { # bin port dir
-  "$1" --port "$2" --bind 127.0.0.1 --save "" --dir "$3" --logfile "$3/log" --daemonize no &
+  "$1" --port "$2" --bind 127.0.0.1 --save "" --dir "$3" --logfile "$3/log" --daemonize no >/dev/null 2>&1 &
   echo $!
 }
 wait_up() { for _ in $(seq 2000); do redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return; sleep 0.005; done; }

@@ -24,16 +24,24 @@ fn flush_literals(out: &mut Vec<u8>, lit: &[u8]) {
 /// Compresses `input`; None when the result would exceed `max_out` bytes (the
 /// caller then stores the string uncompressed, as Redis does).
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+    thread_local! {
+        // The hash table is reused between calls and never cleared: a stale slot
+        // only proposes a candidate, which is checked against the input bytes.
+        static TABLE: std::cell::RefCell<Vec<u32>> = std::cell::RefCell::new(vec![0u32; 1 << HLOG]);
+    }
+    TABLE.with(|t| compress_with(input, max_out, &mut t.borrow_mut()))
+}
+
+fn compress_with(input: &[u8], max_out: usize, table: &mut [u32]) -> Option<Vec<u8>> {
     let n = input.len();
     let mut out = Vec::with_capacity(max_out.min(n + n / 16 + 64));
-    let mut table = vec![0u32; 1 << HLOG];
     let mut lit_start = 0;
     let mut i = 0;
     while i + 2 < n {
         let h = hash(input[i], input[i + 1], input[i + 2]);
         let cand = table[h] as usize;
         table[h] = (i + 1) as u32;
-        if cand > 0 {
+        if cand > 0 && cand - 1 < i {
             let r = cand - 1;
             let off = i - r;
             if off <= MAX_OFF && input[r..r + 3] == input[i..i + 3] {
