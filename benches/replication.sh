@@ -16,25 +16,29 @@ PIDS=()
 trap 'kill ${PIDS[@]} 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
 start() { # bin port dir [args...]
   local bin=$1 port=$2 dir=$3; shift 3; mkdir -p "$dir"
-  "$bin" --port "$port" --bind 127.0.0.1 --save "" --dir "$dir" --logfile "$dir/log" --repl-diskless-sync no "$@" &
+  "$bin" --port "$port" --bind 127.0.0.1 --save "" --dir "$dir" --logfile "$dir/log" --repl-diskless-sync no "$@" >/dev/null 2>&1 &
   PIDS+=($!)
 }
 wait_up() { for _ in $(seq 2000); do redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return; sleep 0.005; done; }
 field() { redis-cli -p "$1" info replication | tr -d '\r' | grep "^$2:" | cut -d: -f2; }
 ms() { date +%s%3N; }
 
-full_sync() { # bin -> prints ms
+full_sync() { # bin -> sets MP RP SYNC_MS
   local bin=$1 mp rp a b
   mp=$(pick_port); rp=$(pick_port)
   start "$bin" "$mp" "$TMP/$mp"; wait_up "$mp"
-  redis-cli -p "$mp" debug populate "$N" key 20 >/dev/null 2>&1 || \
-    redis-benchmark -p "$mp" -t set -n "$N" -r "$N" -d 20 -q -P 64 >/dev/null
+  python3 -c "
+import sys
+for i in range($N):
+    k = 'key:%d' % i; v = 'value-%020d' % i
+    sys.stdout.write('*3\r\n\$3\r\nSET\r\n\$%d\r\n%s\r\n\$%d\r\n%s\r\n' % (len(k), k, len(v), v))
+" | redis-cli -p "$mp" --pipe >/dev/null
   start "$bin" "$rp" "$TMP/$rp"; wait_up "$rp"
   a=$(ms)
   redis-cli -p "$rp" replicaof 127.0.0.1 "$mp" >/dev/null
   until [ "$(field "$rp" master_link_status)" = up ] && [ "$(field "$rp" master_sync_in_progress)" = 0 ]; do sleep 0.01; done
   b=$(ms)
-  echo "$mp $rp $((b - a))"
+  MP=$mp; RP=$rp; SYNC_MS=$((b - a))
 }
 
 lag() { # master replica -> prints "max_bytes avg_ms max_ms"
@@ -79,10 +83,10 @@ PY
   wait $bpid 2>/dev/null || true
 }
 
-read -r tm tr tsync < <(full_sync target/release/tripod-server)
-read -r rm rr rsync < <(full_sync redis-server)
-read -r tb tavg tmax < <(lag "$tm" "$tr")
-read -r rb ravg rmax < <(lag "$rm" "$rr")
+full_sync target/release/tripod-server; tm=$MP; tr=$RP; tsync=$SYNC_MS
+full_sync redis-server; rm=$MP; rr=$RP; rsync=$SYNC_MS
+read -r tb tavg tmax <<<"$(lag "$tm" "$tr")"
+read -r rb ravg rmax <<<"$(lag "$rm" "$rr")"
 printf '%-22s %12s %12s %8s\n' "($N keys)" tripod redis ratio
 printf '%-22s %12s %12s %8.2f\n' full_sync_ms "$tsync" "$rsync" "$(echo "$tsync / $rsync" | bc -l)"
 printf '%-22s %12s %12s %8.2f\n' lag_max_bytes "$tb" "$rb" "$(echo "($tb + 1) / ($rb + 1)" | bc -l)"

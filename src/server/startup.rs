@@ -321,6 +321,21 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
         });
     }
 
+    // A finished background save is reaped as soon as it exits (replicas waiting
+    // for the snapshot should not wait for the next cron tick).
+    {
+        let s = shared.clone();
+        tokio::task::spawn_local(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let Ok(mut chld) = signal(SignalKind::child()) else {
+                return;
+            };
+            while chld.recv().await.is_some() {
+                crate::server::rdb::reap_child(&mut s.borrow_mut());
+            }
+        });
+    }
+
     // The cron: expiry, timeouts, background saves, replication, until shutdown.
     let wake = shared.borrow().wake_all.clone();
     loop {

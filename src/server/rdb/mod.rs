@@ -239,14 +239,8 @@ pub fn kill_child(srv: &mut Server) {
 /// Persistence work the server cron does: reap a finished child, start a
 /// scheduled save, apply the `save` rules.
 pub fn cron(srv: &mut Server) {
-    if let Some(pid) = srv.persistence.child_pid {
-        let mut status = 0;
-        // SAFETY: non-blocking wait on our own child.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if r == pid || r < 0 {
-            let ok = r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-            bgsave_done(srv, ok, pid);
-        }
+    if srv.persistence.child_pid.is_some() {
+        reap_child(srv);
         return;
     }
     let now = now_ms() / 1000;
@@ -274,6 +268,20 @@ pub fn cron(srv: &mut Server) {
         if let Err(e) = bgsave(srv) {
             log::warning(&e);
         }
+    }
+}
+
+/// Collects the background save child if it has exited (non-blocking).
+pub fn reap_child(srv: &mut Server) {
+    let Some(pid) = srv.persistence.child_pid else {
+        return;
+    };
+    let mut status = 0;
+    // SAFETY: non-blocking wait on our own child.
+    let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+    if r == pid || r < 0 {
+        let ok = r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+        bgsave_done(srv, ok, pid);
     }
 }
 

@@ -63,7 +63,11 @@ pub fn cron(srv: &mut Server) {
         Phase::WaitingForSync => {
             let timed_out = f.deadline_ms > 0 && now_ms() > f.deadline_ms;
             let target = target_replica(srv, &f);
-            let synced = target.as_ref().is_some_and(|(_, _, ack)| *ack >= f.offset);
+            // Writes are paused, so the stream only grows by the GETACK sent at the
+            // start; the target is synced when it acknowledged all of it.
+            let synced = target
+                .as_ref()
+                .is_some_and(|(_, _, ack)| *ack >= srv.repl.offset);
             if synced || (timed_out && f.force) {
                 let (host, port) = match (&f.target, target) {
                     (Some(t), _) => t.clone(),
@@ -83,8 +87,6 @@ pub fn cron(srv: &mut Server) {
                 crate::server::replication::replica::set_master(srv, host, port);
             } else if timed_out {
                 clear(srv, "aborted: replica not synced before the timeout");
-            } else {
-                crate::server::replication::master::request_acks(srv);
             }
         }
         Phase::InProgress => {

@@ -456,7 +456,14 @@ pub fn replconf_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 pub fn cron(srv: &mut Server) {
     let now = now_ms();
     let period = srv.config.repl_ping_replica_period.max(1) as i64 * 1000;
-    if !srv.is_replica() && !srv.repl.replicas.is_empty() && now - srv.repl.last_ping_ms >= period {
+    // No PING while writes are paused: the offset must stay still for FAILOVER
+    // and CLIENT PAUSE WRITE handovers (as Redis).
+    let paused = srv.pause != crate::server::state::PauseKind::None;
+    if !srv.is_replica()
+        && !paused
+        && !srv.repl.replicas.is_empty()
+        && now - srv.repl.last_ping_ms >= period
+    {
         srv.repl.last_ping_ms = now;
         let mut out = Vec::new();
         encode_command(&[b"PING".to_vec()], &mut out);
