@@ -268,6 +268,18 @@ impl Server {
 
     /// Looks a key up for writing: lazy expiry, no statistics.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        // Fast path, one hash lookup: the key has no expiry or has not expired.
+        let now = crate::server::util::command_time_ms();
+        let p: *mut Entry = self.dbs[db].get_mut(key)?;
+        // SAFETY: `p` points into the table and nothing touches the table between
+        // here and the return; this only works around the borrow checker's
+        // refusal of a conditional return of a borrow (NLL "problem case 3").
+        unsafe {
+            if (*p).expire == NO_EXPIRE || !Self::is_expired_at(&*p, now) {
+                (*p).lru = crate::server::keyspace::db::lru_clock();
+                return Some(&mut *p);
+            }
+        }
         self.expire_if_needed(db, key, true);
         let e = self.dbs[db].get_mut(key)?;
         e.lru = crate::server::keyspace::db::lru_clock();
@@ -336,6 +348,9 @@ impl Server {
 
     /// Records that a key got data that blocked clients may be waiting for.
     pub fn signal_key_ready(&mut self, db: usize, key: &[u8]) {
+        if self.blocking_keys.is_empty() {
+            return;
+        }
         if self.blocking_keys.contains_key(&(db, key.to_vec())) {
             self.ready_keys.push((db, key.to_vec()));
         }

@@ -332,15 +332,22 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], zincrby: boo
     let mut i = 2;
     if !zincrby {
         while i < argv.len() {
-            let a = argv[i].to_ascii_lowercase();
-            match &a[..] {
-                b"nx" => nx = true,
-                b"xx" => xx = true,
-                b"gt" => gt = true,
-                b"lt" => lt = true,
-                b"ch" => ch = true,
-                b"incr" => incr = true,
-                _ => break,
+            let a = &argv[i][..];
+            let is = |f: &[u8]| a.eq_ignore_ascii_case(f);
+            if is(b"nx") {
+                nx = true;
+            } else if is(b"xx") {
+                xx = true;
+            } else if is(b"gt") {
+                gt = true;
+            } else if is(b"lt") {
+                lt = true;
+            } else if is(b"ch") {
+                ch = true;
+            } else if is(b"incr") {
+                incr = true;
+            } else {
+                break;
             }
             i += 1;
         }
