@@ -322,3 +322,54 @@ fn info_persistence_reports_saves() {
     assert!(info.contains("rdb_changes_since_last_save:0"), "{}", info);
     assert!(info.contains("rdb_saves:1"), "{}", info);
 }
+
+#[test]
+fn a_failed_background_save_is_logged_and_reported() {
+    let data = tempfile::tempdir().unwrap();
+    let t = start_in(&tripod(), data.path(), &[]);
+    let mut c = t.conn();
+    c.c(&["SET", "a", "1"]);
+    // The final name is taken by a non-empty directory: the rename fails.
+    std::fs::create_dir(data.path().join("dump.rdb")).unwrap();
+    std::fs::write(data.path().join("dump.rdb").join("x"), b"x").unwrap();
+    assert_eq!(c.c(&["BGSAVE"]), "+Background saving started\r\n");
+    wait_until("the failed save", Duration::from_secs(10), || {
+        c.c(&["INFO", "persistence"])
+            .contains("rdb_last_bgsave_status:err")
+    });
+    let log = std::fs::read_to_string(t.dir.path().join("server.log")).unwrap();
+    assert!(log.contains("Background saving error"), "{}", log);
+    assert!(log.contains("Error moving temp DB file"), "{}", log);
+    // No temporary file is left behind.
+    let temps = std::fs::read_dir(data.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("temp-")
+        })
+        .count();
+    assert_eq!(temps, 0);
+}
+
+#[test]
+fn tripod_loads_redis_files_with_idle_freq_and_functions() {
+    for policy in ["allkeys-lru", "allkeys-lfu"] {
+        let data = tempfile::tempdir().unwrap();
+        let mut r = start_in(&redis(), data.path(), &["--maxmemory-policy", policy]);
+        let mut c = r.conn();
+        c.c(&["SET", "a", "1"]);
+        c.c(&["HSET", "h", "f", "v"]);
+        let f = c.c(&["FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return 1 end)"]);
+        assert!(f.contains("mylib"), "{}", f);
+        let want = dump(&mut c, 16);
+        assert_eq!(c.c(&["SAVE"]), "+OK\r\n");
+        r.terminate();
+        let t = start_in(&tripod(), data.path(), &[]);
+        assert_eq!(dump(&mut t.conn(), 16), want);
+        let log = std::fs::read_to_string(t.dir.path().join("server.log")).unwrap();
+        assert!(log.contains("function library"), "{}", log);
+    }
+}

@@ -691,3 +691,152 @@ fn info_replication_has_redis_fields_in_redis_order() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(field_names(&a), field_names(&b));
 }
+
+/// A raw replica: does the handshake, reads the snapshot, then returns the
+/// connection positioned at the start of the live stream.
+fn raw_replica(master: &Proc) -> Conn {
+    let mut c = master.conn();
+    assert_eq!(c.c(&["REPLCONF", "listening-port", "1"]), "+OK\r\n");
+    assert_eq!(
+        c.c(&["REPLCONF", "capa", "eof", "capa", "psync2"]),
+        "+OK\r\n"
+    );
+    c.send(&encode(&[b"PSYNC", b"?", b"-1"]));
+    let full = c.read_reply();
+    assert!(
+        full.starts_with(b"+FULLRESYNC "),
+        "{}",
+        String::from_utf8_lossy(&full)
+    );
+    // The snapshot: $<len>\r\n then len bytes (no trailing CRLF).
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        c.s.read_exact(&mut byte).unwrap();
+        if byte[0] == b'\n' && head.is_empty() {
+            continue;
+        }
+        head.push(byte[0]);
+        if head.ends_with(b"\r\n") {
+            break;
+        }
+    }
+    let len: usize = String::from_utf8_lossy(&head[1..head.len() - 2])
+        .parse()
+        .unwrap();
+    let mut rdb = vec![0u8; len];
+    c.s.read_exact(&mut rdb).unwrap();
+    assert!(rdb.starts_with(b"REDIS0010"));
+    c
+}
+
+/// Reads commands from the stream until one named `last` arrives.
+fn stream_until(c: &mut Conn, last: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    loop {
+        let r = c.read_reply();
+        let args: Vec<String> = flat(&r)
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let done = args.first().is_some_and(|a| a.eq_ignore_ascii_case(last));
+        if !args[0].eq_ignore_ascii_case("PING") && !args[0].eq_ignore_ascii_case("REPLCONF") {
+            out.push(args);
+        }
+        if done {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn the_stream_carries_effects_transactions_and_selects() {
+    let master = tripod(&[]);
+    let mut stream = raw_replica(&master);
+    let mut m = master.conn();
+    m.c(&["SET", "ex", "v", "EX", "100"]);
+    m.c(&["SADD", "s", "a", "b", "c"]);
+    m.c(&["SPOP", "s"]);
+    m.c(&["INCRBYFLOAT", "f", "1.5"]);
+    m.c(&["RPUSH", "l", "x"]);
+    m.c(&["BLPOP", "l", "0"]);
+    m.c(&["MULTI"]);
+    m.c(&["SET", "t1", "1"]);
+    m.c(&["INCR", "t2"]);
+    m.c(&["EXEC"]);
+    m.c(&["SELECT", "3"]);
+    m.c(&["SET", "in3", "x"]);
+    m.c(&["SELECT", "0"]);
+    m.c(&["ECHO", "not propagated"]);
+    m.c(&["SET", "end", "1"]);
+    let cmds = stream_until(&mut stream, "SET");
+    assert_eq!(cmds[0], vec!["SELECT", "0"]);
+    // SET EX becomes an absolute expiry.
+    assert_eq!(cmds[1][0].to_ascii_uppercase(), "SET");
+    assert!(
+        cmds[1].iter().any(|a| a.eq_ignore_ascii_case("PXAT")),
+        "{:?}",
+        cmds[1]
+    );
+    let rest = stream_until(&mut stream, "SET");
+    let rest2 = stream_until(&mut stream, "SET");
+    let all: Vec<Vec<String>> = cmds.into_iter().chain(rest).chain(rest2).collect();
+    let names: Vec<String> = all.iter().map(|a| a[0].to_ascii_uppercase()).collect();
+    // SPOP without count becomes SREM of the popped member.
+    assert!(names.contains(&"SREM".to_string()), "{:?}", all);
+    assert!(!names.contains(&"SPOP".to_string()), "{:?}", all);
+    // INCRBYFLOAT becomes SET ... KEEPTTL.
+    let fl = all.iter().find(|a| a[1] == "f").unwrap();
+    assert_eq!(fl[0].to_ascii_uppercase(), "SET");
+    assert_eq!(fl[2], "1.5");
+    assert!(
+        fl.iter().any(|a| a.eq_ignore_ascii_case("KEEPTTL")),
+        "{:?}",
+        fl
+    );
+    // BLPOP becomes LPOP.
+    assert!(
+        all.iter()
+            .any(|a| a[0].eq_ignore_ascii_case("LPOP") && a[1] == "l"),
+        "{:?}",
+        all
+    );
+    // The rest arrives in order: a MULTI/EXEC block, SELECT 3, the write in db 3.
+    let mut more = stream_until(&mut stream, "SET");
+    while !more.iter().any(|a| a.len() > 1 && a[1] == "end") {
+        more.extend(stream_until(&mut stream, "SET"));
+    }
+    let tail: Vec<Vec<String>> = all
+        .into_iter()
+        .chain(more)
+        .skip_while(|a| !a[0].eq_ignore_ascii_case("MULTI"))
+        .collect();
+    assert_eq!(tail[0][0].to_ascii_uppercase(), "MULTI", "{:?}", tail);
+    assert_eq!(tail[1], vec!["SET", "t1", "1"]);
+    assert_eq!(tail[2], vec!["INCR", "t2"]);
+    assert_eq!(tail[3][0].to_ascii_uppercase(), "EXEC");
+    assert_eq!(tail[4], vec!["SELECT", "3"]);
+    assert_eq!(tail[5], vec!["SET", "in3", "x"]);
+    assert_eq!(tail[6], vec!["SELECT", "0"]);
+    assert_eq!(tail[7], vec!["SET", "end", "1"]);
+}
+
+#[test]
+fn an_expired_backlog_means_a_full_resync() {
+    let master = tripod(&["--repl-backlog-ttl", "1"]);
+    let replica = replica_of(&master, &[], false);
+    write_some(&master, "ttl", 10);
+    wait_caught_up(&master, &replica);
+    let full = stat(&master, "sync_full");
+    // Break the link while the replica keeps its position.
+    let mut rc = replica.conn();
+    rc.c(&["REPLICAOF", "127.0.0.1", "1"]);
+    wait_until("the backlog to be freed", Duration::from_secs(10), || {
+        field(&master, "replication", "repl_backlog_active") == "0"
+    });
+    rc.c(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    wait_linked(&replica);
+    wait_caught_up(&master, &replica);
+    assert_eq!(stat(&master, "sync_full"), full + 1);
+    assert_eq!(digest(&master), digest(&replica));
+}

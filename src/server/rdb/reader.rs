@@ -501,3 +501,146 @@ pub fn read(
     }
     Ok(loaded)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::rdb::writer::RdbWriter;
+
+    /// Builds an RDB file of the given version from raw pieces, with its CRC.
+    fn file(version: u32, body: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+        let mut out = format!("REDIS{:04}", version).into_bytes();
+        body(&mut out);
+        out.push(OPCODE_EOF);
+        let crc = crc64::update(0, &out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    fn enc_len(n: u64) -> Vec<u8> {
+        let mut v = Vec::new();
+        RdbWriter::new(&mut v, false).len(n).unwrap();
+        v
+    }
+
+    fn enc_str(s: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        RdbWriter::new(&mut v, false).string(s).unwrap();
+        v
+    }
+
+    fn load(bytes: &[u8]) -> Result<Loaded, RdbError> {
+        read(&mut &bytes[..], 16, None)
+    }
+
+    #[test]
+    fn reads_redis_7_2_set_listpacks_at_version_11() {
+        let mut lp = listpack::Writer::new();
+        lp.push(b"a");
+        lp.push(b"12");
+        let bytes = file(11, |o| {
+            o.push(TYPE_SET_LISTPACK);
+            o.extend(enc_str(b"s"));
+            o.extend(enc_str(&lp.finish()));
+        });
+        let l = load(&bytes).unwrap();
+        match &l.dbs[0].get(b"s").unwrap().value {
+            Value::Set(s) => {
+                assert!(s.contains(b"a") && s.contains(b"12") && s.len() == 2);
+            }
+            v => panic!("{:?}", v),
+        }
+    }
+
+    #[test]
+    fn reads_old_text_scores_module_aux_and_resizedb() {
+        let bytes = file(9, |o| {
+            // MODULE_AUX: module id, then opcodes: uint 5, string "x", EOF.
+            o.push(OPCODE_MODULE_AUX);
+            o.extend(enc_len(12345));
+            o.extend(enc_len(2));
+            o.extend(enc_len(5));
+            o.extend(enc_len(5));
+            o.extend(enc_str(b"x"));
+            o.extend(enc_len(0));
+            o.push(OPCODE_SELECTDB);
+            o.extend(enc_len(2));
+            o.push(OPCODE_RESIZEDB);
+            o.extend(enc_len(1));
+            o.extend(enc_len(0));
+            o.push(OPCODE_IDLE);
+            o.extend(enc_len(100));
+            o.push(TYPE_ZSET);
+            o.extend(enc_str(b"z"));
+            o.extend(enc_len(3));
+            o.extend(enc_str(b"a"));
+            o.push(3);
+            o.extend_from_slice(b"1.5");
+            o.extend(enc_str(b"b"));
+            o.push(254);
+            o.extend(enc_str(b"c"));
+            o.push(255);
+        });
+        let l = load(&bytes).unwrap();
+        match &l.dbs[2].get(b"z").unwrap().value {
+            Value::ZSet(z) => {
+                assert_eq!(z.score(b"a"), Some(1.5));
+                assert_eq!(z.score(b"b"), Some(f64::INFINITY));
+                assert_eq!(z.score(b"c"), Some(f64::NEG_INFINITY));
+            }
+            v => panic!("{:?}", v),
+        }
+    }
+
+    #[test]
+    fn types_it_cannot_hold_are_errors_naming_the_key() {
+        for (t, name) in [
+            (TYPE_STREAM_LISTPACKS_2, "stream"),
+            (TYPE_MODULE_2, "module value"),
+            (TYPE_HASH_ZIPLIST, "hash"),
+        ] {
+            let bytes = file(10, |o| {
+                o.push(t);
+                o.extend(enc_str(b"mykey"));
+                o.extend(enc_str(b"whatever"));
+            });
+            let e = load(&bytes).unwrap_err().0;
+            assert!(e.contains("'mykey'") && e.contains(name), "{}", e);
+        }
+    }
+
+    #[test]
+    fn versions_and_databases_out_of_range_are_errors() {
+        let e = load(&file(12, |_| {})).unwrap_err().0;
+        assert!(e.contains("version 12"), "{}", e);
+        let e = load(&file(10, |o| {
+            o.push(OPCODE_SELECTDB);
+            o.extend(enc_len(16));
+        }))
+        .unwrap_err()
+        .0;
+        assert!(e.contains("database 16"), "{}", e);
+        let e = load(&file(10, |o| {
+            for _ in 0..2 {
+                o.push(TYPE_STRING);
+                o.extend(enc_str(b"dup"));
+                o.extend(enc_str(b"v"));
+            }
+        }))
+        .unwrap_err()
+        .0;
+        assert!(e.contains("duplicate key 'dup'"), "{}", e);
+    }
+
+    #[test]
+    fn absurd_lengths_fail_as_truncation_not_allocation() {
+        let bytes = file(10, |o| {
+            o.push(TYPE_STRING);
+            o.extend(enc_str(b"k"));
+            o.push(LEN_64BIT);
+            o.extend_from_slice(&u64::MAX.to_be_bytes());
+        });
+        let e = load(&bytes).unwrap_err().0;
+        assert!(e.contains("truncated"), "{}", e);
+    }
+}
