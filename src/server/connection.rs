@@ -175,6 +175,8 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
     };
     let max_bulk = srv.config.proto_max_bulk_len;
     let from_master = c.kind == crate::server::client::ClientKind::Master;
+    // A fresh command-time snapshot for this batch (see `commands::call`).
+    crate::server::util::tick();
     while c.blocked.is_none() && !c.close_after_reply && !c.close_asap && srv.shutdown.is_none() {
         match parse_request(input.pending(), max_bulk) {
             Ok(ParseOutcome::Request(argv, n)) => {
@@ -278,6 +280,7 @@ pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: 
         let next = {
             let mut guard = srv.borrow_mut();
             let s = &mut *guard;
+            crate::server::util::tick();
             if !first {
                 // Timeouts of blocked clients and pauses that ended.
                 let now = now_ms();

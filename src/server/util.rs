@@ -374,6 +374,16 @@ pub fn tick() -> i64 {
     us
 }
 
+/// The current command-time snapshot in µs (read from the clock if unset).
+pub fn command_time_us() -> i64 {
+    let us = COMMAND_TIME_US.with(|c| c.get());
+    if us == 0 {
+        tick()
+    } else {
+        us
+    }
+}
+
 /// The current command's time in ms (the clock, if no command ran yet).
 pub fn command_time_ms() -> i64 {
     let us = COMMAND_TIME_US.with(|c| c.get());
@@ -386,18 +396,18 @@ pub fn command_time_ms() -> i64 {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    now_us() / 1000
 }
 
-/// Microseconds since the Unix epoch.
+/// Microseconds since the Unix epoch (one vDSO clock read).
 pub fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000
 }
 
 /// A small, fast xorshift PRNG: the server owns one for random sampling.

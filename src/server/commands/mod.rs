@@ -503,7 +503,10 @@ fn is_paused_for(srv: &Server, c: &Client, cmd: &Command) -> bool {
 /// Runs a command and propagates its effects. Used by `process_command`, EXEC and
 /// the replica applying its master's stream.
 pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
-    let start_us = crate::server::util::tick();
+    // One clock read per command: the end of the previous command (or the
+    // read the connection made before this batch) is this one's start, and the
+    // command-time snapshot used for expiry.
+    let start_us = crate::server::util::command_time_us();
     let dirty_before = srv.dirty;
     let outer_prevent = std::mem::replace(&mut srv.prevent_propagate, false);
     let also_start = srv.also_propagate.len();
@@ -519,7 +522,7 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
         srv.detached_dirty_cas.clear();
     }
 
-    let usec = (crate::server::util::now_us() - start_us).max(0) as u64;
+    let usec = (crate::server::util::tick() - start_us).max(0) as u64;
     let failed = c.reply.errors > errors_before;
     let st = &mut srv
         .cmd_stats
