@@ -198,3 +198,23 @@ fn swapdb_move_and_select_keep_keys_apart() {
         info
     );
 }
+
+#[test]
+fn debug_populate_and_digest_match_redis() {
+    let args = ["--enable-debug-command", "yes"];
+    let (r, t) = (start_redis(&args), start_tripod(&args));
+    for p in [&r, &t] {
+        let mut c = p.conn();
+        assert_eq!(c.c(&["DEBUG", "POPULATE", "1000"]), "+OK\r\n");
+        assert_eq!(c.c(&["DEBUG", "POPULATE", "10", "pfx", "20"]), "+OK\r\n");
+        assert_eq!(c.c(&["DEBUG", "POPULATE", "5", "short", "3"]), "+OK\r\n");
+        assert_eq!(c.c(&["DBSIZE"]), ":1015\r\n");
+    }
+    let (mut rc, mut tc) = (r.conn(), t.conn());
+    assert_eq!(rc.c(&["GET", "pfx:3"]), tc.c(&["GET", "pfx:3"]));
+    assert_eq!(rc.c(&["DEBUG", "DIGEST"]), tc.c(&["DEBUG", "DIGEST"]));
+    assert_eq!(
+        rc.c(&["DEBUG", "DIGEST-VALUE", "key:1", "nosuch"]),
+        tc.c(&["DEBUG", "DIGEST-VALUE", "key:1", "nosuch"])
+    );
+}
