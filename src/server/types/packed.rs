@@ -1,8 +1,10 @@
 //! A packed run of byte strings in one allocation: the in-memory counterpart of
 //! Redis's listpack, used for the small encodings of lists, hashes and sorted
-//! sets. A two-byte element count, then each element as a LEB128 length and its
-//! bytes. Operations are linear, which is what small collections can afford; a
-//! collection converts to its big encoding before that matters.
+//! sets and for the nodes of big lists. A two-byte element count, then each
+//! element as a LEB128 length, its bytes, and a "back length" (the size of
+//! length + bytes, readable from its end) so that the last elements are reached
+//! from the end without a scan: pops at either end stay cheap. Other operations
+//! are linear, which is what small collections can afford.
 
 #[derive(Debug, Clone)]
 pub struct Packed {
@@ -34,6 +36,49 @@ fn len_size(mut n: usize) -> usize {
         s += 1;
     }
     s
+}
+
+/// Size of the back length for an entry of `total` bytes.
+fn back_size(total: usize) -> usize {
+    len_size(total)
+}
+
+/// Writes the back length: 7-bit groups, most significant first in memory; all
+/// but the first carry 0x80, meaning "more groups before me".
+fn put_back(out: &mut Vec<u8>, total: usize) {
+    let n = back_size(total);
+    for k in (0..n).rev() {
+        let g = ((total >> (7 * k)) & 0x7f) as u8;
+        out.push(if k + 1 == n { g } else { g | 0x80 });
+    }
+}
+
+/// Reads a back length ending right before `end`: (entry total, back length size).
+fn read_back(buf: &[u8], end: usize) -> (usize, usize) {
+    let mut total = 0usize;
+    let mut k = 0;
+    loop {
+        let b = buf[end - 1 - k];
+        total |= ((b & 0x7f) as usize) << (7 * k);
+        k += 1;
+        if b & 0x80 == 0 {
+            return (total, k);
+        }
+    }
+}
+
+/// Appends one encoded element.
+fn encode(out: &mut Vec<u8>, v: &[u8]) {
+    put_len(out, v.len());
+    out.extend_from_slice(v);
+    put_back(out, len_size(v.len()) + v.len());
+}
+
+/// The byte offset just past the element starting at `p` (its back length included).
+#[inline]
+fn next_at(buf: &[u8], p: usize) -> usize {
+    let (_, e) = read_at(buf, p);
+    e + back_size(e - p)
 }
 
 /// Reads the element at byte offset `p`: (start of data, end of data).
@@ -80,9 +125,19 @@ impl Packed {
     }
     /// Byte offset of element `i` (or the end when i == len).
     fn offset(&self, i: usize) -> usize {
+        let n = self.len();
+        if i > n / 2 {
+            // Nearer the end: walk back over the back lengths.
+            let mut p = self.buf.len();
+            for _ in i..n {
+                let (total, bs) = read_back(&self.buf, p);
+                p -= bs + total;
+            }
+            return p;
+        }
         let mut p = 2;
         for _ in 0..i {
-            p = read_at(&self.buf, p).1;
+            p = next_at(&self.buf, p);
         }
         p
     }
@@ -94,17 +149,15 @@ impl Packed {
         Some(&self.buf[s..e])
     }
     pub fn push(&mut self, v: &[u8]) {
-        put_len(&mut self.buf, v.len());
-        self.buf.extend_from_slice(v);
+        encode(&mut self.buf, v);
         let n = self.len() + 1;
         self.set_len(n);
     }
     /// Inserts before element `i` (i == len appends).
     pub fn insert(&mut self, i: usize, v: &[u8]) {
         let at = self.offset(i);
-        let mut enc = Vec::with_capacity(len_size(v.len()) + v.len());
-        put_len(&mut enc, v.len());
-        enc.extend_from_slice(v);
+        let mut enc = Vec::with_capacity(2 * len_size(v.len()) + v.len());
+        encode(&mut enc, v);
         self.buf.splice(at..at, enc);
         let n = self.len() + 1;
         self.set_len(n);
@@ -116,7 +169,12 @@ impl Packed {
         let at = self.offset(i);
         let (s, e) = read_at(&self.buf, at);
         let v = self.buf[s..e].to_vec();
-        self.buf.drain(at..e);
+        let end = e + back_size(e - at);
+        if end == self.buf.len() {
+            self.buf.truncate(at);
+        } else {
+            self.buf.drain(at..end);
+        }
         let n = self.len() - 1;
         self.set_len(n);
         Some(v)
@@ -130,7 +188,7 @@ impl Packed {
         let start = self.offset(i);
         let mut end = start;
         for _ in 0..count {
-            end = read_at(&self.buf, end).1;
+            end = next_at(&self.buf, end);
         }
         self.buf.drain(start..end);
         let n = self.len() - count;
@@ -141,11 +199,10 @@ impl Packed {
             return false;
         }
         let at = self.offset(i);
-        let (_, e) = read_at(&self.buf, at);
-        let mut enc = Vec::with_capacity(len_size(v.len()) + v.len());
-        put_len(&mut enc, v.len());
-        enc.extend_from_slice(v);
-        self.buf.splice(at..e, enc);
+        let end = next_at(&self.buf, at);
+        let mut enc = Vec::with_capacity(2 * len_size(v.len()) + v.len());
+        encode(&mut enc, v);
+        self.buf.splice(at..end, enc);
         true
     }
     /// Index of the first element equal to `v`, looking at every `step`-th
@@ -178,7 +235,7 @@ impl<'a> Iterator for PackedIter<'a> {
             return None;
         }
         let (s, e) = read_at(self.buf, self.p);
-        self.p = e;
+        self.p = e + back_size(e - self.p);
         Some(&self.buf[s..e])
     }
 }
