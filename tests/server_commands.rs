@@ -218,3 +218,40 @@ fn debug_populate_and_digest_match_redis() {
         tc.c(&["DEBUG", "DIGEST-VALUE", "key:1", "nosuch"])
     );
 }
+
+#[test]
+fn random_members_with_a_count_are_distinct_and_exist() {
+    let s = start_tripod(&[]);
+    let mut c = s.conn();
+    let mut batch = Vec::new();
+    for i in 0..5000 {
+        let m = format!("m{}", i);
+        batch.extend_from_slice(&encode(&[b"SADD", b"s", m.as_bytes()]));
+        batch.extend_from_slice(&encode(&[
+            b"ZADD",
+            b"z",
+            i.to_string().as_bytes(),
+            m.as_bytes(),
+        ]));
+        batch.extend_from_slice(&encode(&[b"HSET", b"h", m.as_bytes(), b"v"]));
+    }
+    c.send(&batch);
+    for _ in 0..15000 {
+        c.read_reply();
+    }
+    for (cmd, per) in [("SRANDMEMBER", 1), ("ZRANDMEMBER", 1), ("HRANDFIELD", 1)] {
+        for count in ["10", "1000", "4000"] {
+            let key = match cmd {
+                "SRANDMEMBER" => "s",
+                "ZRANDMEMBER" => "z",
+                _ => "h",
+            };
+            let items = flat(&c.cmd(&[cmd.as_bytes(), key.as_bytes(), count.as_bytes()]));
+            let n: usize = count.parse().unwrap();
+            assert_eq!(items.len(), n * per, "{} {}", cmd, count);
+            let distinct: std::collections::HashSet<_> = items.iter().collect();
+            assert_eq!(distinct.len(), n, "{} {} must be distinct", cmd, count);
+            assert!(items.iter().all(|m| m.starts_with(b"m")));
+        }
+    }
+}

@@ -388,6 +388,19 @@ fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 Some(n) if n as usize >= len => {
                     h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()
                 }
+                Some(n) if (n as usize) * 3 <= len => {
+                    // Few fields out of many: random picks until enough distinct ones.
+                    let mut seen = std::collections::HashSet::new();
+                    let mut out = Vec::with_capacity(n as usize);
+                    while out.len() < n as usize {
+                        if let Some((f, v)) = h.random(&mut rng) {
+                            if seen.insert(f.to_vec()) {
+                                out.push((f.to_vec(), v.to_vec()));
+                            }
+                        }
+                    }
+                    out
+                }
                 Some(n) => {
                     // Distinct fields: a partial shuffle of all of them.
                     let mut all: Vec<(Vec<u8>, Vec<u8>)> =

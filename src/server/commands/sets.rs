@@ -306,6 +306,20 @@ fn srandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             .filter_map(|_| s.random(&mut rng))
             .collect(),
         Some(n) if n as usize >= s.len() => s.members(),
+        Some(n) if (n as usize) * 3 <= s.len() => {
+            // Few members out of many: random picks until enough distinct ones
+            // (O(count), as Redis), instead of copying the whole set.
+            let mut seen = std::collections::HashSet::new();
+            let mut out = Vec::with_capacity(n as usize);
+            while out.len() < n as usize {
+                if let Some(m) = s.random(&mut rng) {
+                    if seen.insert(m.clone()) {
+                        out.push(m);
+                    }
+                }
+            }
+            out
+        }
         Some(n) => {
             let mut all = s.members();
             for i in 0..n as usize {

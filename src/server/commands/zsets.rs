@@ -1484,6 +1484,19 @@ fn zrandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             None => vec![pick(&mut rng)],
             Some(n) if n < 0 => (0..n.unsigned_abs()).map(|_| pick(&mut rng)).collect(),
             Some(n) if n as usize >= len => z.iter_all(),
+            Some(n) if (n as usize) * 3 <= len => {
+                // Few members out of many: distinct random ranks, O(count log n).
+                let mut seen = std::collections::HashSet::new();
+                let mut out = Vec::with_capacity(n as usize);
+                while out.len() < n as usize {
+                    let i = rng.below(len as u64) as usize;
+                    if seen.insert(i) {
+                        let (m, s) = z.get_by_rank(i).expect("in range");
+                        out.push((m.to_vec(), s));
+                    }
+                }
+                out
+            }
             Some(n) => {
                 let mut all = z.iter_all();
                 for i in 0..n as usize {
