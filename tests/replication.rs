@@ -10,6 +10,7 @@ const DEBUG: &[&str] = &["--enable-debug-command", "yes"];
 
 fn tripod(extra: &[&str]) -> Proc {
     let mut args: Vec<&str> = DEBUG.to_vec();
+    args.extend_from_slice(&["--repl-diskless-sync-delay", "0"]);
     args.extend_from_slice(extra);
     start_tripod(&args)
 }
@@ -527,11 +528,12 @@ fn failover_timeout_aborts_and_force_proceeds() {
     });
 }
 
-fn interop(master_is_redis: bool) {
+fn interop(master_is_redis: bool, diskless: &str) {
+    let opts = ["--repl-diskless-sync", diskless];
     let master = if master_is_redis {
-        redis(&[])
+        redis(&opts)
     } else {
-        tripod(&[])
+        tripod(&opts)
     };
     fill_mixed(&mut master.conn());
     let replica = replica_of(&master, &[], !master_is_redis);
@@ -554,12 +556,69 @@ fn interop(master_is_redis: bool) {
 
 #[test]
 fn redis_master_feeds_a_tripod_replica() {
-    interop(true);
+    interop(true, "yes");
+    interop(true, "no");
 }
 
 #[test]
 fn tripod_master_feeds_a_redis_replica() {
-    interop(false);
+    interop(false, "yes");
+    interop(false, "no");
+}
+
+#[test]
+fn disk_and_diskless_full_syncs_give_the_same_data() {
+    for mode in ["yes", "no"] {
+        let master = tripod(&["--repl-diskless-sync", mode]);
+        fill_mixed(&mut master.conn());
+        let r1 = replica_of(&master, &[], false);
+        let r2 = replica_of(&master, &[], false);
+        write_some(&master, "m", 100);
+        wait_caught_up(&master, &r1);
+        wait_caught_up(&master, &r2);
+        assert_eq!(digest(&master), digest(&r1));
+        assert_eq!(digest(&master), digest(&r2));
+        let log = std::fs::read_to_string(master.dir.path().join("server.log")).unwrap();
+        let socket = log.contains("target: replicas sockets");
+        assert_eq!(socket, mode == "yes", "{}", log);
+    }
+}
+
+#[test]
+fn diskless_sync_waits_for_more_replicas() {
+    // With a delay, two replicas that arrive within it share one transfer.
+    let master = start_tripod(&[
+        "--repl-diskless-sync-delay",
+        "1",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    master.conn().c(&["SET", "a", "1"]);
+    let port = master.port.to_string();
+    let r1 = start_tripod(&[
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+        "--enable-debug-command",
+        "yes",
+    ]);
+    let r2 = start_tripod(&[
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+        "--enable-debug-command",
+        "yes",
+    ]);
+    wait_linked(&r1);
+    wait_linked(&r2);
+    let log = std::fs::read_to_string(master.dir.path().join("server.log")).unwrap();
+    assert_eq!(
+        log.matches("target: replicas sockets").count(),
+        1,
+        "{}",
+        log
+    );
+    assert_eq!(r2.conn().c(&["GET", "a"]), "$1\r\n1\r\n");
 }
 
 #[test]
@@ -708,7 +767,7 @@ fn raw_replica(master: &Proc) -> Conn {
         "{}",
         String::from_utf8_lossy(&full)
     );
-    // The snapshot: $<len>\r\n then len bytes (no trailing CRLF).
+    // The snapshot: $<len>\r\n then len bytes, or $EOF:<mark>\r\n ... <mark>.
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     loop {
@@ -721,11 +780,25 @@ fn raw_replica(master: &Proc) -> Conn {
             break;
         }
     }
-    let len: usize = String::from_utf8_lossy(&head[1..head.len() - 2])
-        .parse()
-        .unwrap();
-    let mut rdb = vec![0u8; len];
-    c.s.read_exact(&mut rdb).unwrap();
+    let head = String::from_utf8_lossy(&head[1..head.len() - 2]).to_string();
+    let rdb = match head.strip_prefix("EOF:") {
+        // Diskless framing: the payload ends with the 40-byte mark.
+        Some(mark) => {
+            let mut rdb = Vec::new();
+            while !rdb.ends_with(mark.as_bytes()) {
+                c.s.read_exact(&mut byte).unwrap();
+                rdb.push(byte[0]);
+            }
+            rdb.truncate(rdb.len() - 40);
+            rdb
+        }
+        None => {
+            let len: usize = head.parse().unwrap();
+            let mut rdb = vec![0u8; len];
+            c.s.read_exact(&mut rdb).unwrap();
+            rdb
+        }
+    };
     assert!(rdb.starts_with(b"REDIS0010"));
     c
 }

@@ -31,6 +31,10 @@ pub struct Persistence {
     pub loaded_repl: Option<ReplInfo>,
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
+    /// The running child writes to replicas' sockets (diskless sync), not a file.
+    pub child_to_socket: bool,
+    /// How the last diskless transfer's child ended (None while it runs).
+    pub socket_result: Option<bool>,
 }
 
 impl Default for Persistence {
@@ -47,6 +51,8 @@ impl Default for Persistence {
             loaded_repl: None,
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
+            child_to_socket: false,
+            socket_result: None,
         }
     }
 }
@@ -224,6 +230,51 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
     Ok(())
 }
 
+/// Forks a child that writes the snapshot for a diskless full sync into `fd`
+/// (the write end of a pipe the parent relays to replicas), framed as Redis
+/// does: `$EOF:<mark>\r\n`, the RDB, then the 40-byte mark.
+pub fn fork_to_fd(srv: &mut Server, fd: i32, mark: &str) -> Result<i32, String> {
+    if srv.persistence.child_pid.is_some() {
+        return Err("Background save already in progress".into());
+    }
+    // SAFETY: as in `bgsave`; the child owns `fd` and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("fork: {}", std::io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        log::set_role('C');
+        use std::io::Write;
+        use std::os::fd::FromRawFd;
+        // SAFETY: `fd` is the pipe's write end, owned by this child alone now.
+        let file = unsafe { std::fs::File::from_raw_fd(fd) };
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        let repl = repl_info(srv);
+        let meta = writer::Meta {
+            repl: repl.as_ref(),
+            compress: srv.config.rdbcompression,
+            checksum: srv.config.rdbchecksum,
+            used_mem: crate::server::memory::used() as u64,
+            ctime: now_ms() / 1000,
+        };
+        let ok = w.write_all(format!("$EOF:{}\r\n", mark).as_bytes()).is_ok()
+            && writer::write(&srv.dbs, &mut w, &meta).is_ok()
+            && w.write_all(mark.as_bytes()).is_ok()
+            && w.flush().is_ok();
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    log::notice(&format!(
+        "Starting BGSAVE for SYNC with target: replicas sockets (pid {})",
+        pid
+    ));
+    srv.persistence.child_pid = Some(pid);
+    srv.persistence.child_to_socket = true;
+    srv.persistence.socket_result = None;
+    srv.persistence.current_bgsave_start_ms = now_ms();
+    Ok(pid)
+}
+
 /// Stops a running background save (shutdown, FLUSHALL) and removes its file.
 pub fn kill_child(srv: &mut Server) {
     if let Some(pid) = srv.persistence.child_pid.take() {
@@ -290,6 +341,18 @@ pub fn reap_child(srv: &mut Server) {
 fn bgsave_done(srv: &mut Server, ok: bool, pid: i32) {
     let p = &mut srv.persistence;
     p.child_pid = None;
+    if std::mem::take(&mut p.child_to_socket) {
+        // A diskless transfer: no file, no save bookkeeping; the relay task
+        // finishes the replicas' transfers when it sees this result.
+        p.socket_result = Some(ok);
+        if ok {
+            log::notice("Background RDB transfer terminated with success");
+        } else {
+            log::warning("Background transfer error");
+        }
+        crate::server::replication::master::snapshot_done(srv, ok);
+        return;
+    }
     p.last_bgsave_time_sec = (now_ms() - p.current_bgsave_start_ms) / 1000;
     if ok {
         log::notice("Background saving terminated with success");

@@ -227,13 +227,14 @@ pub fn sync_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     srv.stats.sync_full += 1;
     c.kind = ClientKind::Replica;
     link.state = ReplicaState::WaitBgsaveStart;
+    link.wait_since_ms = now;
     c.repl = Some(link);
     srv.repl.replicas.push(c.id);
     ensure_backlog(srv);
-    if srv.persistence.child_pid.is_some() {
-        if srv.repl.rdb_for_replicas {
-            // Share the snapshot being written: copy what another waiting replica
-            // holds since the fork, and start from the same offset.
+    if srv.persistence.child_pid.is_some() || !srv.repl.transfer_targets.is_empty() {
+        if srv.repl.rdb_for_replicas && !srv.persistence.child_to_socket {
+            // Share the snapshot file being written: copy what another waiting
+            // replica holds since the fork, and start from the same offset.
             let other = srv
                 .repl
                 .replicas
@@ -258,49 +259,195 @@ pub fn sync_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         );
         return;
     }
-    // Start a snapshot for this replica (it is not in the client table now, so it
-    // is handled here; others waiting are handled by start_snapshot).
-    let offset = srv.repl.offset;
-    match start_snapshot(srv) {
-        Ok(()) => {
-            let l = c.repl.as_mut().expect("set above");
-            l.state = ReplicaState::WaitBgsaveEnd;
-            l.rdb_offset = offset;
-            c.reply
-                .raw(format!("+FULLRESYNC {} {}\r\n", srv.repl.replid, offset).as_bytes());
-        }
-        Err(e) => {
-            log::warning(&format!("BGSAVE for replication failed: {}", e));
-            c.reply.error("ERR BGSAVE for replication failed");
-            c.close_after_reply = true;
-        }
+    // A diskless sync waits repl-diskless-sync-delay for more replicas (the cron
+    // starts it); otherwise the snapshot starts now.
+    if diskless(srv, Some(c)) && srv.config.repl_diskless_sync_delay > 0 {
+        log::notice(&format!(
+            "Delay next BGSAVE for diskless SYNC ({} s)",
+            srv.config.repl_diskless_sync_delay
+        ));
+        return;
+    }
+    if let Err(e) = start_snapshot(srv, Some(c)) {
+        log::warning(&format!("BGSAVE for replication failed: {}", e));
+        c.reply.error("ERR BGSAVE for replication failed");
+        c.close_after_reply = true;
     }
 }
 
-/// Forks a snapshot for the replicas waiting to start a full sync, and answers
-/// them +FULLRESYNC at the fork's offset.
-fn start_snapshot(srv: &mut Server) -> Result<(), String> {
+/// Whether the next full sync goes straight to the replicas' sockets: with
+/// repl-diskless-sync, when every waiting replica understands the EOF framing.
+fn diskless(srv: &Server, extra: Option<&Client>) -> bool {
+    if !srv.config.repl_diskless_sync {
+        return false;
+    }
+    let capa = |c: &Client| {
+        c.repl
+            .as_ref()
+            .is_none_or(|l| l.state != ReplicaState::WaitBgsaveStart || l.capa_eof)
+    };
+    extra.is_none_or(capa)
+        && srv
+            .repl
+            .replicas
+            .iter()
+            .filter_map(|id| srv.clients.get(id))
+            .all(|c| capa(c))
+}
+
+/// Starts a snapshot for the replicas waiting to start a full sync (those in
+/// the client table, plus `extra`, the one executing PSYNC right now) and
+/// answers them +FULLRESYNC at the fork's offset. Disk-based: the child writes
+/// the RDB file and `snapshot_done` sends it. Diskless: the child writes into a
+/// pipe that a relay task copies to every target's socket.
+fn start_snapshot(srv: &mut Server, extra: Option<&mut Client>) -> Result<(), String> {
     let offset = srv.repl.offset;
-    crate::server::rdb::bgsave(srv)?;
+    let to_socket = diskless(srv, extra.as_deref());
+    let mut targets = Vec::new();
+    if to_socket {
+        let mut fds = [0i32; 2];
+        // SAFETY: pipe() fills the two descriptors we pass.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+        }
+        let mark = new_replid(&mut srv.rng);
+        let forked = crate::server::rdb::fork_to_fd(srv, fds[1], &mark);
+        // SAFETY: the parent's copy of the write end is ours to close.
+        unsafe { libc::close(fds[1]) };
+        if let Err(e) = forked {
+            // SAFETY: the read end is unused after a failed fork.
+            unsafe { libc::close(fds[0]) };
+            return Err(e);
+        }
+        use std::os::fd::FromRawFd;
+        // SAFETY: fds[0] is the pipe's read end, owned by us from here on.
+        let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[0]) };
+        let rx = tokio::net::unix::pipe::Receiver::from_owned_fd(owned)
+            .map_err(|e| format!("pipe: {}", e))?;
+        if let Some(shared) = srv.handle.as_ref().and_then(|w| w.upgrade()) {
+            tokio::task::spawn_local(relay_snapshot(shared, rx));
+        }
+    } else {
+        crate::server::rdb::bgsave(srv)?;
+    }
     srv.repl.rdb_for_replicas = true;
     // The stream after a full sync must start with a SELECT.
     srv.repl.stream_db = -1;
     let replid = srv.repl.replid.clone();
+    let state = if to_socket {
+        ReplicaState::SendBulk
+    } else {
+        ReplicaState::WaitBgsaveEnd
+    };
+    let mut start = |c: &mut Client| {
+        if let Some(l) = c.repl.as_mut() {
+            if l.state == ReplicaState::WaitBgsaveStart {
+                l.state = state;
+                l.rdb_offset = offset;
+                l.held.clear();
+                c.reply
+                    .raw(format!("+FULLRESYNC {} {}\r\n", replid, offset).as_bytes());
+                // With a socket target the payload follows in the output queue.
+                if to_socket {
+                    let before = std::mem::take(&mut c.reply.buf);
+                    c.out_queue.push_back(OutChunk::Bytes(before));
+                }
+                c.wake();
+                targets.push(c.id);
+            }
+        }
+    };
+    if let Some(c) = extra {
+        start(c);
+    }
     for id in srv.repl.replicas.clone() {
         if let Some(c) = srv.clients.get_mut(&id) {
-            if let Some(l) = c.repl.as_mut() {
-                if l.state == ReplicaState::WaitBgsaveStart {
-                    l.state = ReplicaState::WaitBgsaveEnd;
-                    l.rdb_offset = offset;
-                    l.held.clear();
-                    c.reply
-                        .raw(format!("+FULLRESYNC {} {}\r\n", replid, offset).as_bytes());
-                    c.wake();
+            start(c);
+        }
+    }
+    srv.repl.transfer_targets = if to_socket { targets } else { Vec::new() };
+    Ok(())
+}
+
+/// Copies a diskless snapshot from the child's pipe to every target replica,
+/// then, once the child reported success, what was written meanwhile; the
+/// replicas are online from there. A failed child closes them (they retry).
+async fn relay_snapshot(
+    shared: crate::server::connection::Shared,
+    mut rx: tokio::net::unix::pipe::Receiver,
+) {
+    use tokio::io::AsyncReadExt;
+    let targets = shared.borrow().repl.transfer_targets.clone();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        // Back-pressure: let slow replicas drain before reading more.
+        loop {
+            let queued = {
+                let s = shared.borrow();
+                targets
+                    .iter()
+                    .filter_map(|id| s.clients.get(id))
+                    .map(|c| {
+                        c.out_queue
+                            .iter()
+                            .map(|ch| match ch {
+                                OutChunk::Bytes(b) => b.len(),
+                                OutChunk::File(..) => 0,
+                            })
+                            .sum::<usize>()
+                    })
+                    .max()
+                    .unwrap_or(0)
+            };
+            if queued < 16 * 1024 * 1024 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        match rx.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let mut s = shared.borrow_mut();
+                for id in &targets {
+                    if let Some(c) = s.clients.get_mut(id) {
+                        c.out_queue.push_back(OutChunk::Bytes(buf[..n].to_vec()));
+                        c.wake();
+                    }
                 }
             }
         }
     }
-    Ok(())
+    // The pipe is closed: wait for the child's verdict.
+    let ok = loop {
+        if let Some(ok) = shared.borrow_mut().persistence.socket_result.take() {
+            break ok;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    let mut s = shared.borrow_mut();
+    s.repl.transfer_targets.clear();
+    for id in &targets {
+        let Some(c) = s.clients.get_mut(id) else {
+            continue;
+        };
+        let Some(l) = c.repl.as_mut() else { continue };
+        if ok {
+            let held = std::mem::take(&mut l.held);
+            l.state = ReplicaState::Online;
+            l.ack_time_ms = now_ms();
+            if !held.is_empty() {
+                c.out_queue.push_back(OutChunk::Bytes(held));
+            }
+            log::notice(&format!(
+                "Synchronization with replica {} succeeded",
+                c.addr
+            ));
+        } else {
+            log::warning(&format!("Diskless SYNC failed; closing replica {}", c.addr));
+            c.close_asap = true;
+        }
+        c.wake();
+    }
 }
 
 /// A background save finished (`ok` tells whether it succeeded): replicas
@@ -356,21 +503,6 @@ pub fn snapshot_done(srv: &mut Server, ok: bool) {
                 c.close_asap = true;
                 c.wake();
             }
-        }
-    }
-    let waiting = srv
-        .repl
-        .replicas
-        .iter()
-        .filter_map(|id| srv.clients.get(id))
-        .any(|c| {
-            c.repl
-                .as_ref()
-                .is_some_and(|l| l.state == ReplicaState::WaitBgsaveStart)
-        });
-    if waiting {
-        if let Err(e) = start_snapshot(srv) {
-            log::warning(&format!("BGSAVE for replication failed: {}", e));
         }
     }
 }
@@ -500,6 +632,43 @@ pub fn cron(srv: &mut Server) {
             "Replication backlog freed after {} seconds without connected replicas.",
             ttl / 1000
         ));
+    }
+    // Replicas waiting for a snapshot: a newline every second keeps their
+    // read timeouts from firing; a new snapshot starts when none runs (after
+    // repl-diskless-sync-delay for a diskless one).
+    let mut oldest_wait = None;
+    let send_newline = now - srv.repl.last_newline_ms >= 1000;
+    for id in srv.repl.replicas.clone() {
+        let Some(c) = srv.clients.get_mut(&id) else {
+            continue;
+        };
+        let Some(l) = &c.repl else { continue };
+        if l.state == ReplicaState::WaitBgsaveStart {
+            oldest_wait =
+                Some(oldest_wait.map_or(l.wait_since_ms, |w: i64| w.min(l.wait_since_ms)));
+        }
+        let waiting =
+            l.state == ReplicaState::WaitBgsaveStart || l.state == ReplicaState::WaitBgsaveEnd;
+        if send_newline && waiting {
+            c.reply.raw(b"\n");
+            c.wake();
+        }
+    }
+    if send_newline {
+        srv.repl.last_newline_ms = now;
+    }
+    if let Some(since) = oldest_wait {
+        let delay = if diskless(srv, None) {
+            srv.config.repl_diskless_sync_delay as i64 * 1000
+        } else {
+            0
+        };
+        let idle = srv.persistence.child_pid.is_none() && srv.repl.transfer_targets.is_empty();
+        if idle && now - since >= delay {
+            if let Err(e) = start_snapshot(srv, None) {
+                log::warning(&format!("BGSAVE for replication failed: {}", e));
+            }
+        }
     }
     wake_waiters(srv);
 }

@@ -40,6 +40,8 @@ pub struct ReplicaLink {
     pub held: Vec<u8>,
     /// The offset the snapshot this replica waits for was taken at.
     pub rdb_offset: i64,
+    /// When it started waiting for a snapshot (ms), for repl-diskless-sync-delay.
+    pub wait_since_ms: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -56,7 +58,7 @@ impl ReplicaState {
         match self {
             ReplicaState::WaitBgsaveStart => "wait_bgsave",
             ReplicaState::WaitBgsaveEnd => "wait_bgsave",
-            ReplicaState::SendBulk => "send_bulk",
+            ReplicaState::SendBulk => "wait_bgsave",
             ReplicaState::Online => "online",
         }
     }
@@ -104,6 +106,10 @@ pub struct Replication {
     pub last_ack_ms: i64,
     /// An ACK arrived: WAIT clients may be served.
     pub ack_arrived: bool,
+    /// Replicas the running diskless transfer goes to.
+    pub transfer_targets: Vec<u64>,
+    /// When newline keep-alives last went to replicas waiting for a snapshot (ms).
+    pub last_newline_ms: i64,
 }
 
 /// Replica side: where the link to our master is.
@@ -142,6 +148,8 @@ impl Replication {
             last_ping_ms: 0,
             last_ack_ms: 0,
             ack_arrived: false,
+            transfer_targets: Vec::new(),
+            last_newline_ms: 0,
         }
     }
 }
