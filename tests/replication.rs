@@ -769,13 +769,12 @@ fn raw_replica(master: &Proc) -> Conn {
     );
     // The snapshot: $<len>\r\n then len bytes, or $EOF:<mark>\r\n ... <mark>.
     let mut head = Vec::new();
-    let mut byte = [0u8; 1];
     loop {
-        c.s.read_exact(&mut byte).unwrap();
-        if byte[0] == b'\n' && head.is_empty() {
+        let b = c.read_byte();
+        if b == b'\n' && head.is_empty() {
             continue;
         }
-        head.push(byte[0]);
+        head.push(b);
         if head.ends_with(b"\r\n") {
             break;
         }
@@ -786,17 +785,14 @@ fn raw_replica(master: &Proc) -> Conn {
         Some(mark) => {
             let mut rdb = Vec::new();
             while !rdb.ends_with(mark.as_bytes()) {
-                c.s.read_exact(&mut byte).unwrap();
-                rdb.push(byte[0]);
+                rdb.push(c.read_byte());
             }
             rdb.truncate(rdb.len() - 40);
             rdb
         }
         None => {
             let len: usize = head.parse().unwrap();
-            let mut rdb = vec![0u8; len];
-            c.s.read_exact(&mut rdb).unwrap();
-            rdb
+            (0..len).map(|_| c.read_byte()).collect()
         }
     };
     assert!(rdb.starts_with(b"REDIS0010"));

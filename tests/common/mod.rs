@@ -219,6 +219,17 @@ impl Conn {
         }
     }
 
+    /// One raw byte, from what was already read first (for non-RESP payloads
+    /// such as a replication snapshot).
+    pub fn read_byte(&mut self) -> u8 {
+        if !self.buf.is_empty() {
+            return self.buf.remove(0);
+        }
+        let mut b = [0u8; 1];
+        self.s.read_exact(&mut b).unwrap();
+        b[0]
+    }
+
     /// Reads until the server closes the connection; returns everything read.
     pub fn read_to_close(&mut self) -> Vec<u8> {
         let mut out = std::mem::take(&mut self.buf);
