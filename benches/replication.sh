@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Replication of tripod-server next to redis-server, in one run:
 #  1. full sync: time for a new replica to finish syncing a master holding one
-#     million keys (disk-based sync on both sides);
+#     million keys, disk-based and diskless (repl-diskless-sync-delay 0);
 #  2. lag: how far behind a replica stays (bytes of offset, and milliseconds for a
 #     probe key to appear) while redis-benchmark writes to the master.
 # Prints each figure and the ratio tripod/redis (goal: no worse than Redis).
@@ -16,7 +16,7 @@ PIDS=()
 trap 'kill ${PIDS[@]} 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
 start() { # bin port dir [args...]
   local bin=$1 port=$2 dir=$3; shift 3; mkdir -p "$dir"
-  "$bin" --port "$port" --bind 127.0.0.1 --save "" --dir "$dir" --logfile "$dir/log" --repl-diskless-sync no "$@" >/dev/null 2>&1 &
+  "$bin" --port "$port" --bind 127.0.0.1 --save "" --dir "$dir" --logfile "$dir/log" --repl-diskless-sync "${DISKLESS:-no}" --repl-diskless-sync-delay 0 "$@" >/dev/null 2>&1 &
   PIDS+=($!)
 }
 wait_up() { for _ in $(seq 2000); do redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return; sleep 0.005; done; }
@@ -83,12 +83,15 @@ PY
   wait $bpid 2>/dev/null || true
 }
 
+DISKLESS=yes full_sync target/release/tripod-server; tdl=$SYNC_MS
+DISKLESS=yes full_sync redis-server; rdl=$SYNC_MS
 full_sync target/release/tripod-server; tm=$MP; tr=$RP; tsync=$SYNC_MS
 full_sync redis-server; rm=$MP; rr=$RP; rsync=$SYNC_MS
 read -r tb tavg tmax <<<"$(lag "$tm" "$tr")"
 read -r rb ravg rmax <<<"$(lag "$rm" "$rr")"
 printf '%-22s %12s %12s %8s\n' "($N keys)" tripod redis ratio
-printf '%-22s %12s %12s %8.2f\n' full_sync_ms "$tsync" "$rsync" "$(echo "$tsync / $rsync" | bc -l)"
+printf '%-22s %12s %12s %8.2f\n' full_sync_disk_ms "$tsync" "$rsync" "$(echo "$tsync / $rsync" | bc -l)"
+printf '%-22s %12s %12s %8.2f\n' full_sync_diskless_ms "$tdl" "$rdl" "$(echo "$tdl / $rdl" | bc -l)"
 printf '%-22s %12s %12s %8.2f\n' lag_max_bytes "$tb" "$rb" "$(echo "($tb + 1) / ($rb + 1)" | bc -l)"
 printf '%-22s %12s %12s %8.2f\n' probe_latency_avg_ms "$tavg" "$ravg" "$(echo "$tavg / $ravg" | bc -l)"
 printf '%-22s %12s %12s %8.2f\n' probe_latency_max_ms "$tmax" "$rmax" "$(echo "$tmax / $rmax" | bc -l)"

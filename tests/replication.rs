@@ -579,6 +579,13 @@ fn disk_and_diskless_full_syncs_give_the_same_data() {
         assert_eq!(digest(&master), digest(&r1));
         assert_eq!(digest(&master), digest(&r2));
         let log = std::fs::read_to_string(master.dir.path().join("server.log")).unwrap();
+        // Each replica synced on its first attempt (a damaged transfer would
+        // show as a failed load and a second full sync).
+        assert_eq!(stat(&master, "sync_full"), 2, "{}", log);
+        for r in [&r1, &r2] {
+            let rlog = std::fs::read_to_string(r.dir.path().join("server.log")).unwrap();
+            assert!(!rlog.contains("Failed trying to load"), "{}", rlog);
+        }
         let socket = log.contains("target: replicas sockets");
         assert_eq!(socket, mode == "yes", "{}", log);
     }

@@ -248,7 +248,7 @@ pub fn fork_to_fd(srv: &mut Server, fd: i32, mark: &str) -> Result<i32, String> 
         use std::os::fd::FromRawFd;
         // SAFETY: `fd` is the pipe's write end, owned by this child alone now.
         let file = unsafe { std::fs::File::from_raw_fd(fd) };
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
         let repl = repl_info(srv);
         let meta = writer::Meta {
             repl: repl.as_ref(),
