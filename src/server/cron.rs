@@ -8,7 +8,9 @@ use crate::server::util::now_ms;
 
 pub fn run(srv: &mut Server) {
     let now = now_ms();
-    if !srv.is_replica() && srv.active_expire_enabled {
+    // As Redis: no active expiry on a replica (its master sends DELs) nor while
+    // clients are paused (a paused dataset, and its replication offset, stay still).
+    if !srv.is_replica() && srv.active_expire_enabled && srv.pause == PauseKind::None {
         active_expire_cycle(srv, now);
     }
     client_timeouts(srv, now);
