@@ -916,3 +916,40 @@ fn an_expired_backlog_means_a_full_resync() {
     assert_eq!(stat(&master, "sync_full"), full + 1);
     assert_eq!(digest(&master), digest(&replica));
 }
+
+#[test]
+fn shutdown_waits_for_lagging_replicas_and_can_be_aborted() {
+    let mut master = tripod(&["--shutdown-timeout", "2"]);
+    let replica = replica_of(&master, &[], false);
+    wait_caught_up(&master, &replica);
+    // A stopped replica cannot acknowledge: SHUTDOWN waits, ABORT cancels it.
+    common::unsafe_kill(replica.pid, 19);
+    let mut m = master.conn();
+    m.c(&["SET", "last", "write"]);
+    m.send(&encode(&[b"SHUTDOWN"]));
+    std::thread::sleep(Duration::from_millis(300));
+    let mut other = master.conn();
+    assert_eq!(other.c(&["SHUTDOWN", "ABORT"]), "+OK\r\n");
+    assert_eq!(
+        m.read_reply(),
+        b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+    );
+    assert_eq!(other.c(&["SET", "writes", "work again"]), "+OK\r\n");
+    assert_eq!(
+        other.c(&["SHUTDOWN", "ABORT"]),
+        "-ERR No shutdown in progress.\r\n"
+    );
+    // Once the replica is back, SHUTDOWN waits for it to catch up, then exits:
+    // the replica holds the last write.
+    common::unsafe_kill(replica.pid, 18);
+    other.c(&["SET", "final", "1"]);
+    other.send(&encode(&[b"SHUTDOWN", b"NOSAVE"]));
+    let _ = other.read_to_close();
+    let st = master.terminate();
+    assert!(st.is_some());
+    wait_until(
+        "the final write on the replica",
+        Duration::from_secs(5),
+        || replica.conn().c(&["GET", "final"]) == "$1\r\n1\r\n",
+    );
+}

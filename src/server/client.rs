@@ -41,6 +41,8 @@ pub enum Blocked {
     },
     /// Postponed by CLIENT PAUSE; the command is run on unpause.
     Paused { argv: Vec<Vec<u8>> },
+    /// SHUTDOWN waiting for lagging replicas (up to shutdown-timeout).
+    Shutdown,
 }
 
 /// One piece of pending output in order: bytes, or a file to stream (the RDB a

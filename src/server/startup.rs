@@ -349,12 +349,54 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
             return 0;
         }
         crate::server::cron::run(&mut srv);
+        // A signal's shutdown first waits for lagging replicas, like SHUTDOWN.
+        if let Some(mode) = srv.shutdown {
+            if srv.shutdown_wait.is_none()
+                && crate::server::replication::master::begin_shutdown_wait(&mut srv, mode, None)
+            {
+                srv.shutdown = None;
+            }
+        }
+        if let Some(w) = srv.shutdown_wait.clone() {
+            let done = !crate::server::replication::master::replicas_lagging(&srv);
+            if done || crate::server::util::now_ms() >= w.deadline_ms {
+                if done {
+                    log::notice("All replicas are in sync, shutting down.");
+                } else {
+                    log::warning("Lagging replica(s) did not catch up before shutdown-timeout; shutting down.");
+                }
+                srv.shutdown_wait = None;
+                srv.shutdown = Some(w.mode);
+            }
+        }
         if let Some(mode) = srv.shutdown {
             match finish_shutdown(&mut srv, mode) {
                 Ok(()) => return 0,
                 Err(e) => {
                     log::warning(&format!("{}; the server keeps running.", e));
                     srv.shutdown = None;
+                    if srv.pause_until_ms > 0 {
+                        srv.pause = crate::server::state::PauseKind::None;
+                        srv.pause_until_ms = 0;
+                        srv.unpause.notify_waiters();
+                    }
+                    // A SHUTDOWN that waited for replicas gets its error now.
+                    let waiting: Vec<u64> = srv
+                        .clients
+                        .iter()
+                        .filter(|(_, c)| {
+                            matches!(c.blocked, Some(crate::server::client::Blocked::Shutdown))
+                        })
+                        .map(|(id, _)| *id)
+                        .collect();
+                    for id in waiting {
+                        if let Some(c) = srv.clients.get_mut(&id) {
+                            c.blocked = None;
+                        }
+                        srv.push_to(id, |r| {
+                            r.error("ERR Errors trying to SHUTDOWN. Check logs.")
+                        });
+                    }
                 }
             }
         }

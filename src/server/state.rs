@@ -75,6 +75,16 @@ pub enum ShutdownMode {
     NoSave,
 }
 
+/// A shutdown that waits (up to shutdown-timeout) for replicas to acknowledge
+/// every write, as Redis 7 does, so that stopping a master loses nothing on them.
+#[derive(Debug, Clone)]
+pub struct ShutdownWait {
+    pub mode: ShutdownMode,
+    pub deadline_ms: i64,
+    /// The client whose SHUTDOWN is waiting (none for a signal).
+    pub client: Option<u64>,
+}
+
 pub struct Server {
     pub config: Config,
     pub dbs: Vec<Db>,
@@ -101,6 +111,8 @@ pub struct Server {
     pub start_instant: std::time::Instant,
     pub run_id: String,
     pub shutdown: Option<ShutdownMode>,
+    /// A shutdown waiting for lagging replicas to catch up.
+    pub shutdown_wait: Option<ShutdownWait>,
     pub pause: PauseKind,
     pub pause_until_ms: i64,
     pub unpause: Rc<Notify>,
@@ -160,6 +172,7 @@ impl Server {
             start_instant: std::time::Instant::now(),
             run_id,
             shutdown: None,
+            shutdown_wait: None,
             pause: PauseKind::None,
             pause_until_ms: 0,
             unpause: Rc::new(Notify::new()),

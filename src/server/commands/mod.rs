@@ -751,7 +751,7 @@ pub fn block_timed_out(srv: &mut Server, c: &mut Client) {
             let n = srv.replicas_acked(offset);
             c.reply.int(n as i64);
         }
-        Some(Blocked::Paused { .. }) | None => {}
+        Some(Blocked::Paused { .. }) | Some(Blocked::Shutdown) | None => {}
     }
 }
 

@@ -559,20 +559,52 @@ fn lastsave(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
 
 fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut mode = ShutdownMode::Default;
+    let (mut now, mut abort) = (false, false);
     for a in &argv[1..] {
         match &a.to_ascii_lowercase()[..] {
             b"nosave" => mode = ShutdownMode::NoSave,
             b"save" => mode = ShutdownMode::Save,
-            b"now" | b"force" => {}
-            b"abort" => {
-                c.reply.error("ERR No shutdown in progress.");
-                return;
-            }
+            b"now" => now = true,
+            b"force" => {}
+            b"abort" => abort = true,
             _ => {
                 c.reply.error("ERR syntax error");
                 return;
             }
         }
+    }
+    if abort {
+        if argv.len() != 2 {
+            c.reply.error("ERR syntax error");
+            return;
+        }
+        match srv.shutdown_wait.take() {
+            None => c.reply.error("ERR No shutdown in progress."),
+            Some(w) => {
+                crate::server::log::warning("Shutdown manually aborted.");
+                srv.pause = crate::server::state::PauseKind::None;
+                srv.pause_until_ms = 0;
+                srv.unpause.notify_waiters();
+                if let Some(id) = w.client {
+                    srv.push_to(id, |r| {
+                        r.error("ERR Errors trying to SHUTDOWN. Check logs.")
+                    });
+                    if let Some(wc) = srv.clients.get_mut(&id) {
+                        wc.blocked = None;
+                    }
+                }
+                c.reply.ok();
+            }
+        }
+        return;
+    }
+    // Redis 7: a master first waits (shutdown-timeout) for lagging replicas.
+    if !now
+        && srv.shutdown_wait.is_none()
+        && crate::server::replication::master::begin_shutdown_wait(srv, mode, Some(c.id))
+    {
+        c.blocked = Some(crate::server::client::Blocked::Shutdown);
+        return;
     }
     match crate::server::startup::finish_shutdown(srv, mode) {
         Ok(()) => {

@@ -709,6 +709,41 @@ pub fn wake_waiters(srv: &mut Server) {
     }
 }
 
+/// Whether an online replica has not acknowledged the whole stream yet.
+pub fn replicas_lagging(srv: &Server) -> bool {
+    srv.repl
+        .replicas
+        .iter()
+        .filter_map(|id| srv.clients.get(id))
+        .filter_map(|c| c.repl.as_ref())
+        .any(|l| l.state == ReplicaState::Online && l.ack_offset < srv.repl.offset)
+}
+
+/// Starts waiting for lagging replicas before a shutdown, if there is anything
+/// to wait for: writes are paused and the replicas asked for an ACK. Returns
+/// false when the shutdown can proceed at once.
+pub fn begin_shutdown_wait(
+    srv: &mut Server,
+    mode: crate::server::state::ShutdownMode,
+    client: Option<u64>,
+) -> bool {
+    let timeout: i64 = srv.config.value("shutdown-timeout").parse().unwrap_or(10);
+    if timeout <= 0 || srv.is_replica() || !replicas_lagging(srv) {
+        return false;
+    }
+    log::notice("Waiting for replicas before shutting down.");
+    let deadline = now_ms() + timeout * 1000;
+    srv.shutdown_wait = Some(crate::server::state::ShutdownWait {
+        mode,
+        deadline_ms: deadline,
+        client,
+    });
+    srv.pause = crate::server::state::PauseKind::Write;
+    srv.pause_until_ms = srv.pause_until_ms.max(deadline);
+    request_acks(srv);
+    true
+}
+
 /// Asks every replica for an ACK now (WAIT, FAILOVER): REPLCONF GETACK * goes
 /// down the stream.
 pub fn request_acks(srv: &mut Server) {
