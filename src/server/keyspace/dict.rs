@@ -186,11 +186,36 @@ impl<V> Dict<V> {
         None
     }
     /// The value of `key`, inserted with `make` when absent; true if inserted.
+    /// One hash computation and one chain walk.
     pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> (&mut V, bool) {
-        if self.contains_key(key) {
-            return (self.get_mut(key).expect("present"), false);
+        let h = hash_bytes(key) as usize;
+        if !self.table.is_empty() {
+            let i = h & (self.table.len() - 1);
+            let mut found: *mut Node<V> = std::ptr::null_mut();
+            let mut n = self.table[i].as_deref_mut();
+            while let Some(node) = n {
+                if &node.key[..] == key {
+                    found = node;
+                    break;
+                }
+                n = node.next.as_deref_mut();
+            }
+            if !found.is_null() {
+                // SAFETY: `found` points at a node of this table, which is not
+                // modified before the returned borrow of `self` ends.
+                return (unsafe { &mut (*found).value }, false);
+            }
         }
-        (self.push_new(key.into(), make()), true)
+        self.grow_for_one_more();
+        let i = h & (self.table.len() - 1);
+        let next = self.table[i].take();
+        self.len += 1;
+        let node = self.table[i].insert(Box::new(Node {
+            key: key.into(),
+            value: make(),
+            next,
+        }));
+        (&mut node.value, true)
     }
     pub fn remove(&mut self, key: &[u8]) -> Option<(Box<[u8]>, V)> {
         if self.table.is_empty() {

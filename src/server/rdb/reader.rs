@@ -53,14 +53,15 @@ impl Input<'_> {
         Ok(())
     }
     fn bytes(&mut self, n: u64) -> Result<Vec<u8>, RdbError> {
-        // Grow as data arrives instead of trusting `n`.
-        let mut out = Vec::with_capacity((n as usize).min(MAX_PREALLOC));
+        // Read straight into the result, growing it as data arrives instead of
+        // trusting `n` (a corrupt length must fail as truncation, not allocate).
+        let mut out = Vec::new();
         let mut left = n;
-        let mut chunk = [0u8; 8192];
         while left > 0 {
-            let k = (left as usize).min(chunk.len());
-            self.exact(&mut chunk[..k])?;
-            out.extend_from_slice(&chunk[..k]);
+            let k = (left as usize).min(MAX_PREALLOC.max(out.len()));
+            let at = out.len();
+            out.resize(at + k, 0);
+            self.exact(&mut out[at..])?;
             left -= k as u64;
         }
         Ok(out)
@@ -470,16 +471,22 @@ pub fn read(
             loaded.keys_expired += 1;
             continue;
         }
-        if loaded.dbs[db].keys.contains_key(&key) {
+        let mut entry = Entry::new(value);
+        entry.expire = when;
+        let (slot, fresh) = loaded.dbs[db]
+            .keys
+            .get_or_insert_with(&key, || Entry::new(Value::Str(Vec::new())));
+        if !fresh {
             return Err(err(format!(
                 "duplicate key '{}' in database {}",
                 String::from_utf8_lossy(&key),
                 db
             )));
         }
-        let mut entry = Entry::new(value);
-        entry.expire = when;
-        loaded.dbs[db].insert_entry(&key, entry);
+        *slot = entry;
+        if when != NO_EXPIRE {
+            loaded.dbs[db].expires.get_or_insert_with(&key, || ());
+        }
         loaded.keys_loaded += 1;
     }
     if version >= 5 {
