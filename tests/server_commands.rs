@@ -159,6 +159,8 @@ fn client_kill_list_and_reply_modes() {
     assert_eq!(a.cmd(&[b"GET", b"x"]), b"$1\r\n1\r\n");
     // CLIENT KILL TYPE normal SKIPME yes leaves the caller alive.
     let mut c = s.conn();
+    // Make sure the server has registered it (connect returns before accept).
+    assert_eq!(c.cmd(&[b"PING"]), b"+PONG\r\n");
     assert_eq!(a.cmd(&[b"CLIENT", b"KILL", b"TYPE", b"normal"]), b":1\r\n");
     assert!(c.read_to_close().is_empty());
     assert_eq!(a.cmd(&[b"PING"]), b"+PONG\r\n");
