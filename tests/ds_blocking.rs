@@ -163,3 +163,59 @@ fn pubsub_in_resp2_and_resp3() {
     );
     assert_eq!(sub.cmd(&[b"PING"]), b"+PONG\r\n");
 }
+
+#[test]
+fn sorted_set_pops_wake_in_order_and_match_redis() {
+    for bin in ["tripod", "redis"] {
+        let s = if bin == "tripod" {
+            start_tripod(&[])
+        } else {
+            start_redis(&[])
+        };
+        let mut admin = s.conn();
+        let mut w1 = s.conn();
+        let mut w2 = s.conn();
+        let mut w3 = s.conn();
+        w1.send(&encode(&[b"BZPOPMIN", b"z", b"0"]));
+        wait_until("w1 to block", Duration::from_secs(5), || {
+            blocked_clients(&mut admin) == 1
+        });
+        w2.send(&encode(&[b"BZPOPMAX", b"z", b"other", b"0"]));
+        wait_until("w2 to block", Duration::from_secs(5), || {
+            blocked_clients(&mut admin) == 2
+        });
+        w3.send(&encode(&[
+            b"BZMPOP", b"0", b"1", b"z", b"MIN", b"COUNT", b"5",
+        ]));
+        wait_until("w3 to block", Duration::from_secs(5), || {
+            blocked_clients(&mut admin) == 3
+        });
+        assert_eq!(
+            admin.cmd(&[b"ZADD", b"z", b"1", b"a", b"2", b"b", b"3", b"c", b"4", b"d"]),
+            b":4\r\n"
+        );
+        assert_eq!(
+            w1.read_reply(),
+            b"*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n",
+            "{}",
+            bin
+        );
+        assert_eq!(
+            w2.read_reply(),
+            b"*3\r\n$1\r\nz\r\n$1\r\nd\r\n$1\r\n4\r\n",
+            "{}",
+            bin
+        );
+        assert_eq!(
+            w3.read_reply(),
+            b"*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n",
+            "{}",
+            bin
+        );
+        assert_eq!(admin.cmd(&[b"EXISTS", b"z"]), b":0\r\n");
+        // A timeout answers a null array.
+        let start = Instant::now();
+        assert_eq!(admin.cmd(&[b"BZPOPMIN", b"z", b"0.1"]), b"*-1\r\n");
+        assert!(start.elapsed() >= Duration::from_millis(90));
+    }
+}
