@@ -183,11 +183,29 @@ fn missing_identity_file() {
         "  port: 22",
         "  port: 22\n  identity_file: /nonexistent/id_ed25519",
     );
-    refused(
-        &text,
-        "6:3",
-        "identity file /nonexistent/id_ed25519 does not exist",
-    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inv.yaml");
+    std::fs::write(&path, &text).unwrap();
+    // Commands that connect over SSH refuse it, with the location.
+    for args in [
+        &["deploy", "--dry-run"][..],
+        &["stop"][..],
+        &["promote", "b"][..],
+    ] {
+        let mut a = vec![args[0], path.to_str().unwrap()];
+        a.extend_from_slice(&args[1..]);
+        let o = tripod(&a);
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{:?}: {err}", args);
+        assert!(err.contains(&format!("{}:6:3: ", path.display())), "{err}");
+        assert!(
+            err.contains("identity file /nonexistent/id_ed25519 does not exist"),
+            "{err}"
+        );
+    }
+    // Rendering needs no SSH key: it works on a machine without one.
+    let o = tripod(&["render", path.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
 }
 
 #[test]

@@ -201,19 +201,35 @@ const MANAGED: &[&str] = &[
     "include",
 ];
 
-/// Loads and validates an inventory file.
+/// Loads and validates an inventory file for a command that connects over SSH.
 pub fn load(path: &Path) -> Result<Inventory> {
+    load_with(path, true)
+}
+
+/// Loads and validates an inventory file for a command that never opens an SSH
+/// session (render, status, write-test): the SSH key files need not exist on
+/// this machine.
+pub fn load_offline(path: &Path) -> Result<Inventory> {
+    load_with(path, false)
+}
+
+fn load_with(path: &Path, ssh_files: bool) -> Result<Inventory> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::usage(format!(
             "{}: cannot read the inventory: {e}",
             path.display()
         ))
     })?;
-    parse(path, &text)
+    parse_with(path, &text, ssh_files)
 }
 
 /// Parses and validates inventory text; `path` names the file in errors and anchors relative paths.
 pub fn parse(path: &Path, text: &str) -> Result<Inventory> {
+    parse_with(path, text, true)
+}
+
+/// Like `parse`; `ssh_files` says whether SSH key files must exist here.
+pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory> {
     let file = path.display().to_string();
     let raw: RawInventory = serde_yaml::from_str(text).map_err(|e| {
         let msg = strip_location(&e.to_string());
@@ -304,7 +320,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Inventory> {
             .clone()
             .or(group_ssh.identity_file.clone())
             .map(|p| resolve_local_path(&base, &p));
-        if connection == Connection::Ssh {
+        if connection == Connection::Ssh && ssh_files {
             if let Some(id) = &identity_file {
                 if !id.is_file() {
                     return Err(v.err_at(

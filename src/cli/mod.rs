@@ -143,7 +143,7 @@ async fn run(cli: Cli) -> Result<i32> {
             watch,
             interval,
         } => {
-            let inv = inventory::load(&inventory)?;
+            let inv = inventory::load_offline(&inventory)?;
             commands::status::run(inv, json, watch, interval).await
         }
         Command::Promote {
@@ -160,11 +160,11 @@ async fn run(cli: Cli) -> Result<i32> {
             json,
             keep,
         } => {
-            let inv = inventory::load(&inventory)?;
+            let inv = inventory::load_offline(&inventory)?;
             commands::write_test::run(inv, keys, json, keep).await
         }
         Command::Render { inventory, out } => {
-            let inv = inventory::load(&inventory)?;
+            let inv = inventory::load_offline(&inventory)?;
             commands::render::run(&inv, out.as_deref())
         }
         Command::Stop { inventory } => {
