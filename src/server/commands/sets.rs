@@ -334,16 +334,12 @@ fn srandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match (count, picked) {
         (None, None) => c.reply.null(),
         (None, Some(p)) => c.reply.bulk(&p[0]),
-        (Some(n), p) => {
+        (Some(_), p) => {
             let p = p.unwrap_or_default();
-            // With a negative count members may repeat: an array, not a set.
-            if n < 0 {
-                c.reply.array(p.len());
-                for m in &p {
-                    c.reply.bulk(m);
-                }
-            } else {
-                reply_members(c, &p);
+            // Redis 7.0 answers an array for either sign of count (in RESP3 too).
+            c.reply.array(p.len());
+            for m in &p {
+                c.reply.bulk(m);
             }
         }
     }
