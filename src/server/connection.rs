@@ -175,8 +175,7 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
     };
     let max_bulk = srv.config.proto_max_bulk_len;
     let from_master = c.kind == crate::server::client::ClientKind::Master;
-    // A fresh command-time snapshot for this batch (see `commands::call`).
-    crate::server::util::tick();
+    // (The connection task took a fresh command-time snapshot for this round.)
     while c.blocked.is_none() && !c.close_after_reply && !c.close_asap && srv.shutdown.is_none() {
         match parse_request(input.pending(), max_bulk) {
             Ok(ParseOutcome::Request(argv, n)) => {

@@ -1,5 +1,5 @@
 //! Hash commands.
-use super::keys::{parse_cursor, parse_scan_opts};
+use super::keys::{parse_scan_args, scan_steps};
 use super::*;
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -446,19 +446,8 @@ fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 fn hscan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let cursor = match parse_cursor(&argv[2]) {
-        Ok(v) => v,
-        Err(e) => {
-            c.reply.error(&e);
-            return;
-        }
-    };
-    let o = match parse_scan_opts(argv, 3, false) {
-        Ok(o) => o,
-        Err(e) => {
-            c.reply.error(&e);
-            return;
-        }
+    let Some((cursor, o)) = parse_scan_args(c, argv) else {
+        return;
     };
     let Ok(h) = hash_ref(srv, c, &argv[1]) else {
         return;
@@ -466,20 +455,14 @@ fn hscan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut next = 0;
     if let Some(h) = h {
-        let mut cur = cursor;
-        let mut budget = o.count * 10;
-        loop {
-            cur = h.scan(cur, |f, v| {
+        next = scan_steps(cursor, o.count, |cur| {
+            let n = h.scan(cur, |f, v| {
                 if o.pattern.as_ref().is_none_or(|p| glob_match(p, f, false)) {
                     out.push((f.to_vec(), v.to_vec()));
                 }
             });
-            budget = budget.saturating_sub(1);
-            if cur == 0 || out.len() >= o.count || budget == 0 {
-                break;
-            }
-        }
-        next = cur;
+            (n, out.len())
+        });
     }
     c.reply.array(2);
     c.reply.bulk(next.to_string().as_bytes());

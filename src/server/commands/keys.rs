@@ -194,6 +194,36 @@ pub fn parse_scan_opts(
     Ok(o)
 }
 
+/// Parses `KEY cursor [MATCH pattern] [COUNT count]` of HSCAN/SSCAN/ZSCAN;
+/// replies the error and returns None when an argument is bad.
+pub fn parse_scan_args(c: &mut Client, argv: &[Vec<u8>]) -> Option<(u64, ScanOpts)> {
+    let parsed = parse_cursor(&argv[2]).and_then(|cur| Ok((cur, parse_scan_opts(argv, 3, false)?)));
+    match parsed {
+        Ok(v) => Some(v),
+        Err(e) => {
+            c.reply.error(&e);
+            None
+        }
+    }
+}
+
+/// Runs SCAN steps from `cursor` the way Redis does: until `step` reports at
+/// least `count` elements gathered, the cursor comes back to 0, or count*10
+/// steps (sparse tables). `step` visits one bucket and returns the next cursor
+/// and the progress so far. Returns the cursor to hand back.
+pub fn scan_steps(cursor: u64, count: usize, mut step: impl FnMut(u64) -> (u64, usize)) -> u64 {
+    let mut cur = cursor;
+    let mut budget = count * 10;
+    loop {
+        let (next, progress) = step(cur);
+        cur = next;
+        budget = budget.saturating_sub(1);
+        if cur == 0 || progress >= count || budget == 0 {
+            return cur;
+        }
+    }
+}
+
 /// Parses a SCAN cursor ("ERR invalid cursor" like Redis).
 pub fn parse_cursor(arg: &[u8]) -> Result<u64, String> {
     parse_u64(arg).ok_or_else(|| "ERR invalid cursor".to_string())
@@ -217,13 +247,10 @@ fn scan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let now = now_ms();
     let db = &srv.dbs[c.db];
     let mut found: Vec<Vec<u8>> = Vec::new();
-    let mut cur = cursor;
-    // Visit buckets until COUNT elements were seen, before filtering, as Redis
-    // does (with its maxiterations = count*10 for sparse tables).
-    let mut iterations = o.count * 10;
+    // COUNT counts elements seen before filtering, as Redis does.
     let mut seen = 0usize;
-    loop {
-        cur = db.keys.scan(cur, |k, e| {
+    let cur = scan_steps(cursor, o.count, |cur| {
+        let next = db.keys.scan(cur, |k, e| {
             seen += 1;
             if expired(e, now) {
                 return;
@@ -240,11 +267,8 @@ fn scan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             }
             found.push(k.to_vec());
         });
-        iterations = iterations.saturating_sub(1);
-        if cur == 0 || seen >= o.count || iterations == 0 {
-            break;
-        }
-    }
+        (next, seen)
+    });
     c.reply.array(2);
     c.reply.bulk(cur.to_string().as_bytes());
     c.reply.array(found.len());

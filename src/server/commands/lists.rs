@@ -710,11 +710,6 @@ fn lmpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
-/// Whether a blocking command must not block (inside MULTI, or from our master).
-fn cannot_block(srv: &Server, c: &Client) -> bool {
-    srv.in_exec || c.kind == crate::server::client::ClientKind::Master
-}
-
 fn bpop_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End) {
     let timeout = match parse_timeout(&argv[argv.len() - 1]) {
         Ok(t) => t,

@@ -616,6 +616,31 @@ fn feed_monitors(srv: &mut Server, c: &Client, db: usize, argv: &[Vec<u8>]) {
     }
 }
 
+/// Whether a blocking command must answer at once instead of blocking: inside
+/// MULTI/EXEC, or when it comes from our master.
+pub fn cannot_block(srv: &Server, c: &Client) -> bool {
+    srv.in_exec || c.kind == ClientKind::Master
+}
+
+/// Looks `key` up for reading and checks its type: Ok(true) when it holds a value
+/// for which `is` holds, Ok(false) when it does not exist, Err after replying
+/// WRONGTYPE.
+pub(crate) fn check_read_type(
+    srv: &mut Server,
+    c: &mut Client,
+    key: &[u8],
+    is: fn(&crate::server::types::Value) -> bool,
+) -> Result<bool, ()> {
+    match srv.lookup_read(c, key).map(|e| is(&e.value)) {
+        None => Ok(false),
+        Some(true) => Ok(true),
+        Some(false) => {
+            c.reply.error(crate::server::types::WRONGTYPE);
+            Err(())
+        }
+    }
+}
+
 /// Blocks client `c` on keys (BLPOP and friends). The command is run again when a
 /// key gets data; `timeout_ms` 0 blocks forever.
 pub fn block_on_keys(

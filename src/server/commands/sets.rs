@@ -1,6 +1,6 @@
 //! Set commands: SADD .. SSCAN, the algebra (SINTER, SUNION, SDIFF and their STORE
 //! forms, SINTERCARD) and the random ones (SPOP, SRANDMEMBER).
-use super::keys::{parse_cursor, parse_scan_opts};
+use super::keys::{parse_scan_args, scan_steps};
 use super::*;
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -63,20 +63,9 @@ pub static COMMANDS: &[Command] = &[
     cmd("sscan", -3, "set", READONLY, 1, 1, 1, sscan),
 ];
 
-/// Checks the type of `key` for reading: Ok(true) if it is a set, Ok(false) if it
-/// does not exist, Err after replying WRONGTYPE.
+/// Ok(true) when `key` holds a set, Ok(false) when missing, Err after WRONGTYPE.
 fn check_read(srv: &mut Server, c: &mut Client, key: &[u8]) -> Result<bool, ()> {
-    match srv
-        .lookup_read(c, key)
-        .map(|e| matches!(e.value, Value::Set(_)))
-    {
-        None => Ok(false),
-        Some(true) => Ok(true),
-        Some(false) => {
-            c.reply.error(WRONGTYPE);
-            Err(())
-        }
-    }
+    check_read_type(srv, c, key, |v| matches!(v, Value::Set(_)))
 }
 
 /// The set at `key` (after `check_read` said it exists).
@@ -553,19 +542,8 @@ fn sintercard(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 fn sscan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let cursor = match parse_cursor(&argv[2]) {
-        Ok(v) => v,
-        Err(e) => {
-            c.reply.error(&e);
-            return;
-        }
-    };
-    let o = match parse_scan_opts(argv, 3, false) {
-        Ok(o) => o,
-        Err(e) => {
-            c.reply.error(&e);
-            return;
-        }
+    let Some((cursor, o)) = parse_scan_args(c, argv) else {
+        return;
     };
     let Ok(_) = check_read(srv, c, &argv[1]) else {
         return;
@@ -573,22 +551,16 @@ fn sscan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut out: Vec<Vec<u8>> = Vec::new();
     let mut next = 0;
     if let Some(s) = get(srv, c.db, &argv[1]) {
-        let mut cur = cursor;
-        let mut budget = o.count * 10;
         let mut seen = 0;
-        loop {
-            cur = s.scan(cur, |m| {
+        next = scan_steps(cursor, o.count, |cur| {
+            let n = s.scan(cur, |m| {
                 seen += 1;
                 if o.pattern.as_ref().is_none_or(|p| glob_match(p, m, false)) {
                     out.push(m.to_vec());
                 }
             });
-            budget = budget.saturating_sub(1);
-            if cur == 0 || seen >= o.count || budget == 0 {
-                break;
-            }
-        }
-        next = cur;
+            (n, seen)
+        });
     }
     c.reply.array(2);
     c.reply.bulk(next.to_string().as_bytes());

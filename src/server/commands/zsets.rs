@@ -1,7 +1,7 @@
 //! Sorted-set commands. Every range command turns its bounds (ranks, scores or
 //! lexicographic items) into a half-open range of ranks with the ZSet's O(log n)
 //! counting, then reads or removes that range.
-use super::keys::{parse_cursor, parse_scan_opts};
+use super::keys::{parse_scan_args, scan_steps};
 use super::*;
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -227,20 +227,9 @@ const NOT_INT: &str = "ERR value is not an integer or out of range";
 // ---------------------------------------------------------------------------
 // Lookups
 
-/// Ok(true) when `key` holds a sorted set, Ok(false) when it does not exist, Err
-/// after replying WRONGTYPE.
+/// Ok(true) when `key` holds a zset, Ok(false) when missing, Err after WRONGTYPE.
 fn check_read(srv: &mut Server, c: &mut Client, key: &[u8]) -> Result<bool, ()> {
-    match srv
-        .lookup_read(c, key)
-        .map(|e| matches!(e.value, Value::ZSet(_)))
-    {
-        None => Ok(false),
-        Some(true) => Ok(true),
-        Some(false) => {
-            c.reply.error(WRONGTYPE);
-            Err(())
-        }
-    }
+    check_read_type(srv, c, key, |v| matches!(v, Value::ZSet(_)))
 }
 
 fn get<'a>(srv: &'a Server, db: usize, key: &[u8]) -> Option<&'a ZSet> {
@@ -991,11 +980,6 @@ fn zpopmax(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     zpop_generic(srv, c, argv, true)
 }
 
-/// Whether a blocking command must not block (inside MULTI, or from our master).
-fn cannot_block(srv: &Server, c: &Client) -> bool {
-    srv.in_exec || c.kind == crate::server::client::ClientKind::Master
-}
-
 /// BZPOPMIN/BZPOPMAX key [key ...] timeout: replies [key, member, score] and
 /// replicates ZPOPMIN/ZPOPMAX key.
 fn bzpop_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], max: bool) {
@@ -1517,19 +1501,8 @@ fn zrandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 fn zscan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let cursor = match parse_cursor(&argv[2]) {
-        Ok(v) => v,
-        Err(e) => {
-            c.reply.error(&e);
-            return;
-        }
-    };
-    let o = match parse_scan_opts(argv, 3, false) {
-        Ok(o) => o,
-        Err(e) => {
-            c.reply.error(&e);
-            return;
-        }
+    let Some((cursor, o)) = parse_scan_args(c, argv) else {
+        return;
     };
     let Ok(_) = check_read(srv, c, &argv[1]) else {
         return;
@@ -1537,22 +1510,16 @@ fn zscan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
     let mut next = 0;
     if let Some(z) = get(srv, c.db, &argv[1]) {
-        let mut cur = cursor;
-        let mut budget = o.count * 10;
         let mut seen = 0;
-        loop {
-            cur = z.scan(cur, |m, s| {
+        next = scan_steps(cursor, o.count, |cur| {
+            let n = z.scan(cur, |m, s| {
                 seen += 1;
                 if o.pattern.as_ref().is_none_or(|p| glob_match(p, m, false)) {
                     out.push((m.to_vec(), s));
                 }
             });
-            budget = budget.saturating_sub(1);
-            if cur == 0 || seen >= o.count || budget == 0 {
-                break;
-            }
-        }
-        next = cur;
+            (n, seen)
+        });
     }
     c.reply.array(2);
     c.reply.bulk(next.to_string().as_bytes());
