@@ -619,52 +619,6 @@ fn rpoplpush(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
-/// Parses `numkeys key... LEFT|RIGHT [COUNT n]` starting at argv[first].
-fn parse_mpop(
-    c: &mut Client,
-    argv: &[Vec<u8>],
-    first: usize,
-) -> Option<(Vec<Vec<u8>>, End, usize)> {
-    let numkeys = match parse_i64(&argv[first]) {
-        Some(n) if n > 0 => n as usize,
-        Some(_) => {
-            c.reply.error("ERR numkeys should be greater than 0");
-            return None;
-        }
-        None => {
-            c.reply.error("ERR numkeys should be greater than 0");
-            return None;
-        }
-    };
-    let keys_end = first + 1 + numkeys;
-    if keys_end >= argv.len() {
-        c.reply.error("ERR syntax error");
-        return None;
-    }
-    let keys = argv[first + 1..keys_end].to_vec();
-    let Some(end) = parse_end(&argv[keys_end]) else {
-        c.reply.error("ERR syntax error");
-        return None;
-    };
-    let mut count = 1usize;
-    let rest = &argv[keys_end + 1..];
-    match rest.len() {
-        0 => {}
-        2 if rest[0].eq_ignore_ascii_case(b"count") => match parse_i64(&rest[1]) {
-            Some(n) if n > 0 => count = n as usize,
-            _ => {
-                c.reply.error("ERR count should be greater than 0");
-                return None;
-            }
-        },
-        _ => {
-            c.reply.error("ERR syntax error");
-            return None;
-        }
-    }
-    Some((keys, end, count))
-}
-
 /// Pops from the first non-empty list of `keys`; replies [key, [items]] and
 /// propagates LPOP/RPOP key count. Returns false when all lists were empty.
 fn mpop_serve(
@@ -702,7 +656,7 @@ fn mpop_serve(
 }
 
 fn lmpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let Some((keys, end, count)) = parse_mpop(c, argv, 1) else {
+    let Some((keys, end, count)) = parse_mpop(c, argv, 1, parse_end) else {
         return;
     };
     if let Ok(false) = mpop_serve(srv, c, &keys, end, count) {
@@ -813,7 +767,7 @@ fn blmpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             return;
         }
     };
-    let Some((keys, end, count)) = parse_mpop(c, argv, 2) else {
+    let Some((keys, end, count)) = parse_mpop(c, argv, 2, parse_end) else {
         return;
     };
     match mpop_serve(srv, c, &keys, end, count) {

@@ -641,6 +641,52 @@ pub(crate) fn check_read_type(
     }
 }
 
+/// Parses `numkeys key... WHERE [COUNT n]` of LMPOP/ZMPOP and their blocking
+/// forms, starting at argv[first]; `side` reads WHERE (LEFT|RIGHT, MIN|MAX).
+/// Replies Redis's error and returns None when an argument is bad.
+pub fn parse_mpop<D>(
+    c: &mut Client,
+    argv: &[Vec<u8>],
+    first: usize,
+    side: fn(&[u8]) -> Option<D>,
+) -> Option<(Vec<Vec<u8>>, D, usize)> {
+    let numkeys = match crate::server::util::parse_i64(&argv[first]) {
+        Some(n) if n > 0 => n as usize,
+        _ => {
+            c.reply.error("ERR numkeys should be greater than 0");
+            return None;
+        }
+    };
+    let keys_end = first + 1 + numkeys;
+    if keys_end >= argv.len() {
+        c.reply.error("ERR syntax error");
+        return None;
+    }
+    let Some(d) = side(&argv[keys_end]) else {
+        c.reply.error("ERR syntax error");
+        return None;
+    };
+    let mut count = 1usize;
+    let rest = &argv[keys_end + 1..];
+    match rest.len() {
+        0 => {}
+        2 if rest[0].eq_ignore_ascii_case(b"count") => {
+            match crate::server::util::parse_i64(&rest[1]) {
+                Some(n) if n > 0 => count = n as usize,
+                _ => {
+                    c.reply.error("ERR count should be greater than 0");
+                    return None;
+                }
+            }
+        }
+        _ => {
+            c.reply.error("ERR syntax error");
+            return None;
+        }
+    }
+    Some((argv[first + 1..keys_end].to_vec(), d, count))
+}
+
 /// Blocks client `c` on keys (BLPOP and friends). The command is run again when a
 /// key gets data; `timeout_ms` 0 blocks forever.
 pub fn block_on_keys(

@@ -1021,49 +1021,13 @@ fn bzpopmax(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     bzpop_generic(srv, c, argv, true)
 }
 
-/// Parses `numkeys key... MIN|MAX [COUNT n]` starting at argv[first].
-fn parse_mpop(
-    c: &mut Client,
-    argv: &[Vec<u8>],
-    first: usize,
-) -> Option<(Vec<Vec<u8>>, bool, usize)> {
-    let numkeys = match parse_i64(&argv[first]) {
-        Some(n) if n > 0 => n as usize,
-        _ => {
-            c.reply.error("ERR numkeys should be greater than 0");
-            return None;
-        }
-    };
-    let keys_end = first + 1 + numkeys;
-    if keys_end >= argv.len() {
-        c.reply.error("ERR syntax error");
-        return None;
+/// MIN or MAX of ZMPOP/BZMPOP: true for MAX.
+fn parse_min_max(a: &[u8]) -> Option<bool> {
+    match a.to_ascii_lowercase().as_slice() {
+        b"min" => Some(false),
+        b"max" => Some(true),
+        _ => None,
     }
-    let max = match argv[keys_end].to_ascii_lowercase().as_slice() {
-        b"min" => false,
-        b"max" => true,
-        _ => {
-            c.reply.error("ERR syntax error");
-            return None;
-        }
-    };
-    let mut count = 1usize;
-    let rest = &argv[keys_end + 1..];
-    match rest.len() {
-        0 => {}
-        2 if rest[0].eq_ignore_ascii_case(b"count") => match parse_i64(&rest[1]) {
-            Some(n) if n > 0 => count = n as usize,
-            _ => {
-                c.reply.error("ERR count should be greater than 0");
-                return None;
-            }
-        },
-        _ => {
-            c.reply.error("ERR syntax error");
-            return None;
-        }
-    }
-    Some((argv[first + 1..keys_end].to_vec(), max, count))
 }
 
 /// Pops from the first non-empty set; replies [key, [[member, score] ...]].
@@ -1103,7 +1067,7 @@ fn mpop_serve(
 }
 
 fn zmpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let Some((keys, max, count)) = parse_mpop(c, argv, 1) else {
+    let Some((keys, max, count)) = parse_mpop(c, argv, 1, parse_min_max) else {
         return;
     };
     if let Ok(false) = mpop_serve(srv, c, &keys, max, count) {
@@ -1119,7 +1083,7 @@ fn bzmpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             return;
         }
     };
-    let Some((keys, max, count)) = parse_mpop(c, argv, 2) else {
+    let Some((keys, max, count)) = parse_mpop(c, argv, 2, parse_min_max) else {
         return;
     };
     match mpop_serve(srv, c, &keys, max, count) {
