@@ -310,3 +310,72 @@ fn own_templates_folder() {
         "has no redis.conf.j2",
     );
 }
+
+/// A value that would start a config line of its own (issue: `cluster` rendered unvalidated
+/// into the first line of every config made the master a replica of another server).
+#[test]
+fn config_injection_refused() {
+    refused(
+        &BASE.replace(
+            "cluster: t\n",
+            "cluster: \"x\\nreplicaof 10.9.9.9 6379\\n#\"\n",
+        ),
+        "1:1",
+        "bad cluster name",
+    );
+    refused(
+        &BASE.replace("cluster: t\n", "cluster: \"two words\"\n"),
+        "1:1",
+        "letters, digits",
+    );
+    refused(
+        &BASE.replace(
+            "  port: 6379\n",
+            "  port: 6379\n  bind: \"127.0.0.1\\nreplicaof 10.9.9.9 6379\"\n",
+        ),
+        "8:3",
+        "bind must be one line",
+    );
+    refused(
+        &BASE.replace(
+            "  port: 6379\n",
+            "  port: 6379\n  bind: \"127.0.0.1\\n::1\"\n",
+        ),
+        "8:3",
+        "bind must be one line",
+    );
+    // a dotted, dashed name is fine
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("inv.yaml");
+    std::fs::write(
+        &p,
+        BASE.replace("cluster: t\n", "cluster: shop-eu_1.prod\n"),
+    )
+    .unwrap();
+    let o = tripod(&["render", p.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("\n# shop-eu_1.prod: a (master)"));
+}
+
+/// `tripod render inv.yaml | head` must not panic when the reader goes away: stdout here is a
+/// pipe whose read end is closed before tripod starts, so every write fails with EPIPE.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    use std::os::fd::FromRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("inv.yaml");
+    std::fs::write(&p, BASE).unwrap();
+    let mut fds = [0i32; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    unsafe { libc::close(fds[0]) };
+    let write_end = unsafe { std::process::Stdio::from_raw_fd(fds[1]) };
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tripod"))
+        .args(["render", p.to_str().unwrap()])
+        .stdout(write_end)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(o.status.code(), Some(0), "{err}");
+}

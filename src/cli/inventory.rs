@@ -384,6 +384,15 @@ pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory>
             .clone()
             .or(group_redis.bind.clone())
             .unwrap_or_else(|| "0.0.0.0".to_string());
+        if bind.trim().is_empty() || bind.chars().any(|c| c.is_control()) {
+            return Err(v.err_at(
+                &at("redis", "bind"),
+                format!(
+                    "host {}: bind must be one line of IP addresses separated by spaces, not {bind:?}",
+                    h.name
+                ),
+            ));
+        }
         for b in bind.split_whitespace() {
             let b = b.trim_start_matches('-');
             if b != "*" && b.parse::<IpAddr>().is_err() {
@@ -600,6 +609,16 @@ pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory>
         }
     }
 
+    let cluster = raw.cluster.clone().unwrap_or_else(|| "tripod".to_string());
+    if !valid_cluster_name(&cluster) {
+        return Err(v.err_at(
+            &[vec![K("cluster")]],
+            format!(
+                "bad cluster name {cluster:?}: use 1-64 letters, digits, '-', '_' or '.' (it is written into every config and is Sentinel's master name)"
+            ),
+        ));
+    }
+
     let templates_dir = raw.templates.as_ref().map(|t| resolve_local_path(&base, t));
     if let Some(dir) = &templates_dir {
         if !dir.join("redis.conf.j2").is_file() {
@@ -612,10 +631,20 @@ pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory>
 
     Ok(Inventory {
         path: path.to_path_buf(),
-        cluster: raw.cluster.unwrap_or_else(|| "tripod".to_string()),
+        cluster,
         templates_dir,
         hosts,
     })
+}
+
+/// A cluster name is rendered into the first line of every config and used as Sentinel's
+/// master name, so it is a plain word: letters, digits, `-`, `_` and `.`, at most 64.
+fn valid_cluster_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 fn scalar(v: &serde_yaml::Value) -> Option<String> {

@@ -11,6 +11,19 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// `println!` that never panics. A closed stdout (`tripod render inv.yaml | head`) must not
+/// abort a deploy or promote half way through, so a failed write is dropped and the work goes on;
+/// the outcome still reaches the caller through the exit status.
+macro_rules! out {
+    () => { $crate::cli::report::write_out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::report::write_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` with the same contract as [`out!`].
+macro_rules! out_nonl {
+    ($($arg:tt)*) => { $crate::cli::report::write_out(format_args!($($arg)*)) };
+}
+
 mod commands;
 mod error;
 mod inventory;

@@ -59,6 +59,34 @@ impl Renderer {
             .cloned()
             .collect();
         let role = host.role;
+        // The inventory's validation already refuses multi-line values; this second check
+        // keeps a value from ever adding a directive of its own (a newline in a value would
+        // start a new config line), whatever a future inventory key lets through.
+        let password = host.redis.password.as_deref().unwrap_or("");
+        let master_port = master.redis.port.to_string();
+        let values: [(&str, &str); 9] = [
+            ("cluster", &inv.cluster),
+            ("name", &host.name),
+            ("address", &host.address),
+            ("bind", &host.redis.bind),
+            ("password", password),
+            ("install_dir", &host.redis.install_dir),
+            ("master_name", &master.name),
+            ("master_address", &master.address),
+            ("master_port", &master_port),
+        ];
+        for (what, value) in values
+            .iter()
+            .copied()
+            .chain(config.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        {
+            if value.chars().any(|c| c.is_control()) {
+                return Err(Error::usage(format!(
+                    "rendering the config of {}: the value of {what} holds a line break or another control character; it must be one line",
+                    host.name
+                )));
+            }
+        }
         tmpl.render(context! {
             cluster => inv.cluster,
             name => host.name,

@@ -6,6 +6,14 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+/// Writes to stdout, ignoring errors (see the `out!` macro for why).
+pub fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_fmt(args);
+    let _ = o.flush();
+}
+
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
@@ -48,7 +56,7 @@ impl Progress {
                     pb.set_message(msg.to_string());
                 }
             }
-            None => println!("[{host:w$}] {msg}", w = self.width),
+            None => out!("[{host:w$}] {msg}", w = self.width),
         }
     }
 
@@ -65,7 +73,7 @@ impl Progress {
                     pb.finish_with_message(format!("{mark} {msg}"));
                 }
             }
-            None => println!("[{host:w$}] {mark} {msg}", w = self.width),
+            None => out!("[{host:w$}] {mark} {msg}", w = self.width),
         }
     }
 
@@ -75,7 +83,7 @@ impl Progress {
             Some((mp, _)) => {
                 let _ = mp.println(msg);
             }
-            None => println!("{msg}"),
+            None => out!("{msg}"),
         }
     }
 }

@@ -29,7 +29,7 @@ pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
     let probes = probe::probe_all(&inv.hosts, probe::PROBE_TIMEOUT).await;
     if let Some(msg) = live_master_conflict(&inv, &probes) {
         if force {
-            println!("warning: {msg}\n--force: deploying the inventory's roles anyway.");
+            out!("warning: {msg}\n--force: deploying the inventory's roles anyway.");
         } else {
             return Err(Error::failed(format!(
                 "{msg}\nRefusing to go on. If a replica was promoted on purpose, make the inventory say so \
@@ -84,24 +84,24 @@ pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
     let problems = verify(&inv, limit).await;
     drop(progress);
 
-    println!();
+    out!();
     for (h, r) in inv.hosts.iter().zip(&outcomes) {
         match r {
-            Ok(o) => println!("{:<w$}  {}", h.name, o.summary(), w = width(&inv)),
-            Err(e) => println!("{:<w$}  FAILED: {}", h.name, e.message, w = width(&inv)),
+            Ok(o) => out!("{:<w$}  {}", h.name, o.summary(), w = width(&inv)),
+            Err(e) => out!("{:<w$}  FAILED: {}", h.name, e.message, w = width(&inv)),
         }
     }
     if problems.is_empty() {
-        println!(
+        out!(
             "replication verified: {} is master with {} replica(s) online ({:.1}s)",
             inv.master().name,
             inv.replicas().count(),
             started.elapsed().as_secs_f64()
         );
     } else {
-        println!("replication NOT verified:");
+        out!("replication NOT verified:");
         for p in &problems {
-            println!("  - {p}");
+            out!("  - {p}");
         }
     }
     if failed.is_empty() && problems.is_empty() {
@@ -308,21 +308,21 @@ async fn dry_run_all(
     let mut code = 0;
     for (t, h) in tasks.into_iter().zip(&inv.hosts) {
         let role = h.role.as_str();
-        println!("== {} ({}, {role}) ==", h.name, h.endpoint());
+        out!("== {} ({}, {role}) ==", h.name, h.endpoint());
         match t.await {
-            Ok(Ok(text)) => print!("{text}"),
+            Ok(Ok(text)) => out_nonl!("{text}"),
             Ok(Err(e)) => {
-                println!("cannot plan: {}", e.message);
+                out!("cannot plan: {}", e.message);
                 code = 1;
             }
             Err(e) => {
-                println!("cannot plan: {e}");
+                out!("cannot plan: {e}");
                 code = 1;
             }
         }
-        println!();
+        out!();
     }
-    println!("dry run: nothing was changed");
+    out!("dry run: nothing was changed");
     Ok(code)
 }
 

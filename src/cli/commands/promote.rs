@@ -75,7 +75,7 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
         )));
     };
     let probes = probe::probe_all(&inv.hosts, probe::PROBE_TIMEOUT).await;
-    println!("offsets before: {}", offsets_line(&inv.hosts, &probes));
+    out!("offsets before: {}", offsets_line(&inv.hosts, &probes));
 
     // The live master: a reachable node with role:master, preferring one with replicas, then
     // the inventory's master.
@@ -99,7 +99,7 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
     let tinfo = probes[ti].info.clone();
 
     if live_master == Some(ti) && live.len() == 1 {
-        println!("{} is already the master", target.name);
+        out!("{} is already the master", target.name);
         if inv.master().name == target.name {
             return Ok(0);
         }
@@ -146,7 +146,7 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
                         tinfo.role.as_str()
                     )));
                 }
-                println!(
+                out!(
                     "--force: the master {} is unreachable; promoting {} at offset {}",
                     inv.master().name,
                     target.name,
@@ -164,8 +164,8 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
                     }
                     .await;
                     match r {
-                        Ok(()) => println!("{} now replicates from {}", h.name, target.name),
-                        Err(e) => println!("warning: could not repoint {}: {}", h.name, e.message),
+                        Ok(()) => out!("{} now replicates from {}", h.name, target.name),
+                        Err(e) => out!("warning: could not repoint {}: {}", h.name, e.message),
                     }
                 }
             }
@@ -200,28 +200,28 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let after = probe::probe_all(&new_inv.hosts, probe::PROBE_TIMEOUT).await;
-    println!("offsets after:  {}", offsets_line(&new_inv.hosts, &after));
+    out!("offsets after:  {}", offsets_line(&new_inv.hosts, &after));
     for d in &down {
-        println!(
+        out!(
             "{d} was unreachable: it must rejoin as a replica of {}; run `tripod deploy {}` when it is back",
             master.name,
             new_inv.path.display()
         );
     }
     for u in &unreachable {
-        println!("warning: {u}");
+        out!("warning: {u}");
     }
     if problems.is_empty() {
-        println!(
+        out!(
             "replication verified: {} is master with {} replica(s) online",
             master.name,
             replicas.len()
         );
         Ok(0)
     } else {
-        println!("replication NOT verified:");
+        out!("replication NOT verified:");
         for p in &problems {
-            println!("  - {p}");
+            out!("  - {p}");
         }
         Ok(1)
     }
@@ -248,9 +248,11 @@ async fn handover(inv: &Inventory, old: &Host, target: &Host, probes: &[Probe]) 
             let m = probe::info_replication(old, &mut mcon, T).await?;
             let t = probe::info_replication(target, &mut tcon, T).await?;
             if t.offset() >= m.master_repl_offset {
-                println!(
+                out!(
                     "writes paused on {}; {} caught up at offset {}",
-                    old.name, target.name, m.master_repl_offset
+                    old.name,
+                    target.name,
+                    m.master_repl_offset
                 );
                 break;
             }
@@ -266,9 +268,9 @@ async fn handover(inv: &Inventory, old: &Host, target: &Host, probes: &[Probe]) 
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         replicaof(target, &mut tcon, None).await?;
-        println!("{} is now a master", target.name);
+        out!("{} is now a master", target.name);
         replicaof(old, &mut mcon, Some(target)).await?;
-        println!("{} now replicates from {}", old.name, target.name);
+        out!("{} now replicates from {}", old.name, target.name);
         Ok(())
     }
     .await;
@@ -285,7 +287,7 @@ async fn handover(inv: &Inventory, old: &Host, target: &Host, probes: &[Probe]) 
             continue;
         }
         if p.info.is_none() {
-            println!(
+            out!(
                 "warning: {} is unreachable; deploy will repoint it when it is back",
                 h.name
             );
@@ -297,8 +299,8 @@ async fn handover(inv: &Inventory, old: &Host, target: &Host, probes: &[Probe]) 
         }
         .await;
         match r {
-            Ok(()) => println!("{} now replicates from {}", h.name, target.name),
-            Err(e) => println!("warning: could not repoint {}: {}", h.name, e.message),
+            Ok(()) => out!("{} now replicates from {}", h.name, target.name),
+            Err(e) => out!("warning: could not repoint {}: {}", h.name, e.message),
         }
     }
     Ok(())
@@ -361,7 +363,7 @@ fn persist_inventory(inv: &Inventory, target: &Host) -> Result<Inventory> {
         .iter()
         .map(|(n, r)| format!("{n}: {} -> {}", old_roles[n.as_str()].as_str(), r.as_str()))
         .collect();
-    println!("updated {}: {}", path.display(), desc.join(", "));
+    out!("updated {}: {}", path.display(), desc.join(", "));
     Ok(new_inv)
 }
 

@@ -29,18 +29,18 @@ pub fn run(inv: &Inventory, out: Option<&Path>) -> Result<i32> {
                 };
                 write()
                     .map_err(|e| Error::failed(format!("cannot write {}: {e}", path.display())))?;
-                println!("wrote {} ({}, {})", path.display(), h.name, h.role.as_str());
+                out!("wrote {} ({}, {})", path.display(), h.name, h.role.as_str());
             }
             None => {
-                println!(
+                out!(
                     "# ---- {} ({}, {}) -> {}",
                     h.name,
                     h.endpoint(),
                     h.role.as_str(),
                     h.redis.config_file()
                 );
-                print!("{}", mask(&text, h.redis.password.as_deref()));
-                println!();
+                out_nonl!("{}", mask(&text, h.redis.password.as_deref()));
+                out!();
             }
         }
     }

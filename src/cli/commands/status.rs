@@ -213,12 +213,12 @@ pub fn render_table(inv: &Inventory, st: &GroupStatus) -> String {
 
 fn print(inv: &Inventory, st: &GroupStatus, json: bool) {
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string(st).unwrap_or_else(|_| "{}".into())
         );
     } else {
-        print!("{}", render_table(inv, st));
+        out_nonl!("{}", render_table(inv, st));
     }
 }
 
@@ -234,11 +234,11 @@ pub async fn run(inv: Inventory, json: bool, watch: bool, interval: f64) -> Resu
         let st = collect(&inv).await;
         if tty && !json {
             // Home the cursor and clear the screen: refresh in place.
-            print!("\x1b[H\x1b[2J");
+            out_nonl!("\x1b[H\x1b[2J");
         }
         print(&inv, &st, json);
         if !json {
-            println!(
+            out!(
                 "(refreshing every {:.1}s; Ctrl-C to stop)",
                 interval.as_secs_f64()
             );

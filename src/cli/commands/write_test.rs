@@ -81,7 +81,7 @@ pub async fn run(inv: Inventory, keys: usize, json: bool, keep: bool) -> Result<
         wt.error = Some(e.message);
     }
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string(&wt).unwrap_or_else(|_| "{\"ok\":false}".into())
         );
@@ -93,9 +93,13 @@ pub async fn run(inv: Inventory, keys: usize, json: bool, keep: bool) -> Result<
 
 fn print_text(wt: &WriteTest) {
     if !wt.master.is_empty() {
-        println!(
+        out!(
             "wrote {} keys with prefix {} on {} in {:.3}s; WAIT: {} replica(s) acknowledged",
-            wt.keys, wt.prefix, wt.master, wt.write_seconds, wt.wait_acked
+            wt.keys,
+            wt.prefix,
+            wt.master,
+            wt.write_seconds,
+            wt.wait_acked
         );
     }
     let rows: Vec<Vec<String>> = wt
@@ -124,7 +128,7 @@ fn print_text(wt: &WriteTest) {
         })
         .collect();
     if !rows.is_empty() {
-        print!(
+        out_nonl!(
             "{}",
             report::table(
                 &[
@@ -144,18 +148,18 @@ fn print_text(wt: &WriteTest) {
     }
     for r in &wt.replicas {
         if let Some(e) = &r.error {
-            println!("  {}: {e}", r.name);
+            out!("  {}: {e}", r.name);
         }
     }
     if let Some(e) = &wt.error {
-        println!("error: {e}");
+        out!("error: {e}");
     }
     if wt.deleted {
-        println!("test keys deleted");
+        out!("test keys deleted");
     } else if !wt.prefix.is_empty() {
-        println!("test keys kept (prefix {})", wt.prefix);
+        out!("test keys kept (prefix {})", wt.prefix);
     }
-    println!("write-test: {}", if wt.ok { "passed" } else { "FAILED" });
+    out!("write-test: {}", if wt.ok { "passed" } else { "FAILED" });
 }
 
 async fn execute(inv: &Inventory, n: usize, keep: bool, wt: &mut WriteTest) -> Result<()> {

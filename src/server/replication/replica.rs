@@ -6,7 +6,7 @@
 //! or continues from our offset (+CONTINUE). The connection then becomes the
 //! master client: its commands are applied without replies, and every byte of it
 //! advances our offset and is proxied verbatim to our own replicas and backlog.
-//! When the link drops, the task reconnects with back-off; the data we hold stays
+//! When the link drops, the task reconnects once a second (as Redis); the data we hold stays
 //! served, and is only replaced by a snapshot that was read completely.
 use crate::server::client::{Client, ClientKind, OutChunk};
 use crate::server::connection::Shared;
@@ -46,7 +46,6 @@ fn current(srv: &Shared, generation: u64) -> bool {
 }
 
 async fn link_task(srv: Shared, generation: u64) {
-    let mut delay_ms = 1000u64;
     while current(&srv, generation) {
         let (host, port, timeout) = {
             let s = srv.borrow();
@@ -60,12 +59,12 @@ async fn link_task(srv: Shared, generation: u64) {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
                     log::warning(&format!("Error condition on socket for SYNC: {}", e));
-                    backoff(&srv, generation, &mut delay_ms).await;
+                    retry_pause(&srv, generation).await;
                     continue;
                 }
                 Err(_) => {
                     log::warning("Timeout connecting to the MASTER...");
-                    backoff(&srv, generation, &mut delay_ms).await;
+                    retry_pause(&srv, generation).await;
                     continue;
                 }
             };
@@ -78,7 +77,6 @@ async fn link_task(srv: Shared, generation: u64) {
         };
         match sync_with_master(&srv, &mut link, generation).await {
             Ok(()) => {
-                delay_ms = 1000;
                 let id = attach_master_client(&srv, &link, generation);
                 let Some(id) = id else { continue };
                 let Link { stream, buf, .. } = link;
@@ -98,16 +96,18 @@ async fn link_task(srv: Shared, generation: u64) {
                         s.repl.link = LinkState::Connecting;
                     }
                 }
-                backoff(&srv, generation, &mut delay_ms).await;
+                retry_pause(&srv, generation).await;
             }
         }
     }
 }
 
-/// Waits before reconnecting: 1 s, doubling up to 10 s while attempts fail.
-async fn backoff(srv: &Shared, generation: u64, delay_ms: &mut u64) {
-    let until = std::time::Instant::now() + Duration::from_millis(*delay_ms);
-    *delay_ms = (*delay_ms * 2).min(10_000);
+/// Waits one second before the next attempt to reach the master, as Redis's
+/// replication cron retries once a second: no growing back-off, so a replica is back
+/// within about a second of its master's restart. Returns early when the link is
+/// reconfigured (REPLICAOF to another master, or NO ONE).
+async fn retry_pause(srv: &Shared, generation: u64) {
+    let until = std::time::Instant::now() + Duration::from_millis(1000);
     while std::time::Instant::now() < until && current(srv, generation) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
