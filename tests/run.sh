@@ -10,8 +10,10 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
-command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
+# ssh2's vendored OpenSSL builds with perl and make; chroot runs the empty-root test.
+command -v perl >/dev/null 2>&1 || need+=(perl)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v chroot >/dev/null 2>&1 || need+=(coreutils)
 command -v ldd >/dev/null 2>&1 || need+=(libc-bin)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

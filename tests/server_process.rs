@@ -260,33 +260,3 @@ fn debian_stock_config_starts_the_server() {
         b"*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n"
     );
 }
-
-#[test]
-fn server_binary_links_only_the_c_library() {
-    let out = Command::new("ldd")
-        .arg(tripod_server_bin())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    for line in text.lines() {
-        let lib = line.split_whitespace().next().unwrap_or("");
-        let ok = lib.starts_with("linux-vdso")
-            || lib.starts_with("/lib64/ld-linux")
-            || lib.starts_with("libc.so")
-            || lib.starts_with("libm.so")
-            || lib.starts_with("libgcc_s.so")
-            || lib.starts_with("libdl.so")
-            || lib.starts_with("libpthread.so")
-            || lib.starts_with("librt.so");
-        assert!(
-            ok,
-            "tripod-server must need nothing but the C library; found {}",
-            line
-        );
-    }
-    assert!(
-        !text.contains("ssl") && !text.contains("ssh") && !text.contains("crypto"),
-        "{}",
-        text
-    );
-}

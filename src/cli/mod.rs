@@ -103,8 +103,14 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Stop every server cleanly (SHUTDOWN, then the pid file), keeping data.
-    Stop { inventory: PathBuf },
+    /// Stop every server cleanly (SHUTDOWN, which saves), keeping data; a server whose save
+    /// fails is left running and reported.
+    Stop {
+        inventory: PathBuf,
+        /// SIGKILL a server that does not stop cleanly (loses its writes since the last save).
+        #[arg(long)]
+        kill: bool,
+    },
 }
 
 /// Entry point: parses the command line, runs the command, returns the exit status.
@@ -180,9 +186,14 @@ async fn run(cli: Cli) -> Result<i32> {
             let inv = inventory::load_offline(&inventory)?;
             commands::render::run(&inv, out.as_deref())
         }
-        Command::Stop { inventory } => {
+        Command::Stop { inventory, kill } => {
             let inv = inventory::load(&inventory)?;
-            commands::stop::run(inv).await
+            let mode = if kill {
+                ops::StopMode::Kill
+            } else {
+                ops::StopMode::Clean
+            };
+            commands::stop::run(inv, mode).await
         }
     }
 }

@@ -56,14 +56,53 @@ pub fn load_server_binary() -> Result<ServerBinary> {
 const ALIVE_FN: &str = "alive() { kill -0 \"$1\" 2>/dev/null || return 1; \
      if [ -r /proc/$1/stat ]; then [ \"$(sed 's/.*) //' /proc/$1/stat | cut -d' ' -f1)\" != Z ] || return 1; fi; return 0; }; ";
 
+/// A shell function `ours PID`, run inside install_dir: the process is alive and runs this
+/// node's `tripod-server` (its `/proc/PID/exe` is `install_dir/tripod-server`, or that path
+/// marked deleted after deploy replaced the file under a running server). Without /proc, the
+/// process name is compared instead. A pid file left by a crash names whatever process now
+/// has that pid — as root that can be sshd — so nothing is signalled unless this holds.
+const OURS_FN: &str = "ours() { alive \"$1\" || return 1; w=\"$(pwd -P)/tripod-server\"; \
+     if [ -d /proc/$1 ]; then e=$(readlink /proc/$1/exe 2>/dev/null) || return 1; \
+       [ \"$e\" = \"$w\" ] || [ \"$e\" = \"$w (deleted)\" ]; \
+     else ps -p \"$1\" -o comm= 2>/dev/null | grep -q tripod-serv; fi; }; ";
+
+/// Shell, run inside install_dir: reads redis.pid into `$p` and prints `RUNNING PID` when it
+/// names this node's server, else `STALE PID what-it-is` (a dead pid, another program, or
+/// garbage). Prints nothing without a pid file.
+const PID_CHECK: &str = "if [ -s redis.pid ]; then p=$(head -c 32 redis.pid | tr -d ' \\n'); \
+     case \"$p\" in ''|*[!0-9]*) echo \"STALE ? not a pid\";; \
+     *) if ours \"$p\"; then echo \"RUNNING $p\"; \
+        elif alive \"$p\"; then echo \"STALE $p another program ($(cat /proc/$p/comm 2>/dev/null || ps -p $p -o comm= 2>/dev/null))\"; \
+        else echo \"STALE $p no such process\"; fi;; esac; fi; ";
+
 /// What is on the host now.
 #[derive(Debug, Default, Clone)]
 pub struct RemoteState {
     pub binary_sha256: Option<String>,
     pub config_sha256: Option<String>,
-    /// The pid from the pid file, when that process is alive.
+    /// The pid from the pid file, when that process is alive and is this node's server.
     pub running_pid: Option<u32>,
+    /// A pid file that does not name this node's running server: what it names, for the report.
+    pub stale_pid: Option<String>,
+    /// Checksums of the binary and config the running server was started from (recorded by
+    /// [`start`]); None when unknown (started by something else, or by an older tripod).
+    pub started_binary_sha256: Option<String>,
+    pub started_config_sha256: Option<String>,
 }
+
+impl RemoteState {
+    /// The running server was started from other files than the ones on disk now: a deploy
+    /// uploaded them and was interrupted before the restart (or someone edited them). An
+    /// unknown start record counts as different, so the next deploy restarts to be sure.
+    pub fn runs_stale_files(&self) -> bool {
+        self.running_pid.is_some()
+            && (self.started_binary_sha256 != self.binary_sha256
+                || self.started_config_sha256 != self.config_sha256)
+    }
+}
+
+/// The file, inside install_dir, where [`start`] records what the server was started from.
+const STARTED_RECORD: &str = "started.sha256";
 
 /// One command: (optionally) create install_dir, checksum binary and config, check the pid file.
 pub fn inspect(t: &mut dyn Transport, host: &Host, create_dir: bool) -> Result<RemoteState> {
@@ -75,8 +114,8 @@ pub fn inspect(t: &mut dyn Transport, host: &Host, create_dir: bool) -> Result<R
         String::new()
     };
     let cmd = format!(
-        "{ALIVE_FN}{mkdir}if [ -d {dir} ]; then cd {dir} && sha256sum tripod-server redis.conf 2>/dev/null; \
-         if [ -s redis.pid ] && alive \"$(cat redis.pid)\"; then echo \"RUNNING $(cat redis.pid)\"; fi; fi; exit 0"
+        "{ALIVE_FN}{OURS_FN}{mkdir}if [ -d {dir} ]; then cd {dir} && sha256sum tripod-server redis.conf 2>/dev/null; \
+         {PID_CHECK}if [ -s {STARTED_RECORD} ]; then sed 's/^/STARTED /' {STARTED_RECORD}; fi; fi; exit 0"
     );
     let out = t.run(&cmd)?;
     if !out.ok() {
@@ -90,12 +129,26 @@ pub fn inspect(t: &mut dyn Transport, host: &Host, create_dir: bool) -> Result<R
     let mut st = RemoteState::default();
     for line in out.stdout.lines() {
         let mut parts = line.split_whitespace();
-        match (parts.next(), parts.next()) {
-            (Some("RUNNING"), Some(pid)) => st.running_pid = pid.parse().ok(),
-            (Some(sum), Some("tripod-server")) => st.binary_sha256 = Some(sum.to_string()),
-            (Some(sum), Some("redis.conf")) => st.config_sha256 = Some(sum.to_string()),
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("RUNNING"), Some(pid), _) => st.running_pid = pid.parse().ok(),
+            (Some("STALE"), Some(pid), _) => {
+                let what = line.splitn(3, ' ').nth(2).unwrap_or("").trim();
+                st.stale_pid = Some(format!("pid {pid}: {what}"));
+            }
+            (Some("STARTED"), Some(sum), Some("tripod-server")) => {
+                st.started_binary_sha256 = Some(sum.to_string())
+            }
+            (Some("STARTED"), Some(sum), Some("redis.conf")) => {
+                st.started_config_sha256 = Some(sum.to_string())
+            }
+            (Some(sum), Some("tripod-server"), None) => st.binary_sha256 = Some(sum.to_string()),
+            (Some(sum), Some("redis.conf"), None) => st.config_sha256 = Some(sum.to_string()),
             _ => {}
         }
+    }
+    if st.running_pid.is_none() {
+        st.started_binary_sha256 = None;
+        st.started_config_sha256 = None;
     }
     Ok(st)
 }
@@ -124,7 +177,8 @@ pub fn start(t: &mut dyn Transport, host: &Host) -> Result<()> {
     let dir = sh_quote(&r.install_dir);
     let conf = sh_quote(&r.config_file());
     let cmd = format!(
-        "cd {dir} || exit 1; rm -f start.out; \
+        "cd {dir} || exit 1; rm -f start.out redis.pid; \
+         sha256sum tripod-server redis.conf > {STARTED_RECORD}.tmp && mv -f {STARTED_RECORD}.tmp {STARTED_RECORD} || exit 1; \
          setsid ./tripod-server {conf} </dev/null >start.out 2>&1 & p=$!; i=0; \
          while [ $i -lt 60 ]; do \
            if ! kill -0 $p 2>/dev/null; then wait $p; rc=$?; \
@@ -178,30 +232,108 @@ pub fn wait_until_answers(t: &mut dyn Transport, host: &Host, limit: Duration) -
     }
 }
 
-/// Stops the server: SHUTDOWN through the redis crate, then waits for the pid from the pid file
-/// to exit, with SIGTERM and finally SIGKILL as fallbacks. Returns whether it was running.
-pub fn stop(t: &mut dyn Transport, host: &Host) -> Result<bool> {
+/// How [`stop`] may end a server that does not stop cleanly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    /// SHUTDOWN, then SIGTERM if the server cannot be asked; never SIGKILL. A server that does
+    /// not exit is left running and reported.
+    Clean,
+    /// As `Clean`, then SIGKILL when the server is still there: the operator asked
+    /// (`stop --kill`). Writes since the last successful save are lost; reported as a failure.
+    Kill,
+}
+
+/// What [`stop`] did.
+#[derive(Debug, Default, Clone)]
+pub struct Stopped {
+    /// The node's server was running (and is not anymore).
+    pub was_running: bool,
+    /// A stale pid file was found and removed: what it named.
+    pub removed_stale_pid: Option<String>,
+}
+
+/// How long SHUTDOWN may take to answer: it waits up to `shutdown-timeout` (10 s) for lagging
+/// replicas and then saves, which takes as long as the dataset needs.
+const SHUTDOWN_REPLY_LIMIT: Duration = Duration::from_secs(60);
+
+/// Stops the node's server without losing data.
+///
+/// Contract: SHUTDOWN (which saves when save points are set) through the redis crate. An error
+/// reply (a failed save: a full disk, a read-only `dir`) is an error naming the host and the
+/// server's log, and the server is left running with its data. When the server cannot be asked
+/// (no connection, a wrong password, no answer), SIGTERM, which also saves first and keeps a
+/// server whose save fails running. Only [`StopMode::Kill`] sends SIGKILL, and then the result
+/// is an error saying so. Only this node's own server is ever signalled (see `OURS_FN`); a stale
+/// pid file is removed and reported.
+pub fn stop(t: &mut dyn Transport, host: &Host, mode: StopMode) -> Result<Stopped> {
     let st = inspect(t, host, false)?;
+    let pf = sh_quote(&host.redis.pid_file());
+    let dir = sh_quote(&host.redis.install_dir);
     let Some(pid) = st.running_pid else {
-        return Ok(false);
+        let mut out = Stopped::default();
+        if let Some(stale) = st.stale_pid {
+            // Remove it only if it still says the same (the server may have just started).
+            t.run(&format!(
+                "{ALIVE_FN}{OURS_FN}cd {dir} 2>/dev/null || exit 0; {{ {PID_CHECK}}} | grep -q '^STALE' && rm -f {pf}; exit 0"
+            ))?;
+            out.removed_stale_pid = Some(stale);
+        }
+        return Ok(out);
     };
-    // SHUTDOWN saves when save rules are set.
-    probe::shutdown_blocking(host, Duration::from_secs(1));
+    let asked = probe::shutdown_blocking(host, SHUTDOWN_REPLY_LIMIT);
+    if let probe::Shutdown::Refused(why) = &asked {
+        return Err(Error::failed(format!(
+            "host {}: the server (pid {pid}) refused to shut down: {why}. It keeps running with its data; \
+             fix the cause (often a full disk or a `dir` it cannot write) and try again.{}",
+            host.name,
+            log_tail(t, host)
+        )));
+    }
+    // After a clean SHUTDOWN the process exits at once; SIGTERM (when SHUTDOWN could not be
+    // sent) saves first, so give it time.
+    let term = match &asked {
+        probe::Shutdown::Closed => String::new(),
+        _ => "kill -TERM $p 2>/dev/null; ".to_string(),
+    };
     let cmd = format!(
-        "{ALIVE_FN}p={pid}; i=0; while alive $p; do i=$((i+1)); \
-           if [ $i -eq 100 ]; then kill -TERM $p 2>/dev/null; fi; \
-           if [ $i -eq 200 ]; then kill -KILL $p 2>/dev/null; echo KILLED; fi; \
-           if [ $i -gt 220 ]; then echo STUCK; exit 1; fi; sleep 0.05; done; \
-         rm -f {pf}; exit 0",
-        pf = sh_quote(&host.redis.pid_file())
+        "{ALIVE_FN}{OURS_FN}cd {dir} || exit 1; p={pid}; {term}i=0; \
+         while ours $p; do i=$((i+1)); if [ $i -gt 1200 ]; then echo RUNNING; exit 0; fi; sleep 0.05; done; \
+         rm -f {pf}; echo STOPPED; exit 0"
     );
     let out = t.run(&cmd)?;
     if !out.ok() {
         return Err(Error::failed(format!(
-            "host {}: the server (pid {pid}) did not stop: {}",
+            "host {}: cannot watch the server (pid {pid}) stop: {}",
             host.name,
             out.diagnostic()
         )));
     }
-    Ok(true)
+    if out.stdout.contains("STOPPED") {
+        return Ok(Stopped {
+            was_running: true,
+            removed_stale_pid: None,
+        });
+    }
+    let asked_how = match &asked {
+        probe::Shutdown::Closed => "SHUTDOWN was accepted".to_string(),
+        probe::Shutdown::Unknown(why) => format!("SHUTDOWN could not be sent ({why}), SIGTERM was"),
+        probe::Shutdown::Refused(why) => format!("SHUTDOWN was refused ({why})"),
+    };
+    if mode == StopMode::Clean {
+        return Err(Error::failed(format!(
+            "host {}: the server (pid {pid}) is still running 60 s after {asked_how}; it is left running. \
+             Look at its log; `tripod stop --kill` ends it with SIGKILL and loses the writes since its last save.{}",
+            host.name,
+            log_tail(t, host)
+        )));
+    }
+    let out = t.run(&format!(
+        "{ALIVE_FN}{OURS_FN}cd {dir} || exit 1; p={pid}; if ours $p; then kill -KILL $p; fi; i=0; \
+         while alive $p; do i=$((i+1)); if [ $i -gt 100 ]; then exit 1; fi; sleep 0.05; done; rm -f {pf}; exit 0"
+    ))?;
+    Err(Error::failed(format!(
+        "host {}: the server (pid {pid}) {} with SIGKILL after {asked_how}: writes since its last successful save are lost on this node",
+        host.name,
+        if out.ok() { "was killed" } else { "did not die even" }
+    )))
 }

@@ -96,20 +96,59 @@ pub fn ping_blocking(host: &Host, timeout: Duration) -> Result<()> {
     })
 }
 
-/// SHUTDOWN (saving when save rules are set). The connection closing is the success case, so
-/// errors are ignored; the caller then watches the process.
-pub fn shutdown_blocking(host: &Host, timeout: Duration) {
-    let _ = block_on(async {
-        let mut con = connect(host, timeout).await?;
-        let _: std::result::Result<(), _> = cmd::<()>(
-            host,
-            &mut con,
-            &redis::cmd("SHUTDOWN"),
-            Duration::from_secs(10),
+/// What became of a SHUTDOWN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shutdown {
+    /// The server closed the connection without a reply: it saved (when it has save points)
+    /// and is exiting.
+    Closed,
+    /// The server answered an error and keeps running (a failed save, usually).
+    Refused(String),
+    /// It could not be asked, or did not answer within the limit: the caller watches the
+    /// process.
+    Unknown(String),
+}
+
+/// SHUTDOWN (saving when save rules are set), waiting up to `limit` for its outcome: Redis
+/// answers only when it cannot shut down, and otherwise closes the connection.
+pub fn shutdown_blocking(host: &Host, limit: Duration) -> Shutdown {
+    let r = block_on(async {
+        let c = client(host)?;
+        let cfg = AsyncConnectionConfig::new()
+            .set_connection_timeout(PROBE_TIMEOUT)
+            .set_response_timeout(limit);
+        let mut con = match tokio::time::timeout(
+            PROBE_TIMEOUT + Duration::from_millis(200),
+            c.get_multiplexed_async_connection_with_config(&cfg),
+        )
+        .await
+        {
+            Ok(Ok(con)) => con,
+            Ok(Err(e)) => return Ok(Shutdown::Unknown(explain(host, &e))),
+            Err(_) => return Ok(Shutdown::Unknown("no connection".into())),
+        };
+        let reply = tokio::time::timeout(
+            limit + Duration::from_millis(200),
+            redis::cmd("SHUTDOWN").query_async::<redis::Value>(&mut con),
         )
         .await;
-        Ok(())
+        Ok(match reply {
+            Err(_) => Shutdown::Unknown(format!("no answer within {limit:?}")),
+            Ok(Ok(v)) => Shutdown::Refused(format!("unexpected reply {v:?}")),
+            Ok(Err(e)) if e.is_timeout() => {
+                Shutdown::Unknown(format!("no answer within {limit:?}"))
+            }
+            Ok(Err(e))
+                if e.is_io_error()
+                    || e.is_connection_dropped()
+                    || e.is_unrecoverable_error() && e.code().is_none() =>
+            {
+                Shutdown::Closed
+            }
+            Ok(Err(e)) => Shutdown::Refused(e.to_string()),
+        })
     });
+    r.unwrap_or_else(|e| Shutdown::Unknown(e.message))
 }
 
 fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {

@@ -263,7 +263,7 @@ fn deploy_host(
     let changed = files_changed || o.role_fix.is_some();
     if st.running_pid.is_some() && changed {
         pr.step(&host.name, "stopping (to restart)");
-        ops::stop(t, host)?;
+        ops::stop(t, host, ops::StopMode::Clean)?;
         o.restarted = true;
     }
     if st.running_pid.is_none() || changed {

@@ -1,13 +1,19 @@
-//! `tripod stop INVENTORY`: stop every server cleanly (SHUTDOWN, then the pid file), keep data.
+//! `tripod stop INVENTORY [--kill]`: stop every server cleanly, keeping its data.
+//!
+//! A server stops only through SHUTDOWN (or SIGTERM when it cannot be asked), both of which save
+//! first when save points are set and refuse to exit when the save fails. A server that refuses
+//! or does not exit is left running and reported: only `--kill` sends SIGKILL, and a kill is
+//! reported as a failure because the writes since the last save are gone.
 use std::sync::Arc;
 
 use crate::cli::error::{Error, Result};
 use crate::cli::inventory::Inventory;
-use crate::cli::ops;
+use crate::cli::ops::{self, StopMode};
 use crate::cli::report::Progress;
 use crate::cli::transport;
 
-pub async fn run(inv: Inventory) -> Result<i32> {
+/// Stops every host's server in parallel; exit 1 when any did not stop cleanly.
+pub async fn run(inv: Inventory, mode: StopMode) -> Result<i32> {
     let names: Vec<String> = inv.hosts.iter().map(|h| h.name.clone()).collect();
     let progress = Arc::new(Progress::new(&names));
     let mut tasks = Vec::new();
@@ -17,11 +23,22 @@ pub async fn run(inv: Inventory) -> Result<i32> {
             pr.step(&h.name, "connecting");
             let r = transport::connect(&h).and_then(|mut t| {
                 pr.step(&h.name, "stopping");
-                ops::stop(t.as_mut(), &h)
+                ops::stop(t.as_mut(), &h, mode)
             });
             match &r {
-                Ok(true) => pr.finish(&h.name, true, "stopped (data kept)"),
-                Ok(false) => pr.finish(&h.name, true, "was not running"),
+                Ok(s) => {
+                    let mut msg = if s.was_running {
+                        "stopped (data kept)".to_string()
+                    } else {
+                        "was not running".to_string()
+                    };
+                    if let Some(stale) = &s.removed_stale_pid {
+                        msg.push_str(&format!(
+                            "; removed a stale pid file ({stale}), that process was left alone"
+                        ));
+                    }
+                    pr.finish(&h.name, true, &msg)
+                }
                 Err(e) => pr.finish(&h.name, false, &e.message),
             }
             r
