@@ -63,6 +63,8 @@ struct RawRedis {
     password: Option<String>,
     password_env: Option<String>,
     install_dir: Option<String>,
+    /// The server binary to upload, a file on the control machine (for mixed architectures).
+    binary: Option<String>,
     config: Option<BTreeMap<String, serde_yaml::Value>>,
 }
 
@@ -108,6 +110,9 @@ pub struct RedisSettings {
     pub bind: String,
     pub password: Option<String>,
     pub install_dir: String,
+    /// The server binary deploy uploads to this host (a file on the control machine), when the
+    /// inventory names one; else the bundled `tripod-server` (or `$TRIPOD_SERVER_BIN`).
+    pub server_binary: Option<PathBuf>,
     /// Further directives, in order; a directive may repeat.
     pub config: Vec<(String, String)>,
 }
@@ -119,6 +124,7 @@ impl std::fmt::Debug for RedisSettings {
             .field("bind", &self.bind)
             .field("password", &self.password.as_ref().map(|_| "********"))
             .field("install_dir", &self.install_dir)
+            .field("server_binary", &self.server_binary)
             .field("config", &self.config)
             .finish()
     }
@@ -182,6 +188,19 @@ impl Inventory {
     }
     pub fn host(&self, name: &str) -> Option<&Host> {
         self.hosts.iter().find(|h| h.name == name)
+    }
+    /// The same group with `name` as its master and every other host a replica (what the
+    /// group looks like during a handover to `name`).
+    pub fn with_master(&self, name: &str) -> Inventory {
+        let mut inv = self.clone();
+        for h in &mut inv.hosts {
+            h.role = if h.name == name {
+                Role::Master
+            } else {
+                Role::Replica
+            };
+        }
+        inv
     }
 }
 
@@ -483,6 +502,11 @@ pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory>
             ));
         }
         let install_dir = install_dir.trim_end_matches('/').to_string();
+        let server_binary = hr
+            .binary
+            .clone()
+            .or(group_redis.binary.clone())
+            .map(|b| absolutize(&resolve_local_path(&base, &b)));
 
         let mut merged: BTreeMap<String, serde_yaml::Value> =
             group_redis.config.clone().unwrap_or_default();
@@ -549,6 +573,7 @@ pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory>
                 bind,
                 password,
                 install_dir,
+                server_binary,
                 config,
             },
         });

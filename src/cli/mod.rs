@@ -26,11 +26,16 @@ macro_rules! out_nonl {
 
 mod commands;
 mod error;
+mod group;
+mod handover;
 mod inventory;
 mod ops;
+mod plan;
 mod probe;
+mod rdb_head;
 mod render;
 mod report;
+mod safety;
 mod transport;
 
 pub use error::{Result, EXIT_FAILED, EXIT_USAGE};
@@ -82,6 +87,10 @@ enum Command {
         /// Promote even though the master is unreachable.
         #[arg(long)]
         force: bool,
+        /// Seconds writes may stay paused while NAME catches up; past that the handover is
+        /// aborted and the old master goes on.
+        #[arg(long, default_value_t = 10.0)]
+        timeout: f64,
     },
     /// Write keys on the master, read them back on every replica, report missing keys and latency.
     WriteTest {
@@ -169,9 +178,16 @@ async fn run(cli: Cli) -> Result<i32> {
             inventory,
             name,
             force,
+            timeout,
         } => {
+            if !(timeout.is_finite() && timeout > 0.0 && timeout <= 3600.0) {
+                return Err(error::Error::usage(format!(
+                    "--timeout must be a number of seconds between 0 and 3600, not {timeout}"
+                )));
+            }
             let inv = inventory::load(&inventory)?;
-            commands::promote::run(inv, &name, force).await
+            let timeout = std::time::Duration::from_secs_f64(timeout);
+            commands::promote::run(inv, &name, force, timeout).await
         }
         Command::WriteTest {
             inventory,

@@ -8,13 +8,43 @@ use sha2::{Digest, Sha256};
 use super::error::{Error, Result};
 use super::inventory::Host;
 use super::probe;
+use super::rdb_head::{self, RdbHead};
 use super::transport::{sh_quote, Transport};
 
-/// The server binary deploy uploads, with its checksum.
+/// The server binary deploy uploads, with its checksum and the machine it is built for.
+#[derive(Debug)]
 pub struct ServerBinary {
     pub path: PathBuf,
     pub bytes: Vec<u8>,
     pub sha256: String,
+    /// The machine from its ELF header, as `uname -m` names it ("x86_64", "aarch64", ...);
+    /// None when the file is not ELF.
+    pub machine: Option<String>,
+}
+
+/// The machine an ELF file is built for, named as `uname -m` does.
+fn elf_machine(b: &[u8]) -> Option<String> {
+    if b.len() < 20 || &b[..4] != b"\x7fELF" {
+        return None;
+    }
+    let m = if b[5] == 2 {
+        u16::from_be_bytes([b[18], b[19]])
+    } else {
+        u16::from_le_bytes([b[18], b[19]])
+    };
+    Some(
+        match m {
+            0x3E => "x86_64",
+            0xB7 => "aarch64",
+            0x03 => "i686",
+            0x28 => "armv7l",
+            0xF3 => "riscv64",
+            0x15 => "ppc64le",
+            0x16 => "s390x",
+            _ => return Some(format!("ELF machine {m:#x}")),
+        }
+        .to_string(),
+    )
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -35,8 +65,13 @@ pub fn server_binary_path() -> Result<PathBuf> {
         .join("tripod-server"))
 }
 
-pub fn load_server_binary() -> Result<ServerBinary> {
-    let path = server_binary_path()?;
+/// Reads the server binary to upload: `path` (an inventory's `redis.binary`), else the
+/// default from [`server_binary_path`].
+pub fn load_server_binary(path: Option<&std::path::Path>) -> Result<ServerBinary> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => server_binary_path()?,
+    };
     let bytes = std::fs::read(&path).map_err(|e| {
         Error::failed(format!(
             "cannot read the server binary {}: {e} (build it with `cargo build --release`, or point TRIPOD_SERVER_BIN at a redis-server compatible binary)",
@@ -44,10 +79,12 @@ pub fn load_server_binary() -> Result<ServerBinary> {
         ))
     })?;
     let sha256 = sha256_hex(&bytes);
+    let machine = elf_machine(&bytes);
     Ok(ServerBinary {
         path,
         bytes,
         sha256,
+        machine,
     })
 }
 
@@ -88,6 +125,11 @@ pub struct RemoteState {
     /// [`start`]); None when unknown (started by something else, or by an older tripod).
     pub started_binary_sha256: Option<String>,
     pub started_config_sha256: Option<String>,
+    /// `uname -sm`: the host's kernel and machine, e.g. ("Linux", "x86_64").
+    pub os: Option<String>,
+    pub machine: Option<String>,
+    /// The head of `install_dir/dump.rdb` (what a start would load), when there is one.
+    pub rdb: Option<RdbHead>,
 }
 
 impl RemoteState {
@@ -101,10 +143,27 @@ impl RemoteState {
     }
 }
 
+/// Bytes from the lowercase hex `od` printed; stops at the first bad pair.
+fn unhex(hex: &str) -> Vec<u8> {
+    hex.as_bytes()
+        .chunks(2)
+        .map_while(|p| {
+            std::str::from_utf8(p)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+        })
+        .collect()
+}
+
 /// The file, inside install_dir, where [`start`] records what the server was started from.
 const STARTED_RECORD: &str = "started.sha256";
 
-/// One command: (optionally) create install_dir, checksum binary and config, check the pid file.
+/// How much of `dump.rdb` [`inspect`] reads: the aux fields and the first RESIZEDB are near
+/// the start, the rest is values.
+const RDB_HEAD_BYTES: usize = 16384;
+
+/// One command: (optionally) create install_dir, checksum binary and config, check the pid
+/// file and the start record, `uname -sm`, and the head of `dump.rdb`.
 pub fn inspect(t: &mut dyn Transport, host: &Host, create_dir: bool) -> Result<RemoteState> {
     let r = &host.redis;
     let dir = sh_quote(&r.install_dir);
@@ -115,7 +174,9 @@ pub fn inspect(t: &mut dyn Transport, host: &Host, create_dir: bool) -> Result<R
     };
     let cmd = format!(
         "{ALIVE_FN}{OURS_FN}{mkdir}if [ -d {dir} ]; then cd {dir} && sha256sum tripod-server redis.conf 2>/dev/null; \
-         {PID_CHECK}if [ -s {STARTED_RECORD} ]; then sed 's/^/STARTED /' {STARTED_RECORD}; fi; fi; exit 0"
+         {PID_CHECK}if [ -s {STARTED_RECORD} ]; then sed 's/^/STARTED /' {STARTED_RECORD}; fi; \
+         if [ -s dump.rdb ]; then printf 'RDBHEAD '; head -c {RDB_HEAD_BYTES} dump.rdb | od -An -v -tx1 | tr -d ' \\n'; echo; fi; fi; \
+         echo \"UNAME $(uname -sm 2>/dev/null)\"; exit 0"
     );
     let out = t.run(&cmd)?;
     if !out.ok() {
@@ -141,6 +202,11 @@ pub fn inspect(t: &mut dyn Transport, host: &Host, create_dir: bool) -> Result<R
             (Some("STARTED"), Some(sum), Some("redis.conf")) => {
                 st.started_config_sha256 = Some(sum.to_string())
             }
+            (Some("UNAME"), os, machine) => {
+                st.os = os.map(str::to_string);
+                st.machine = machine.map(str::to_string);
+            }
+            (Some("RDBHEAD"), Some(hex), _) => st.rdb = Some(rdb_head::parse(&unhex(hex))),
             (Some(sum), Some("tripod-server"), None) => st.binary_sha256 = Some(sum.to_string()),
             (Some(sum), Some("redis.conf"), None) => st.config_sha256 = Some(sum.to_string()),
             _ => {}
@@ -198,6 +264,41 @@ pub fn start(t: &mut dyn Transport, host: &Host) -> Result<()> {
     Ok(())
 }
 
+/// Records the files on disk now as what the running server runs: after tripod changed a live
+/// server to match them (promote's and a handover's REPLICAOF), so the next deploy does not
+/// restart it for nothing.
+pub fn record_running(t: &mut dyn Transport, host: &Host) -> Result<()> {
+    let dir = sh_quote(&host.redis.install_dir);
+    let out = t.run(&format!(
+        "cd {dir} || exit 1; sha256sum tripod-server redis.conf > {STARTED_RECORD}.tmp && mv -f {STARTED_RECORD}.tmp {STARTED_RECORD}"
+    ))?;
+    if !out.ok() {
+        return Err(Error::failed(format!(
+            "host {}: cannot record the running server's files: {}",
+            host.name,
+            out.diagnostic()
+        )));
+    }
+    Ok(())
+}
+
+/// `mkdir -p install_dir` (mode 0700: it holds the password and the data).
+pub fn ensure_dir(t: &mut dyn Transport, host: &Host) -> Result<()> {
+    let dir = sh_quote(&host.redis.install_dir);
+    let out = t.run(&format!(
+        "[ -d {dir} ] || {{ mkdir -p {dir} && chmod 700 {dir}; }}"
+    ))?;
+    if !out.ok() {
+        return Err(Error::failed(format!(
+            "host {}: cannot create {}: {}",
+            host.name,
+            host.redis.install_dir,
+            out.diagnostic()
+        )));
+    }
+    Ok(())
+}
+
 /// Polls PING (with the password) until the server answers.
 pub fn wait_until_answers(t: &mut dyn Transport, host: &Host, limit: Duration) -> Result<()> {
     let started = Instant::now();
@@ -207,9 +308,7 @@ pub fn wait_until_answers(t: &mut dyn Transport, host: &Host, limit: Duration) -
         match probe::ping_blocking(host, Duration::from_millis(500)) {
             Ok(()) => return Ok(()),
             Err(e) => {
-                let auth = e.message.contains("refused the password")
-                    || e.message.contains("wants a password")
-                    || e.message.contains("has no password");
+                let auth = e.kind.is_auth();
                 // A server that died at startup (say its port is taken) will not answer:
                 // after a while, look for its process instead of waiting out the limit.
                 let mut gone = false;
@@ -258,7 +357,7 @@ const SHUTDOWN_REPLY_LIMIT: Duration = Duration::from_secs(60);
 
 /// Stops the node's server without losing data.
 ///
-/// Contract: SHUTDOWN (which saves when save points are set) through the redis crate. An error
+/// Contract: SHUTDOWN SAVE (which saves even without save points) through the redis crate. An error
 /// reply (a failed save: a full disk, a read-only `dir`) is an error naming the host and the
 /// server's log, and the server is left running with its data. When the server cannot be asked
 /// (no connection, a wrong password, no answer), SIGTERM, which also saves first and keeps a

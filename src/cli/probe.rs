@@ -23,30 +23,111 @@ pub fn client(host: &Host) -> Result<Client> {
     .map_err(|e| Error::failed(format!("host {}: {e}", host.name)))
 }
 
-/// Explains a redis error for a host; never includes the password.
-pub fn explain(host: &Host, e: &redis::RedisError) -> String {
-    let text = e.to_string();
-    let hint = if e.kind() == redis::ErrorKind::AuthenticationFailed
-        || text.contains("WRONGPASS")
-        || text.contains("invalid password")
-    {
-        " (the server refused the password: check redis.password / password_env in the inventory)"
-    } else if text.contains("NOAUTH") {
-        " (the server wants a password: set redis.password in the inventory)"
-    } else if text.contains("without any password configured") {
-        " (the server has no password but the inventory sets one)"
-    } else if e.is_connection_refusal() {
-        " (connection refused: is the server running? `tripod deploy` starts it)"
-    } else if e.is_timeout() {
-        " (timed out)"
-    } else {
-        ""
-    };
-    format!("host {} ({}): {text}{hint}", host.name, host.endpoint())
+/// Why a node could not be asked: decided from the redis crate's error kinds and the server's
+/// error codes, so callers branch on this and never on the text of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Nothing listens on the port.
+    ConnectionRefused,
+    /// No answer in time (a stopped or overloaded server, a dead link).
+    Timeout,
+    /// The server refused the inventory's password.
+    AuthRefused,
+    /// The server wants a password and the inventory has none.
+    NoAuth,
+    /// The inventory sets a password and the server has none.
+    NoPassword,
+    /// Anything else (an error reply, a broken connection).
+    Other,
 }
 
-pub async fn connect(host: &Host, timeout: Duration) -> Result<MultiplexedConnection> {
-    let c = client(host)?;
+impl Failure {
+    /// The password is the problem: waiting or retrying will not help.
+    pub fn is_auth(self) -> bool {
+        matches!(
+            self,
+            Failure::AuthRefused | Failure::NoAuth | Failure::NoPassword
+        )
+    }
+}
+
+/// A failed probe: what kind of failure, and a message for the user that names the host and
+/// never the password.
+#[derive(Debug, Clone)]
+pub struct ProbeError {
+    pub kind: Failure,
+    pub message: String,
+}
+
+impl From<ProbeError> for Error {
+    fn from(e: ProbeError) -> Error {
+        Error::failed(e.message)
+    }
+}
+
+/// What a probe returns.
+pub type ProbeResult<T> = std::result::Result<T, ProbeError>;
+
+fn classify(e: &redis::RedisError) -> Failure {
+    let text = e.to_string();
+    if e.kind() == redis::ErrorKind::AuthenticationFailed
+        || e.code() == Some("WRONGPASS")
+        || text.contains("invalid password")
+    {
+        if text.contains("without any password configured") {
+            Failure::NoPassword
+        } else {
+            Failure::AuthRefused
+        }
+    } else if e.code() == Some("NOAUTH") {
+        Failure::NoAuth
+    } else if e.is_connection_refusal() {
+        Failure::ConnectionRefused
+    } else if e.is_timeout() {
+        Failure::Timeout
+    } else {
+        Failure::Other
+    }
+}
+
+/// Explains a redis error for a host; never includes the password.
+pub fn explain(host: &Host, e: &redis::RedisError) -> ProbeError {
+    let kind = classify(e);
+    let hint = match kind {
+        Failure::AuthRefused => {
+            " (the server refused the password: check redis.password / password_env in the inventory)"
+        }
+        Failure::NoAuth => " (the server wants a password: set redis.password in the inventory)",
+        Failure::NoPassword => " (the server has no password but the inventory sets one)",
+        Failure::ConnectionRefused => {
+            " (connection refused: is the server running? `tripod deploy` starts it)"
+        }
+        Failure::Timeout => " (timed out)",
+        Failure::Other => "",
+    };
+    ProbeError {
+        kind,
+        message: format!("host {} ({}): {e}{hint}", host.name, host.endpoint()),
+    }
+}
+
+fn no_answer(host: &Host, timeout: Duration) -> ProbeError {
+    ProbeError {
+        kind: Failure::Timeout,
+        message: format!(
+            "host {} ({}): no answer within {timeout:?}",
+            host.name,
+            host.endpoint()
+        ),
+    }
+}
+
+/// Opens a connection (authenticated with the inventory's password), bounded by `timeout`.
+pub async fn connect(host: &Host, timeout: Duration) -> ProbeResult<MultiplexedConnection> {
+    let c = client(host).map_err(|e| ProbeError {
+        kind: Failure::Other,
+        message: e.message,
+    })?;
     let cfg = AsyncConnectionConfig::new()
         .set_connection_timeout(timeout)
         .set_response_timeout(timeout);
@@ -57,13 +138,8 @@ pub async fn connect(host: &Host, timeout: Duration) -> Result<MultiplexedConnec
     .await
     {
         Ok(Ok(con)) => Ok(con),
-        Ok(Err(e)) => Err(Error::failed(explain(host, &e))),
-        Err(_) => Err(Error::failed(format!(
-            "host {} ({}): no answer within {:?}",
-            host.name,
-            host.endpoint(),
-            timeout
-        ))),
+        Ok(Err(e)) => Err(explain(host, &e)),
+        Err(_) => Err(no_answer(host, timeout)),
     }
 }
 
@@ -73,23 +149,19 @@ pub async fn cmd<T: redis::FromRedisValue>(
     con: &mut MultiplexedConnection,
     c: &redis::Cmd,
     timeout: Duration,
-) -> Result<T> {
+) -> ProbeResult<T> {
     match tokio::time::timeout(timeout, c.query_async::<T>(con)).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(Error::failed(explain(host, &e))),
-        Err(_) => Err(Error::failed(format!(
-            "host {} ({}): no answer within {timeout:?}",
-            host.name,
-            host.endpoint()
-        ))),
+        Ok(Err(e)) => Err(explain(host, &e)),
+        Err(_) => Err(no_answer(host, timeout)),
     }
 }
 
 /// PING with the password, for the blocking per-host steps (they run on
 /// `spawn_blocking` threads, so they may block on the runtime). Times out as a whole, also when
 /// something that is not a Redis server holds the port and never answers.
-pub fn ping_blocking(host: &Host, timeout: Duration) -> Result<()> {
-    block_on(async {
+pub fn ping_blocking(host: &Host, timeout: Duration) -> ProbeResult<()> {
+    block_on_probe(async {
         let mut con = connect(host, timeout).await?;
         let _: String = cmd(host, &mut con, &redis::cmd("PING"), timeout).await?;
         Ok(())
@@ -109,8 +181,9 @@ pub enum Shutdown {
     Unknown(String),
 }
 
-/// SHUTDOWN (saving when save rules are set), waiting up to `limit` for its outcome: Redis
-/// answers only when it cannot shut down, and otherwise closes the connection.
+/// SHUTDOWN SAVE, waiting up to `limit` for its outcome: Redis answers only when it cannot shut
+/// down (a failed save), and otherwise closes the connection. SAVE even without save points:
+/// a server tripod stops or restarts keeps its data, whatever its `save` setting.
 pub fn shutdown_blocking(host: &Host, limit: Duration) -> Shutdown {
     let r = block_on(async {
         let c = client(host)?;
@@ -124,12 +197,14 @@ pub fn shutdown_blocking(host: &Host, limit: Duration) -> Shutdown {
         .await
         {
             Ok(Ok(con)) => con,
-            Ok(Err(e)) => return Ok(Shutdown::Unknown(explain(host, &e))),
+            Ok(Err(e)) => return Ok(Shutdown::Unknown(explain(host, &e).message)),
             Err(_) => return Ok(Shutdown::Unknown("no connection".into())),
         };
         let reply = tokio::time::timeout(
             limit + Duration::from_millis(200),
-            redis::cmd("SHUTDOWN").query_async::<redis::Value>(&mut con),
+            redis::cmd("SHUTDOWN")
+                .arg("SAVE")
+                .query_async::<redis::Value>(&mut con),
         )
         .await;
         Ok(match reply {
@@ -151,7 +226,18 @@ pub fn shutdown_blocking(host: &Host, limit: Duration) -> Shutdown {
     r.unwrap_or_else(|e| Shutdown::Unknown(e.message))
 }
 
-fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+/// Runs a probe future from a blocking thread.
+pub fn block_on_probe<T>(f: impl std::future::Future<Output = ProbeResult<T>>) -> ProbeResult<T> {
+    block_on(async { Ok(f.await) }).unwrap_or_else(|e| {
+        Err(ProbeError {
+            kind: Failure::Other,
+            message: e.message,
+        })
+    })
+}
+
+/// Runs a future to completion from a blocking (`spawn_blocking`) thread or outside a runtime.
+pub fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     match tokio::runtime::Handle::try_current() {
         Ok(h) => h.block_on(f),
         Err(_) => tokio::runtime::Builder::new_current_thread()
@@ -199,6 +285,13 @@ pub struct ReplInfo {
     pub master_link_status: Option<String>,
     pub master_repl_offset: i64,
     pub slave_repl_offset: Option<i64>,
+    /// The replication history this node's data belongs to, and the one before it.
+    pub master_replid: Option<String>,
+    pub master_replid2: Option<String>,
+    /// The offset at which `master_replid` took over from `master_replid2` (-1: none).
+    pub second_repl_offset: i64,
+    /// `no-failover`, `waiting-for-sync` or `failover-in-progress`.
+    pub failover_state: Option<String>,
 }
 
 impl ReplInfo {
@@ -252,6 +345,10 @@ pub fn parse_info(text: &str) -> ReplInfo {
         master_link_status: None,
         master_repl_offset: 0,
         slave_repl_offset: None,
+        master_replid: None,
+        master_replid2: None,
+        second_repl_offset: -1,
+        failover_state: None,
     };
     for line in text.lines() {
         let Some((k, v)) = line.trim_end().split_once(':') else {
@@ -271,6 +368,10 @@ pub fn parse_info(text: &str) -> ReplInfo {
             "master_link_status" => info.master_link_status = Some(v.to_string()),
             "master_repl_offset" => info.master_repl_offset = v.parse().unwrap_or(0),
             "slave_repl_offset" => info.slave_repl_offset = v.parse().ok(),
+            "master_replid" => info.master_replid = Some(v.to_string()),
+            "master_replid2" => info.master_replid2 = Some(v.to_string()),
+            "second_repl_offset" => info.second_repl_offset = v.parse().unwrap_or(-1),
+            "master_failover_state" => info.failover_state = Some(v.to_string()),
             k if k.starts_with("slave") && k[5..].chars().all(|c| c.is_ascii_digit()) => {
                 let mut r = ReplicaLine::default();
                 for kv in v.split(',') {
@@ -293,11 +394,12 @@ pub fn parse_info(text: &str) -> ReplInfo {
     info
 }
 
+/// INFO replication, parsed.
 pub async fn info_replication(
     host: &Host,
     con: &mut MultiplexedConnection,
     timeout: Duration,
-) -> Result<ReplInfo> {
+) -> ProbeResult<ReplInfo> {
     let text: String = cmd(host, con, redis::cmd("INFO").arg("replication"), timeout).await?;
     Ok(parse_info(&text))
 }
@@ -306,7 +408,10 @@ pub async fn info_replication(
 #[derive(Debug, Clone)]
 pub struct Probe {
     pub info: Option<ReplInfo>,
+    /// The number of keys over every database (`INFO keyspace`), when it answered.
+    pub keys: Option<u64>,
     pub error: Option<String>,
+    pub failure: Option<Failure>,
 }
 
 impl Probe {
@@ -315,22 +420,39 @@ impl Probe {
     }
 }
 
+/// INFO replication and INFO keyspace of one node.
 pub async fn probe(host: &Host, timeout: Duration) -> Probe {
     let r = async {
         let mut con = connect(host, timeout).await?;
-        info_replication(host, &mut con, timeout).await
+        let info = info_replication(host, &mut con, timeout).await?;
+        let ks: String = cmd(host, &mut con, redis::cmd("INFO").arg("keyspace"), timeout).await?;
+        Ok::<_, ProbeError>((info, count_keys(&ks)))
     }
     .await;
     match r {
-        Ok(info) => Probe {
+        Ok((info, keys)) => Probe {
             info: Some(info),
+            keys: Some(keys),
             error: None,
+            failure: None,
         },
         Err(e) => Probe {
             info: None,
+            keys: None,
             error: Some(e.message),
+            failure: Some(e.kind),
         },
     }
+}
+
+/// The sum of `keys=N` over the `dbN:` lines of INFO keyspace.
+pub fn count_keys(text: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with("db"))
+        .filter_map(|l| l.split_once(':'))
+        .filter_map(|(_, v)| v.split(',').find_map(|kv| kv.strip_prefix("keys=")))
+        .filter_map(|n| n.trim().parse::<u64>().ok())
+        .sum()
 }
 
 /// Probes every host at once.
@@ -344,89 +466,12 @@ pub async fn probe_all(hosts: &[Host], timeout: Duration) -> Vec<Probe> {
     for t in tasks {
         out.push(t.await.unwrap_or_else(|e| Probe {
             info: None,
+            keys: None,
             error: Some(format!("probe task failed: {e}")),
+            failure: Some(Failure::Other),
         }));
     }
     out
-}
-
-/// The verification deploy and promote end with: `master` reports role:master with every
-/// replica online, and each replica reports role:slave with its link up. Returns the problems.
-pub fn check_group(master: &Host, replicas: &[&Host], probes: &[(Host, Probe)]) -> Vec<String> {
-    let mut problems = Vec::new();
-    let find = |h: &Host| {
-        probes
-            .iter()
-            .find(|(x, _)| x.name == h.name)
-            .map(|(_, p)| p)
-    };
-    match find(master).and_then(|p| p.info.as_ref()) {
-        None => problems.push(format!(
-            "master {} does not answer: {}",
-            master.name,
-            find(master)
-                .and_then(|p| p.error.clone())
-                .unwrap_or_default()
-        )),
-        Some(mi) => {
-            if mi.role != LiveRole::Master {
-                problems.push(format!(
-                    "{} reports role:{} instead of master",
-                    master.name,
-                    mi.role.as_str()
-                ));
-            }
-            if mi.connected_slaves != replicas.len() {
-                problems.push(format!(
-                    "master {} reports connected_slaves:{} instead of {}",
-                    master.name,
-                    mi.connected_slaves,
-                    replicas.len()
-                ));
-            }
-            for s in &mi.slaves {
-                if s.state != "online" {
-                    problems.push(format!(
-                        "master {}: replica {}:{} is state={}",
-                        master.name, s.ip, s.port, s.state
-                    ));
-                }
-            }
-        }
-    }
-    for r in replicas {
-        match find(r).and_then(|p| p.info.as_ref()) {
-            None => problems.push(format!(
-                "replica {} does not answer: {}",
-                r.name,
-                find(r).and_then(|p| p.error.clone()).unwrap_or_default()
-            )),
-            Some(ri) => {
-                if ri.role != LiveRole::Replica {
-                    problems.push(format!(
-                        "{} reports role:{} instead of slave",
-                        r.name,
-                        ri.role.as_str()
-                    ));
-                } else if !ri.link_up() {
-                    problems.push(format!(
-                        "replica {}: master_link_status:{}",
-                        r.name,
-                        ri.master_link_status.as_deref().unwrap_or("?")
-                    ));
-                } else if !ri.follows(master) {
-                    problems.push(format!(
-                        "replica {} follows {}:{} instead of {}",
-                        r.name,
-                        ri.master_host.as_deref().unwrap_or("?"),
-                        ri.master_port.unwrap_or(0),
-                        master.name
-                    ));
-                }
-            }
-        }
-    }
-    problems
 }
 
 #[cfg(test)]

@@ -1,33 +1,53 @@
-//! `tripod deploy INVENTORY [--dry-run] [--force]`: per host connect, create install_dir,
-//! upload what changed, (re)start what changed, wait until it answers; then verify replication.
+//! `tripod deploy INVENTORY [--dry-run] [--force]`: compute the plan ([`plan`]), print it, and
+//! (without `--dry-run`) carry it out in an order that keeps the group serving and its data
+//! whole; then verify replication.
+//!
+//! The order:
+//! 1. on every host at once: create install_dir, upload the binary and config that changed;
+//! 2. start what is not running: the master first, then the replicas;
+//! 3. a master restarted in place (no online replica to hand over to) is restarted before the
+//!    replicas, so they follow the restarted master;
+//! 4. replicas that need a restart, one at a time, each back online and caught up with the
+//!    master before the next one goes;
+//! 5. the master, when it needs a restart and has an online replica: the master role goes to
+//!    that replica (FAILOVER), the old master restarts as its replica and catches up, and the
+//!    role comes back to it (FAILOVER again). The inventory stays as it is: it names the master
+//!    before and after. A writer sees writes refused (READONLY) for the time of the switches,
+//!    and no acknowledged write is lost.
+//!
+//! A step that fails stops the rolling part (no further restarts); the other hosts' uploads and
+//! starts still happen, and the next deploy finishes the job (a server started from other files
+//! than those on disk is restarted then).
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::error::{Error, Result};
+use crate::cli::group::{self, Snapshot};
+use crate::cli::handover;
 use crate::cli::inventory::{Host, Inventory, Role};
-use crate::cli::ops::{self, ServerBinary};
-use crate::cli::probe::{self, LiveRole, Probe};
-use crate::cli::render::{mask, Renderer};
-use crate::cli::report::{self, Progress};
+use crate::cli::ops::{self, StopMode};
+use crate::cli::plan::{self, HostPlan, Plan, Step};
+use crate::cli::probe::{Failure, LiveRole};
+use crate::cli::render::Renderer;
+use crate::cli::report::Progress;
 use crate::cli::transport;
 
 /// How long deploy waits for the replication links to come up after the hosts are done.
 const VERIFY_LIMIT: Duration = Duration::from_secs(30);
+/// How long a restarted replica may take to be online and caught up.
+const CATCH_UP_LIMIT: Duration = Duration::from_secs(120);
+/// How long a handover may keep writes paused at most.
+const HANDOVER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Runs deploy; the exit status is 0 when every host is deployed and replication verified.
 pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
-    let renderer = Renderer::new(&inv)?;
-    let mut configs = Vec::new();
-    for h in &inv.hosts {
-        configs.push(renderer.render(&inv, h)?);
+    if dry_run {
+        transport::ssh::set_record_new_host_keys(false);
     }
-    let binary = tokio::task::spawn_blocking(ops::load_server_binary)
-        .await
-        .map_err(|e| Error::failed(format!("reading the server binary: {e}")))??;
-    let binary = Arc::new(binary);
-
     // Who is master right now? Refuse to demote a live master the inventory calls a replica.
-    let probes = probe::probe_all(&inv.hosts, probe::PROBE_TIMEOUT).await;
-    if let Some(msg) = live_master_conflict(&inv, &probes) {
+    let snap = Snapshot::take(&inv.hosts).await;
+    if let Some(msg) = live_master_conflict(&inv, &snap) {
         if force {
             out!("warning: {msg}\n--force: deploying the inventory's roles anyway.");
         } else {
@@ -38,109 +58,58 @@ pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
             )));
         }
     }
-
-    if dry_run {
-        transport::ssh::set_record_new_host_keys(false);
-        return dry_run_all(&inv, &configs, &binary, role_mismatches(&inv, &probes)).await;
+    let plan = plan::compute(&inv, &snap).await?;
+    for w in &plan.warnings {
+        out!("{w}");
     }
-
-    let started = Instant::now();
-    let names: Vec<String> = inv.hosts.iter().map(|h| h.name.clone()).collect();
-    let progress = Arc::new(Progress::new(&names));
-    let mut tasks = Vec::new();
-    let mismatches = role_mismatches(&inv, &probes);
-    for ((h, cfg), mismatch) in inv.hosts.iter().zip(configs).zip(mismatches) {
-        let (h, bin, pr) = (h.clone(), binary.clone(), progress.clone());
-        tasks.push(tokio::task::spawn_blocking(move || {
-            let r = deploy_host(&h, &cfg, &bin, &pr, mismatch);
-            match &r {
-                Ok(o) => pr.finish(&h.name, true, &o.summary()),
-                Err(e) => pr.finish(&h.name, false, &e.message),
-            }
-            r
-        }));
-    }
-    let mut outcomes = Vec::new();
-    for (t, h) in tasks.into_iter().zip(&inv.hosts) {
-        let r = t
-            .await
-            .unwrap_or_else(|e| Err(Error::failed(format!("host {}: task failed: {e}", h.name))));
-        outcomes.push(r);
-    }
-    let failed: Vec<(&Host, &Error)> = inv
-        .hosts
+    let blocking: Vec<&plan::Refusal> = plan
+        .refusals
         .iter()
-        .zip(&outcomes)
-        .filter_map(|(h, r)| r.as_ref().err().map(|e| (h, e)))
+        .filter(|r| !(force && r.forcible))
         .collect();
-
-    // Verify replication on the hosts that are up.
-    progress.println("verifying replication…");
-    let limit = if failed.is_empty() {
-        VERIFY_LIMIT
-    } else {
-        Duration::from_secs(3)
-    };
-    let problems = verify(&inv, limit).await;
-    drop(progress);
-
-    out!();
-    for (h, r) in inv.hosts.iter().zip(&outcomes) {
-        match r {
-            Ok(o) => out!("{:<w$}  {}", h.name, o.summary(), w = width(&inv)),
-            Err(e) => out!("{:<w$}  FAILED: {}", h.name, e.message, w = width(&inv)),
-        }
+    for r in plan.refusals.iter().filter(|r| force && r.forcible) {
+        out!("warning (--force): {}", r.message);
     }
-    if problems.is_empty() {
-        out!(
-            "replication verified: {} is master with {} replica(s) online ({:.1}s)",
-            inv.master().name,
-            inv.replicas().count(),
-            started.elapsed().as_secs_f64()
-        );
-    } else {
-        out!("replication NOT verified:");
-        for p in &problems {
-            out!("  - {p}");
+    if dry_run {
+        out_nonl!("{}", plan.details());
+        for l in plan.lines() {
+            out!("{l}");
         }
-    }
-    if failed.is_empty() && problems.is_empty() {
-        Ok(0)
-    } else {
-        if !failed.is_empty() {
-            eprintln!(
-                "tripod: deploy failed on {}; the other hosts are consistent. Fix the cause and run deploy again to finish.",
-                failed
-                    .iter()
-                    .map(|(h, _)| h.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+        for r in &blocking {
+            out!("deploy would refuse: {}", r.message);
         }
-        Ok(1)
+        out!("dry run: nothing was changed");
+        return Ok(if blocking.is_empty() { 0 } else { 1 });
     }
-}
-
-fn width(inv: &Inventory) -> usize {
-    inv.hosts.iter().map(|h| h.name.len()).max().unwrap_or(4)
+    if !blocking.is_empty() {
+        return Err(Error::failed(format!(
+            "refusing to deploy, nothing was changed:\n{}",
+            blocking
+                .iter()
+                .map(|r| format!("  - {}", r.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )));
+    }
+    for l in plan.lines() {
+        out!("{l}");
+    }
+    apply(&inv, plan).await
 }
 
 /// Some(explanation) when a node other than the inventory's master is the live master, or the
-/// inventory's master is a live replica.
-pub fn live_master_conflict(inv: &Inventory, probes: &[Probe]) -> Option<String> {
+/// inventory's master is a live replica, or the roles cannot be checked (a refused password).
+pub fn live_master_conflict(inv: &Inventory, snap: &Snapshot) -> Option<String> {
     let master = inv.master();
-    for p in probes {
-        if let Some(e) = p
-            .error
-            .as_deref()
-            .filter(|e| e.contains("refused the password"))
-        {
+    for p in &snap.probes {
+        if p.failure.is_some_and(Failure::is_auth) {
             return Some(format!(
-                "cannot check which node is the live master: {e}; if you are changing the password on purpose"
+                "cannot check which node is the live master: {}; if you are changing the password on purpose",
+                p.error.as_deref().unwrap_or("")
             ));
         }
     }
-    for (h, p) in inv.hosts.iter().zip(probes) {
+    for (h, p) in snap.hosts.iter().zip(&snap.probes) {
         let Some(info) = &p.info else { continue };
         if h.name != master.name && info.role == LiveRole::Master && info.connected_slaves > 0 {
             return Some(format!(
@@ -153,9 +122,8 @@ pub fn live_master_conflict(inv: &Inventory, probes: &[Probe]) -> Option<String>
             ));
         }
     }
-    for (h, p) in inv.hosts.iter().zip(probes) {
-        let Some(info) = &p.info else { continue };
-        if h.name == master.name && info.role == LiveRole::Replica {
+    if let Some(info) = snap.probe_of(&master.name).and_then(|p| p.info.as_ref()) {
+        if info.role == LiveRole::Replica {
             return Some(format!(
                 "the inventory {} says {} is the master, but it is a live replica of {}:{}",
                 inv.path.display(),
@@ -168,42 +136,17 @@ pub fn live_master_conflict(inv: &Inventory, probes: &[Probe]) -> Option<String>
     None
 }
 
-/// Per host: why its running server does not have the role the inventory gives it (then deploy
-/// restarts it with the rendered config), or None.
-fn role_mismatches(inv: &Inventory, probes: &[Probe]) -> Vec<Option<String>> {
-    let master = inv.master();
-    inv.hosts
-        .iter()
-        .zip(probes)
-        .map(|(h, p)| {
-            let info = p.info.as_ref()?;
-            match (h.role, info.role) {
-                (Role::Master, LiveRole::Replica) => {
-                    Some("it runs as a replica, the inventory says master".to_string())
-                }
-                (Role::Replica, LiveRole::Master) => {
-                    Some("it runs as a master, the inventory says replica".to_string())
-                }
-                (Role::Replica, LiveRole::Replica) if !info.follows(master) => Some(format!(
-                    "it replicates from {}:{}, the inventory says {}",
-                    info.master_host.as_deref().unwrap_or("?"),
-                    info.master_port.unwrap_or(0),
-                    master.name
-                )),
-                _ => None,
-            }
-        })
-        .collect()
-}
-
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub binary_uploaded: bool,
-    pub config_uploaded: bool,
-    pub started: bool,
-    pub restarted: bool,
+/// What deploy did on one host.
+#[derive(Debug, Default, Clone)]
+struct Outcome {
+    binary_uploaded: bool,
+    config_uploaded: bool,
+    started: bool,
+    restarted: bool,
     /// Why a server whose files did not change was restarted.
-    pub role_fix: Option<String>,
+    role_fix: Option<String>,
+    /// The replica the master role went to and came back from.
+    handover_via: Option<String>,
 }
 
 impl Outcome {
@@ -225,6 +168,9 @@ impl Outcome {
         } else {
             parts.join(", ")
         };
+        if let Some(via) = &self.handover_via {
+            s.push_str(&format!(" (through a handover to {via} and back)"));
+        }
         if let Some(why) = &self.role_fix {
             s.push_str(&format!(" ({why})"));
         }
@@ -232,149 +178,345 @@ impl Outcome {
     }
 }
 
-fn deploy_host(
+/// Per host: its outcome so far, or the error that stopped it.
+type Results = HashMap<String, Result<Outcome>>;
+
+/// Runs `f` with a transport to `host` on a blocking thread.
+async fn on_host<T: Send + 'static>(
     host: &Host,
-    config: &str,
-    bin: &ServerBinary,
-    pr: &Progress,
-    role_mismatch: Option<String>,
-) -> Result<Outcome> {
+    f: impl FnOnce(&mut dyn transport::Transport, &Host) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let h = host.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut t = transport::connect(&h)?;
+        f(t.as_mut(), &h)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(Error::failed(format!(
+            "host {}: task failed: {e}",
+            host.name
+        )))
+    })
+}
+
+/// Carries out `plan` in the order the module doc gives.
+async fn apply(inv: &Inventory, plan: Plan) -> Result<i32> {
+    let started_at = Instant::now();
+    let names: Vec<String> = inv.hosts.iter().map(|h| h.name.clone()).collect();
+    let progress = Arc::new(Progress::new(&names));
+    let mut results: Results = HashMap::new();
+
+    // 1. uploads, everywhere at once
+    let mut tasks = Vec::new();
+    for hp in &plan.hosts {
+        let (hp, pr) = (hp.clone(), progress.clone());
+        tasks.push(tokio::task::spawn_blocking(move || upload(&hp, &pr)));
+    }
+    for (t, hp) in tasks.into_iter().zip(&plan.hosts) {
+        let r = t.await.unwrap_or_else(|e| {
+            Err(Error::failed(format!(
+                "host {}: task failed: {e}",
+                hp.host.name
+            )))
+        });
+        results.insert(hp.host.name.clone(), r);
+    }
+
+    let master = inv.master().clone();
+    let mp = plan
+        .hosts
+        .iter()
+        .find(|h| h.host.name == master.name)
+        .cloned();
+    let uploaded = |results: &Results, name: &str| results.get(name).is_some_and(|r| r.is_ok());
+
+    // 2. starts: the master first, then the replicas at once
+    if let Some(mp) = mp.as_ref().filter(|m| m.step == Step::Start) {
+        if uploaded(&results, &master.name) {
+            let r = start_host(mp, &progress).await;
+            merge(&mut results, &master.name, r, |o| o.started = true);
+        }
+    }
+    let mut tasks = Vec::new();
+    for hp in plan
+        .hosts
+        .iter()
+        .filter(|h| h.host.role == Role::Replica && h.step == Step::Start)
+    {
+        if !uploaded(&results, &hp.host.name) {
+            continue;
+        }
+        let (hp, pr) = (hp.clone(), progress.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = start_host(&hp, &pr).await;
+            (hp.host.name.clone(), r)
+        }));
+    }
+    for t in tasks {
+        if let Ok((name, r)) = t.await {
+            merge(&mut results, &name, r, |o| o.started = true);
+        }
+    }
+
+    // 3.-5. the rolling part: stops at the first failure
+    let mut rolling_ok = true;
+    if let Some(mp) = mp.as_ref() {
+        if let Step::Restart { why } = &mp.step {
+            rolling_ok = restart_in_place(mp, why, None, &progress, &mut results).await;
+        }
+    }
+    for hp in plan.hosts.iter().filter(|h| h.host.role == Role::Replica) {
+        let Step::Restart { why } = &hp.step else {
+            continue;
+        };
+        if !rolling_ok || !uploaded(&results, &hp.host.name) {
+            rolling_ok = false;
+            continue;
+        }
+        rolling_ok = restart_in_place(hp, why, Some(&master), &progress, &mut results).await;
+    }
+    if let Some(mp) = mp.as_ref() {
+        if let Step::Handover { via, why } = &mp.step {
+            if rolling_ok && uploaded(&results, &master.name) {
+                let r = restart_through_handover(inv, mp, via, why, &progress).await;
+                let via = via.clone();
+                merge(&mut results, &master.name, r, |o| {
+                    o.restarted = true;
+                    o.handover_via = Some(via);
+                });
+            } else {
+                merge(
+                    &mut results,
+                    &master.name,
+                    Err(Error::failed(format!(
+                        "host {}: not restarted (an earlier step failed); the next deploy restarts it",
+                        master.name
+                    ))),
+                    |_| {},
+                );
+            }
+        }
+    }
+
+    // The hosts that were already running and unchanged: make sure they answer.
+    for hp in plan.hosts.iter().filter(|h| h.step == Step::Keep) {
+        if !uploaded(&results, &hp.host.name) {
+            continue;
+        }
+        progress.step(&hp.host.name, "checking it answers");
+        let r = on_host(&hp.host, |t, h| {
+            ops::wait_until_answers(t, h, Duration::from_secs(15))
+        })
+        .await;
+        merge(&mut results, &hp.host.name, r, |_| {});
+    }
+    for hp in &plan.hosts {
+        match results.get(&hp.host.name) {
+            Some(Ok(o)) => progress.finish(&hp.host.name, true, &o.summary()),
+            Some(Err(e)) => progress.finish(&hp.host.name, false, &e.message),
+            None => {}
+        }
+    }
+
+    let failed: Vec<&str> = plan
+        .hosts
+        .iter()
+        .filter(|h| results.get(&h.host.name).is_none_or(|r| r.is_err()))
+        .map(|h| h.host.name.as_str())
+        .collect();
+    progress.println("verifying replication…");
+    let limit = if failed.is_empty() {
+        VERIFY_LIMIT
+    } else {
+        Duration::from_secs(3)
+    };
+    let replicas: Vec<&Host> = inv.replicas().collect();
+    let problems = group::wait_healthy(&inv.hosts, &master, &replicas, limit).await;
+    drop(progress);
+
+    out!();
+    let w = inv.hosts.iter().map(|h| h.name.len()).max().unwrap_or(4);
+    for h in &inv.hosts {
+        match results.get(&h.name) {
+            Some(Ok(o)) => out!("{:<w$}  {}", h.name, o.summary()),
+            Some(Err(e)) => out!("{:<w$}  FAILED: {}", h.name, e.message),
+            None => {}
+        }
+    }
+    if problems.is_empty() {
+        out!(
+            "replication verified: {} is master with {} replica(s) online ({:.1}s)",
+            master.name,
+            replicas.len(),
+            started_at.elapsed().as_secs_f64()
+        );
+    } else {
+        out!("replication NOT verified:");
+        for p in &problems {
+            out!("  - {p}");
+        }
+    }
+    if failed.is_empty() && problems.is_empty() {
+        Ok(0)
+    } else {
+        if !failed.is_empty() {
+            eprintln!(
+                "tripod: deploy failed on {}; nothing acknowledged was lost. Fix the cause and run deploy again to finish.",
+                failed.join(", ")
+            );
+        }
+        Ok(1)
+    }
+}
+
+/// Folds a step's result into the host's outcome: an error replaces it, a success updates it.
+fn merge(results: &mut Results, name: &str, r: Result<()>, update: impl FnOnce(&mut Outcome)) {
+    match r {
+        Err(e) => {
+            results.insert(name.to_string(), Err(e));
+        }
+        Ok(()) => {
+            if let Some(Ok(o)) = results.get_mut(name) {
+                update(o);
+            }
+        }
+    }
+}
+
+/// Step 1 on one host: install_dir, then the binary and config when they changed.
+fn upload(hp: &HostPlan, pr: &Progress) -> Result<Outcome> {
+    let host = &hp.host;
     let mut o = Outcome::default();
     pr.step(&host.name, "connecting");
     let mut t = transport::connect(host)?;
     let t = t.as_mut();
-    pr.step(&host.name, "inspecting");
-    let st = ops::inspect(t, host, true)?;
-    let config_sha = ops::sha256_hex(config.as_bytes());
-    if st.binary_sha256.as_deref() != Some(bin.sha256.as_str()) {
+    ops::ensure_dir(t, host)?;
+    if hp.upload_binary {
         pr.step(&host.name, "uploading tripod-server");
-        t.upload(&bin.bytes, &host.redis.binary(), 0o755)?;
+        t.upload(&hp.binary.bytes, &host.redis.binary(), 0o755)?;
         o.binary_uploaded = true;
     }
-    if st.config_sha256.as_deref() != Some(config_sha.as_str()) {
+    if hp.upload_config {
         pr.step(&host.name, "uploading config");
-        t.upload(config.as_bytes(), &host.redis.config_file(), 0o600)?;
+        t.upload(hp.config.as_bytes(), &host.redis.config_file(), 0o600)?;
         o.config_uploaded = true;
     }
-    let files_changed = o.binary_uploaded || o.config_uploaded;
-    if st.running_pid.is_some() && !files_changed {
-        o.role_fix = role_mismatch;
-    }
-    let changed = files_changed || o.role_fix.is_some();
-    if st.running_pid.is_some() && changed {
-        pr.step(&host.name, "stopping (to restart)");
-        ops::stop(t, host, ops::StopMode::Clean)?;
-        o.restarted = true;
-    }
-    if st.running_pid.is_none() || changed {
-        pr.step(&host.name, "starting");
-        ops::start(t, host)?;
-        o.started = true;
-    }
-    pr.step(&host.name, "waiting until it answers");
-    ops::wait_until_answers(t, host, Duration::from_secs(15))?;
     Ok(o)
 }
 
-/// Polls until the inventory's master and replicas check out, or `limit` passes.
-pub async fn verify(inv: &Inventory, limit: Duration) -> Vec<String> {
-    let deadline = Instant::now() + limit;
-    let master = inv.master().clone();
-    let replicas: Vec<&Host> = inv.replicas().collect();
-    loop {
-        let probes = probe::probe_all(&inv.hosts, probe::PROBE_TIMEOUT).await;
-        let pairs: Vec<(Host, Probe)> = inv.hosts.iter().cloned().zip(probes).collect();
-        let problems = probe::check_group(&master, &replicas, &pairs);
-        if problems.is_empty() || Instant::now() >= deadline {
-            return problems;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+async fn start_host(hp: &HostPlan, pr: &Progress) -> Result<()> {
+    pr.step(&hp.host.name, "starting");
+    on_host(&hp.host, |t, h| {
+        ops::start(t, h)?;
+        ops::wait_until_answers(t, h, Duration::from_secs(15))
+    })
+    .await
 }
 
-async fn dry_run_all(
+/// Stops (saving) and starts one server; with `master`, waits until it is an online replica
+/// of it, caught up. Returns whether the rollout may go on.
+async fn restart_in_place(
+    hp: &HostPlan,
+    why: &str,
+    master: Option<&Host>,
+    pr: &Progress,
+    results: &mut Results,
+) -> bool {
+    let name = hp.host.name.clone();
+    pr.step(&name, "stopping (saving its data) to restart");
+    let r = on_host(&hp.host, |t, h| {
+        ops::stop(t, h, StopMode::Clean)?;
+        ops::start(t, h)?;
+        ops::wait_until_answers(t, h, Duration::from_secs(15))
+    })
+    .await;
+    let r = match (r, master) {
+        (Ok(()), Some(m)) => {
+            pr.step(
+                &name,
+                &format!("waiting until it caught up with {}", m.name),
+            );
+            group::wait_caught_up(m, &hp.host, CATCH_UP_LIMIT).await
+        }
+        (r, _) => r,
+    };
+    let ok = r.is_ok();
+    let files_changed = hp.upload_binary || hp.upload_config;
+    let why = why.to_string();
+    merge(results, &name, r, |o| {
+        o.restarted = true;
+        if !files_changed {
+            o.role_fix = Some(why);
+        }
+    });
+    ok
+}
+
+/// Step 5: the master restarts as a replica of `via` while `via` holds the master role.
+async fn restart_through_handover(
     inv: &Inventory,
-    configs: &[String],
-    bin: &Arc<ServerBinary>,
-    mismatches: Vec<Option<String>>,
-) -> Result<i32> {
-    let mut tasks = Vec::new();
-    for ((h, cfg), mismatch) in inv.hosts.iter().zip(configs).zip(mismatches) {
-        let (h, cfg, bin) = (h.clone(), cfg.clone(), bin.clone());
-        tasks.push(tokio::task::spawn_blocking(move || {
-            dry_run_host(&h, &cfg, &bin, mismatch)
-        }));
-    }
-    let mut code = 0;
-    for (t, h) in tasks.into_iter().zip(&inv.hosts) {
-        let role = h.role.as_str();
-        out!("== {} ({}, {role}) ==", h.name, h.endpoint());
-        match t.await {
-            Ok(Ok(text)) => out_nonl!("{text}"),
-            Ok(Err(e)) => {
-                out!("cannot plan: {}", e.message);
-                code = 1;
-            }
-            Err(e) => {
-                out!("cannot plan: {e}");
-                code = 1;
-            }
-        }
-        out!();
-    }
-    out!("dry run: nothing was changed");
-    Ok(code)
-}
+    mp: &HostPlan,
+    via: &str,
+    why: &str,
+    pr: &Progress,
+) -> Result<()> {
+    let m = mp.host.clone();
+    let Some(v) = inv.host(via).cloned() else {
+        return Err(Error::failed(format!("host {via} is not in the inventory")));
+    };
+    let others: Vec<Host> = inv
+        .replicas()
+        .filter(|h| h.name != v.name)
+        .cloned()
+        .collect();
+    pr.step(
+        &m.name,
+        &format!("handing the master role to {} ({why})", v.name),
+    );
+    // Let `via` catch up with everything first, so the pause is short.
+    group::wait_caught_up(&m, &v, CATCH_UP_LIMIT).await?;
+    let other_refs: Vec<&Host> = others.iter().collect();
+    handover::handover(&m, &v, &other_refs, HANDOVER_TIMEOUT).await?;
 
-fn dry_run_host(
-    host: &Host,
-    config: &str,
-    bin: &ServerBinary,
-    mismatch: Option<String>,
-) -> Result<String> {
-    let mut t = transport::connect(host)?;
-    let t = t.as_mut();
-    let st = ops::inspect(t, host, false)?;
-    let mut out = String::new();
-    let pw = host.redis.password.as_deref();
-    let mut actions = Vec::new();
-    actions.push(format!("ensure {} exists", host.redis.install_dir));
-    let bin_changed = st.binary_sha256.as_deref() != Some(bin.sha256.as_str());
-    if bin_changed {
-        actions.push(format!(
-            "upload tripod-server from {} (sha256 {}…)",
-            bin.path.display(),
-            &bin.sha256[..12]
-        ));
-    }
-    let cfg_changed =
-        st.config_sha256.as_deref() != Some(ops::sha256_hex(config.as_bytes()).as_str());
-    if cfg_changed {
-        let old = match st.config_sha256 {
-            Some(_) => t
-                .read_file(&host.redis.config_file())?
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default(),
-            None => String::new(),
-        };
-        out.push_str(&format!("config diff ({}):\n", host.redis.config_file()));
-        out.push_str(&report::diff(&mask(&old, pw), &mask(config, pw)));
-        actions.push(format!("upload {} (mode 0600)", host.redis.config_file()));
-    } else {
-        out.push_str("config: unchanged\n");
-    }
-    match (st.running_pid, bin_changed || cfg_changed) {
-        (Some(pid), true) => actions.push(format!("restart the server (pid {pid})")),
-        (Some(pid), false) if mismatch.is_some() => actions.push(format!(
-            "restart the server (pid {pid}): {}",
-            mismatch.unwrap_or_default()
-        )),
-        (Some(_), false) => actions.push("nothing: the server is running and unchanged".into()),
-        (None, _) => actions.push("start the server".into()),
-    }
-    out.push_str("actions:\n");
-    for a in actions {
-        out.push_str(&format!("  - {a}\n"));
-    }
-    Ok(out)
+    // m is now a replica of v: restart it so, from a config that says so.
+    let during = inv.with_master(&v.name);
+    let temp =
+        Renderer::new(&during)?.render(&during, during.host(&m.name).expect("same hosts"))?;
+    pr.step(&m.name, &format!("restarting as a replica of {}", v.name));
+    let final_config = mp.config.clone();
+    on_host(&m, move |t, h| {
+        t.upload(temp.as_bytes(), &h.redis.config_file(), 0o600)?;
+        ops::stop(t, h, StopMode::Clean)?;
+        ops::start(t, h)?;
+        ops::wait_until_answers(t, h, Duration::from_secs(15))
+    })
+    .await?;
+    pr.step(&m.name, &format!("catching up with {}", v.name));
+    group::wait_caught_up(&v, &m, CATCH_UP_LIMIT).await?;
+
+    pr.step(&m.name, "taking the master role back");
+    let other_refs: Vec<&Host> = others.iter().collect();
+    handover::handover(&v, &m, &other_refs, HANDOVER_TIMEOUT)
+        .await
+        .map_err(|e| {
+            Error::failed(format!(
+                "{}; {} holds the master role now and {} replicates from it (nothing was lost): \
+                 `tripod promote {} {}` hands the role back",
+                e.message,
+                v.name,
+                m.name,
+                inv.path.display(),
+                m.name
+            ))
+        })?;
+    // The live server now is what the final config describes: put that config in place and
+    // record it as what runs.
+    on_host(&m, move |t, h| {
+        t.upload(final_config.as_bytes(), &h.redis.config_file(), 0o600)?;
+        ops::record_running(t, h)
+    })
+    .await?;
+    // `via` was a replica before and is one again; its config already says so.
+    Ok(())
 }

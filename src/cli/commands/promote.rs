@@ -1,68 +1,27 @@
-//! `tripod promote INVENTORY NAME [--force]`: hand the master role to the replica NAME without
-//! losing a write, repoint everyone else, persist the new roles (configs and inventory), verify.
+//! `tripod promote INVENTORY NAME [--force] [--timeout S]`: hand the master role to the replica
+//! NAME without losing a write, repoint everyone else, persist the new roles (configs and
+//! inventory), verify.
+//!
+//! The handover is FAILOVER ([`handover`]): the server itself pauses writes, waits for NAME to
+//! have every byte, and switches, or aborts and resumes writes after `--timeout`; so a slow or
+//! stopped target leaves the old master in charge, never two masters. Only `--force` (the master
+//! is unreachable) makes a replica master without it, and says what that can lose.
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use redis::aio::MultiplexedConnection;
+use std::time::Duration;
 
 use crate::cli::error::{Error, Result};
+use crate::cli::group::{self, Snapshot};
+use crate::cli::handover::{self, replicaof};
 use crate::cli::inventory::{self, Host, Inventory, Role};
-use crate::cli::probe::{self, LiveRole, Probe};
+use crate::cli::ops;
+use crate::cli::probe::{self, LiveRole};
 use crate::cli::render::Renderer;
-use crate::cli::report::Progress;
 use crate::cli::transport;
 
 const T: Duration = Duration::from_secs(5);
-/// How long writes stay paused on the old master at most while the target catches up.
-const PAUSE_MS: u64 = 10_000;
 
-fn offsets_line(hosts: &[Host], probes: &[Probe]) -> String {
-    hosts
-        .iter()
-        .zip(probes)
-        .map(|(h, p)| match &p.info {
-            Some(i) => format!("{} ({}) {}", h.name, i.role.as_str(), i.offset()),
-            None => format!("{} unreachable", h.name),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-async fn replicaof(
-    host: &Host,
-    con: &mut MultiplexedConnection,
-    master: Option<&Host>,
-) -> Result<()> {
-    match master {
-        None => {
-            let _: String =
-                probe::cmd(host, con, redis::cmd("REPLICAOF").arg("NO").arg("ONE"), T).await?;
-        }
-        Some(m) => {
-            if let Some(pw) = &host.redis.password {
-                let _: String = probe::cmd(
-                    host,
-                    con,
-                    redis::cmd("CONFIG").arg("SET").arg("masterauth").arg(pw),
-                    T,
-                )
-                .await?;
-            }
-            let _: String = probe::cmd(
-                host,
-                con,
-                redis::cmd("REPLICAOF")
-                    .arg(&m.address)
-                    .arg(m.redis.port.to_string()),
-                T,
-            )
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
+/// Promotes `name`; see the module doc. `timeout` bounds how long writes stay paused.
+pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> Result<i32> {
     let Some(target) = inv.host(name).cloned() else {
         return Err(Error::usage(format!(
             "{} has no host named {name}; its hosts are {}",
@@ -74,31 +33,13 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
                 .join(", ")
         )));
     };
-    let probes = probe::probe_all(&inv.hosts, probe::PROBE_TIMEOUT).await;
-    out!("offsets before: {}", offsets_line(&inv.hosts, &probes));
+    let snap = Snapshot::take(&inv.hosts).await;
+    out!("offsets before: {}", snap.offsets_line());
+    let live_master = snap.live_master();
+    let ti = snap.index(&target.name).expect("an inventory host");
+    let tinfo = snap.probes[ti].info.clone();
 
-    // The live master: a reachable node with role:master, preferring one with replicas, then
-    // the inventory's master.
-    let live: Vec<usize> = (0..inv.hosts.len())
-        .filter(|&i| {
-            probes[i]
-                .info
-                .as_ref()
-                .is_some_and(|x| x.role == LiveRole::Master)
-        })
-        .collect();
-    let live_master = live.iter().copied().max_by_key(|&i| {
-        let info = probes[i].info.as_ref().expect("filtered");
-        (info.connected_slaves, inv.hosts[i].role == Role::Master)
-    });
-    let ti = inv
-        .hosts
-        .iter()
-        .position(|h| h.name == target.name)
-        .expect("found");
-    let tinfo = probes[ti].info.clone();
-
-    if live_master == Some(ti) && live.len() == 1 {
+    if live_master == Some(ti) && snap.masters().len() == 1 {
         out!("{} is already the master", target.name);
         if inv.master().name == target.name {
             return Ok(0);
@@ -108,7 +49,7 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
             return Err(Error::failed(format!(
                 "cannot promote {}: it does not answer: {}",
                 target.name,
-                probes[ti].error.clone().unwrap_or_default()
+                snap.probes[ti].error.clone().unwrap_or_default()
             )));
         };
         match live_master.filter(|&m| m != ti) {
@@ -123,18 +64,35 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
                         tinfo.master_link_status.as_deref().unwrap_or("-")
                     )));
                 }
-                handover(&inv, &old, &target, &probes).await?;
+                let others: Vec<&Host> = inv
+                    .hosts
+                    .iter()
+                    .zip(&snap.probes)
+                    .filter(|(h, p)| {
+                        h.name != target.name && h.name != old.name && p.info.is_some()
+                    })
+                    .map(|(h, _)| h)
+                    .collect();
+                for (h, p) in inv.hosts.iter().zip(&snap.probes) {
+                    if p.info.is_none() && h.name != target.name {
+                        out!(
+                            "warning: {} is unreachable; deploy will repoint it when it is back",
+                            h.name
+                        );
+                    }
+                }
+                handover::handover(&old, &target, &others, timeout).await?;
             }
             None => {
                 if !force {
+                    let mp = snap
+                        .probe_of(&inv.master().name)
+                        .expect("an inventory host");
                     return Err(Error::failed(format!(
                         "the master {} is unreachable ({}); nothing was changed. To promote {} anyway, run promote --force \
                          (writes the master had not yet sent to {} are lost)",
                         inv.master().name,
-                        probes[inv.hosts.iter().position(|h| h.name == inv.master().name).expect("master")]
-                            .error
-                            .clone()
-                            .unwrap_or_else(|| "it is not a master".into()),
+                        mp.error.clone().unwrap_or_else(|| "it is not a master".into()),
                         target.name,
                         target.name
                     )));
@@ -154,7 +112,7 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
                 );
                 let mut con = probe::connect(&target, T).await?;
                 replicaof(&target, &mut con, None).await?;
-                for (h, p) in inv.hosts.iter().zip(&probes) {
+                for (h, p) in inv.hosts.iter().zip(&snap.probes) {
                     if h.name == target.name || p.info.is_none() {
                         continue;
                     }
@@ -180,7 +138,7 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
     let down: Vec<&str> = inv
         .hosts
         .iter()
-        .zip(&probes)
+        .zip(&snap.probes)
         .filter(|(_, p)| p.info.is_none())
         .map(|(h, _)| h.name.as_str())
         .collect();
@@ -189,18 +147,10 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
         .replicas()
         .filter(|h| !down.contains(&h.name.as_str()))
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let problems = loop {
-        let probes = probe::probe_all(&new_inv.hosts, probe::PROBE_TIMEOUT).await;
-        let pairs: Vec<(Host, Probe)> = new_inv.hosts.iter().cloned().zip(probes).collect();
-        let problems = probe::check_group(&master, &replicas, &pairs);
-        if problems.is_empty() || Instant::now() >= deadline {
-            break problems;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    let after = probe::probe_all(&new_inv.hosts, probe::PROBE_TIMEOUT).await;
-    out!("offsets after:  {}", offsets_line(&new_inv.hosts, &after));
+    let problems =
+        group::wait_healthy(&new_inv.hosts, &master, &replicas, Duration::from_secs(20)).await;
+    let after = Snapshot::take(&new_inv.hosts).await;
+    out!("offsets after:  {}", after.offsets_line());
     for d in &down {
         out!(
             "{d} was unreachable: it must rejoin as a replica of {}; run `tripod deploy {}` when it is back",
@@ -225,85 +175,6 @@ pub async fn run(inv: Inventory, name: &str, force: bool) -> Result<i32> {
         }
         Ok(1)
     }
-}
-
-/// The no-loss handover: pause writes on the old master, wait until the target has every byte,
-/// promote the target, repoint the old master and the other replicas, resume.
-async fn handover(inv: &Inventory, old: &Host, target: &Host, probes: &[Probe]) -> Result<()> {
-    let mut mcon = probe::connect(old, T).await?;
-    let mut tcon = probe::connect(target, T).await?;
-    let _: String = probe::cmd(
-        old,
-        &mut mcon,
-        redis::cmd("CLIENT")
-            .arg("PAUSE")
-            .arg(PAUSE_MS.to_string())
-            .arg("WRITE"),
-        T,
-    )
-    .await?;
-    let result = async {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let m = probe::info_replication(old, &mut mcon, T).await?;
-            let t = probe::info_replication(target, &mut tcon, T).await?;
-            if t.offset() >= m.master_repl_offset {
-                out!(
-                    "writes paused on {}; {} caught up at offset {}",
-                    old.name,
-                    target.name,
-                    m.master_repl_offset
-                );
-                break;
-            }
-            if Instant::now() >= deadline {
-                return Err(Error::failed(format!(
-                    "{} did not catch up with {} within 5s (offset {} of {}); nothing was changed",
-                    target.name,
-                    old.name,
-                    t.offset(),
-                    m.master_repl_offset
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        replicaof(target, &mut tcon, None).await?;
-        out!("{} is now a master", target.name);
-        replicaof(old, &mut mcon, Some(target)).await?;
-        out!("{} now replicates from {}", old.name, target.name);
-        Ok(())
-    }
-    .await;
-    let _: std::result::Result<String, _> = probe::cmd(
-        old,
-        &mut mcon,
-        &redis::cmd("CLIENT").arg("UNPAUSE").to_owned(),
-        T,
-    )
-    .await;
-    result?;
-    for (h, p) in inv.hosts.iter().zip(probes) {
-        if h.name == target.name || h.name == old.name {
-            continue;
-        }
-        if p.info.is_none() {
-            out!(
-                "warning: {} is unreachable; deploy will repoint it when it is back",
-                h.name
-            );
-            continue;
-        }
-        let r = async {
-            let mut c = probe::connect(h, T).await?;
-            replicaof(h, &mut c, Some(target)).await
-        }
-        .await;
-        match r {
-            Ok(()) => out!("{} now replicates from {}", h.name, target.name),
-            Err(e) => out!("warning: could not repoint {}: {}", h.name, e.message),
-        }
-    }
-    Ok(())
 }
 
 /// Rewrites the inventory's roles in place (comments kept), re-reads it, says what changed.
@@ -368,44 +239,39 @@ fn persist_inventory(inv: &Inventory, target: &Host) -> Result<Inventory> {
 }
 
 /// Uploads every host's re-rendered config (no restart: the running servers already have the
-/// roles), so a restart keeps them and the next deploy finds nothing to change.
+/// roles) and records it as what the server runs, so a restart keeps the roles and the next
+/// deploy finds nothing to change.
 async fn upload_configs(inv: &Inventory) -> Vec<String> {
     let renderer = match Renderer::new(inv) {
-        Ok(r) => r,
+        Ok(r) => Arc::new(r),
         Err(e) => return vec![e.message],
     };
-    let names: Vec<String> = inv.hosts.iter().map(|h| h.name.clone()).collect();
-    let progress = Arc::new(Progress::new(&names));
-    let mut tasks = Vec::new();
-    for h in inv.hosts.iter().cloned() {
-        let cfg = renderer.render(inv, &h);
-        let pr = progress.clone();
-        tasks.push(tokio::task::spawn_blocking(move || {
-            let cfg = cfg?;
+    let inv2 = Arc::new(inv.clone());
+    let results = group::fan_out(
+        &inv.hosts,
+        move |h, pr| {
+            let cfg = renderer.render(&inv2, h)?;
             pr.step(&h.name, "saving the new role in its config");
-            let r = transport::connect(&h)
-                .and_then(|mut t| t.upload(cfg.as_bytes(), &h.redis.config_file(), 0o600));
-            match &r {
-                Ok(()) => pr.finish(
-                    &h.name,
-                    true,
-                    &format!("config saved ({})", h.role.as_str()),
-                ),
-                Err(e) => pr.finish(&h.name, false, &e.message),
+            let mut t = transport::connect(h)?;
+            t.upload(cfg.as_bytes(), &h.redis.config_file(), 0o600)?;
+            if ops::inspect(t.as_mut(), h, false)?.running_pid.is_some() {
+                ops::record_running(t.as_mut(), h)?;
             }
-            r
-        }));
-    }
-    let mut failures = Vec::new();
-    for (t, h) in tasks.into_iter().zip(&inv.hosts) {
-        match t.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => failures.push(format!(
-                "{}: config not saved ({}); run deploy when it is reachable",
-                h.name, e.message
-            )),
-            Err(e) => failures.push(format!("{}: {e}", h.name)),
-        }
-    }
-    failures
+            Ok(h.role)
+        },
+        |role: &Role| format!("config saved ({})", role.as_str()),
+    )
+    .await;
+    inv.hosts
+        .iter()
+        .zip(results)
+        .filter_map(|(h, r)| {
+            r.err().map(|e| {
+                format!(
+                    "{}: config not saved ({}); run deploy when it is reachable",
+                    h.name, e.message
+                )
+            })
+        })
+        .collect()
 }

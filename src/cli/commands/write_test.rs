@@ -249,7 +249,7 @@ async fn execute(inv: &Inventory, n: usize, keep: bool, wt: &mut WriteTest) -> R
             }
             match tokio::time::timeout(T, pipe.query_async::<()>(&mut mcon)).await {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(Error::failed(probe::explain(&master, &e))),
+                Ok(Err(e)) => return Err(probe::explain(&master, &e).into()),
                 Err(_) => return Err(Error::failed(format!("{}: write timed out", master.name))),
             }
             written = end;
