@@ -532,3 +532,45 @@ pub fn full_flow(inv: &Path, base: &Path) {
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("was not running"));
 }
+
+/// A three-node group with `connection: local` on free ports in a temporary folder; every
+/// server under it is killed when it is dropped (also when the test fails).
+pub struct LocalGroup {
+    pub dir: tempfile::TempDir,
+    pub inv: PathBuf,
+    pub ports: [u16; 3],
+}
+
+impl LocalGroup {
+    pub fn new(password: &str) -> LocalGroup {
+        let dir = tempfile::Builder::new()
+            .prefix("tripod-local-")
+            .tempdir()
+            .unwrap();
+        let inv = dir.path().join("local.yaml");
+        let ports = [free_port(), free_port(), free_port()];
+        write_inventory(
+            &inv,
+            "local",
+            "",
+            ["127.0.0.1", "127.0.0.1", "127.0.0.1"],
+            ports,
+            dir.path(),
+            password,
+        );
+        LocalGroup { dir, inv, ports }
+    }
+    pub fn inv(&self) -> &str {
+        self.inv.to_str().unwrap()
+    }
+    /// The install_dir of node `name` ("m", "r1", "r2").
+    pub fn node(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+impl Drop for LocalGroup {
+    fn drop(&mut self) {
+        kill_servers_under(self.dir.path());
+    }
+}

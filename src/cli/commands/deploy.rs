@@ -485,13 +485,38 @@ async fn restart_through_handover(
         Renderer::new(&during)?.render(&during, during.host(&m.name).expect("same hosts"))?;
     pr.step(&m.name, &format!("restarting as a replica of {}", v.name));
     let final_config = mp.config.clone();
-    on_host(&m, move |t, h| {
+    let restart = on_host(&m, move |t, h| {
         t.upload(temp.as_bytes(), &h.redis.config_file(), 0o600)?;
-        ops::stop(t, h, StopMode::Clean)?;
-        ops::start(t, h)?;
-        ops::wait_until_answers(t, h, Duration::from_secs(15))
+        let stopped = ops::stop(t, h, StopMode::Clean);
+        match stopped {
+            // Still running (its save failed, say): it is a caught-up replica of `via`.
+            Err(e) => Ok(Err(e)),
+            Ok(_) => {
+                ops::start(t, h)?;
+                ops::wait_until_answers(t, h, Duration::from_secs(15))?;
+                Ok(Ok(()))
+            }
+        }
     })
     .await?;
+    if let Err(e) = restart {
+        // The old master did not stop and still runs, as a replica of `via`: give it the
+        // master role back, and its config (not recorded as running, so the next deploy
+        // restarts it once the cause is fixed).
+        pr.step(&m.name, "did not stop; taking the master role back");
+        let other_refs: Vec<&Host> = others.iter().collect();
+        group::wait_caught_up(&v, &m, CATCH_UP_LIMIT).await?;
+        handover::handover(&v, &m, &other_refs, HANDOVER_TIMEOUT).await?;
+        let cfg = mp.config.clone();
+        on_host(&m, move |t, h| {
+            t.upload(cfg.as_bytes(), &h.redis.config_file(), 0o600)
+        })
+        .await?;
+        return Err(Error::failed(format!(
+            "{}; it was not restarted and is the master again, with its data",
+            e.message
+        )));
+    }
     pr.step(&m.name, &format!("catching up with {}", v.name));
     group::wait_caught_up(&v, &m, CATCH_UP_LIMIT).await?;
 
