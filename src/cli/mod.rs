@@ -1,12 +1,26 @@
 //! The tripod CLI: clap definitions, dispatch and exit codes.
 //!
-//! Architecture (one module per layer):
-//! - [`inventory`]: load the YAML inventory into typed structs and validate it;
-//! - [`render`]: per-host redis.conf from a minijinja template;
+//! Layout (each module one concern; arrows are "uses"):
+//! - [`inventory`]: load the YAML inventory into typed structs, validate it (errors with
+//!   file:line:column), and rewrite its roles in place for promote;
+//! - [`render`]: per-host redis.conf from the minijinja template;
 //! - [`transport`]: run a command, upload a file atomically, read a file — over SSH or locally;
-//! - [`probe`]: talk to the servers with the redis crate (INFO replication, ROLE);
+//! - [`ops`]: actions on one host over a transport: inspect, start, stop (never losing data),
+//!   wait until it answers, record what runs;
+//! - [`probe`]: ask a server with the redis crate (INFO, PING, SHUTDOWN SAVE), with typed failures;
+//! - [`rdb_head`]: what the head of a `dump.rdb` says (replication id, offset, keys);
+//! - [`safety`]: which node holds writes another lacks (the data check);
+//! - [`group`]: the whole group: fan out over hosts with progress, the live master, health,
+//!   waiting until healthy or caught up;
+//! - [`handover`]: moving the master role with FAILOVER, used by promote and deploy;
+//! - [`plan`]: deploy's plan (uploads and a step per host, refusals, warnings);
 //! - [`report`]: progress lines, tables, JSON;
 //! - [`commands`]: one file per subcommand, built from the layers above.
+//!
+//! A deploy: `inventory::load` → `group::Snapshot::take` (who is master now) →
+//! `plan::compute` (render, inspect every host, decide, check architectures and data) → print
+//! the plan → `commands::deploy::apply` (uploads, starts, rolling restarts, the master's
+//! handover) → `group::wait_healthy`.
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};

@@ -4,8 +4,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::cli::error::Result;
+use crate::cli::group::Snapshot;
 use crate::cli::inventory::Inventory;
-use crate::cli::probe::{self, LiveRole, Probe};
+use crate::cli::probe::{LiveRole, Probe};
 use crate::cli::report;
 
 #[derive(Debug, Serialize)]
@@ -39,18 +40,16 @@ pub struct GroupStatus {
     pub nodes: Vec<NodeStatus>,
 }
 
+/// Probes the group and judges it.
 pub async fn collect(inv: &Inventory) -> GroupStatus {
-    let probes = probe::probe_all(&inv.hosts, probe::PROBE_TIMEOUT).await;
-    build(inv, &probes)
+    build(inv, &Snapshot::take(&inv.hosts).await)
 }
 
-pub fn build(inv: &Inventory, probes: &[Probe]) -> GroupStatus {
-    let masters: Vec<usize> = probes
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.info.as_ref().is_some_and(|i| i.role == LiveRole::Master))
-        .map(|(i, _)| i)
-        .collect();
+/// The group's status from one snapshot: healthy means exactly one master, and every other
+/// node an online, linked replica of it.
+pub fn build(inv: &Inventory, snap: &Snapshot) -> GroupStatus {
+    let probes: &[Probe] = &snap.probes;
+    let masters = snap.masters();
     let mut problems = Vec::new();
     let live_master = if masters.len() == 1 {
         Some(masters[0])

@@ -7,8 +7,9 @@ use redis::aio::MultiplexedConnection;
 use serde::Serialize;
 
 use crate::cli::error::{Error, Result};
+use crate::cli::group::Snapshot;
 use crate::cli::inventory::{Host, Inventory};
-use crate::cli::probe::{self, LiveRole};
+use crate::cli::probe;
 use crate::cli::report;
 
 const T: Duration = Duration::from_secs(10);
@@ -164,13 +165,10 @@ fn print_text(wt: &WriteTest) {
 
 async fn execute(inv: &Inventory, n: usize, keep: bool, wt: &mut WriteTest) -> Result<()> {
     // The live master (the inventory's, if it is one; otherwise the only reachable master).
-    let probes = probe::probe_all(&inv.hosts, probe::PROBE_TIMEOUT).await;
-    let is_master = |i: usize| {
-        probes[i]
-            .info
-            .as_ref()
-            .is_some_and(|x| x.role == LiveRole::Master)
-    };
+    let snap = Snapshot::take(&inv.hosts).await;
+    let probes = &snap.probes;
+    let masters = snap.masters();
+    let is_master = |i: usize| masters.contains(&i);
     let inv_master = inv
         .hosts
         .iter()
@@ -179,7 +177,6 @@ async fn execute(inv: &Inventory, n: usize, keep: bool, wt: &mut WriteTest) -> R
     let mi = if is_master(inv_master) {
         inv_master
     } else {
-        let masters: Vec<usize> = (0..inv.hosts.len()).filter(|&i| is_master(i)).collect();
         if masters.len() != 1 {
             return Err(Error::failed(format!(
                 "no master to write to: the inventory's master {} is {} (run `tripod status`)",
