@@ -14,7 +14,7 @@ use redis::aio::MultiplexedConnection;
 
 use super::error::{Error, Result};
 use super::inventory::Host;
-use super::probe::{self, LiveRole, ReplInfo};
+use super::probe::{self, Failure, LiveRole, ReplInfo};
 
 /// How long one command of the handover may take.
 const STEP: Duration = Duration::from_secs(5);
@@ -66,7 +66,7 @@ async fn set_masterauth(host: &Host, con: &mut MultiplexedConnection) -> Result<
     Ok(())
 }
 
-async fn set_read_only(host: &Host, yes: bool) -> Result<()> {
+async fn set_read_only(host: &Host, yes: bool) -> probe::ProbeResult<()> {
     let mut c = probe::connect(host, STEP).await?;
     let _: String = probe::cmd(
         host,
@@ -113,19 +113,24 @@ pub async fn handover(from: &Host, to: &Host, others: &[&Host], timeout: Duratio
         )));
     }
     set_masterauth(from, &mut fcon).await?;
-    // Writable replicas become read-only for the handover (see the contract).
-    let writable: Vec<&Host> = std::iter::once(from)
+    // Writable replicas become read-only for the handover (see the contract). A node that
+    // does not answer takes no writes either, and is left out.
+    let mut writable: Vec<&Host> = Vec::new();
+    for h in std::iter::once(from)
         .chain(std::iter::once(to))
         .chain(others.iter().copied())
         .filter(|h| !h.redis.replica_read_only())
-        .collect();
-    for h in &writable {
-        if let Err(e) = set_read_only(h, true).await {
-            restore_writable(&writable).await;
-            return Err(Error::failed(format!(
-                "cannot hand over: making {} read-only for the handover failed: {}; nothing was changed",
-                h.name, e.message
-            )));
+    {
+        match set_read_only(h, true).await {
+            Ok(()) => writable.push(h),
+            Err(e) if matches!(e.kind, Failure::ConnectionRefused | Failure::Timeout) => {}
+            Err(e) => {
+                restore_writable(&writable).await;
+                return Err(Error::failed(format!(
+                    "cannot hand over: making {} read-only for the handover failed: {}; nothing was changed",
+                    h.name, e.message
+                )));
+            }
         }
     }
     let result = failover(from, to, &mut fcon, &line.ip, line.port, timeout).await;

@@ -47,11 +47,17 @@ pub struct HostPlan {
     /// The config on the host now, when it differs (for the diff).
     pub old_config: Option<String>,
     pub step: Step,
+    /// The host could not be inspected (SSH refused, a changed host key, ...): deploy reports
+    /// it as failed and goes on with the others; the next deploy picks it up.
+    pub error: Option<String>,
 }
 
 impl HostPlan {
     /// The actions, in order, as one line: what dry-run shows and deploy announces.
     pub fn actions(&self) -> Vec<String> {
+        if let Some(e) = &self.error {
+            return vec![format!("nothing: cannot inspect the host ({e})")];
+        }
         let mut a = Vec::new();
         if self.upload_binary {
             a.push("upload tripod-server".to_string());
@@ -109,6 +115,10 @@ impl Plan {
                 h.host.endpoint(),
                 h.host.role.as_str()
             ));
+            if let Some(e) = &h.error {
+                out.push_str(&format!("cannot plan: {e}\n\n"));
+                continue;
+            }
             if h.upload_config {
                 out.push_str(&format!("config diff ({}):\n", h.host.redis.config_file()));
                 out.push_str(&report::diff(
@@ -183,7 +193,6 @@ pub async fn compute(inv: &Inventory, snap: &Snapshot) -> Result<Plan> {
         ));
     }
     let mut hosts = Vec::new();
-    let mut errors = Vec::new();
     for (((t, h), cfg), bin) in tasks
         .into_iter()
         .zip(&inv.hosts)
@@ -193,28 +202,22 @@ pub async fn compute(inv: &Inventory, snap: &Snapshot) -> Result<Plan> {
         let r = t
             .await
             .unwrap_or_else(|e| Err(Error::failed(format!("host {}: {e}", h.name))));
-        match r {
-            Ok((state, old_config)) => {
-                let cfg_sha = ops::sha256_hex(cfg.as_bytes());
-                hosts.push(HostPlan {
-                    host: h.clone(),
-                    upload_binary: state.binary_sha256.as_deref() != Some(bin.sha256.as_str()),
-                    upload_config: state.config_sha256.as_deref() != Some(cfg_sha.as_str()),
-                    config: cfg,
-                    binary: bin.clone(),
-                    state,
-                    old_config,
-                    step: Step::Keep,
-                })
-            }
-            Err(e) => errors.push(format!("{}: {}", h.name, e.message)),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::failed(format!(
-            "cannot plan the deploy: {}",
-            errors.join("; ")
-        )));
+        let cfg_sha = ops::sha256_hex(cfg.as_bytes());
+        let (state, old_config, error) = match r {
+            Ok((state, old)) => (state, old, None),
+            Err(e) => (RemoteState::default(), None, Some(e.message)),
+        };
+        hosts.push(HostPlan {
+            host: h.clone(),
+            upload_binary: state.binary_sha256.as_deref() != Some(bin.sha256.as_str()),
+            upload_config: state.config_sha256.as_deref() != Some(cfg_sha.as_str()),
+            config: cfg,
+            binary: bin.clone(),
+            state,
+            old_config,
+            step: Step::Keep,
+            error,
+        })
     }
     let mut plan = Plan {
         hosts,
@@ -310,6 +313,9 @@ fn decide_steps(inv: &Inventory, snap: &Snapshot, plan: &mut Plan) {
         });
     for i in 0..plan.hosts.len() {
         let h = &plan.hosts[i];
+        if h.error.is_some() {
+            continue;
+        }
         let step = if h.state.running_pid.is_none() {
             Step::Start
         } else {
@@ -341,7 +347,7 @@ fn runs_on(elf: &str, machine: &str) -> bool {
 }
 
 fn check_platforms(plan: &mut Plan) {
-    for h in &plan.hosts {
+    for h in plan.hosts.iter().filter(|h| h.error.is_none()) {
         let Some(want) = h.binary.machine.as_deref() else {
             plan.refusals.push(Refusal {
                 message: format!(
@@ -376,6 +382,9 @@ fn check_platforms(plan: &mut Plan) {
 fn check_data(inv: &Inventory, snap: &Snapshot, plan: &mut Plan) {
     let master = inv.master();
     let mark_of = |h: &HostPlan| -> Option<DataMark> {
+        if h.error.is_some() {
+            return None;
+        }
         if h.state.running_pid.is_some() {
             snap.probe_of(&h.host.name).and_then(DataMark::live)
         } else {
@@ -394,6 +403,13 @@ fn check_data(inv: &Inventory, snap: &Snapshot, plan: &mut Plan) {
             continue;
         }
         let Some(mut other) = mark_of(h) else {
+            if h.error.is_some() {
+                plan.warnings.push(format!(
+                    "warning: {}'s data could not be checked (the host cannot be inspected); \
+                     deploy goes on with the other hosts",
+                    h.host.name
+                ));
+            }
             continue;
         };
         other.source = format!("{} ({})", h.host.name, other.source);

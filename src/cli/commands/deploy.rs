@@ -79,7 +79,8 @@ pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
             out!("deploy would refuse: {}", r.message);
         }
         out!("dry run: nothing was changed");
-        return Ok(if blocking.is_empty() { 0 } else { 1 });
+        let ok = blocking.is_empty() && plan.hosts.iter().all(|h| h.error.is_none());
+        return Ok(if ok { 0 } else { 1 });
     }
     if !blocking.is_empty() {
         return Err(Error::failed(format!(
@@ -205,112 +206,10 @@ async fn apply(inv: &Inventory, plan: Plan) -> Result<i32> {
     let started_at = Instant::now();
     let names: Vec<String> = inv.hosts.iter().map(|h| h.name.clone()).collect();
     let progress = Arc::new(Progress::new(&names));
-    let mut results: Results = HashMap::new();
-
-    // 1. uploads, everywhere at once
-    let mut tasks = Vec::new();
-    for hp in &plan.hosts {
-        let (hp, pr) = (hp.clone(), progress.clone());
-        tasks.push(tokio::task::spawn_blocking(move || upload(&hp, &pr)));
-    }
-    for (t, hp) in tasks.into_iter().zip(&plan.hosts) {
-        let r = t.await.unwrap_or_else(|e| {
-            Err(Error::failed(format!(
-                "host {}: task failed: {e}",
-                hp.host.name
-            )))
-        });
-        results.insert(hp.host.name.clone(), r);
-    }
-
-    let master = inv.master().clone();
-    let mp = plan
-        .hosts
-        .iter()
-        .find(|h| h.host.name == master.name)
-        .cloned();
-    let uploaded = |results: &Results, name: &str| results.get(name).is_some_and(|r| r.is_ok());
-
-    // 2. starts: the master first, then the replicas at once
-    if let Some(mp) = mp.as_ref().filter(|m| m.step == Step::Start) {
-        if uploaded(&results, &master.name) {
-            let r = start_host(mp, &progress).await;
-            merge(&mut results, &master.name, r, |o| o.started = true);
-        }
-    }
-    let mut tasks = Vec::new();
-    for hp in plan
-        .hosts
-        .iter()
-        .filter(|h| h.host.role == Role::Replica && h.step == Step::Start)
-    {
-        if !uploaded(&results, &hp.host.name) {
-            continue;
-        }
-        let (hp, pr) = (hp.clone(), progress.clone());
-        tasks.push(tokio::spawn(async move {
-            let r = start_host(&hp, &pr).await;
-            (hp.host.name.clone(), r)
-        }));
-    }
-    for t in tasks {
-        if let Ok((name, r)) = t.await {
-            merge(&mut results, &name, r, |o| o.started = true);
-        }
-    }
-
-    // 3.-5. the rolling part: stops at the first failure
-    let mut rolling_ok = true;
-    if let Some(mp) = mp.as_ref() {
-        if let Step::Restart { why } = &mp.step {
-            rolling_ok = restart_in_place(mp, why, None, &progress, &mut results).await;
-        }
-    }
-    for hp in plan.hosts.iter().filter(|h| h.host.role == Role::Replica) {
-        let Step::Restart { why } = &hp.step else {
-            continue;
-        };
-        if !rolling_ok || !uploaded(&results, &hp.host.name) {
-            rolling_ok = false;
-            continue;
-        }
-        rolling_ok = restart_in_place(hp, why, Some(&master), &progress, &mut results).await;
-    }
-    if let Some(mp) = mp.as_ref() {
-        if let Step::Handover { via, why } = &mp.step {
-            if rolling_ok && uploaded(&results, &master.name) {
-                let r = restart_through_handover(inv, mp, via, why, &progress).await;
-                let via = via.clone();
-                merge(&mut results, &master.name, r, |o| {
-                    o.restarted = true;
-                    o.handover_via = Some(via);
-                });
-            } else {
-                merge(
-                    &mut results,
-                    &master.name,
-                    Err(Error::failed(format!(
-                        "host {}: not restarted (an earlier step failed); the next deploy restarts it",
-                        master.name
-                    ))),
-                    |_| {},
-                );
-            }
-        }
-    }
-
-    // The hosts that were already running and unchanged: make sure they answer.
-    for hp in plan.hosts.iter().filter(|h| h.step == Step::Keep) {
-        if !uploaded(&results, &hp.host.name) {
-            continue;
-        }
-        progress.step(&hp.host.name, "checking it answers");
-        let r = on_host(&hp.host, |t, h| {
-            ops::wait_until_answers(t, h, Duration::from_secs(15))
-        })
-        .await;
-        merge(&mut results, &hp.host.name, r, |_| {});
-    }
+    let mut results = upload_all(&plan, &progress).await;
+    start_all(inv, &plan, &progress, &mut results).await;
+    roll(inv, &plan, &progress, &mut results).await;
+    check_kept(&plan, &progress, &mut results).await;
     for hp in &plan.hosts {
         match results.get(&hp.host.name) {
             Some(Ok(o)) => progress.finish(&hp.host.name, true, &o.summary()),
@@ -318,7 +217,6 @@ async fn apply(inv: &Inventory, plan: Plan) -> Result<i32> {
             None => {}
         }
     }
-
     let failed: Vec<&str> = plan
         .hosts
         .iter()
@@ -331,10 +229,26 @@ async fn apply(inv: &Inventory, plan: Plan) -> Result<i32> {
     } else {
         Duration::from_secs(3)
     };
+    let master = inv.master();
     let replicas: Vec<&Host> = inv.replicas().collect();
-    let problems = group::wait_healthy(&inv.hosts, &master, &replicas, limit).await;
+    let problems = group::wait_healthy(&inv.hosts, master, &replicas, limit).await;
     drop(progress);
+    report(inv, &results, &problems, started_at);
+    if failed.is_empty() && problems.is_empty() {
+        Ok(0)
+    } else {
+        if !failed.is_empty() {
+            eprintln!(
+                "tripod: deploy failed on {}; nothing acknowledged was lost. Fix the cause and run deploy again to finish.",
+                failed.join(", ")
+            );
+        }
+        Ok(1)
+    }
+}
 
+/// The closing report: one line per host, then the verification.
+fn report(inv: &Inventory, results: &Results, problems: &[String], started_at: Instant) {
     out!();
     let w = inv.hosts.iter().map(|h| h.name.len()).max().unwrap_or(4);
     for h in &inv.hosts {
@@ -347,26 +261,130 @@ async fn apply(inv: &Inventory, plan: Plan) -> Result<i32> {
     if problems.is_empty() {
         out!(
             "replication verified: {} is master with {} replica(s) online ({:.1}s)",
-            master.name,
-            replicas.len(),
+            inv.master().name,
+            inv.replicas().count(),
             started_at.elapsed().as_secs_f64()
         );
     } else {
         out!("replication NOT verified:");
-        for p in &problems {
+        for p in problems {
             out!("  - {p}");
         }
     }
-    if failed.is_empty() && problems.is_empty() {
-        Ok(0)
-    } else {
-        if !failed.is_empty() {
-            eprintln!(
-                "tripod: deploy failed on {}; nothing acknowledged was lost. Fix the cause and run deploy again to finish.",
-                failed.join(", ")
-            );
+}
+
+/// Whether the host's uploads (and every step since) went through.
+fn still_ok(results: &Results, name: &str) -> bool {
+    results.get(name).is_some_and(|r| r.is_ok())
+}
+
+/// Phase 1: install_dir and uploads on every host at once.
+async fn upload_all(plan: &Plan, progress: &Arc<Progress>) -> Results {
+    let mut tasks = Vec::new();
+    for hp in &plan.hosts {
+        let (hp, pr) = (hp.clone(), progress.clone());
+        tasks.push(tokio::task::spawn_blocking(move || upload(&hp, &pr)));
+    }
+    let mut results = HashMap::new();
+    for (t, hp) in tasks.into_iter().zip(&plan.hosts) {
+        let r = t.await.unwrap_or_else(|e| {
+            Err(Error::failed(format!(
+                "host {}: task failed: {e}",
+                hp.host.name
+            )))
+        });
+        results.insert(hp.host.name.clone(), r);
+    }
+    results
+}
+
+/// Phase 2: start what is not running, the master first, then the replicas at once.
+async fn start_all(inv: &Inventory, plan: &Plan, progress: &Arc<Progress>, results: &mut Results) {
+    let master = &inv.master().name;
+    if let Some(mp) = plan
+        .hosts
+        .iter()
+        .find(|h| &h.host.name == master && h.step == Step::Start)
+    {
+        if still_ok(results, master) {
+            let r = start_host(mp, progress).await;
+            merge(results, master, r, |o| o.started = true);
         }
-        Ok(1)
+    }
+    let mut tasks = Vec::new();
+    for hp in plan
+        .hosts
+        .iter()
+        .filter(|h| h.host.role == Role::Replica && h.step == Step::Start)
+    {
+        if !still_ok(results, &hp.host.name) {
+            continue;
+        }
+        let (hp, pr) = (hp.clone(), progress.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = start_host(&hp, &pr).await;
+            (hp.host.name.clone(), r)
+        }));
+    }
+    for t in tasks {
+        if let Ok((name, r)) = t.await {
+            merge(results, &name, r, |o| o.started = true);
+        }
+    }
+}
+
+/// Phases 3-5, the rolling part: a master restarted in place, the replicas one at a time, the
+/// master through a handover. Stops restarting at the first failure.
+async fn roll(inv: &Inventory, plan: &Plan, progress: &Arc<Progress>, results: &mut Results) {
+    let master = inv.master().clone();
+    let mp = plan.hosts.iter().find(|h| h.host.name == master.name);
+    let mut rolling_ok = true;
+    if let Some(mp) = mp {
+        if let Step::Restart { why } = &mp.step {
+            rolling_ok = restart_in_place(mp, why, None, progress, results).await;
+        }
+    }
+    for hp in plan.hosts.iter().filter(|h| h.host.role == Role::Replica) {
+        let Step::Restart { why } = &hp.step else {
+            continue;
+        };
+        if !rolling_ok || !still_ok(results, &hp.host.name) {
+            rolling_ok = false;
+            continue;
+        }
+        rolling_ok = restart_in_place(hp, why, Some(&master), progress, results).await;
+    }
+    let Some(mp) = mp else { return };
+    let Step::Handover { via, why } = &mp.step else {
+        return;
+    };
+    if !rolling_ok || !still_ok(results, &master.name) {
+        let e = Error::failed(format!(
+            "host {}: not restarted (an earlier step failed); the next deploy restarts it",
+            master.name
+        ));
+        merge(results, &master.name, Err(e), |_| {});
+        return;
+    }
+    let r = restart_through_handover(inv, mp, via, why, progress).await;
+    merge(results, &master.name, r, |o| {
+        o.restarted = true;
+        o.handover_via = Some(via.clone());
+    });
+}
+
+/// The hosts that were running and unchanged: check that they answer.
+async fn check_kept(plan: &Plan, progress: &Arc<Progress>, results: &mut Results) {
+    for hp in plan.hosts.iter().filter(|h| h.step == Step::Keep) {
+        if !still_ok(results, &hp.host.name) {
+            continue;
+        }
+        progress.step(&hp.host.name, "checking it answers");
+        let r = on_host(&hp.host, |t, h| {
+            ops::wait_until_answers(t, h, Duration::from_secs(15))
+        })
+        .await;
+        merge(results, &hp.host.name, r, |_| {});
     }
 }
 
@@ -386,6 +404,9 @@ fn merge(results: &mut Results, name: &str, r: Result<()>, update: impl FnOnce(&
 
 /// Step 1 on one host: install_dir, then the binary and config when they changed.
 fn upload(hp: &HostPlan, pr: &Progress) -> Result<Outcome> {
+    if let Some(e) = &hp.error {
+        return Err(Error::failed(e.clone()));
+    }
     let host = &hp.host;
     let mut o = Outcome::default();
     pr.step(&host.name, "connecting");
