@@ -501,3 +501,18 @@ fn dry_run_and_deploy_announce_the_same_plan() {
     check(&bin, &["leave the running server alone"; 3]);
     let _ = run(&["stop", g.inv()], &bin);
 }
+
+/// A master without persistence while it has replicas: deploy warns loudly (Redis's docs warn
+/// that such a master, restarted by anything, comes back empty and empties its replicas).
+#[test]
+fn a_master_without_persistence_is_warned_about() {
+    let g = LocalGroup::new(PW);
+    add_config(&g, "save", "'\"\"'");
+    let o = tripod(&["deploy", g.inv(), "--dry-run"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("WARNING: the master m has no persistence"),
+        "{}",
+        stdout(&o)
+    );
+}

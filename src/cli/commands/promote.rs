@@ -83,50 +83,7 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
                 }
                 handover::handover(&old, &target, &others, timeout).await?;
             }
-            None => {
-                if !force {
-                    let mp = snap
-                        .probe_of(&inv.master().name)
-                        .expect("an inventory host");
-                    return Err(Error::failed(format!(
-                        "the master {} is unreachable ({}); nothing was changed. To promote {} anyway, run promote --force \
-                         (writes the master had not yet sent to {} are lost)",
-                        inv.master().name,
-                        mp.error.clone().unwrap_or_else(|| "it is not a master".into()),
-                        target.name,
-                        target.name
-                    )));
-                }
-                if tinfo.role != LiveRole::Replica {
-                    return Err(Error::failed(format!(
-                        "refusing to promote {}: it reports role:{}, not a replica",
-                        target.name,
-                        tinfo.role.as_str()
-                    )));
-                }
-                out!(
-                    "--force: the master {} is unreachable; promoting {} at offset {}",
-                    inv.master().name,
-                    target.name,
-                    tinfo.offset()
-                );
-                let mut con = probe::connect(&target, T).await?;
-                replicaof(&target, &mut con, None).await?;
-                for (h, p) in inv.hosts.iter().zip(&snap.probes) {
-                    if h.name == target.name || p.info.is_none() {
-                        continue;
-                    }
-                    let r = async {
-                        let mut c = probe::connect(h, T).await?;
-                        replicaof(h, &mut c, Some(&target)).await
-                    }
-                    .await;
-                    match r {
-                        Ok(()) => out!("{} now replicates from {}", h.name, target.name),
-                        Err(e) => out!("warning: could not repoint {}: {}", h.name, e.message),
-                    }
-                }
-            }
+            None => force_promote(&inv, &snap, &target, &tinfo, force).await?,
         }
     }
 
@@ -175,6 +132,61 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
         }
         Ok(1)
     }
+}
+
+/// The master is unreachable: with `force`, make `target` master without a handover and
+/// repoint the reachable replicas (writes the old master had not sent are lost, as the
+/// refusal without `force` says).
+async fn force_promote(
+    inv: &Inventory,
+    snap: &Snapshot,
+    target: &Host,
+    tinfo: &probe::ReplInfo,
+    force: bool,
+) -> Result<()> {
+    if !force {
+        let mp = snap
+            .probe_of(&inv.master().name)
+            .expect("an inventory host");
+        return Err(Error::failed(format!(
+            "the master {} is unreachable ({}); nothing was changed. To promote {} anyway, run promote --force \
+             (writes the master had not yet sent to {} are lost)",
+            inv.master().name,
+            mp.error.clone().unwrap_or_else(|| "it is not a master".into()),
+            target.name,
+            target.name
+        )));
+    }
+    if tinfo.role != LiveRole::Replica {
+        return Err(Error::failed(format!(
+            "refusing to promote {}: it reports role:{}, not a replica",
+            target.name,
+            tinfo.role.as_str()
+        )));
+    }
+    out!(
+        "--force: the master {} is unreachable; promoting {} at offset {}",
+        inv.master().name,
+        target.name,
+        tinfo.offset()
+    );
+    let mut con = probe::connect(target, T).await?;
+    replicaof(target, &mut con, None).await?;
+    for (h, p) in inv.hosts.iter().zip(&snap.probes) {
+        if h.name == target.name || p.info.is_none() {
+            continue;
+        }
+        let r = async {
+            let mut c = probe::connect(h, T).await?;
+            replicaof(h, &mut c, Some(target)).await
+        }
+        .await;
+        match r {
+            Ok(()) => out!("{} now replicates from {}", h.name, target.name),
+            Err(e) => out!("warning: could not repoint {}: {}", h.name, e.message),
+        }
+    }
+    Ok(())
 }
 
 /// Rewrites the inventory's roles in place (comments kept), re-reads it, says what changed.

@@ -206,29 +206,7 @@ async fn execute(inv: &Inventory, n: usize, keep: bool, wt: &mut WriteTest) -> R
         .filter(|(i, _)| *i != mi)
         .map(|(_, h)| h.clone())
         .collect();
-    let mut rcons: Vec<Option<MultiplexedConnection>> = Vec::new();
-    for r in &replicas {
-        let mut res = ReplicaResult {
-            name: r.name.clone(),
-            write_on_replica_expected: if r.redis.replica_read_only() {
-                "refused".into()
-            } else {
-                "accepted".into()
-            },
-            ..Default::default()
-        };
-        match probe::connect(r, probe::PROBE_TIMEOUT).await {
-            Ok(c) => {
-                res.reachable = true;
-                rcons.push(Some(c));
-            }
-            Err(e) => {
-                res.error = Some(e.message);
-                rcons.push(None);
-            }
-        }
-        wt.replicas.push(res);
-    }
+    let mut rcons = connect_replicas(&replicas, wt).await;
 
     // Write in pipelined batches; after each batch, time until each replica has its last key.
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); replicas.len()];
@@ -303,65 +281,13 @@ async fn execute(inv: &Inventory, n: usize, keep: bool, wt: &mut WriteTest) -> R
                 continue;
             };
             let res = &mut wt.replicas[ri];
-            for start in (0..n).step_by(500) {
-                let end = (start + 500).min(n);
-                let ks: Vec<String> = (start..end).map(|i| key(&wt.prefix, i)).collect();
-                let got: std::result::Result<Vec<Option<String>>, _> =
-                    probe::cmd(r, c, redis::cmd("MGET").arg(&ks), T).await;
-                match got {
-                    Ok(vals) => {
-                        for (i, v) in (start..end).zip(vals) {
-                            match v {
-                                None => res.missing += 1,
-                                Some(v) if v != value(&run, i) => res.mismatched += 1,
-                                Some(_) => {}
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        res.error = Some(e.message);
-                        res.missing += end - start;
-                    }
-                }
-            }
-            let mut s = samples[ri].clone();
-            s.sort_by(|a, b| a.total_cmp(b));
-            res.latency = Latency {
-                samples: s.len(),
-                p50_ms: percentile(&s, 0.50),
-                p99_ms: percentile(&s, 0.99),
-                max_ms: s.last().copied().unwrap_or(0.0),
-            };
-            // A write on the replica: READONLY unless replica-read-only is no.
-            let probe_key = format!("{}readonly-probe", wt.prefix);
-            let w: redis::RedisResult<()> = redis::cmd("SET")
-                .arg(&probe_key)
-                .arg("x")
-                .query_async(c)
-                .await;
-            res.write_on_replica = Some(match &w {
-                Ok(()) => {
-                    let _: redis::RedisResult<()> =
-                        redis::cmd("DEL").arg(&probe_key).query_async(c).await;
-                    "accepted".into()
-                }
-                Err(e) if e.code() == Some("READONLY") => "refused".into(),
-                Err(e) => format!("error: {e}"),
-            });
+            check_replica(r, c, &wt.prefix, &run, n, &samples[ri], res).await;
         }
     }
 
     // Clean up unless --keep (also after a failure, for whatever was written).
     if !keep && written > 0 {
-        let mut ok = true;
-        for start in (0..written).step_by(1000) {
-            let end = (start + 1000).min(written);
-            let ks: Vec<String> = (start..end).map(|i| key(&wt.prefix, i)).collect();
-            let r: std::result::Result<i64, _> =
-                probe::cmd(&master, &mut mcon, redis::cmd("DEL").arg(&ks), T).await;
-            ok &= r.is_ok();
-        }
-        wt.deleted = ok;
+        wt.deleted = delete_keys(&master, &mut mcon, &wt.prefix, written).await;
     }
     result?;
 
@@ -374,4 +300,111 @@ async fn execute(inv: &Inventory, n: usize, keep: bool, wt: &mut WriteTest) -> R
     }
     wt.ok = !wt.replicas.is_empty() && wt.replicas.iter().all(|r| r.ok);
     Ok(())
+}
+
+/// Connects to every replica, recording in `wt` which could be reached and what a write on
+/// each is expected to get.
+async fn connect_replicas(
+    replicas: &[Host],
+    wt: &mut WriteTest,
+) -> Vec<Option<MultiplexedConnection>> {
+    let mut rcons = Vec::new();
+    for r in replicas {
+        let mut res = ReplicaResult {
+            name: r.name.clone(),
+            write_on_replica_expected: if r.redis.replica_read_only() {
+                "refused".into()
+            } else {
+                "accepted".into()
+            },
+            ..Default::default()
+        };
+        match probe::connect(r, probe::PROBE_TIMEOUT).await {
+            Ok(c) => {
+                res.reachable = true;
+                rcons.push(Some(c));
+            }
+            Err(e) => {
+                res.error = Some(e.message);
+                rcons.push(None);
+            }
+        }
+        wt.replicas.push(res);
+    }
+    rcons
+}
+
+/// Deletes the first `written` test keys on the master; whether every DEL went through.
+async fn delete_keys(
+    master: &Host,
+    mcon: &mut MultiplexedConnection,
+    prefix: &str,
+    written: usize,
+) -> bool {
+    let mut ok = true;
+    for start in (0..written).step_by(1000) {
+        let end = (start + 1000).min(written);
+        let ks: Vec<String> = (start..end).map(|i| key(prefix, i)).collect();
+        let r: std::result::Result<i64, _> =
+            probe::cmd(master, mcon, redis::cmd("DEL").arg(&ks), T).await;
+        ok &= r.is_ok();
+    }
+    ok
+}
+
+/// Reads every key back on one replica, summarises its latency samples, and checks that a
+/// write on it is refused (READONLY), or accepted with `replica-read-only no`.
+async fn check_replica(
+    r: &Host,
+    c: &mut MultiplexedConnection,
+    prefix: &str,
+    run: &str,
+    n: usize,
+    samples: &[f64],
+    res: &mut ReplicaResult,
+) {
+    for start in (0..n).step_by(500) {
+        let end = (start + 500).min(n);
+        let ks: Vec<String> = (start..end).map(|i| key(prefix, i)).collect();
+        let got: std::result::Result<Vec<Option<String>>, _> =
+            probe::cmd(r, c, redis::cmd("MGET").arg(&ks), T).await;
+        match got {
+            Ok(vals) => {
+                for (i, v) in (start..end).zip(vals) {
+                    match v {
+                        None => res.missing += 1,
+                        Some(v) if v != value(run, i) => res.mismatched += 1,
+                        Some(_) => {}
+                    }
+                }
+            }
+            Err(e) => {
+                res.error = Some(e.message);
+                res.missing += end - start;
+            }
+        }
+    }
+    let mut s = samples.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    res.latency = Latency {
+        samples: s.len(),
+        p50_ms: percentile(&s, 0.50),
+        p99_ms: percentile(&s, 0.99),
+        max_ms: s.last().copied().unwrap_or(0.0),
+    };
+    // A write on the replica: READONLY unless replica-read-only is no.
+    let probe_key = format!("{prefix}readonly-probe");
+    let w: redis::RedisResult<()> = redis::cmd("SET")
+        .arg(&probe_key)
+        .arg("x")
+        .query_async(c)
+        .await;
+    res.write_on_replica = Some(match &w {
+        Ok(()) => {
+            let _: redis::RedisResult<()> = redis::cmd("DEL").arg(&probe_key).query_async(c).await;
+            "accepted".into()
+        }
+        Err(e) if e.code() == Some("READONLY") => "refused".into(),
+        Err(e) => format!("error: {e}"),
+    });
 }
