@@ -1,6 +1,11 @@
 //! The inventory: YAML loaded with serde_yaml into typed structs, per-host `ssh:`/`redis:`
 //! overrides merged over the group's, then validated. Every error names file:line:column and
 //! maps to exit status 2.
+//!
+//! Layout: this file holds the resolved inventory, the entry points and the validation;
+//! [`raw`] the file as written (serde structs) and its deserialisation; [`locate`] a key path
+//! to file:line:column for error messages; [`rewrite`] the in-place rewrite of hosts' roles
+//! that promote uses.
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -8,6 +13,14 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::error::{Error, Result};
+
+mod locate;
+mod raw;
+mod rewrite;
+
+pub use locate::{locate, Seg};
+pub use rewrite::rewrite_roles;
+use Seg::{Index as I, Key as K, KeyOwned as Kown};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -40,55 +53,6 @@ pub enum HostKeyChecking {
     #[default]
     AcceptNew,
     Off,
-}
-
-// ---- the file as written ----
-
-#[derive(Debug, Deserialize, Default, Clone)]
-#[serde(deny_unknown_fields)]
-struct RawSsh {
-    user: Option<String>,
-    port: Option<i64>,
-    identity_file: Option<String>,
-    known_hosts: Option<String>,
-    host_key_checking: Option<HostKeyChecking>,
-    connect_timeout: Option<f64>,
-}
-
-#[derive(Debug, Deserialize, Default, Clone)]
-#[serde(deny_unknown_fields)]
-struct RawRedis {
-    port: Option<i64>,
-    bind: Option<String>,
-    password: Option<String>,
-    password_env: Option<String>,
-    install_dir: Option<String>,
-    /// The server binary to upload, a file on the control machine (for mixed architectures).
-    binary: Option<String>,
-    config: Option<BTreeMap<String, serde_yaml::Value>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHost {
-    name: String,
-    address: String,
-    role: Role,
-    connection: Option<Connection>,
-    ssh: Option<RawSsh>,
-    redis: Option<RawRedis>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawInventory {
-    cluster: Option<String>,
-    connection: Option<Connection>,
-    /// A folder holding the user's own `redis.conf.j2` (relative to the inventory file).
-    templates: Option<String>,
-    ssh: Option<RawSsh>,
-    redis: Option<RawRedis>,
-    hosts: Vec<RawHost>,
 }
 
 // ---- the resolved inventory ----
@@ -250,13 +214,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Inventory> {
 /// Like `parse`; `ssh_files` says whether SSH key files must exist here.
 pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory> {
     let file = path.display().to_string();
-    let raw: RawInventory = serde_yaml::from_str(text).map_err(|e| {
-        let msg = strip_location(&e.to_string());
-        match e.location() {
-            Some(loc) => Error::usage(format!("{file}:{}:{}: {msg}", loc.line(), loc.column())),
-            None => Error::usage(format!("{file}: {msg}")),
-        }
-    })?;
+    let raw = raw::from_yaml(&file, text)?;
     let base = path
         .parent()
         .map(|p| {
@@ -268,7 +226,7 @@ pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory>
         })
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    let v = Validator {
+    let v = locate::Validator {
         file: file.clone(),
         text,
     };
@@ -767,272 +725,12 @@ fn absolutize(p: &Path) -> PathBuf {
     out
 }
 
-/// serde_yaml appends " at line L column C"; we print the location as a prefix instead.
-fn strip_location(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(pos) => msg[..pos].to_string(),
-        None => msg.to_string(),
-    }
-}
-
-// ---- locating keys in the text for error messages ----
-
-#[derive(Clone, Debug)]
-pub enum Seg {
-    Key(&'static str),
-    KeyOwned(String),
-    Index(usize),
-}
-use Seg::{Index as I, Key as K, KeyOwned as Kown};
-
-struct Validator<'a> {
-    file: String,
-    text: &'a str,
-}
-
-impl Validator<'_> {
-    fn err(&self, paths: &[&[Seg]], msg: impl Into<String>) -> Error {
-        let owned: Vec<Vec<Seg>> = paths.iter().map(|p| p.to_vec()).collect();
-        self.err_at(&owned, msg)
-    }
-    /// The error at the first of `paths` found in the text (the most specific comes first).
-    fn err_at(&self, paths: &[Vec<Seg>], msg: impl Into<String>) -> Error {
-        let msg = msg.into();
-        for p in paths {
-            if let Some((line, col)) = locate(self.text, p) {
-                return Error::usage(format!("{}:{line}:{col}: {msg}", self.file));
-            }
-        }
-        Error::usage(format!("{}:1:1: {msg}", self.file))
-    }
-}
-
-struct Line<'a> {
-    /// 1-based line number.
-    no: usize,
-    /// Column (0-based) where the content starts, after any `- ` list markers.
-    indent: usize,
-    /// Column (0-based) of the `- ` marker when this line starts a list item.
-    item: Option<usize>,
-    content: &'a str,
-}
-
-fn lines(text: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let trimmed = raw.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let mut indent = raw.len() - trimmed.len();
-        let mut content = trimmed;
-        let mut item = None;
-        while content.starts_with("- ") || content == "-" {
-            if item.is_none() {
-                item = Some(indent);
-            }
-            let after = content[1..].trim_start();
-            indent += content.len() - after.len();
-            content = after;
-        }
-        out.push(Line {
-            no: i + 1,
-            indent,
-            item,
-            content,
-        });
-    }
-    out
-}
-
-/// Best-effort: the 1-based (line, column) of the YAML node at `path` in block-style YAML,
-/// with flow mappings on one line handled for the last key.
-pub fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
-    let ls = lines(text);
-    let (mut lo, mut hi) = (0usize, ls.len());
-    let mut found: Option<(usize, usize)> = None;
-    let mut inline: Option<(usize, usize)> = None; // (line index, search start byte) for flow maps
-    for seg in path {
-        if let Some((li, start)) = inline {
-            // inside a flow mapping on one line: look for `key:` after `start`
-            let key = match seg {
-                Seg::Key(k) => k.to_string(),
-                Seg::KeyOwned(k) => k.clone(),
-                Seg::Index(_) => return found,
-            };
-            let content = ls[li].content;
-            let pos = find_key(&content[start..], &key)? + start;
-            found = Some((ls[li].no, ls[li].indent + pos + 1));
-            inline = Some((li, pos + key.len()));
-            continue;
-        }
-        match seg {
-            Seg::Index(n) => {
-                let level = (lo..hi).filter_map(|j| ls[j].item).min()?;
-                let starts: Vec<usize> = (lo..hi).filter(|&j| ls[j].item == Some(level)).collect();
-                let s = *starts.get(*n)?;
-                let e = starts.get(n + 1).copied().unwrap_or(hi);
-                found = Some((ls[s].no, level + 1));
-                // the item's own keys start on line s at ls[s].indent
-                lo = s;
-                hi = e;
-            }
-            Seg::Key(_) | Seg::KeyOwned(_) => {
-                let key = match seg {
-                    Seg::Key(k) => k.to_string(),
-                    Seg::KeyOwned(k) => k.clone(),
-                    Seg::Index(_) => unreachable!(),
-                };
-                let level = (lo..hi).map(|j| ls[j].indent).min()?;
-                let j = (lo..hi).find(|&j| {
-                    ls[j].indent == level && key_of(ls[j].content) == Some(key.as_str())
-                })?;
-                found = Some((ls[j].no, ls[j].indent + 1));
-                let rest = ls[j].content[key.len() + 1..].trim_start();
-                if rest.starts_with('{') {
-                    let off = ls[j].content.len() - rest.len();
-                    inline = Some((j, off));
-                }
-                lo = j + 1;
-                hi = (j + 1..hi)
-                    .find(|&k| ls[k].indent <= level || ls[k].item.is_some_and(|c| c < level))
-                    .unwrap_or(hi);
-            }
-        }
-    }
-    found
-}
-
-fn key_of(content: &str) -> Option<&str> {
-    let c = content.find(':')?;
-    let k = content[..c].trim();
-    let k = k.trim_matches('"').trim_matches('\'');
-    if k.is_empty() || k.contains(' ') {
-        None
-    } else {
-        Some(k)
-    }
-}
-
-fn find_key(s: &str, key: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(p) = s[from..].find(key) {
-        let at = from + p;
-        let before_ok = at == 0
-            || !s.as_bytes()[at - 1].is_ascii_alphanumeric() && s.as_bytes()[at - 1] != b'_';
-        let after = s[at + key.len()..].trim_start();
-        if before_ok && after.starts_with(':') {
-            return Some(at);
-        }
-        from = at + key.len();
-    }
-    None
-}
-
-/// Rewrites the `role:` of the named hosts in the inventory text, keeping everything else
-/// (comments, order, spacing). Returns None when a host's role line cannot be found.
-pub fn rewrite_roles(text: &str, changes: &[(String, Role)]) -> Option<String> {
-    let ls = lines(text);
-    let mut raw_lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let level = {
-        let (hosts_line, _) = locate(text, &[K("hosts")])?;
-        let first = ls.iter().position(|l| l.no > hosts_line)?;
-        ls[first..].iter().filter_map(|l| l.item).min()?
-    };
-    let (hosts_line, _) = locate(text, &[K("hosts")])?;
-    let starts: Vec<usize> = (0..ls.len())
-        .filter(|&j| ls[j].no > hosts_line && ls[j].item == Some(level))
-        .collect();
-    for (name, role) in changes {
-        let mut done = false;
-        for (n, &s) in starts.iter().enumerate() {
-            let e = starts.get(n + 1).copied().unwrap_or(ls.len());
-            let block = &ls[s..e];
-            let own = ls[s].indent;
-            let has_name = block.iter().any(|l| {
-                (l.indent == own
-                    && key_of(l.content) == Some("name")
-                    && yaml_scalar(&l.content[5..]) == *name)
-                    || (l.content.starts_with('{')
-                        && flow_value(l.content, "name").as_deref() == Some(name))
-            });
-            if !has_name {
-                continue;
-            }
-            for l in block {
-                let line = &mut raw_lines[l.no - 1];
-                if l.indent == own && key_of(l.content) == Some("role") {
-                    let col = line.len() - l.content.len();
-                    let after = &l.content[5..];
-                    let value_start = after.len() - after.trim_start().len();
-                    let value = after.trim_start();
-                    let vlen = value
-                        .find(|c: char| c.is_whitespace() || c == '#')
-                        .unwrap_or(value.len());
-                    let abs = col + 5 + value_start;
-                    line.replace_range(abs..abs + vlen, role.as_str());
-                    done = true;
-                    break;
-                }
-                if let Some(p) = find_key(line, "role") {
-                    if line.contains('{') {
-                        let after = &line[p + 4..];
-                        let colon = after.find(':')?;
-                        let vs = p + 4 + colon + 1;
-                        let value = line[vs..].trim_start();
-                        let vstart = line.len() - value.len();
-                        let vlen = value
-                            .find(|c: char| c.is_whitespace() || c == ',' || c == '}')
-                            .unwrap_or(value.len());
-                        line.replace_range(vstart..vstart + vlen, role.as_str());
-                        done = true;
-                        break;
-                    }
-                }
-            }
-            if done {
-                break;
-            }
-        }
-        if !done {
-            return None;
-        }
-    }
-    let mut out = raw_lines.join("\n");
-    if text.ends_with('\n') {
-        out.push('\n');
-    }
-    Some(out)
-}
-
-fn yaml_scalar(s: &str) -> String {
-    let s = s.trim();
-    let s = match s.find(" #") {
-        Some(p) => s[..p].trim(),
-        None => s,
-    };
-    s.trim_matches('"').trim_matches('\'').to_string()
-}
-
-fn flow_value(line: &str, key: &str) -> Option<String> {
-    let p = find_key(line, key)?;
-    let rest = &line[p + key.len()..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-    let end = rest.find([',', '}']).unwrap_or(rest.len());
-    Some(
-        rest[..end]
-            .trim()
-            .trim_matches('"')
-            .trim_matches('\'')
-            .to_string(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const GOOD: &str = "cluster: t\nssh:\n  user: root\nredis:\n  port: 7000\n  password: \"pw\"\n  install_dir: /tmp/x\nhosts:\n  - name: a # the master\n    address: 127.0.0.1\n    role: master\n  - name: b\n    address: 127.0.0.1\n    role: replica\n    redis: { port: 7001, install_dir: /tmp/y }\n  - {name: c, address: 127.0.0.1, role: replica, redis: {port: 7002}}\n";
+    /// A small group: group-level `ssh:`/`redis:`, a comment, block and flow-style hosts.
+    pub(super) const GOOD: &str = "cluster: t\nssh:\n  user: root\nredis:\n  port: 7000\n  password: \"pw\"\n  install_dir: /tmp/x\nhosts:\n  - name: a # the master\n    address: 127.0.0.1\n    role: master\n  - name: b\n    address: 127.0.0.1\n    role: replica\n    redis: { port: 7001, install_dir: /tmp/y }\n  - {name: c, address: 127.0.0.1, role: replica, redis: {port: 7002}}\n";
 
     #[test]
     fn merges_host_overrides() {
@@ -1042,33 +740,6 @@ mod tests {
         assert_eq!(inv.hosts[1].redis.install_dir, "/tmp/y");
         assert_eq!(inv.hosts[2].redis.install_dir, "/tmp/x");
         assert_eq!(inv.master().name, "a");
-    }
-
-    #[test]
-    fn locates_nested_keys() {
-        assert_eq!(locate(GOOD, &[K("redis"), K("port")]), Some((5, 3)));
-        assert_eq!(
-            locate(GOOD, &[K("hosts"), I(1), K("address")]),
-            Some((13, 5))
-        );
-        assert_eq!(
-            locate(GOOD, &[K("hosts"), I(1), K("redis"), K("port")]),
-            Some((15, 14))
-        );
-        assert_eq!(locate(GOOD, &[K("hosts"), I(2)]), Some((16, 3)));
-    }
-
-    #[test]
-    fn rewrites_roles_keeping_comments() {
-        let out = rewrite_roles(
-            GOOD,
-            &[("a".into(), Role::Replica), ("c".into(), Role::Master)],
-        )
-        .unwrap();
-        assert!(out.contains("- name: a # the master\n    address: 127.0.0.1\n    role: replica\n"));
-        assert!(out.contains("{name: c, address: 127.0.0.1, role: master, redis: {port: 7002}}"));
-        let inv = parse(Path::new("inv.yaml"), &out).unwrap();
-        assert_eq!(inv.master().name, "c");
     }
 
     #[test]
