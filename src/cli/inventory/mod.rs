@@ -1,0 +1,288 @@
+//! The inventory: YAML loaded with serde_yaml into typed structs, per-host `ssh:`/`redis:`
+//! overrides merged over the group's, then validated. Every error names file:line:column and
+//! maps to exit status 2.
+//!
+//! Layout:
+//! - this file: the resolved inventory ([`Inventory`], [`Host`] and their settings) and the
+//!   entry points [`load`], [`load_offline`], [`parse`] and [`parse_with`], which run the
+//!   steps below in order; [`is_loopback`] and [`home_dir`];
+//! - [`raw`]: the file as written (serde structs, unknown keys refused) and its deserialisation;
+//! - [`validate`]: from the raw file to the resolved inventory, one function per section (name
+//!   and address, `ssh:`, `redis:` with bind, password, install_dir and config directives), then
+//!   the checks across hosts (one master, a replica, unique names and endpoints), the cluster
+//!   name and the templates folder;
+//! - [`locate`]: a key path to file:line:column for error messages ([`Seg`], [`locate`]);
+//! - [`rewrite`]: the in-place rewrite of hosts' roles that promote uses ([`rewrite_roles`]).
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::error::{Error, Result};
+
+mod locate;
+mod raw;
+mod rewrite;
+mod validate;
+
+pub use locate::{locate, Seg};
+pub use rewrite::rewrite_roles;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Master,
+    Replica,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Master => "master",
+            Role::Replica => "replica",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Connection {
+    #[default]
+    Ssh,
+    Local,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostKeyChecking {
+    Strict,
+    #[default]
+    AcceptNew,
+    Off,
+}
+
+// ---- the resolved inventory ----
+
+#[derive(Debug, Clone)]
+pub struct SshSettings {
+    pub user: String,
+    pub port: u16,
+    /// None: authenticate with the ssh-agent.
+    pub identity_file: Option<PathBuf>,
+    pub known_hosts: PathBuf,
+    pub host_key_checking: HostKeyChecking,
+    pub connect_timeout: std::time::Duration,
+}
+
+#[derive(Clone)]
+pub struct RedisSettings {
+    pub port: u16,
+    pub bind: String,
+    pub password: Option<String>,
+    pub install_dir: String,
+    /// The server binary deploy uploads to this host (a file on the control machine), when the
+    /// inventory names one; else the bundled `tripod-server` (or `$TRIPOD_SERVER_BIN`).
+    pub server_binary: Option<PathBuf>,
+    /// Further directives, in order; a directive may repeat.
+    pub config: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("port", &self.port)
+            .field("bind", &self.bind)
+            .field("password", &self.password.as_ref().map(|_| "********"))
+            .field("install_dir", &self.install_dir)
+            .field("server_binary", &self.server_binary)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl RedisSettings {
+    pub fn pid_file(&self) -> String {
+        format!("{}/redis.pid", self.install_dir)
+    }
+    pub fn config_file(&self) -> String {
+        format!("{}/redis.conf", self.install_dir)
+    }
+    pub fn binary(&self) -> String {
+        format!("{}/tripod-server", self.install_dir)
+    }
+    pub fn log_file(&self) -> String {
+        format!("{}/redis.log", self.install_dir)
+    }
+    /// The effective `replica-read-only` value (yes unless the inventory's config says no).
+    pub fn replica_read_only(&self) -> bool {
+        !self
+            .config
+            .iter()
+            .any(|(k, v)| k == "replica-read-only" && v.eq_ignore_ascii_case("no"))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub name: String,
+    pub address: String,
+    pub role: Role,
+    pub connection: Connection,
+    pub ssh: SshSettings,
+    pub redis: RedisSettings,
+}
+
+impl Host {
+    pub fn endpoint(&self) -> String {
+        format!("{}:{}", self.address, self.redis.port)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub path: PathBuf,
+    pub cluster: String,
+    pub templates_dir: Option<PathBuf>,
+    pub hosts: Vec<Host>,
+}
+
+impl Inventory {
+    pub fn master(&self) -> &Host {
+        self.hosts
+            .iter()
+            .find(|h| h.role == Role::Master)
+            .expect("validated: exactly one master")
+    }
+    pub fn replicas(&self) -> impl Iterator<Item = &Host> {
+        self.hosts.iter().filter(|h| h.role == Role::Replica)
+    }
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+    /// The same group with `name` as its master and every other host a replica (what the
+    /// group looks like during a handover to `name`).
+    pub fn with_master(&self, name: &str) -> Inventory {
+        let mut inv = self.clone();
+        for h in &mut inv.hosts {
+            h.role = if h.name == name {
+                Role::Master
+            } else {
+                Role::Replica
+            };
+        }
+        inv
+    }
+}
+
+// ---- helpers ----
+
+/// A loopback IP address, or `localhost`.
+pub fn is_loopback(a: &str) -> bool {
+    match a.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => a.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// `$HOME`, else `/root`.
+pub fn home_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+// ---- loading ----
+
+/// Loads and validates an inventory file for a command that connects over SSH.
+pub fn load(path: &Path) -> Result<Inventory> {
+    load_with(path, true)
+}
+
+/// Loads and validates an inventory file for a command that never opens an SSH
+/// session (render, status, write-test): the SSH key files need not exist on
+/// this machine.
+pub fn load_offline(path: &Path) -> Result<Inventory> {
+    load_with(path, false)
+}
+
+fn load_with(path: &Path, ssh_files: bool) -> Result<Inventory> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::usage(format!(
+            "{}: cannot read the inventory: {e}",
+            path.display()
+        ))
+    })?;
+    parse_with(path, &text, ssh_files)
+}
+
+/// Parses and validates inventory text; `path` names the file in errors and anchors relative paths.
+pub fn parse(path: &Path, text: &str) -> Result<Inventory> {
+    parse_with(path, text, true)
+}
+
+/// Like `parse`; `ssh_files` says whether SSH key files must exist here.
+///
+/// The steps, each stopping at the first problem: deserialise ([`raw`]), resolve and check
+/// every host, then the roles, unique names and endpoints, the cluster name and the templates
+/// folder ([`validate`]).
+pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory> {
+    let file = path.display().to_string();
+    let raw = raw::from_yaml(&file, text)?;
+    let base = base_dir(path);
+    let v = locate::Validator { file, text };
+    let hosts = validate::hosts(&v, &raw, &base, ssh_files)?;
+    validate::roles(&v, &hosts)?;
+    validate::unique_hosts(&v, &hosts)?;
+    let cluster = validate::cluster(&v, raw.cluster.as_deref())?;
+    let templates_dir = validate::templates_dir(&v, raw.templates.as_deref(), &base)?;
+    Ok(Inventory {
+        path: path.to_path_buf(),
+        cluster,
+        templates_dir,
+        hosts,
+    })
+}
+
+/// The folder of the inventory file, which relative paths in it are relative to (`.` for a
+/// bare file name).
+fn base_dir(path: &Path) -> PathBuf {
+    path.parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small group: group-level `ssh:`/`redis:`, a comment, block and flow-style hosts.
+    pub(super) const GOOD: &str = "cluster: t\nssh:\n  user: root\nredis:\n  port: 7000\n  password: \"pw\"\n  install_dir: /tmp/x\nhosts:\n  - name: a # the master\n    address: 127.0.0.1\n    role: master\n  - name: b\n    address: 127.0.0.1\n    role: replica\n    redis: { port: 7001, install_dir: /tmp/y }\n  - {name: c, address: 127.0.0.1, role: replica, redis: {port: 7002}}\n";
+
+    #[test]
+    fn merges_host_overrides() {
+        let inv = parse(Path::new("inv.yaml"), GOOD).unwrap();
+        assert_eq!(inv.hosts[0].redis.port, 7000);
+        assert_eq!(inv.hosts[1].redis.port, 7001);
+        assert_eq!(inv.hosts[1].redis.install_dir, "/tmp/y");
+        assert_eq!(inv.hosts[2].redis.install_dir, "/tmp/x");
+        assert_eq!(inv.master().name, "a");
+    }
+
+    #[test]
+    fn errors_have_locations() {
+        let bad = GOOD.replace("  port: 7000", "  port: 7000\n  prot: 1");
+        let e = parse(Path::new("inv.yaml"), &bad).unwrap_err();
+        assert_eq!(e.code, 2);
+        assert!(e.message.starts_with("inv.yaml:6:3: "), "{}", e.message);
+        let bad = GOOD.replace("role: replica\n    redis", "role: master\n    redis");
+        let e = parse(Path::new("inv.yaml"), &bad).unwrap_err();
+        assert!(e.message.starts_with("inv.yaml:14:5: "), "{}", e.message);
+    }
+}

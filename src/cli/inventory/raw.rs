@@ -1,0 +1,81 @@
+//! The inventory file as written: serde structs that mirror the YAML (every key optional that
+//! has a default, unknown keys refused), and the deserialisation whose errors carry the
+//! file:line:column serde_yaml reports.
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::{Connection, HostKeyChecking, Role};
+use crate::cli::error::{Error, Result};
+
+/// An `ssh:` section, the group's or a host's (a host's keys override the group's).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSsh {
+    pub(super) user: Option<String>,
+    pub(super) port: Option<i64>,
+    pub(super) identity_file: Option<String>,
+    pub(super) known_hosts: Option<String>,
+    pub(super) host_key_checking: Option<HostKeyChecking>,
+    pub(super) connect_timeout: Option<f64>,
+}
+
+/// A `redis:` section, the group's or a host's (a host's keys override the group's; its
+/// `config:` entries are merged over the group's).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRedis {
+    pub(super) port: Option<i64>,
+    pub(super) bind: Option<String>,
+    pub(super) password: Option<String>,
+    pub(super) password_env: Option<String>,
+    pub(super) install_dir: Option<String>,
+    /// The server binary to upload, a file on the control machine (for mixed architectures).
+    pub(super) binary: Option<String>,
+    pub(super) config: Option<BTreeMap<String, serde_yaml::Value>>,
+}
+
+/// One entry of `hosts:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHost {
+    pub(super) name: String,
+    pub(super) address: String,
+    pub(super) role: Role,
+    pub(super) connection: Option<Connection>,
+    pub(super) ssh: Option<RawSsh>,
+    pub(super) redis: Option<RawRedis>,
+}
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInventory {
+    pub(super) cluster: Option<String>,
+    pub(super) connection: Option<Connection>,
+    /// A folder holding the user's own `redis.conf.j2` (relative to the inventory file).
+    pub(super) templates: Option<String>,
+    pub(super) ssh: Option<RawSsh>,
+    pub(super) redis: Option<RawRedis>,
+    pub(super) hosts: Vec<RawHost>,
+}
+
+/// Deserialises the inventory text; a syntax error or an unknown or mistyped key is an error
+/// at the line and column serde_yaml reports (`file` names the file in it).
+pub(super) fn from_yaml(file: &str, text: &str) -> Result<RawInventory> {
+    serde_yaml::from_str(text).map_err(|e| {
+        let msg = strip_location(&e.to_string());
+        match e.location() {
+            Some(loc) => Error::usage(format!("{file}:{}:{}: {msg}", loc.line(), loc.column())),
+            None => Error::usage(format!("{file}: {msg}")),
+        }
+    })
+}
+
+/// serde_yaml appends " at line L column C"; we print the location as a prefix instead.
+fn strip_location(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(pos) => msg[..pos].to_string(),
+        None => msg.to_string(),
+    }
+}
