@@ -294,22 +294,21 @@ fn restart_reasons(inv: &Inventory, snap: &Snapshot, h: &HostPlan) -> Vec<String
 
 fn decide_steps(inv: &Inventory, snap: &Snapshot, plan: &mut Plan) {
     let master = inv.master().clone();
-    // A replica that can take the master role for a handover: an inventory replica that is an
-    // online replica of the live inventory master; the furthest along first.
+    // A replica that can take the master role for a handover: the first inventory replica that
+    // is an online replica of the live inventory master. (Not "the furthest along": offsets move
+    // between two runs, and the plan a dry run shows must be the plan deploy carries out; the
+    // handover waits until it has caught up anyway.)
     let via = snap
         .probe_of(&master.name)
         .and_then(|p| p.info.as_ref())
         .filter(|m| m.role == LiveRole::Master)
         .and_then(|m| {
-            inv.replicas()
-                .filter_map(|r| {
-                    let line = m.slave_line(r)?;
-                    let ri = snap.probe_of(&r.name)?.info.as_ref()?;
-                    (line.state == "online" && ri.link_up() && ri.follows(&master))
-                        .then(|| (line.offset, r.name.clone()))
-                })
-                .max()
-                .map(|(_, n)| n)
+            inv.replicas().find_map(|r| {
+                let line = m.slave_line(r)?;
+                let ri = snap.probe_of(&r.name)?.info.as_ref()?;
+                (line.state == "online" && ri.link_up() && ri.follows(&master))
+                    .then(|| r.name.clone())
+            })
         });
     for i in 0..plan.hosts.len() {
         let h = &plan.hosts[i];
