@@ -4,30 +4,8 @@ use cli_common::*;
 
 #[test]
 fn local_group_full_flow() {
-    // (kept separate from Group below: it checks the shipped helper end to end)
-    let dir = tempfile::Builder::new()
-        .prefix("tripod-local-")
-        .tempdir()
-        .unwrap();
-    let inv = dir.path().join("local.yaml");
-    let ports = [free_port(), free_port(), free_port()];
-    write_inventory(
-        &inv,
-        "local",
-        "",
-        ["127.0.0.1", "127.0.0.1", "127.0.0.1"],
-        ports,
-        dir.path(),
-        "s3cret-pw",
-    );
-    struct Cleanup(std::path::PathBuf);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            kill_servers_under(&self.0);
-        }
-    }
-    let _cleanup = Cleanup(dir.path().to_path_buf());
-    full_flow(&inv, dir.path());
+    let g = LocalGroup::new("s3cret-pw");
+    full_flow(&g.inv, g.dir.path());
 }
 
 #[test]
@@ -38,45 +16,9 @@ fn shipped_local_inventory_is_valid() {
     assert!(!stdout(&o).contains("123456"));
 }
 
-struct Group {
-    dir: tempfile::TempDir,
-    inv: std::path::PathBuf,
-    ports: [u16; 3],
-}
-
-impl Group {
-    fn new() -> Group {
-        let dir = tempfile::Builder::new()
-            .prefix("tripod-local-")
-            .tempdir()
-            .unwrap();
-        let inv = dir.path().join("local.yaml");
-        let ports = [free_port(), free_port(), free_port()];
-        write_inventory(
-            &inv,
-            "local",
-            "",
-            ["127.0.0.1", "127.0.0.1", "127.0.0.1"],
-            ports,
-            dir.path(),
-            "pw-local",
-        );
-        Group { dir, inv, ports }
-    }
-    fn inv(&self) -> &str {
-        self.inv.to_str().unwrap()
-    }
-}
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        kill_servers_under(self.dir.path());
-    }
-}
-
 #[test]
 fn local_server_that_does_not_come_up_then_deploy_again() {
-    let g = Group::new();
+    let g = LocalGroup::new("pw-local");
     // Something else holds the master's port: its server exits at startup.
     let blocker = std::net::TcpListener::bind(("127.0.0.1", g.ports[0])).unwrap();
     let o = tripod(&["deploy", g.inv()]);
@@ -106,7 +48,7 @@ fn local_server_that_does_not_come_up_then_deploy_again() {
 
 #[test]
 fn local_failed_upload_is_named_and_a_changed_binary_restarts() {
-    let g = Group::new();
+    let g = LocalGroup::new("pw-local");
     // r2's config path is a directory: the upload fails there, and only there.
     std::fs::create_dir_all(g.dir.path().join("r2/redis.conf")).unwrap();
     let o = tripod(&["deploy", g.inv()]);
@@ -142,7 +84,7 @@ fn local_failed_upload_is_named_and_a_changed_binary_restarts() {
 
 #[test]
 fn local_promote_refusals_and_writable_replicas() {
-    let g = Group::new();
+    let g = LocalGroup::new("pw-local");
     // replicas that accept writes: write-test expects "accepted"
     let text = std::fs::read_to_string(&g.inv).unwrap().replace(
         "    repl-diskless-sync-delay: 0\n",
@@ -193,7 +135,7 @@ fn local_promote_refusals_and_writable_replicas() {
 
 #[test]
 fn local_promote_loses_no_acknowledged_write() {
-    let g = Group::new();
+    let g = LocalGroup::new("pw-local");
     assert_eq!(code(&tripod(&["deploy", g.inv()])), 0);
     let url = |port: u16| format!("redis://:pw-local@127.0.0.1:{port}/");
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -234,7 +176,7 @@ fn local_promote_loses_no_acknowledged_write() {
 
 #[test]
 fn local_deploy_force_and_runtime_drift() {
-    let g = Group::new();
+    let g = LocalGroup::new("pw-local");
     assert_eq!(code(&tripod(&["deploy", g.inv()])), 0);
     let orig = std::fs::read_to_string(&g.inv).unwrap();
     assert_eq!(code(&tripod(&["promote", g.inv(), "r1"])), 0);

@@ -73,20 +73,13 @@ impl Snapshot {
     /// The live master: a reachable node with role:master, the one with the most connected
     /// replicas, and among equals the inventory's master.
     pub fn live_master(&self) -> Option<usize> {
-        (0..self.hosts.len())
-            .filter(|&i| {
-                self.probes[i]
-                    .info
-                    .as_ref()
-                    .is_some_and(|x| x.role == LiveRole::Master)
-            })
-            .max_by_key(|&i| {
-                let connected = self.probes[i]
-                    .info
-                    .as_ref()
-                    .map_or(0, |x| x.connected_slaves);
-                (connected, self.hosts[i].role == Role::Master)
-            })
+        self.masters().into_iter().max_by_key(|&i| {
+            let connected = self.probes[i]
+                .info
+                .as_ref()
+                .map_or(0, |x| x.connected_slaves);
+            (connected, self.hosts[i].role == Role::Master)
+        })
     }
 
     /// Every node that answers with role:master.
