@@ -28,7 +28,7 @@ use crate::cli::handover;
 use crate::cli::inventory::{Host, Inventory, Role};
 use crate::cli::ops::{self, StopMode};
 use crate::cli::plan::{self, HostPlan, Plan, Step};
-use crate::cli::probe::{Failure, LiveRole};
+use crate::cli::probe::{self, Failure, LiveRole};
 use crate::cli::render::Renderer;
 use crate::cli::report::Progress;
 use crate::cli::transport;
@@ -380,10 +380,16 @@ async fn check_kept(plan: &Plan, progress: &Arc<Progress>, results: &mut Results
             continue;
         }
         progress.step(&hp.host.name, "checking it answers");
-        let r = on_host(&hp.host, |t, h| {
-            ops::wait_until_answers(t, h, Duration::from_secs(15))
-        })
-        .await;
+        let r = match probe::connect(&hp.host, probe::PROBE_TIMEOUT).await {
+            Ok(_) => Ok(()),
+            // Not at once: wait for it, looking at its process and log over the transport.
+            Err(_) => {
+                on_host(&hp.host, |t, h| {
+                    ops::wait_until_answers(t, h, Duration::from_secs(15))
+                })
+                .await
+            }
+        };
         merge(results, &hp.host.name, r, |_| {});
     }
 }
@@ -409,6 +415,10 @@ fn upload(hp: &HostPlan, pr: &Progress) -> Result<Outcome> {
     }
     let host = &hp.host;
     let mut o = Outcome::default();
+    if !hp.upload_binary && !hp.upload_config {
+        // Both files are in place, so install_dir exists: no session needed.
+        return Ok(o);
+    }
     pr.step(&host.name, "connecting");
     let mut t = transport::connect(host)?;
     let t = t.as_mut();
