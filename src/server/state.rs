@@ -117,12 +117,6 @@ pub struct Server {
     pub pause_until_ms: i64,
     pub unpause: Rc<Notify>,
     pub monitors: Vec<u64>,
-    /// Set by commands that replace their own propagation (SET EX -> SET PXAT...).
-    pub prevent_propagate: bool,
-    /// Commands to propagate after the current one, instead of / in addition to it.
-    pub also_propagate: Vec<(usize, Vec<Vec<u8>>)>,
-    /// Inside EXEC: MULTI has been propagated for this transaction.
-    pub exec_multi_propagated: bool,
     pub in_exec: bool,
     pub loading: bool,
     pub executable: String,
@@ -177,9 +171,6 @@ impl Server {
             pause_until_ms: 0,
             unpause: Rc::new(Notify::new()),
             monitors: Vec::new(),
-            prevent_propagate: false,
-            also_propagate: Vec::new(),
-            exec_multi_propagated: false,
             in_exec: false,
             loading: false,
             executable: std::env::current_exe()
@@ -242,12 +233,7 @@ impl Server {
         if self.dbs[db].remove(key).is_some() {
             self.stats.expired_keys += 1;
             self.signal_modified(db, key);
-            let cmd: &[u8] = if self.config.lazyfree_lazy_expire {
-                b"UNLINK"
-            } else {
-                b"DEL"
-            };
-            self.propagate(db, &[cmd.to_vec(), key.to_vec()]);
+            self.propagate_deletion(db, key, self.config.lazyfree_lazy_expire);
         }
     }
 
@@ -310,8 +296,12 @@ impl Server {
     }
 
     /// Sets a key (SET and friends): replaces any value, drops the TTL unless
-    /// `keep_ttl`, signals watchers. Counts as one change.
+    /// `keep_ttl`, signals watchers. Counts as one change. An expired key it
+    /// replaces is deleted (and the DEL propagated) first, as Redis's setKey.
     pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
+        if !self.dbs[db].expires.is_empty() {
+            self.expire_if_needed(db, key, true);
+        }
         self.dbs[db].set(key, value, keep_ttl);
         self.signal_modified(db, key);
     }
@@ -372,15 +362,6 @@ impl Server {
     /// Marks the dataset as changed `n` times (save rules, propagation).
     pub fn add_dirty(&mut self, n: u64) {
         self.dirty += n;
-    }
-
-    /// Replaces this command's propagation with the given commands (e.g. SET EX
-    /// becomes SET PXAT), each applied to database `db`.
-    pub fn propagate_instead(&mut self, db: usize, cmds: Vec<Vec<Vec<u8>>>) {
-        self.prevent_propagate = true;
-        for c in cmds {
-            self.also_propagate.push((db, c));
-        }
     }
 
     /// Sends a message to a client other than the one executing (pub/sub, MONITOR).

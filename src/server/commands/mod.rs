@@ -508,8 +508,7 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     // command-time snapshot used for expiry.
     let start_us = crate::server::util::command_time_us();
     let dirty_before = srv.dirty;
-    let outer_prevent = std::mem::replace(&mut srv.prevent_propagate, false);
-    let also_start = srv.also_propagate.len();
+    let mark = srv.begin_call();
     let errors_before = c.reply.errors;
     let db_before = c.db;
     c.last_cmd = cmd.name;
@@ -541,21 +540,11 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     }
     srv.stats.total_commands_processed += 1;
 
-    // Propagation: by default a write that changed something goes out verbatim.
-    // The master's stream is proxied verbatim by the replica link instead.
-    if c.kind != ClientKind::Master {
-        let dirty = srv.dirty.saturating_sub(dirty_before);
-        if cmd.is_write() && dirty > 0 && !srv.prevent_propagate {
-            propagate_call(srv, db_before, argv);
-        }
-        let extra: Vec<(usize, Vec<Vec<u8>>)> = srv.also_propagate.drain(also_start..).collect();
-        for (db, a) in extra {
-            propagate_call(srv, db, &a);
-        }
-    } else {
-        srv.also_propagate.truncate(also_start);
-    }
-    srv.prevent_propagate = outer_prevent;
+    // Propagation: by default a write that changed something goes out verbatim,
+    // after what it queued on the way. The master's stream is proxied verbatim
+    // by the replica link instead.
+    let changed = cmd.is_write() && srv.dirty > dirty_before;
+    srv.end_call(mark, db_before, argv, changed, c.kind == ClientKind::Master);
 
     if !srv.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0 {
         feed_monitors(srv, c, db_before, argv);
@@ -578,15 +567,6 @@ fn last_error_code(buf: &[u8]) -> Option<String> {
     } else {
         None
     }
-}
-
-/// Propagates one command of a call; inside EXEC the first one opens a MULTI.
-fn propagate_call(srv: &mut Server, db: usize, argv: &[Vec<u8>]) {
-    if srv.in_exec && !srv.exec_multi_propagated {
-        srv.exec_multi_propagated = true;
-        srv.propagate(db, &[b"MULTI".to_vec()]);
-    }
-    srv.propagate(db, argv);
 }
 
 /// MONITOR output: `+<time> [<db> <addr>] "arg" ...`.

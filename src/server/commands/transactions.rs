@@ -104,19 +104,16 @@ fn exec(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     }
     unwatch_all(srv, c);
     c.reply.array(queue.len());
+    // The queued commands' effects are part of EXEC's execution unit: they go
+    // out together, wrapped in MULTI/EXEC when there is more than one.
     let outer = srv.in_exec;
     srv.in_exec = true;
-    srv.exec_multi_propagated = false;
     for argv in &queue {
         match resolve(argv) {
             Ok(cmd) => call(srv, c, cmd, argv),
             Err(e) => c.reply.error(&e),
         }
     }
-    if srv.exec_multi_propagated {
-        srv.propagate(c.db, &[b"EXEC".to_vec()]);
-    }
-    srv.exec_multi_propagated = false;
     srv.in_exec = outer;
 }
 

@@ -98,7 +98,7 @@ pub fn load_on_startup(srv: &mut Server) -> Result<(), String> {
         srv.repl.offset = r.offset;
         srv.repl.can_continue = true;
         let size = srv.config.repl_backlog_size as usize;
-        srv.repl.backlog = Some(crate::server::replication::Backlog::new(size, r.offset + 1));
+        srv.repl.reset_backlog(size);
     }
     log::notice(&format!(
         "DB loaded from disk: {:.3} seconds",

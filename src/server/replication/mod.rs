@@ -6,6 +6,7 @@ pub mod digest;
 pub mod failover;
 pub mod master;
 pub mod replica;
+pub mod stream;
 
 pub use backlog::Backlog;
 
@@ -110,6 +111,8 @@ pub struct Replication {
     pub transfer_targets: Vec<u64>,
     /// When newline keep-alives last went to replicas waiting for a snapshot (ms).
     pub last_newline_ms: i64,
+    /// The execution unit being propagated and the stream's consumers.
+    pub propagation: stream::Propagation,
 }
 
 /// Replica side: where the link to our master is.
@@ -150,6 +153,20 @@ impl Replication {
             ack_arrived: false,
             transfer_targets: Vec::new(),
             last_newline_ms: 0,
+            propagation: stream::Propagation::default(),
+        }
+    }
+
+    /// Starts a new, empty backlog of `size` bytes whose first byte will be the
+    /// stream's next one: the one way a backlog comes to be.
+    pub fn reset_backlog(&mut self, size: usize) {
+        self.backlog = Some(Backlog::new(size, self.offset + 1));
+    }
+
+    /// Starts a backlog (see [`Replication::reset_backlog`]) unless there is one.
+    pub fn ensure_backlog(&mut self, size: usize) {
+        if self.backlog.is_none() {
+            self.reset_backlog(size);
         }
     }
 }

@@ -11,7 +11,7 @@
 use crate::server::client::{Client, ClientKind, OutChunk};
 use crate::server::connection::Shared;
 use crate::server::log;
-use crate::server::replication::{master::encode_command, new_replid, Backlog, LinkState};
+use crate::server::replication::{new_replid, stream::encode_command, LinkState};
 use crate::server::state::Server;
 use crate::server::util::now_ms;
 use std::io::Write;
@@ -279,10 +279,8 @@ async fn sync_with_master(srv: &Shared, link: &mut Link, generation: u64) -> Res
             log::notice(&format!("Master replication ID changed to {}", new_id));
             disconnect_replicas(&mut s);
         }
-        if s.repl.backlog.is_none() {
-            let size = s.config.repl_backlog_size as usize;
-            s.repl.backlog = Some(Backlog::new(size, s.repl.offset + 1));
-        }
+        let size = s.config.repl_backlog_size as usize;
+        s.repl.ensure_backlog(size);
         s.stats.sync_partial_ok += 0;
         log::notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         Ok(())
@@ -423,7 +421,7 @@ fn load(srv: &Shared, tmp: &str, replid: String, offset: i64) -> Result<(), Stri
     s.repl.can_continue = true;
     s.repl.stream_db = -1;
     let size = s.config.repl_backlog_size as usize;
-    s.repl.backlog = Some(Backlog::new(size, offset + 1));
+    s.repl.reset_backlog(size);
     // Our own replicas hold the old history: they must resync with us.
     disconnect_replicas(&mut s);
     let path = crate::server::rdb::rdb_path(&s);
@@ -486,13 +484,11 @@ fn disconnect_replicas(s: &mut Server) {
 impl Server {
     /// Called for every command our master sent, with its exact bytes, after it
     /// was applied: the offset moves and the bytes go verbatim to our backlog and
-    /// replicas, so that the whole chain shares one stream and one offset.
+    /// replicas, so that the whole chain shares one stream and one offset. (One
+    /// of the three raw writers of the stream besides the execution units; see
+    /// `stream`.)
     pub fn master_stream_applied(&mut self, raw: &[u8]) {
         self.repl.master_last_io_ms = now_ms();
-        if self.repl.backlog.is_none() {
-            let size = self.config.repl_backlog_size as usize;
-            self.repl.backlog = Some(Backlog::new(size, self.repl.offset + 1));
-        }
         self.feed_stream(raw);
     }
 }
@@ -529,10 +525,8 @@ pub fn unset_master(s: &mut Server) {
     s.repl.replid2 = std::mem::replace(&mut s.repl.replid, new_replid(&mut s.rng));
     s.repl.second_offset = s.repl.offset + 1;
     s.repl.stream_db = -1;
-    if s.repl.backlog.is_none() {
-        let size = s.config.repl_backlog_size as usize;
-        s.repl.backlog = Some(Backlog::new(size, s.repl.offset + 1));
-    }
+    let size = s.config.repl_backlog_size as usize;
+    s.repl.ensure_backlog(size);
     disconnect_replicas(s);
     log::notice("MASTER MODE enabled (user request from 'id=0')");
 }
