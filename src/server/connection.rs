@@ -231,19 +231,8 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
     srv.clients.insert(id, c);
     if srv.repl.ack_arrived {
         srv.repl.ack_arrived = false;
-        crate::server::replication::master::wake_waiters(srv);
+        commands::wake_waiters(srv);
     }
-}
-
-/// Runs a postponed (paused) command once the pause is over.
-fn resume_paused(srv: &mut Server, id: u64) {
-    let Some(mut c) = srv.clients.remove(&id) else {
-        return;
-    };
-    if let Some(Blocked::Paused { argv }) = c.blocked.take() {
-        commands::process_command(srv, &mut c, argv);
-    }
-    srv.clients.insert(id, c);
 }
 
 /// What the task must do after a round of processing.
@@ -294,7 +283,7 @@ pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: 
                             || s.pause_until_ms <= now);
                     s.clients.insert(id, c);
                     if paused_done {
-                        resume_paused(s, id);
+                        commands::resume_paused(s, id);
                     }
                 }
             }

@@ -233,8 +233,8 @@ fn rusage(who: i32) -> (f64, f64) {
 
 fn commandstats(srv: &Server, o: &mut String) {
     o.push_str("# Commandstats\r\n");
-    let mut all: Vec<&(&str, crate::server::state::CmdStat)> = srv.cmd_stats.values().collect();
-    all.sort_by_key(|(n, _)| *n);
+    let mut all: Vec<(&&str, &crate::server::state::CmdStat)> = srv.cmd_stats.iter().collect();
+    all.sort_by_key(|(n, _)| **n);
     for (n, s) in all {
         let per = if s.calls > 0 {
             s.usec as f64 / s.calls as f64

@@ -91,7 +91,8 @@ pub struct Server {
     pub clients: BTreeMap<u64, Box<Client>>,
     pub next_client_id: u64,
     pub stats: Stats,
-    pub cmd_stats: HashMap<usize, (&'static str, CmdStat), crate::server::util::FxBuild>,
+    /// INFO commandstats, by command name (`parent|sub` for subcommands).
+    pub cmd_stats: HashMap<&'static str, CmdStat, crate::server::util::FxBuild>,
     pub err_stats: BTreeMap<String, u64>,
     pub repl: Replication,
     /// Channel -> subscribed client ids.

@@ -5,191 +5,88 @@ use crate::server::state::{PauseKind, Server};
 use crate::server::util::{now_ms, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "ping",
-        -1,
-        "connection",
-        FAST | STALE | SENTINEL,
-        0,
-        0,
-        0,
-        ping,
-    ),
-    cmd("echo", 2, "connection", FAST, 0, 0, 0, echo),
-    cmd(
-        "quit",
-        -1,
-        "connection",
-        ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST,
-        0,
-        0,
-        0,
-        quit,
-    ),
-    cmd(
-        "reset",
-        1,
-        "connection",
-        NOSCRIPT | LOADING | STALE | NO_AUTH | FAST | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        reset,
-    ),
-    cmd(
-        "auth",
-        -2,
-        "connection",
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        auth,
-    ),
-    cmd(
-        "hello",
-        -1,
-        "connection",
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        hello,
-    ),
-    cmd(
-        "select",
-        2,
-        "connection",
-        LOADING | STALE | FAST,
-        0,
-        0,
-        0,
-        select,
-    ),
-    container("client", -2, "connection", 0, CLIENT_SUBCOMMANDS),
+    Command::new("ping", ping)
+        .arity(-1)
+        .group("connection")
+        .flags(FAST | STALE | SENTINEL),
+    Command::new("echo", echo)
+        .arity(2)
+        .group("connection")
+        .flags(FAST),
+    Command::new("quit", quit)
+        .arity(-1)
+        .group("connection")
+        .flags(ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST),
+    Command::new("reset", reset)
+        .arity(1)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE | NO_AUTH | FAST | ALLOW_BUSY),
+    Command::new("auth", auth)
+        .arity(-2)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY),
+    Command::new("hello", hello)
+        .arity(-1)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY),
+    Command::new("select", select)
+        .arity(2)
+        .group("connection")
+        .flags(LOADING | STALE | FAST),
+    Command::container("client", CLIENT_SUBCOMMANDS)
+        .arity(-2)
+        .group("connection"),
 ];
 
 static CLIENT_SUBCOMMANDS: &[Command] = &[
-    cmd(
-        "client|id",
-        2,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_id,
-    ),
-    cmd(
-        "client|setname",
-        3,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_setname,
-    ),
-    cmd(
-        "client|getname",
-        2,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_getname,
-    ),
-    cmd(
-        "client|list",
-        -2,
-        "connection",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_list,
-    ),
-    cmd(
-        "client|info",
-        2,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_info,
-    ),
-    cmd(
-        "client|kill",
-        -3,
-        "connection",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_kill,
-    ),
-    cmd(
-        "client|pause",
-        -3,
-        "connection",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_pause,
-    ),
-    cmd(
-        "client|unpause",
-        2,
-        "connection",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_unpause,
-    ),
-    cmd(
-        "client|no-evict",
-        3,
-        "connection",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_no_evict,
-    ),
-    cmd(
-        "client|reply",
-        3,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_reply,
-    ),
-    cmd(
-        "client|getredir",
-        2,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_getredir,
-    ),
-    cmd(
-        "client|help",
-        2,
-        "connection",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        client_help,
-    ),
+    Command::new("client|id", client_id)
+        .arity(2)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|setname", client_setname)
+        .arity(3)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|getname", client_getname)
+        .arity(2)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|list", client_list)
+        .arity(-2)
+        .group("connection")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("client|info", client_info)
+        .arity(2)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|kill", client_kill)
+        .arity(-3)
+        .group("connection")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("client|pause", client_pause)
+        .arity(-3)
+        .group("connection")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("client|unpause", client_unpause)
+        .arity(2)
+        .group("connection")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("client|no-evict", client_no_evict)
+        .arity(3)
+        .group("connection")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("client|reply", client_reply)
+        .arity(3)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|getredir", client_getredir)
+        .arity(2)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|help", client_help)
+        .arity(2)
+        .group("connection")
+        .flags(LOADING | STALE),
 ];
 
 fn ping(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {

@@ -7,40 +7,86 @@ use crate::server::types::{Hash, Value, WRONGTYPE};
 use crate::server::util::{glob_match, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd("hset", -4, "hash", WRITE | DENYOOM | FAST, 1, 1, 1, hset),
-    cmd("hmset", -4, "hash", WRITE | DENYOOM | FAST, 1, 1, 1, hmset),
-    cmd("hsetnx", 4, "hash", WRITE | DENYOOM | FAST, 1, 1, 1, hsetnx),
-    cmd("hget", 3, "hash", READONLY | FAST, 1, 1, 1, hget),
-    cmd("hmget", -3, "hash", READONLY | FAST, 1, 1, 1, hmget),
-    cmd("hdel", -3, "hash", WRITE | FAST, 1, 1, 1, hdel),
-    cmd("hlen", 2, "hash", READONLY | FAST, 1, 1, 1, hlen),
-    cmd("hstrlen", 3, "hash", READONLY | FAST, 1, 1, 1, hstrlen),
-    cmd("hexists", 3, "hash", READONLY | FAST, 1, 1, 1, hexists),
-    cmd("hkeys", 2, "hash", READONLY, 1, 1, 1, hkeys),
-    cmd("hvals", 2, "hash", READONLY, 1, 1, 1, hvals),
-    cmd("hgetall", 2, "hash", READONLY, 1, 1, 1, hgetall),
-    cmd(
-        "hincrby",
-        4,
-        "hash",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        hincrby,
-    ),
-    cmd(
-        "hincrbyfloat",
-        4,
-        "hash",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        hincrbyfloat,
-    ),
-    cmd("hrandfield", -2, "hash", READONLY, 1, 1, 1, hrandfield),
-    cmd("hscan", -3, "hash", READONLY, 1, 1, 1, hscan),
+    Command::new("hset", hset)
+        .arity(-4)
+        .group("hash")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("hmset", hmset)
+        .arity(-4)
+        .group("hash")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("hsetnx", hsetnx)
+        .arity(4)
+        .group("hash")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("hget", hget)
+        .arity(3)
+        .group("hash")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("hmget", hmget)
+        .arity(-3)
+        .group("hash")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("hdel", hdel)
+        .arity(-3)
+        .group("hash")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("hlen", hlen)
+        .arity(2)
+        .group("hash")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("hstrlen", hstrlen)
+        .arity(3)
+        .group("hash")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("hexists", hexists)
+        .arity(3)
+        .group("hash")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("hkeys", hkeys)
+        .arity(2)
+        .group("hash")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("hvals", hvals)
+        .arity(2)
+        .group("hash")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("hgetall", hgetall)
+        .arity(2)
+        .group("hash")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("hincrby", hincrby)
+        .arity(4)
+        .group("hash")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("hincrbyfloat", hincrbyfloat)
+        .arity(4)
+        .group("hash")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("hrandfield", hrandfield)
+        .arity(-2)
+        .group("hash")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("hscan", hscan)
+        .arity(-3)
+        .group("hash")
+        .flags(READONLY)
+        .keys(1, 1, 1),
 ];
 
 fn hash_ref<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Option<&'a Hash>, ()> {

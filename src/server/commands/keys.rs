@@ -9,94 +9,154 @@ use crate::server::state::Server;
 use crate::server::util::{glob_match, now_ms, parse_i64, parse_u64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd("del", -2, "generic", WRITE, 1, -1, 1, del),
-    cmd("unlink", -2, "generic", WRITE | FAST, 1, -1, 1, del),
-    cmd("exists", -2, "generic", READONLY | FAST, 1, -1, 1, exists),
-    cmd("type", 2, "generic", READONLY | FAST, 1, 1, 1, type_cmd),
-    cmd("keys", 2, "generic", READONLY, 0, 0, 0, keys),
-    cmd("scan", -2, "generic", READONLY, 0, 0, 0, scan),
-    cmd("randomkey", 1, "generic", READONLY, 0, 0, 0, randomkey),
-    cmd("rename", 3, "generic", WRITE, 1, 2, 1, rename),
-    cmd("renamenx", 3, "generic", WRITE | FAST, 1, 2, 1, renamenx),
-    cmd("expire", -3, "generic", WRITE | FAST, 1, 1, 1, expire),
-    cmd("pexpire", -3, "generic", WRITE | FAST, 1, 1, 1, pexpire),
-    cmd("expireat", -3, "generic", WRITE | FAST, 1, 1, 1, expireat),
-    cmd("pexpireat", -3, "generic", WRITE | FAST, 1, 1, 1, pexpireat),
-    cmd("ttl", 2, "generic", READONLY | FAST, 1, 1, 1, ttl),
-    cmd("pttl", 2, "generic", READONLY | FAST, 1, 1, 1, pttl),
-    cmd(
-        "expiretime",
-        2,
-        "generic",
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        expiretime,
-    ),
-    cmd(
-        "pexpiretime",
-        2,
-        "generic",
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        pexpiretime,
-    ),
-    cmd("persist", 2, "generic", WRITE | FAST, 1, 1, 1, persist),
-    cmd("copy", -3, "generic", WRITE | DENYOOM, 1, 2, 1, copy),
-    cmd("move", 3, "generic", WRITE | FAST, 1, 1, 1, move_cmd),
-    cmd("touch", -2, "generic", READONLY | FAST, 1, -1, 1, touch),
-    cmd("dbsize", 1, "server", READONLY | FAST, 0, 0, 0, dbsize),
-    cmd("flushdb", -1, "server", WRITE, 0, 0, 0, flushdb),
-    cmd("flushall", -1, "server", WRITE, 0, 0, 0, flushall),
-    cmd("swapdb", 3, "server", WRITE | FAST, 0, 0, 0, swapdb),
-    container("object", -2, "generic", 0, OBJECT_SUBCOMMANDS),
+    Command::new("del", del)
+        .arity(-2)
+        .group("generic")
+        .flags(WRITE)
+        .keys(1, -1, 1),
+    Command::new("unlink", del)
+        .arity(-2)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, -1, 1),
+    Command::new("exists", exists)
+        .arity(-2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, -1, 1),
+    Command::new("type", type_cmd)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("keys", keys)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY),
+    Command::new("scan", scan)
+        .arity(-2)
+        .group("generic")
+        .flags(READONLY),
+    Command::new("randomkey", randomkey)
+        .arity(1)
+        .group("generic")
+        .flags(READONLY),
+    Command::new("rename", rename)
+        .arity(3)
+        .group("generic")
+        .flags(WRITE)
+        .keys(1, 2, 1),
+    Command::new("renamenx", renamenx)
+        .arity(3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 2, 1),
+    Command::new("expire", expire)
+        .arity(-3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("pexpire", pexpire)
+        .arity(-3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("expireat", expireat)
+        .arity(-3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("pexpireat", pexpireat)
+        .arity(-3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("ttl", ttl)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("pttl", pttl)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("expiretime", expiretime)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("pexpiretime", pexpiretime)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("persist", persist)
+        .arity(2)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("copy", copy)
+        .arity(-3)
+        .group("generic")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 2, 1),
+    Command::new("move", move_cmd)
+        .arity(3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("touch", touch)
+        .arity(-2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, -1, 1),
+    Command::new("dbsize", dbsize)
+        .arity(1)
+        .group("server")
+        .flags(READONLY | FAST),
+    Command::new("flushdb", flushdb)
+        .arity(-1)
+        .group("server")
+        .flags(WRITE),
+    Command::new("flushall", flushall)
+        .arity(-1)
+        .group("server")
+        .flags(WRITE),
+    Command::new("swapdb", swapdb)
+        .arity(3)
+        .group("server")
+        .flags(WRITE | FAST),
+    Command::container("object", OBJECT_SUBCOMMANDS)
+        .arity(-2)
+        .group("generic"),
 ];
 
 static OBJECT_SUBCOMMANDS: &[Command] = &[
-    cmd(
-        "object|encoding",
-        3,
-        "generic",
-        READONLY,
-        2,
-        2,
-        1,
-        object_encoding,
-    ),
-    cmd("object|freq", 3, "generic", READONLY, 2, 2, 1, object_freq),
-    cmd(
-        "object|idletime",
-        3,
-        "generic",
-        READONLY,
-        2,
-        2,
-        1,
-        object_idletime,
-    ),
-    cmd(
-        "object|refcount",
-        3,
-        "generic",
-        READONLY,
-        2,
-        2,
-        1,
-        object_refcount,
-    ),
-    cmd(
-        "object|help",
-        2,
-        "generic",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        object_help,
-    ),
+    Command::new("object|encoding", object_encoding)
+        .arity(3)
+        .group("generic")
+        .flags(READONLY)
+        .keys(2, 2, 1),
+    Command::new("object|freq", object_freq)
+        .arity(3)
+        .group("generic")
+        .flags(READONLY)
+        .keys(2, 2, 1),
+    Command::new("object|idletime", object_idletime)
+        .arity(3)
+        .group("generic")
+        .flags(READONLY)
+        .keys(2, 2, 1),
+    Command::new("object|refcount", object_refcount)
+        .arity(3)
+        .group("generic")
+        .flags(READONLY)
+        .keys(2, 2, 1),
+    Command::new("object|help", object_help)
+        .arity(2)
+        .group("generic")
+        .flags(LOADING | STALE),
 ];
 
 fn del(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {

@@ -8,82 +8,114 @@ use crate::server::types::{List, Value, WRONGTYPE};
 use crate::server::util::parse_i64;
 
 pub static COMMANDS: &[Command] = &[
-    cmd("lpush", -3, "list", WRITE | DENYOOM | FAST, 1, 1, 1, lpush),
-    cmd("rpush", -3, "list", WRITE | DENYOOM | FAST, 1, 1, 1, rpush),
-    cmd(
-        "lpushx",
-        -3,
-        "list",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        lpushx,
-    ),
-    cmd(
-        "rpushx",
-        -3,
-        "list",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        rpushx,
-    ),
-    cmd("lpop", -2, "list", WRITE | FAST, 1, 1, 1, lpop),
-    cmd("rpop", -2, "list", WRITE | FAST, 1, 1, 1, rpop),
-    cmd("llen", 2, "list", READONLY | FAST, 1, 1, 1, llen),
-    cmd("lrange", 4, "list", READONLY, 1, 1, 1, lrange),
-    cmd("lindex", 3, "list", READONLY, 1, 1, 1, lindex),
-    cmd("lset", 4, "list", WRITE | DENYOOM, 1, 1, 1, lset),
-    cmd("linsert", 5, "list", WRITE | DENYOOM, 1, 1, 1, linsert),
-    cmd("lrem", 4, "list", WRITE, 1, 1, 1, lrem),
-    cmd("ltrim", 4, "list", WRITE, 1, 1, 1, ltrim),
-    cmd("lpos", -3, "list", READONLY, 1, 1, 1, lpos),
-    cmd("lmove", 5, "list", WRITE | DENYOOM, 1, 2, 1, lmove),
-    cmd("rpoplpush", 3, "list", WRITE | DENYOOM, 1, 2, 1, rpoplpush),
-    cmd("lmpop", -4, "list", WRITE, 0, 0, 0, lmpop),
-    cmd(
-        "blpop",
-        -3,
-        "list",
-        WRITE | NOSCRIPT | BLOCKING,
-        1,
-        -2,
-        1,
-        blpop,
-    ),
-    cmd(
-        "brpop",
-        -3,
-        "list",
-        WRITE | NOSCRIPT | BLOCKING,
-        1,
-        -2,
-        1,
-        brpop,
-    ),
-    cmd(
-        "blmove",
-        6,
-        "list",
-        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
-        1,
-        2,
-        1,
-        blmove,
-    ),
-    cmd(
-        "brpoplpush",
-        4,
-        "list",
-        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
-        1,
-        2,
-        1,
-        brpoplpush,
-    ),
-    cmd("blmpop", -5, "list", WRITE | BLOCKING, 0, 0, 0, blmpop),
+    Command::new("lpush", lpush)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("rpush", rpush)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("lpushx", lpushx)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("rpushx", rpushx)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("lpop", lpop)
+        .arity(-2)
+        .group("list")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("rpop", rpop)
+        .arity(-2)
+        .group("list")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("llen", llen)
+        .arity(2)
+        .group("list")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("lrange", lrange)
+        .arity(4)
+        .group("list")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("lindex", lindex)
+        .arity(3)
+        .group("list")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("lset", lset)
+        .arity(4)
+        .group("list")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("linsert", linsert)
+        .arity(5)
+        .group("list")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("lrem", lrem)
+        .arity(4)
+        .group("list")
+        .flags(WRITE)
+        .keys(1, 1, 1),
+    Command::new("ltrim", ltrim)
+        .arity(4)
+        .group("list")
+        .flags(WRITE)
+        .keys(1, 1, 1),
+    Command::new("lpos", lpos)
+        .arity(-3)
+        .group("list")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("lmove", lmove)
+        .arity(5)
+        .group("list")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 2, 1),
+    Command::new("rpoplpush", rpoplpush)
+        .arity(3)
+        .group("list")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 2, 1),
+    Command::new("lmpop", lmpop)
+        .arity(-4)
+        .group("list")
+        .flags(WRITE),
+    Command::new("blpop", blpop)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | NOSCRIPT | BLOCKING)
+        .keys(1, -2, 1),
+    Command::new("brpop", brpop)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | NOSCRIPT | BLOCKING)
+        .keys(1, -2, 1),
+    Command::new("blmove", blmove)
+        .arity(6)
+        .group("list")
+        .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
+        .keys(1, 2, 1),
+    Command::new("brpoplpush", brpoplpush)
+        .arity(4)
+        .group("list")
+        .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
+        .keys(1, 2, 1),
+    Command::new("blmpop", blmpop)
+        .arity(-5)
+        .group("list")
+        .flags(WRITE | BLOCKING),
 ];
 
 /// The list at `key` for writing: Ok(None) if missing, Err after replying WRONGTYPE.

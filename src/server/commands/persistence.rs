@@ -5,26 +5,14 @@ use crate::server::client::Client;
 use crate::server::state::Server;
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "save",
-        1,
-        "server",
-        ADMIN | NOSCRIPT | NO_MULTI,
-        0,
-        0,
-        0,
-        save,
-    ),
-    cmd(
-        "bgsave",
-        -1,
-        "server",
-        ADMIN | NOSCRIPT | NO_MULTI,
-        0,
-        0,
-        0,
-        bgsave,
-    ),
+    Command::new("save", save)
+        .arity(1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | NO_MULTI),
+    Command::new("bgsave", bgsave)
+        .arity(-1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | NO_MULTI),
 ];
 
 fn save(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {

@@ -9,77 +9,38 @@ use crate::server::state::Server;
 use crate::server::util::parse_i64;
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "replicaof",
-        3,
-        "server",
-        ADMIN | NOSCRIPT | STALE,
-        0,
-        0,
-        0,
-        replicaof,
-    ),
-    cmd(
-        "slaveof",
-        3,
-        "server",
-        ADMIN | NOSCRIPT | STALE,
-        0,
-        0,
-        0,
-        replicaof,
-    ),
-    cmd(
-        "role",
-        1,
-        "server",
-        NOSCRIPT | LOADING | STALE | FAST,
-        0,
-        0,
-        0,
-        role,
-    ),
-    cmd("wait", 3, "generic", NOSCRIPT, 0, 0, 0, wait),
-    cmd(
-        "failover",
-        -1,
-        "server",
-        ADMIN | NOSCRIPT | STALE,
-        0,
-        0,
-        0,
-        failover_cmd,
-    ),
-    cmd(
-        "replconf",
-        -1,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        master::replconf_command,
-    ),
-    cmd(
-        "psync",
-        -3,
-        "server",
-        ADMIN | NOSCRIPT | NO_MULTI,
-        0,
-        0,
-        0,
-        master::sync_command,
-    ),
-    cmd(
-        "sync",
-        1,
-        "server",
-        ADMIN | NOSCRIPT | NO_MULTI,
-        0,
-        0,
-        0,
-        master::sync_command,
-    ),
+    Command::new("replicaof", replicaof)
+        .arity(3)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | STALE),
+    Command::new("slaveof", replicaof)
+        .arity(3)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | STALE),
+    Command::new("role", role)
+        .arity(1)
+        .group("server")
+        .flags(NOSCRIPT | LOADING | STALE | FAST),
+    Command::new("wait", wait)
+        .arity(3)
+        .group("generic")
+        .flags(NOSCRIPT),
+    Command::new("failover", failover_cmd)
+        .arity(-1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | STALE),
+    Command::new("replconf", master::replconf_command)
+        .arity(-1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("psync", master::sync_command)
+        .arity(-3)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | NO_MULTI),
+    Command::new("sync", master::sync_command)
+        .arity(1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | NO_MULTI),
 ];
 
 /// REPLICAOF host port | NO ONE

@@ -6,17 +6,13 @@ use crate::server::state::{Server, ShutdownMode};
 use crate::server::util::{now_ms, now_us, parse_f64, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "info",
-        -1,
-        "server",
-        LOADING | STALE | SENTINEL,
-        0,
-        0,
-        0,
-        info,
-    ),
-    container("config", -2, "server", 0, CONFIG_SUBCOMMANDS),
+    Command::new("info", info)
+        .arity(-1)
+        .group("server")
+        .flags(LOADING | STALE | SENTINEL),
+    Command::container("config", CONFIG_SUBCOMMANDS)
+        .arity(-2)
+        .group("server"),
     Command {
         name: "command",
         arity: -1,
@@ -28,207 +24,98 @@ pub static COMMANDS: &[Command] = &[
         handler: command_all,
         subcommands: COMMAND_SUBCOMMANDS,
     },
-    cmd("time", 1, "server", LOADING | STALE | FAST, 0, 0, 0, time),
-    cmd(
-        "lastsave",
-        1,
-        "server",
-        LOADING | STALE | FAST,
-        0,
-        0,
-        0,
-        lastsave,
-    ),
-    cmd(
-        "shutdown",
-        -1,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        shutdown,
-    ),
-    cmd(
-        "debug",
-        -2,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        debug,
-    ),
-    cmd(
-        "monitor",
-        1,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        monitor,
-    ),
-    container("slowlog", -2, "server", 0, SLOWLOG_SUBCOMMANDS),
+    Command::new("time", time)
+        .arity(1)
+        .group("server")
+        .flags(LOADING | STALE | FAST),
+    Command::new("lastsave", lastsave)
+        .arity(1)
+        .group("server")
+        .flags(LOADING | STALE | FAST),
+    Command::new("shutdown", shutdown)
+        .arity(-1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY),
+    Command::new("debug", debug)
+        .arity(-2)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("monitor", monitor)
+        .arity(1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::container("slowlog", SLOWLOG_SUBCOMMANDS)
+        .arity(-2)
+        .group("server"),
 ];
 
 static CONFIG_SUBCOMMANDS: &[Command] = &[
-    cmd(
-        "config|get",
-        -3,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        config_get,
-    ),
-    cmd(
-        "config|set",
-        -4,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        config_set,
-    ),
-    cmd(
-        "config|resetstat",
-        2,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        config_resetstat,
-    ),
-    cmd(
-        "config|rewrite",
-        2,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        config_rewrite,
-    ),
-    cmd(
-        "config|help",
-        2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        config_help,
-    ),
+    Command::new("config|get", config_get)
+        .arity(-3)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("config|set", config_set)
+        .arity(-4)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("config|resetstat", config_resetstat)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("config|rewrite", config_rewrite)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("config|help", config_help)
+        .arity(2)
+        .group("server")
+        .flags(LOADING | STALE),
 ];
 
 static COMMAND_SUBCOMMANDS: &[Command] = &[
-    cmd(
-        "command|count",
-        2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_count,
-    ),
-    cmd(
-        "command|info",
-        -2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_info,
-    ),
-    cmd(
-        "command|docs",
-        -2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_docs,
-    ),
-    cmd(
-        "command|list",
-        -2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_list,
-    ),
-    cmd(
-        "command|getkeys",
-        -4,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_getkeys,
-    ),
-    cmd(
-        "command|help",
-        2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_help,
-    ),
+    Command::new("command|count", command_count)
+        .arity(2)
+        .group("server")
+        .flags(LOADING | STALE),
+    Command::new("command|info", command_info)
+        .arity(-2)
+        .group("server")
+        .flags(LOADING | STALE),
+    Command::new("command|docs", command_docs)
+        .arity(-2)
+        .group("server")
+        .flags(LOADING | STALE),
+    Command::new("command|list", command_list)
+        .arity(-2)
+        .group("server")
+        .flags(LOADING | STALE),
+    Command::new("command|getkeys", command_getkeys)
+        .arity(-4)
+        .group("server")
+        .flags(LOADING | STALE),
+    Command::new("command|help", command_help)
+        .arity(2)
+        .group("server")
+        .flags(LOADING | STALE),
 ];
 
 static SLOWLOG_SUBCOMMANDS: &[Command] = &[
-    cmd(
-        "slowlog|get",
-        -2,
-        "server",
-        ADMIN | LOADING | STALE,
-        0,
-        0,
-        0,
-        slowlog_get,
-    ),
-    cmd(
-        "slowlog|len",
-        2,
-        "server",
-        ADMIN | LOADING | STALE,
-        0,
-        0,
-        0,
-        slowlog_len,
-    ),
-    cmd(
-        "slowlog|reset",
-        2,
-        "server",
-        ADMIN | LOADING | STALE,
-        0,
-        0,
-        0,
-        slowlog_reset,
-    ),
-    cmd(
-        "slowlog|help",
-        2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        slowlog_help,
-    ),
+    Command::new("slowlog|get", slowlog_get)
+        .arity(-2)
+        .group("server")
+        .flags(ADMIN | LOADING | STALE),
+    Command::new("slowlog|len", slowlog_len)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN | LOADING | STALE),
+    Command::new("slowlog|reset", slowlog_reset)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN | LOADING | STALE),
+    Command::new("slowlog|help", slowlog_help)
+        .arity(2)
+        .group("server")
+        .flags(LOADING | STALE),
 ];
 
 fn info(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {

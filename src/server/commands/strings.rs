@@ -6,76 +6,131 @@ use crate::server::types::{Value, WRONGTYPE};
 use crate::server::util::{now_ms, parse_f64, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd("get", 2, "string", READONLY | FAST, 1, 1, 1, get),
-    cmd("set", -3, "string", WRITE | DENYOOM, 1, 1, 1, set),
-    cmd("setnx", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, setnx),
-    cmd("setex", 4, "string", WRITE | DENYOOM, 1, 1, 1, setex),
-    cmd("psetex", 4, "string", WRITE | DENYOOM, 1, 1, 1, psetex),
-    cmd(
-        "getset",
-        3,
-        "string",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        getset,
-    ),
-    cmd("getdel", 2, "string", WRITE | FAST, 1, 1, 1, getdel),
-    cmd("getex", -2, "string", WRITE | FAST, 1, 1, 1, getex),
-    cmd("mget", -2, "string", READONLY | FAST, 1, -1, 1, mget),
-    cmd("mset", -3, "string", WRITE | DENYOOM, 1, -1, 2, mset),
-    cmd("msetnx", -3, "string", WRITE | DENYOOM, 1, -1, 2, msetnx),
-    cmd(
-        "append",
-        3,
-        "string",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        append,
-    ),
-    cmd("strlen", 2, "string", READONLY | FAST, 1, 1, 1, strlen),
-    cmd("getrange", 4, "string", READONLY, 1, 1, 1, getrange),
-    cmd("substr", 4, "string", READONLY, 1, 1, 1, getrange),
-    cmd("setrange", 4, "string", WRITE | DENYOOM, 1, 1, 1, setrange),
-    cmd("incr", 2, "string", WRITE | DENYOOM | FAST, 1, 1, 1, incr),
-    cmd("decr", 2, "string", WRITE | DENYOOM | FAST, 1, 1, 1, decr),
-    cmd(
-        "incrby",
-        3,
-        "string",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        incrby,
-    ),
-    cmd(
-        "decrby",
-        3,
-        "string",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        decrby,
-    ),
-    cmd(
-        "incrbyfloat",
-        3,
-        "string",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        incrbyfloat,
-    ),
-    cmd("setbit", 4, "bitmap", WRITE | DENYOOM, 1, 1, 1, setbit),
-    cmd("getbit", 3, "bitmap", READONLY | FAST, 1, 1, 1, getbit),
-    cmd("bitcount", -2, "bitmap", READONLY, 1, 1, 1, bitcount),
-    cmd("bitpos", -3, "bitmap", READONLY, 1, 1, 1, bitpos),
+    Command::new("get", get)
+        .arity(2)
+        .group("string")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("set", set)
+        .arity(-3)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("setnx", setnx)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("setex", setex)
+        .arity(4)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("psetex", psetex)
+        .arity(4)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("getset", getset)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("getdel", getdel)
+        .arity(2)
+        .group("string")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("getex", getex)
+        .arity(-2)
+        .group("string")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("mget", mget)
+        .arity(-2)
+        .group("string")
+        .flags(READONLY | FAST)
+        .keys(1, -1, 1),
+    Command::new("mset", mset)
+        .arity(-3)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 2),
+    Command::new("msetnx", msetnx)
+        .arity(-3)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 2),
+    Command::new("append", append)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("strlen", strlen)
+        .arity(2)
+        .group("string")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("getrange", getrange)
+        .arity(4)
+        .group("string")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("substr", getrange)
+        .arity(4)
+        .group("string")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("setrange", setrange)
+        .arity(4)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("incr", incr)
+        .arity(2)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("decr", decr)
+        .arity(2)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("incrby", incrby)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("decrby", decrby)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("incrbyfloat", incrbyfloat)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("setbit", setbit)
+        .arity(4)
+        .group("bitmap")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("getbit", getbit)
+        .arity(3)
+        .group("bitmap")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("bitcount", bitcount)
+        .arity(-2)
+        .group("bitmap")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("bitpos", bitpos)
+        .arity(-3)
+        .group("bitmap")
+        .flags(READONLY)
+        .keys(1, 1, 1),
 ];
 
 /// Reads a string key: Ok(None) when missing, Err(()) after replying WRONGTYPE.

@@ -7,56 +7,27 @@ use crate::server::client::Client;
 use crate::server::state::Server;
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "multi",
-        1,
-        "transactions",
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        multi,
-    ),
-    cmd(
-        "exec",
-        1,
-        "transactions",
-        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
-        0,
-        0,
-        0,
-        exec,
-    ),
-    cmd(
-        "discard",
-        1,
-        "transactions",
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        discard,
-    ),
-    cmd(
-        "watch",
-        -2,
-        "transactions",
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        1,
-        -1,
-        1,
-        watch,
-    ),
-    cmd(
-        "unwatch",
-        1,
-        "transactions",
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        unwatch,
-    ),
+    Command::new("multi", multi)
+        .arity(1)
+        .group("transactions")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY),
+    Command::new("exec", exec)
+        .arity(1)
+        .group("transactions")
+        .flags(NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG),
+    Command::new("discard", discard)
+        .arity(1)
+        .group("transactions")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY),
+    Command::new("watch", watch)
+        .arity(-2)
+        .group("transactions")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
+        .keys(1, -1, 1),
+    Command::new("unwatch", unwatch)
+        .arity(1)
+        .group("transactions")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY),
 ];
 
 fn multi(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {

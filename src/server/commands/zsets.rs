@@ -10,212 +10,175 @@ use crate::server::types::{Set, Value, ZSet, WRONGTYPE};
 use crate::server::util::{glob_match, parse_f64, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "zadd",
-        -4,
-        "sortedset",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        zadd,
-    ),
-    cmd(
-        "zincrby",
-        4,
-        "sortedset",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        zincrby,
-    ),
-    cmd("zrem", -3, "sortedset", WRITE | FAST, 1, 1, 1, zrem),
-    cmd("zcard", 2, "sortedset", READONLY | FAST, 1, 1, 1, zcard),
-    cmd("zcount", 4, "sortedset", READONLY | FAST, 1, 1, 1, zcount),
-    cmd(
-        "zlexcount",
-        4,
-        "sortedset",
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        zlexcount,
-    ),
-    cmd("zscore", 3, "sortedset", READONLY | FAST, 1, 1, 1, zscore),
-    cmd(
-        "zmscore",
-        -3,
-        "sortedset",
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        zmscore,
-    ),
-    cmd("zrank", 3, "sortedset", READONLY | FAST, 1, 1, 1, zrank),
-    cmd(
-        "zrevrank",
-        3,
-        "sortedset",
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        zrevrank,
-    ),
-    cmd("zrange", -4, "sortedset", READONLY, 1, 1, 1, zrange),
-    cmd(
-        "zrangestore",
-        -5,
-        "sortedset",
-        WRITE | DENYOOM,
-        1,
-        2,
-        1,
-        zrangestore,
-    ),
-    cmd("zrevrange", -4, "sortedset", READONLY, 1, 1, 1, zrevrange),
-    cmd(
-        "zrangebyscore",
-        -4,
-        "sortedset",
-        READONLY,
-        1,
-        1,
-        1,
-        zrangebyscore,
-    ),
-    cmd(
-        "zrevrangebyscore",
-        -4,
-        "sortedset",
-        READONLY,
-        1,
-        1,
-        1,
-        zrevrangebyscore,
-    ),
-    cmd(
-        "zrangebylex",
-        -4,
-        "sortedset",
-        READONLY,
-        1,
-        1,
-        1,
-        zrangebylex,
-    ),
-    cmd(
-        "zrevrangebylex",
-        -4,
-        "sortedset",
-        READONLY,
-        1,
-        1,
-        1,
-        zrevrangebylex,
-    ),
-    cmd("zpopmin", -2, "sortedset", WRITE | FAST, 1, 1, 1, zpopmin),
-    cmd("zpopmax", -2, "sortedset", WRITE | FAST, 1, 1, 1, zpopmax),
-    cmd(
-        "bzpopmin",
-        -3,
-        "sortedset",
-        WRITE | FAST | BLOCKING,
-        1,
-        -2,
-        1,
-        bzpopmin,
-    ),
-    cmd(
-        "bzpopmax",
-        -3,
-        "sortedset",
-        WRITE | FAST | BLOCKING,
-        1,
-        -2,
-        1,
-        bzpopmax,
-    ),
-    cmd("zmpop", -4, "sortedset", WRITE, 0, 0, 0, zmpop),
-    cmd("bzmpop", -5, "sortedset", WRITE | BLOCKING, 0, 0, 0, bzmpop),
-    cmd(
-        "zremrangebyrank",
-        4,
-        "sortedset",
-        WRITE,
-        1,
-        1,
-        1,
-        zremrangebyrank,
-    ),
-    cmd(
-        "zremrangebyscore",
-        4,
-        "sortedset",
-        WRITE,
-        1,
-        1,
-        1,
-        zremrangebyscore,
-    ),
-    cmd(
-        "zremrangebylex",
-        4,
-        "sortedset",
-        WRITE,
-        1,
-        1,
-        1,
-        zremrangebylex,
-    ),
-    cmd(
-        "zunionstore",
-        -4,
-        "sortedset",
-        WRITE | DENYOOM,
-        1,
-        1,
-        1,
-        zunionstore,
-    ),
-    cmd(
-        "zinterstore",
-        -4,
-        "sortedset",
-        WRITE | DENYOOM,
-        1,
-        1,
-        1,
-        zinterstore,
-    ),
-    cmd(
-        "zdiffstore",
-        -4,
-        "sortedset",
-        WRITE | DENYOOM,
-        1,
-        1,
-        1,
-        zdiffstore,
-    ),
-    cmd("zunion", -3, "sortedset", READONLY, 0, 0, 0, zunion),
-    cmd("zinter", -3, "sortedset", READONLY, 0, 0, 0, zinter),
-    cmd("zdiff", -3, "sortedset", READONLY, 0, 0, 0, zdiff),
-    cmd("zintercard", -3, "sortedset", READONLY, 0, 0, 0, zintercard),
-    cmd(
-        "zrandmember",
-        -2,
-        "sortedset",
-        READONLY,
-        1,
-        1,
-        1,
-        zrandmember,
-    ),
-    cmd("zscan", -3, "sortedset", READONLY, 1, 1, 1, zscan),
+    Command::new("zadd", zadd)
+        .arity(-4)
+        .group("sortedset")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("zincrby", zincrby)
+        .arity(4)
+        .group("sortedset")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("zrem", zrem)
+        .arity(-3)
+        .group("sortedset")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("zcard", zcard)
+        .arity(2)
+        .group("sortedset")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("zcount", zcount)
+        .arity(4)
+        .group("sortedset")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("zlexcount", zlexcount)
+        .arity(4)
+        .group("sortedset")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("zscore", zscore)
+        .arity(3)
+        .group("sortedset")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("zmscore", zmscore)
+        .arity(-3)
+        .group("sortedset")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("zrank", zrank)
+        .arity(3)
+        .group("sortedset")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("zrevrank", zrevrank)
+        .arity(3)
+        .group("sortedset")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("zrange", zrange)
+        .arity(-4)
+        .group("sortedset")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("zrangestore", zrangestore)
+        .arity(-5)
+        .group("sortedset")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 2, 1),
+    Command::new("zrevrange", zrevrange)
+        .arity(-4)
+        .group("sortedset")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("zrangebyscore", zrangebyscore)
+        .arity(-4)
+        .group("sortedset")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("zrevrangebyscore", zrevrangebyscore)
+        .arity(-4)
+        .group("sortedset")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("zrangebylex", zrangebylex)
+        .arity(-4)
+        .group("sortedset")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("zrevrangebylex", zrevrangebylex)
+        .arity(-4)
+        .group("sortedset")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("zpopmin", zpopmin)
+        .arity(-2)
+        .group("sortedset")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("zpopmax", zpopmax)
+        .arity(-2)
+        .group("sortedset")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("bzpopmin", bzpopmin)
+        .arity(-3)
+        .group("sortedset")
+        .flags(WRITE | FAST | BLOCKING)
+        .keys(1, -2, 1),
+    Command::new("bzpopmax", bzpopmax)
+        .arity(-3)
+        .group("sortedset")
+        .flags(WRITE | FAST | BLOCKING)
+        .keys(1, -2, 1),
+    Command::new("zmpop", zmpop)
+        .arity(-4)
+        .group("sortedset")
+        .flags(WRITE),
+    Command::new("bzmpop", bzmpop)
+        .arity(-5)
+        .group("sortedset")
+        .flags(WRITE | BLOCKING),
+    Command::new("zremrangebyrank", zremrangebyrank)
+        .arity(4)
+        .group("sortedset")
+        .flags(WRITE)
+        .keys(1, 1, 1),
+    Command::new("zremrangebyscore", zremrangebyscore)
+        .arity(4)
+        .group("sortedset")
+        .flags(WRITE)
+        .keys(1, 1, 1),
+    Command::new("zremrangebylex", zremrangebylex)
+        .arity(4)
+        .group("sortedset")
+        .flags(WRITE)
+        .keys(1, 1, 1),
+    Command::new("zunionstore", zunionstore)
+        .arity(-4)
+        .group("sortedset")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("zinterstore", zinterstore)
+        .arity(-4)
+        .group("sortedset")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("zdiffstore", zdiffstore)
+        .arity(-4)
+        .group("sortedset")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("zunion", zunion)
+        .arity(-3)
+        .group("sortedset")
+        .flags(READONLY),
+    Command::new("zinter", zinter)
+        .arity(-3)
+        .group("sortedset")
+        .flags(READONLY),
+    Command::new("zdiff", zdiff)
+        .arity(-3)
+        .group("sortedset")
+        .flags(READONLY),
+    Command::new("zintercard", zintercard)
+        .arity(-3)
+        .group("sortedset")
+        .flags(READONLY),
+    Command::new("zrandmember", zrandmember)
+        .arity(-2)
+        .group("sortedset")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("zscan", zscan)
+        .arity(-3)
+        .group("sortedset")
+        .flags(READONLY)
+        .keys(1, 1, 1),
 ];
 
 /// Members with their scores, in order.

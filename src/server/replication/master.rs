@@ -599,36 +599,7 @@ pub fn cron(srv: &mut Server) {
             }
         }
     }
-    wake_waiters(srv);
-}
-
-/// Answers WAIT clients whose replicas have acknowledged enough.
-pub fn wake_waiters(srv: &mut Server) {
-    let ids: Vec<u64> = srv
-        .clients
-        .iter()
-        .filter(|(_, c)| matches!(c.blocked, Some(crate::server::client::Blocked::Wait { .. })))
-        .map(|(id, _)| *id)
-        .collect();
-    for id in ids {
-        let Some(mut c) = srv.clients.remove(&id) else {
-            continue;
-        };
-        if let Some(crate::server::client::Blocked::Wait {
-            offset,
-            numreplicas,
-            ..
-        }) = c.blocked.clone()
-        {
-            let n = srv.replicas_acked(offset);
-            if n >= numreplicas {
-                c.blocked = None;
-                c.reply.int(n as i64);
-                c.wake();
-            }
-        }
-        srv.clients.insert(id, c);
-    }
+    crate::server::commands::wake_waiters(srv);
 }
 
 /// Whether an online replica has not acknowledged the whole stream yet.

@@ -12,6 +12,9 @@ pub struct Reply {
     /// Number of error replies written since the last `take_error_count`: the command
     /// dispatcher uses it to count failed calls and to flag queued-command errors.
     pub errors: u64,
+    /// The code of the last error reply written (`ERR`, `WRONGTYPE`...), for
+    /// INFO errorstats.
+    pub last_error_code: String,
 }
 
 impl Reply {
@@ -20,6 +23,7 @@ impl Reply {
             buf: Vec::with_capacity(1024),
             resp3: false,
             errors: 0,
+            last_error_code: String::new(),
         }
     }
 
@@ -49,7 +53,11 @@ impl Reply {
         self.buf.push(b'-');
         let first = msg.split(' ').next().unwrap_or("");
         let has_code = !first.is_empty() && first.bytes().all(|c| c.is_ascii_uppercase());
-        if !has_code {
+        self.last_error_code.clear();
+        if has_code {
+            self.last_error_code.push_str(first);
+        } else {
+            self.last_error_code.push_str("ERR");
             self.buf.extend_from_slice(b"ERR ");
         }
         for c in msg.bytes() {
