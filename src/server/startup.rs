@@ -4,6 +4,7 @@
 use crate::server::config::{Config, StartupAction};
 use crate::server::connection::{accept_loop, Shared};
 use crate::server::log;
+use crate::server::resp::errors;
 use crate::server::state::{Server, ShutdownMode};
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -393,9 +394,7 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
                         if let Some(c) = srv.clients.get_mut(&id) {
                             c.blocked = None;
                         }
-                        srv.push_to(id, |r| {
-                            r.error("ERR Errors trying to SHUTDOWN. Check logs.")
-                        });
+                        srv.push_to(id, |r| r.error(errors::SHUTDOWN_FAILED));
                     }
                 }
             }

@@ -3,6 +3,7 @@
 //! timeouts.
 
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 
 /// Looks `key` up for reading and checks its type: Ok(true) when it holds a value
@@ -36,17 +37,17 @@ pub fn parse_mpop<D>(
     let numkeys = match crate::server::util::parse_i64(&argv[first]) {
         Some(n) if n > 0 => n as usize,
         _ => {
-            c.reply.error("ERR numkeys should be greater than 0");
+            c.reply.error(errors::NUMKEYS_NOT_POSITIVE);
             return None;
         }
     };
     let keys_end = first + 1 + numkeys;
     if keys_end >= argv.len() {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return None;
     }
     let Some(d) = side(&argv[keys_end]) else {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return None;
     };
     let mut count = 1usize;
@@ -63,7 +64,7 @@ pub fn parse_mpop<D>(
             }
         }
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return None;
         }
     }
@@ -75,7 +76,7 @@ pub fn parse_timeout(arg: &[u8]) -> Result<i64, String> {
     let v =
         crate::server::util::parse_f64(arg).ok_or("ERR timeout is not a float or out of range")?;
     if v < 0.0 {
-        return Err("ERR timeout is negative".into());
+        return Err(errors::TIMEOUT_NEGATIVE.into());
     }
     if v > (i64::MAX / 1000) as f64 {
         return Err("ERR timeout is out of range".into());

@@ -1,6 +1,7 @@
 //! Connection commands: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT and CLIENT.
 use super::*;
 use crate::server::client::{Blocked, Client, ClientKind, ReplyMode};
+use crate::server::resp::errors;
 use crate::server::state::{PauseKind, Server};
 use crate::server::util::{now_ms, parse_i64};
 
@@ -154,7 +155,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 fn auth(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() > 3 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let (user, pass) = if argv.len() == 2 {
@@ -226,8 +227,7 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     if let Some(n) = &setname {
         if !valid_client_name(n) {
-            c.reply
-                .error("ERR Client names cannot contain spaces, newlines or special characters.");
+            c.reply.error(errors::BAD_CLIENT_NAME);
             return;
         }
         c.name = if n.is_empty() { None } else { Some(n.clone()) };
@@ -259,11 +259,11 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn select(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(idx) = parse_i64(&argv[1]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     if idx < 0 || idx as usize >= srv.dbs.len() {
-        c.reply.error("ERR DB index is out of range");
+        c.reply.error(errors::DB_INDEX_OUT_OF_RANGE);
         return;
     }
     c.db = idx as usize;
@@ -280,8 +280,7 @@ fn client_id(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
 
 fn client_setname(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if !valid_client_name(&argv[2]) {
-        c.reply
-            .error("ERR Client names cannot contain spaces, newlines or special characters.");
+        c.reply.error(errors::BAD_CLIENT_NAME);
         return;
     }
     c.name = if argv[2].is_empty() {
@@ -370,7 +369,7 @@ fn client_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
         ids = Some(v);
     } else if argv.len() != 2 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let now = now_ms();
@@ -427,7 +426,7 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut i = 2;
     while i < argv.len() {
         if i + 1 >= argv.len() {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
         let opt = argv[i].to_ascii_lowercase();
@@ -461,19 +460,19 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 b"yes" => skipme = true,
                 b"no" => skipme = false,
                 _ => {
-                    c.reply.error("ERR syntax error");
+                    c.reply.error(errors::SYNTAX);
                     return;
                 }
             },
             b"maxage" => match parse_i64(val) {
                 Some(n) if n >= 0 => maxage = Some(n),
                 _ => {
-                    c.reply.error("ERR syntax error");
+                    c.reply.error(errors::SYNTAX);
                     return;
                 }
             },
             _ => {
-                c.reply.error("ERR syntax error");
+                c.reply.error(errors::SYNTAX);
                 return;
             }
         }
@@ -513,8 +512,7 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn client_pause(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(ms) = parse_i64(&argv[2]).filter(|v| *v >= 0) else {
-        c.reply
-            .error("ERR timeout is not an integer or out of range");
+        c.reply.error(errors::TIMEOUT_NOT_INTEGER);
         return;
     };
     let kind = match argv.get(3).map(|v| v.to_ascii_lowercase()) {
@@ -527,7 +525,7 @@ fn client_pause(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     };
     if argv.len() > 4 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let until = now_ms().saturating_add(ms);
@@ -558,7 +556,7 @@ fn client_no_evict(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         b"on" => c.no_evict = true,
         b"off" => c.no_evict = false,
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }
@@ -577,7 +575,7 @@ fn client_reply(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 c.reply_mode = ReplyMode::Skip;
             }
         }
-        _ => c.reply.error("ERR syntax error"),
+        _ => c.reply.error(errors::SYNTAX),
     }
 }
 

@@ -1,6 +1,7 @@
 //! DEBUG subcommands owned by other parts of the server than server_admin.
 
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 
 /// DEBUG subcommands owned by other parts of the server (RELOAD by persistence,
@@ -25,7 +26,7 @@ pub fn debug_extension(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) -> bo
             // "value:N" (padded with zero bytes, or cut, to `size`); existing
             // keys are left alone. As Redis, this does not propagate.
             let Some(count) = crate::server::util::parse_i64(&argv[2]).filter(|n| *n >= 0) else {
-                c.reply.error("ERR value is out of range, must be positive");
+                c.reply.error(errors::OUT_OF_RANGE_POSITIVE);
                 return true;
             };
             let prefix = argv.get(3).cloned().unwrap_or_else(|| b"key".to_vec());
@@ -33,7 +34,7 @@ pub fn debug_extension(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) -> bo
                 None => None,
                 Some(Some(n)) if n >= 0 => Some(n as usize),
                 Some(_) => {
-                    c.reply.error("ERR value is out of range, must be positive");
+                    c.reply.error(errors::OUT_OF_RANGE_POSITIVE);
                     return true;
                 }
             };

@@ -2,6 +2,7 @@
 use super::keys::{parse_scan_args, scan_steps};
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{Hash, Value, WRONGTYPE};
 use crate::server::util::{glob_match, parse_i64};
@@ -307,7 +308,7 @@ fn hgetall(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn hincrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(by) = parse_i64(&argv[3]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let (me, mv) = limits(srv);
@@ -327,7 +328,7 @@ fn hincrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         },
     };
     let Some(n) = cur.checked_add(by) else {
-        c.reply.error("ERR increment or decrement would overflow");
+        c.reply.error(errors::INCR_OVERFLOW);
         cleanup_empty(srv, db, &argv[1]);
         return;
     };
@@ -346,7 +347,7 @@ fn cleanup_empty(srv: &mut Server, db: usize, key: &[u8]) {
 
 fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if crate::server::util::parse_f64(&argv[3]).is_none() {
-        c.reply.error("ERR value is not a valid float");
+        c.reply.error(errors::NOT_FLOAT);
         return;
     }
     let (me, mv) = limits(srv);
@@ -366,7 +367,7 @@ fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             return;
         }
         Err(crate::server::util::FloatIncrError::NanOrInfinity) => {
-            c.reply.error("ERR increment would produce NaN or Infinity");
+            c.reply.error(errors::INCR_NAN);
             cleanup_empty(srv, db, &argv[1]);
             return;
         }
@@ -394,24 +395,24 @@ fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         match parse_i64(&argv[2]) {
             Some(n) => count = Some(n),
             None => {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             }
         }
         if argv.len() == 4 {
             if !argv[3].eq_ignore_ascii_case(b"withvalues") {
-                c.reply.error("ERR syntax error");
+                c.reply.error(errors::SYNTAX);
                 return;
             }
             withvalues = true;
         } else if argv.len() > 4 {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }
     if let Some(n) = count {
         if !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
-            c.reply.error("ERR value is out of range");
+            c.reply.error(errors::OUT_OF_RANGE);
             return;
         }
     }

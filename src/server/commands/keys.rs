@@ -5,6 +5,7 @@ use super::*;
 use crate::server::client::Client;
 use crate::server::keyspace::db::NO_EXPIRE;
 use crate::server::keyspace::Entry;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::util::{glob_match, now_ms, parse_i64, parse_u64};
 
@@ -236,8 +237,8 @@ pub fn parse_scan_opts(
         if a == b"count" && rest >= 1 {
             match parse_i64(&argv[i + 1]) {
                 Some(n) if n >= 1 => o.count = n as usize,
-                Some(_) => return Err("ERR syntax error".into()),
-                None => return Err("ERR value is not an integer or out of range".into()),
+                Some(_) => return Err(errors::SYNTAX.into()),
+                None => return Err(errors::NOT_INTEGER.into()),
             }
             i += 2;
         } else if a == b"match" && rest >= 1 {
@@ -248,7 +249,7 @@ pub fn parse_scan_opts(
             o.type_name = Some(String::from_utf8_lossy(&argv[i + 1]).to_ascii_lowercase());
             i += 2;
         } else {
-            return Err("ERR syntax error".into());
+            return Err(errors::SYNTAX.into());
         }
     }
     Ok(o)
@@ -284,9 +285,9 @@ pub fn scan_steps(cursor: u64, count: usize, mut step: impl FnMut(u64) -> (u64, 
     }
 }
 
-/// Parses a SCAN cursor ("ERR invalid cursor" like Redis).
+/// Parses a SCAN cursor (errors::INVALID_CURSOR like Redis).
 pub fn parse_cursor(arg: &[u8]) -> Result<u64, String> {
-    parse_u64(arg).ok_or_else(|| "ERR invalid cursor".to_string())
+    parse_u64(arg).ok_or_else(|| errors::INVALID_CURSOR.to_string())
 }
 
 fn scan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
@@ -374,7 +375,7 @@ fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], nx: bool) 
     let db = c.db;
     let (src, dst) = (&argv[1], &argv[2]);
     if srv.lookup_write(db, src).is_none() {
-        c.reply.error("ERR no such key");
+        c.reply.error(errors::NO_SUCH_KEY);
         return;
     }
     if src == dst {
@@ -451,7 +452,7 @@ fn expire_generic(
         return;
     }
     let Some(when) = parse_i64(&argv[2]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let invalid = format!("ERR invalid expire time in '{}' command", name);
@@ -591,9 +592,9 @@ fn persist(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn parse_db_index(srv: &Server, arg: &[u8]) -> Result<usize, String> {
     match parse_i64(arg) {
-        None => Err("ERR value is not an integer or out of range".into()),
+        None => Err(errors::NOT_INTEGER.into()),
         Some(n) if n < 0 || n as usize >= srv.dbs.len() => {
-            Err("ERR DB index is out of range".into())
+            Err(errors::DB_INDEX_OUT_OF_RANGE.into())
         }
         Some(n) => Ok(n as usize),
     }
@@ -618,14 +619,13 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             }
             i += 2;
         } else {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }
     let (src, dst) = (&argv[1], &argv[2]);
     if src == dst && dst_db == c.db {
-        c.reply
-            .error("ERR source and destination objects are the same");
+        c.reply.error(errors::SAME_OBJECT);
         return;
     }
     let Some(e) = srv.lookup_write(c.db, src) else {
@@ -651,17 +651,16 @@ fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let dst_db = match parse_i64(&argv[2]) {
         Some(n) if n >= 0 && (n as usize) < srv.dbs.len() => n as usize,
         None => {
-            c.reply.error("ERR value is not an integer or out of range");
+            c.reply.error(errors::NOT_INTEGER);
             return;
         }
         _ => {
-            c.reply.error("ERR DB index is out of range");
+            c.reply.error(errors::DB_INDEX_OUT_OF_RANGE);
             return;
         }
     };
     if dst_db == c.db {
-        c.reply
-            .error("ERR source and destination objects are the same");
+        c.reply.error(errors::SAME_OBJECT);
         return;
     }
     let key = &argv[1];
@@ -710,7 +709,7 @@ fn flush_mode(argv: &[Vec<u8>]) -> Result<(), ()> {
 
 fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if flush_mode(argv).is_err() {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let n = srv.dbs[c.db].len() as u64;
@@ -723,7 +722,7 @@ fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn flushall(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if flush_mode(argv).is_err() {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let mut n = 0;
@@ -754,7 +753,7 @@ fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     };
     let n = srv.dbs.len() as i64;
     if a < 0 || a >= n || b < 0 || b >= n {
-        c.reply.error("ERR DB index is out of range");
+        c.reply.error(errors::DB_INDEX_OUT_OF_RANGE);
         return;
     }
     srv.dbs.swap(a as usize, b as usize);

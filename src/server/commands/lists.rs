@@ -3,6 +3,7 @@
 //! what they pop is propagated as the non-blocking pop (LPOP, RPOP, LMOVE).
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{List, Value, WRONGTYPE};
 use crate::server::util::parse_i64;
@@ -241,7 +242,7 @@ fn pop_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End) {
         Some(a) => match parse_i64(a) {
             Some(n) if n >= 0 => Some(n as usize),
             _ => {
-                c.reply.error("ERR value is out of range, must be positive");
+                c.reply.error(errors::OUT_OF_RANGE_POSITIVE);
                 return;
             }
         },
@@ -307,7 +308,7 @@ fn two_ints(c: &mut Client, a: &[u8], b: &[u8]) -> Option<(i64, i64)> {
     match (parse_i64(a), parse_i64(b)) {
         (Some(x), Some(y)) => Some((x, y)),
         _ => {
-            c.reply.error("ERR value is not an integer or out of range");
+            c.reply.error(errors::NOT_INTEGER);
             None
         }
     }
@@ -347,7 +348,7 @@ fn index(i: i64, len: usize) -> Option<usize> {
 
 fn lindex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(i) = parse_i64(&argv[2]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let Ok(l) = list_ref(srv, c, &argv[1]) else {
@@ -364,13 +365,13 @@ fn lindex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn lset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(i) = parse_i64(&argv[2]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let db = c.db;
     match list_mut(srv, c, &argv[1]) {
         Err(()) => {}
-        Ok(None) => c.reply.error("ERR no such key"),
+        Ok(None) => c.reply.error(errors::NO_SUCH_KEY),
         Ok(Some(l)) => match index(i, l.len()) {
             Some(i) => {
                 l.set(i, argv[3].clone());
@@ -388,7 +389,7 @@ fn linsert(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         b"after" => true,
         b"before" => false,
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     };
@@ -411,7 +412,7 @@ fn linsert(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn lrem(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(count) = parse_i64(&argv[2]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let db = c.db;
@@ -493,11 +494,11 @@ fn lpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     while i < argv.len() {
         let opt = argv[i].to_ascii_lowercase();
         let Some(val) = argv.get(i + 1) else {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         };
         let Some(n) = parse_i64(val) else {
-            c.reply.error("ERR value is not an integer or out of range");
+            c.reply.error(errors::NOT_INTEGER);
             return;
         };
         match &opt[..] {
@@ -523,7 +524,7 @@ fn lpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 maxlen = n;
             }
             _ => {
-                c.reply.error("ERR syntax error");
+                c.reply.error(errors::SYNTAX);
                 return;
             }
         }
@@ -633,7 +634,7 @@ fn move_one(
 
 fn lmove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (Some(from), Some(to)) = (parse_end(&argv[3]), parse_end(&argv[4])) else {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     };
     match move_one(srv, c, &argv[1], &argv[2], from, to) {
@@ -779,7 +780,7 @@ fn bmove_generic(
 
 fn blmove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (Some(from), Some(to)) = (parse_end(&argv[3]), parse_end(&argv[4])) else {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     };
     let t = argv[5].clone();

@@ -2,6 +2,7 @@
 //! in `server::rdb`; these parse arguments and reply as Redis does.
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 
 pub static COMMANDS: &[Command] = &[
@@ -17,7 +18,7 @@ pub static COMMANDS: &[Command] = &[
 
 fn save(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     if srv.persistence.child_pid.is_some() {
-        c.reply.error("ERR Background save already in progress");
+        c.reply.error(errors::BGSAVE_IN_PROGRESS);
         return;
     }
     match crate::server::rdb::save(srv) {
@@ -33,7 +34,7 @@ fn bgsave(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         1 => false,
         2 if argv[1].eq_ignore_ascii_case(b"schedule") => true,
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     };
@@ -42,7 +43,7 @@ fn bgsave(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             srv.persistence.bgsave_scheduled = true;
             c.reply.simple("Background saving scheduled");
         } else {
-            c.reply.error("ERR Background save already in progress");
+            c.reply.error(errors::BGSAVE_IN_PROGRESS);
         }
         return;
     }

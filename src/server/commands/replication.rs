@@ -5,6 +5,7 @@ use super::*;
 use crate::server::client::Client;
 use crate::server::replication::failover::{self, Failover, Phase};
 use crate::server::replication::{master, replica, LinkState};
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::util::parse_i64;
 
@@ -64,7 +65,7 @@ fn replicaof(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             return;
         }
         None => {
-            c.reply.error("ERR value is not an integer or out of range");
+            c.reply.error(errors::NOT_INTEGER);
             return;
         }
     };
@@ -139,18 +140,17 @@ fn wait(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         return;
     }
     let Some(numreplicas) = parse_i64(&argv[1]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let timeout = match parse_i64(&argv[2]) {
         Some(t) if t < 0 => {
-            c.reply.error("ERR timeout is negative");
+            c.reply.error(errors::TIMEOUT_NEGATIVE);
             return;
         }
         Some(t) => t,
         None => {
-            c.reply
-                .error("ERR timeout is not an integer or out of range");
+            c.reply.error(errors::TIMEOUT_NOT_INTEGER);
             return;
         }
     };
@@ -192,7 +192,7 @@ fn failover_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         let a = argv[j].to_ascii_lowercase();
         if a == b"timeout" && j + 1 < argv.len() && timeout == 0 {
             let Some(t) = parse_i64(&argv[j + 1]) else {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             };
             if t <= 0 {
@@ -203,7 +203,7 @@ fn failover_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             j += 2;
         } else if a == b"to" && j + 2 < argv.len() && target.is_none() {
             let Some(p) = parse_i64(&argv[j + 2]) else {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             };
             target = Some((String::from_utf8_lossy(&argv[j + 1]).into_owned(), p));
@@ -212,7 +212,7 @@ fn failover_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             force = true;
             j += 1;
         } else {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }

@@ -2,6 +2,7 @@
 //! MONITOR, SLOWLOG.
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::{Server, ShutdownMode};
 use crate::server::util::{now_ms, now_us, parse_f64, parse_i64};
 
@@ -139,7 +140,7 @@ fn config_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn config_set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if !argv.len().is_multiple_of(2) {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let pairs: Vec<(Vec<u8>, Vec<u8>)> = argv[2..]
@@ -284,7 +285,7 @@ fn write_command_info(c: &mut Client, cmd: &Command) {
 fn command_all(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() > 1 {
         // Unknown subcommands are handled by resolve(); this is COMMAND alone.
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     write_all_commands(c);
@@ -350,7 +351,7 @@ fn command_list(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() == 5 && argv[2].eq_ignore_ascii_case(b"filterby") {
         filter = Some((argv[3].to_ascii_lowercase(), argv[4].clone()));
     } else if argv.len() != 2 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let mut names: Vec<&str> = Vec::new();
@@ -369,7 +370,7 @@ fn command_list(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 }
                 Some((k, _)) if k == b"module" => false,
                 Some(_) => {
-                    c.reply.error("ERR syntax error");
+                    c.reply.error(errors::SYNTAX);
                     return;
                 }
             };
@@ -455,14 +456,14 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             b"force" => {}
             b"abort" => abort = true,
             _ => {
-                c.reply.error("ERR syntax error");
+                c.reply.error(errors::SYNTAX);
                 return;
             }
         }
     }
     if abort {
         if argv.len() != 2 {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
         match srv.shutdown_wait.take() {
@@ -473,9 +474,7 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 srv.pause_until_ms = 0;
                 srv.unpause.notify_waiters();
                 if let Some(id) = w.client {
-                    srv.push_to(id, |r| {
-                        r.error("ERR Errors trying to SHUTDOWN. Check logs.")
-                    });
+                    srv.push_to(id, |r| r.error(errors::SHUTDOWN_FAILED));
                     if let Some(wc) = srv.clients.get_mut(&id) {
                         wc.blocked = None;
                     }
@@ -501,7 +500,7 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
         Err(e) => {
             crate::server::log::warning(&e);
-            c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+            c.reply.error(errors::SHUTDOWN_FAILED);
         }
     }
 }
@@ -549,7 +548,7 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             c.reply.ok();
         }
         ("object", 3) => match srv.lookup_quiet(c, &argv[2]) {
-            None => c.reply.error("ERR no such key"),
+            None => c.reply.error(errors::NO_SUCH_KEY),
             Some(e) => {
                 let idle = crate::server::keyspace::db::lru_clock().wrapping_sub(e.lru);
                 let s = format!(

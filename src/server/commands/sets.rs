@@ -3,6 +3,7 @@
 use super::keys::{parse_scan_args, scan_steps};
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{Set, Value, WRONGTYPE};
 use crate::server::util::{glob_match, parse_i64};
@@ -231,12 +232,12 @@ fn spop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         3 => match parse_i64(&argv[2]) {
             Some(n) if n >= 0 => Some(n as u64),
             _ => {
-                c.reply.error("ERR value is out of range, must be positive");
+                c.reply.error(errors::OUT_OF_RANGE_POSITIVE);
                 return;
             }
         },
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     };
@@ -303,16 +304,16 @@ fn srandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         3 => match parse_i64(&argv[2]) {
             Some(n) if n > -i64::MAX => Some(n),
             Some(_) => {
-                c.reply.error("ERR value is out of range");
+                c.reply.error(errors::OUT_OF_RANGE);
                 return;
             }
             None => {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             }
         },
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     };
@@ -514,11 +515,11 @@ fn sintercard(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let numkeys = match parse_i64(&argv[1]) {
         Some(n) if n > 0 => n as usize,
         Some(_) => {
-            c.reply.error("ERR numkeys should be greater than 0");
+            c.reply.error(errors::NUMKEYS_NOT_POSITIVE);
             return;
         }
         None => {
-            c.reply.error("ERR numkeys should be greater than 0");
+            c.reply.error(errors::NUMKEYS_NOT_POSITIVE);
             return;
         }
     };
@@ -534,13 +535,13 @@ fn sintercard(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             match parse_i64(&argv[i + 1]) {
                 Some(n) if n >= 0 => limit = n as usize,
                 _ => {
-                    c.reply.error("ERR LIMIT can't be negative");
+                    c.reply.error(errors::LIMIT_NEGATIVE);
                     return;
                 }
             }
             i += 2;
         } else {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }

@@ -1,6 +1,7 @@
 //! String commands, with Redis 7.0's options, replies and error texts.
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{Value, WRONGTYPE};
 use crate::server::util::{now_ms, parse_f64, parse_i64};
@@ -182,7 +183,7 @@ pub fn expire_arg_to_abs(
     cmd: &str,
 ) -> Result<i64, String> {
     let invalid = || format!("ERR invalid expire time in '{}' command", cmd);
-    let v = parse_i64(arg).ok_or("ERR value is not an integer or out of range")?;
+    let v = parse_i64(arg).ok_or(errors::NOT_INTEGER)?;
     if v <= 0 {
         return Err(invalid());
     }
@@ -223,7 +224,7 @@ fn parse_set_opts(argv: &[Vec<u8>]) -> Result<SetOpts, String> {
                 have_expire = true;
                 i += 1;
             }
-            _ => return Err("ERR syntax error".into()),
+            _ => return Err(errors::SYNTAX.into()),
         }
         i += 1;
     }
@@ -405,7 +406,7 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 i += 1;
             }
             _ => {
-                c.reply.error("ERR syntax error");
+                c.reply.error(errors::SYNTAX);
                 return;
             }
         }
@@ -496,8 +497,7 @@ fn msetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn check_size(srv: &Server, c: &mut Client, len: usize) -> bool {
     if len as i64 > srv.config.proto_max_bulk_len {
-        c.reply
-            .error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        c.reply.error(errors::STRING_TOO_LONG);
         return false;
     }
     true
@@ -514,8 +514,7 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Some(e) => match &mut e.value {
             Value::Str(s) => {
                 if (s.len() + argv[2].len()) as i64 > max {
-                    c.reply
-                        .error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+                    c.reply.error(errors::STRING_TOO_LONG);
                     return;
                 }
                 s.extend_from_slice(&argv[2]);
@@ -546,7 +545,7 @@ fn strlen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn getrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (Some(mut start), Some(mut end)) = (parse_i64(&argv[2]), parse_i64(&argv[3])) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let s = match read_str(srv, c, &argv[1]) {
@@ -583,7 +582,7 @@ fn getrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn setrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(offset) = parse_i64(&argv[2]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     if offset < 0 {
@@ -659,11 +658,11 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
                 return;
             };
             let Some(cur) = parse_i64(s) else {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             };
             let Some(n) = cur.checked_add(by) else {
-                c.reply.error("ERR increment or decrement would overflow");
+                c.reply.error(errors::INCR_OVERFLOW);
                 return;
             };
             let mut b = itoa::Buffer::new();
@@ -687,21 +686,21 @@ fn decr(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 fn incrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match parse_i64(&argv[2]) {
         Some(v) => incr_by(srv, c, &argv[1], v),
-        None => c.reply.error("ERR value is not an integer or out of range"),
+        None => c.reply.error(errors::NOT_INTEGER),
     }
 }
 fn decrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match parse_i64(&argv[2]) {
         Some(v) if v != i64::MIN => incr_by(srv, c, &argv[1], -v),
         Some(_) => c.reply.error("ERR decrement would overflow"),
-        None => c.reply.error("ERR value is not an integer or out of range"),
+        None => c.reply.error(errors::NOT_INTEGER),
     }
 }
 
 fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let db = c.db;
     if parse_f64(&argv[2]).is_none() {
-        c.reply.error("ERR value is not a valid float");
+        c.reply.error(errors::NOT_FLOAT);
         return;
     }
     let cur: Vec<u8> = match srv.lookup_write(db, &argv[1]) {
@@ -717,11 +716,11 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let s = match crate::server::util::incr_float_str(&cur, &argv[2]) {
         Ok(s) => s,
         Err(crate::server::util::FloatIncrError::NotAFloat) => {
-            c.reply.error("ERR value is not a valid float");
+            c.reply.error(errors::NOT_FLOAT);
             return;
         }
         Err(crate::server::util::FloatIncrError::NanOrInfinity) => {
-            c.reply.error("ERR increment would produce NaN or Infinity");
+            c.reply.error(errors::INCR_NAN);
             return;
         }
     };
@@ -750,8 +749,7 @@ fn parse_bit_offset(arg: &[u8]) -> Option<usize> {
 
 fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(off) = parse_bit_offset(&argv[2]) else {
-        c.reply
-            .error("ERR bit offset is not an integer or out of range");
+        c.reply.error(errors::BIT_OFFSET);
         return;
     };
     let on = match &argv[3][..] {
@@ -799,8 +797,7 @@ fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn getbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(off) = parse_bit_offset(&argv[2]) else {
-        c.reply
-            .error("ERR bit offset is not an integer or out of range");
+        c.reply.error(errors::BIT_OFFSET);
         return;
     };
     match read_str(srv, c, &argv[1]) {
@@ -839,7 +836,7 @@ fn bitcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut bits = false;
     if argv.len() == 4 || argv.len() == 5 {
         let (Some(s), Some(e)) = (parse_i64(&argv[2]), parse_i64(&argv[3])) else {
-            c.reply.error("ERR value is not an integer or out of range");
+            c.reply.error(errors::NOT_INTEGER);
             return;
         };
         if argv.len() == 5 {
@@ -847,14 +844,14 @@ fn bitcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 b"BIT" => bits = true,
                 b"BYTE" => {}
                 _ => {
-                    c.reply.error("ERR syntax error");
+                    c.reply.error(errors::SYNTAX);
                     return;
                 }
             }
         }
         range = Some((s, e));
     } else if argv.len() != 2 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let s = match read_str(srv, c, &argv[1]) {
@@ -904,7 +901,7 @@ fn bitpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         match parse_i64(&argv[3]) {
             Some(v) => start = v,
             None => {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             }
         }
@@ -913,7 +910,7 @@ fn bitpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         match parse_i64(&argv[4]) {
             Some(v) => end = Some(v),
             None => {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             }
         }
@@ -923,13 +920,13 @@ fn bitpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             b"BIT" => bits = true,
             b"BYTE" => {}
             _ => {
-                c.reply.error("ERR syntax error");
+                c.reply.error(errors::SYNTAX);
                 return;
             }
         }
     }
     if argv.len() > 6 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let s = match read_str(srv, c, &argv[1]) {

@@ -4,6 +4,7 @@
 use super::keys::{parse_scan_args, scan_steps};
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::zset::Inserted;
 use crate::server::types::{Set, Value, ZSet, WRONGTYPE};
@@ -184,8 +185,8 @@ pub static COMMANDS: &[Command] = &[
 /// Members with their scores, in order.
 type Scored = Vec<(Vec<u8>, f64)>;
 
-const NOT_FLOAT: &str = "ERR value is not a valid float";
-const NOT_INT: &str = "ERR value is not an integer or out of range";
+const NOT_FLOAT: &str = errors::NOT_FLOAT;
+const NOT_INT: &str = errors::NOT_INTEGER;
 
 // ---------------------------------------------------------------------------
 // Lookups
@@ -306,7 +307,7 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], zincrby: boo
     }
     let elements = argv.len() - i;
     if elements == 0 || !elements.is_multiple_of(2) {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     if incr && elements > 2 {
@@ -652,7 +653,7 @@ fn parse_range_args(
         } else if kind == Kind::Auto && a == b"byscore" {
             kind = Kind::Score;
         } else {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return None;
         }
         j += 1;
@@ -687,14 +688,14 @@ fn parse_range_args(
         Kind::Score => match (parse_score_bound(lo), parse_score_bound(hi)) {
             (Some(a), Some(b)) => Range::Score(a, b),
             _ => {
-                c.reply.error("ERR min or max is not a float");
+                c.reply.error(errors::MIN_MAX_NOT_FLOAT);
                 return None;
             }
         },
         Kind::Lex => match (parse_lex_bound(lo), parse_lex_bound(hi)) {
             (Some(a), Some(b)) => Range::Lex(a, b),
             _ => {
-                c.reply.error("ERR min or max not valid string range item");
+                c.reply.error(errors::MIN_MAX_NOT_STRING_RANGE);
                 return None;
             }
         },
@@ -786,7 +787,7 @@ fn count_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], lex: bool) 
         match (parse_lex_bound(&argv[2]), parse_lex_bound(&argv[3])) {
             (Some(a), Some(b)) => Range::Lex(a, b),
             _ => {
-                c.reply.error("ERR min or max not valid string range item");
+                c.reply.error(errors::MIN_MAX_NOT_STRING_RANGE);
                 return;
             }
         }
@@ -794,7 +795,7 @@ fn count_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], lex: bool) 
         match (parse_score_bound(&argv[2]), parse_score_bound(&argv[3])) {
             (Some(a), Some(b)) => Range::Score(a, b),
             _ => {
-                c.reply.error("ERR min or max is not a float");
+                c.reply.error(errors::MIN_MAX_NOT_FLOAT);
                 return;
             }
         }
@@ -823,14 +824,14 @@ fn remrange_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], kind: Ki
         Kind::Score => match (parse_score_bound(&argv[2]), parse_score_bound(&argv[3])) {
             (Some(a), Some(b)) => Range::Score(a, b),
             _ => {
-                c.reply.error("ERR min or max is not a float");
+                c.reply.error(errors::MIN_MAX_NOT_FLOAT);
                 return;
             }
         },
         Kind::Lex => match (parse_lex_bound(&argv[2]), parse_lex_bound(&argv[3])) {
             (Some(a), Some(b)) => Range::Lex(a, b),
             _ => {
-                c.reply.error("ERR min or max not valid string range item");
+                c.reply.error(errors::MIN_MAX_NOT_STRING_RANGE);
                 return;
             }
         },
@@ -906,14 +907,14 @@ fn pop_name(max: bool) -> &'static [u8] {
 
 fn zpop_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], max: bool) {
     if argv.len() > 3 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let count = if argv.len() == 3 {
         match parse_i64(&argv[2]) {
             Some(n) if n >= 0 => Some(n as usize),
             _ => {
-                c.reply.error("ERR value is out of range, must be positive");
+                c.reply.error(errors::OUT_OF_RANGE_POSITIVE);
                 return;
             }
         }
@@ -1158,7 +1159,7 @@ fn setop(
     }
     let numkeys = numkeys as usize;
     if numkeys > argv.len() - first - 1 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return None;
     }
     let keys = &argv[first + 1..first + 1 + numkeys];
@@ -1186,7 +1187,7 @@ fn setop(
                 b"min" => Aggregate::Min,
                 b"max" => Aggregate::Max,
                 _ => {
-                    c.reply.error("ERR syntax error");
+                    c.reply.error(errors::SYNTAX);
                     return None;
                 }
             };
@@ -1195,7 +1196,7 @@ fn setop(
             withscores = true;
             j += 1;
         } else {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return None;
         }
     }
@@ -1319,7 +1320,7 @@ fn zintercard(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     };
     if numkeys > argv.len() - 2 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let mut limit = 0usize;
@@ -1329,13 +1330,13 @@ fn zintercard(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             match parse_i64(&argv[j + 1]) {
                 Some(n) if n >= 0 => limit = n as usize,
                 _ => {
-                    c.reply.error("ERR LIMIT can't be negative");
+                    c.reply.error(errors::LIMIT_NEGATIVE);
                     return;
                 }
             }
             j += 2;
         } else {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }
@@ -1369,13 +1370,13 @@ fn zrandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         if argv.len() == 4 && argv[3].eq_ignore_ascii_case(b"withscores") {
             withscores = true;
         } else if argv.len() >= 4 {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }
     if let Some(n) = count {
         if !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
-            c.reply.error("ERR value is out of range");
+            c.reply.error(errors::OUT_OF_RANGE);
             return;
         }
     }

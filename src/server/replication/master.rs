@@ -4,6 +4,7 @@ use crate::server::client::{Client, ClientKind, OutChunk};
 use crate::server::log;
 use crate::server::replication::stream::encode_command;
 use crate::server::replication::{new_replid, ReplicaLink, ReplicaState};
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::util::now_ms;
 
@@ -438,7 +439,7 @@ pub fn snapshot_done(srv: &mut Server, ok: bool) {
 /// REPLCONF option value ... (from a replica, or GETACK from our master).
 pub fn replconf_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len().is_multiple_of(2) {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let mut j = 1;
@@ -453,7 +454,7 @@ pub fn replconf_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                         .listening_port = p as u16
                 }
                 _ => {
-                    c.reply.error("ERR value is not an integer or out of range");
+                    c.reply.error(errors::NOT_INTEGER);
                     return;
                 }
             },

@@ -1,4 +1,5 @@
 //! RESP: the request parser (multibulk and inline) and the reply writer (RESP2 and RESP3).
+pub mod errors;
 pub mod parser;
 pub mod reply;
 

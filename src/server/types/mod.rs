@@ -38,7 +38,7 @@ impl Value {
 }
 
 /// The reply for a command used against a key of another type.
-pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub use crate::server::resp::errors::WRONGTYPE;
 
 impl Value {
     /// The name OBJECT ENCODING reports (Redis 7.0's encodings).
