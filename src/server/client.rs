@@ -93,7 +93,7 @@ pub struct Client {
     /// Close now, dropping pending output (CLIENT KILL, output limits).
     pub close_asap: bool,
     /// Replica-side state on a master: the replica's listening port, announced ip, ack.
-    pub repl: Option<crate::server::replication::ReplicaLink>,
+    pub repl: Option<ReplicaLink>,
     /// Total bytes read from this client (for INFO and CLIENT LIST).
     pub qbuf_len: usize,
     pub notify: Rc<Notify>,
@@ -209,5 +209,65 @@ impl Client {
             f.push('N');
         }
         f
+    }
+}
+
+/// What a master knows about one connected replica (kept on its client).
+#[derive(Debug, Clone, Default)]
+pub struct ReplicaLink {
+    /// The port the replica listens on (REPLCONF listening-port).
+    pub listening_port: u16,
+    /// The address it announced (REPLCONF ip-address), if any.
+    pub announced_ip: Option<String>,
+    /// Offset the replica acknowledged last (REPLCONF ACK).
+    pub ack_offset: i64,
+    /// When (ms) the last ACK arrived.
+    pub ack_time_ms: i64,
+    /// wait_bgsave_start, wait_bgsave_end, send_bulk, online.
+    pub state: ReplicaState,
+    /// REPLCONF capa eof / psync2.
+    pub capa_eof: bool,
+    pub capa_psync2: bool,
+    /// Stream bytes produced while this replica waits for its snapshot; sent
+    /// right after it.
+    pub held: Vec<u8>,
+    /// The offset the snapshot this replica waits for was taken at.
+    pub rdb_offset: i64,
+    /// When it started waiting for a snapshot (ms), for repl-diskless-sync-delay.
+    pub wait_since_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplicaState {
+    #[default]
+    WaitBgsaveStart,
+    WaitBgsaveEnd,
+    SendBulk,
+    Online,
+}
+
+impl ReplicaState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReplicaState::WaitBgsaveStart => "wait_bgsave",
+            ReplicaState::WaitBgsaveEnd => "wait_bgsave",
+            ReplicaState::SendBulk => "wait_bgsave",
+            ReplicaState::Online => "online",
+        }
+    }
+}
+
+impl Client {
+    /// The deadline (ms) of a blocked client (BLPOP and friends, WAIT), if it
+    /// has one.
+    pub fn block_deadline(&self) -> Option<i64> {
+        match &self.blocked {
+            Some(Blocked::Keys { deadline_ms, .. }) | Some(Blocked::Wait { deadline_ms, .. })
+                if *deadline_ms > 0 =>
+            {
+                Some(*deadline_ms)
+            }
+            _ => None,
+        }
     }
 }

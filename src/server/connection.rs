@@ -12,13 +12,11 @@ use crate::server::commands;
 use crate::server::resp::{parse_request, ParseOutcome};
 use crate::server::state::Server;
 use crate::server::util::now_ms;
-use std::cell::RefCell;
 use std::io::Read;
-use std::rc::Rc;
 use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpStream};
 
-pub type Shared = Rc<RefCell<Server>>;
+pub use crate::server::state::Shared;
 
 /// Read size per syscall (Redis's PROTO_IOBUF_LEN).
 const IOBUF_LEN: usize = 16 * 1024;
@@ -273,7 +271,7 @@ pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: 
                 // Timeouts of blocked clients and pauses that ended.
                 let now = now_ms();
                 if let Some(mut c) = s.clients.remove(&id) {
-                    if let Some(d) = commands::block_deadline(&c) {
+                    if let Some(d) = c.block_deadline() {
                         if d <= now {
                             commands::block_timed_out(s, &mut c);
                         }
@@ -326,7 +324,7 @@ pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: 
                             && c.out_queue.is_empty();
                         Next {
                             close: (c.close_after_reply || eof) && nothing_left,
-                            deadline_ms: commands::block_deadline(c),
+                            deadline_ms: c.block_deadline(),
                             paused: matches!(c.blocked, Some(Blocked::Paused { .. })),
                         }
                     }

@@ -1,7 +1,6 @@
 //! INFO: Redis 7.0's sections, field names and field order, so that tools that
 //! parse INFO (redis-cli, exporters, tripod's own status command) work unchanged.
 use crate::server::client::{Client, ClientKind};
-use crate::server::cron::rate;
 use crate::server::memory;
 use crate::server::state::Server;
 use crate::server::util::{now_ms, now_us};
@@ -105,7 +104,7 @@ fn server(srv: &Server, o: &mut String) {
     let _ = write!(
         o,
         "# Server\r\nredis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\ntripod_version:{}\r\n",
-        crate::server::startup::REDIS_VERSION,
+        crate::server::REDIS_VERSION,
         uts,
         std::process::id(),
         srv.run_id,
@@ -118,7 +117,7 @@ fn server(srv: &Server, o: &mut String) {
         crate::server::keyspace::db::lru_clock() & 0xFFFFFF,
         srv.executable,
         srv.config.config_file.as_ref().map(|p| std::fs::canonicalize(p).unwrap_or(p.clone()).display().to_string()).unwrap_or_default(),
-        crate::server::startup::TRIPOD_VERSION,
+        crate::server::TRIPOD_VERSION,
     );
 }
 
@@ -137,7 +136,7 @@ fn clients(srv: &Server, c: &Client, o: &mut String) {
         srv.client_recent_max_input_buffer,
         srv.client_recent_max_output_buffer,
         srv.blocked_clients(),
-        srv.clients.values().filter(|x| crate::server::commands::block_deadline(x).is_some()).count(),
+        srv.clients.values().filter(|x| x.block_deadline().is_some()).count(),
     );
 }
 
@@ -269,5 +268,13 @@ fn keyspace(srv: &Server, o: &mut String) {
             db.len(),
             db.expires.len()
         );
+    }
+}
+
+/// Rate per second over the samples (INFO instantaneous_*).
+fn rate(q: &std::collections::VecDeque<(i64, u64)>) -> f64 {
+    match (q.front(), q.back()) {
+        (Some((t0, v0)), Some((t1, v1))) if t1 > t0 => (v1 - v0) as f64 * 1000.0 / (t1 - t0) as f64,
+        _ => 0.0,
     }
 }

@@ -10,8 +10,7 @@ use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::rc::Rc;
 
-pub const REDIS_VERSION: &str = "7.0.15";
-pub const TRIPOD_VERSION: &str = env!("CARGO_PKG_VERSION");
+use crate::server::{REDIS_VERSION, TRIPOD_VERSION};
 
 const HELP: &str = "Usage: ./tripod-server [/path/to/redis.conf] [options] [-]
        ./tripod-server - (read config from stdin)
@@ -289,6 +288,11 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
         }
     }
 
+    srv.repl.serve_link = Some(|srv, stream, id, initial| {
+        Box::pin(crate::server::connection::serve_connection(
+            srv, stream, id, initial,
+        ))
+    });
     let shared: Shared = Rc::new(RefCell::new(srv));
     shared.borrow_mut().handle = Some(Rc::downgrade(&shared));
     for l in listeners {
@@ -332,7 +336,9 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
                 return;
             };
             while chld.recv().await.is_some() {
-                crate::server::rdb::reap_child(&mut s.borrow_mut());
+                let mut srv = s.borrow_mut();
+                crate::server::rdb::reap_child(&mut srv);
+                crate::server::replication::take_snapshot_event(&mut srv);
             }
         });
     }
@@ -371,7 +377,7 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
             }
         }
         if let Some(mode) = srv.shutdown {
-            match finish_shutdown(&mut srv, mode) {
+            match crate::server::rdb::finish_shutdown(&mut srv, mode) {
                 Ok(()) => return 0,
                 Err(e) => {
                     log::warning(&format!("{}; the server keeps running.", e));
@@ -400,31 +406,6 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
             }
         }
     }
-}
-
-/// Saves if asked (or if save points are configured), removes the pid file.
-/// An error leaves the server running, like Redis.
-pub fn finish_shutdown(srv: &mut Server, mode: ShutdownMode) -> Result<(), String> {
-    log::warning("User requested shutdown...");
-    crate::server::rdb::kill_child(srv);
-    let save = match mode {
-        ShutdownMode::Save => true,
-        ShutdownMode::NoSave => false,
-        ShutdownMode::Default => !srv.config.save_params.is_empty(),
-    };
-    if save {
-        log::notice("Saving the final RDB snapshot before exiting.");
-        crate::server::rdb::save(srv)
-            .map_err(|e| format!("Error trying to save the DB, can't exit: {}", e))?;
-        log::notice("DB saved on disk");
-    }
-    if let Some(p) = &srv.config.pidfile {
-        log::notice("Removing the pid file.");
-        let _ = std::fs::remove_file(p);
-    }
-    // Flush replies (the last OK is not sent on SHUTDOWN, like Redis) and close.
-    log::warning("tripod-server is now ready to exit, bye bye...");
-    Ok(())
 }
 
 fn is_unavailable_address(e: &std::io::Error) -> bool {

@@ -85,6 +85,10 @@ pub struct ShutdownWait {
     pub client: Option<u64>,
 }
 
+/// The handle connection tasks, the cron and the replication link share: the
+/// server is single-threaded, so a task borrows it for one round at a time.
+pub type Shared = std::rc::Rc<std::cell::RefCell<Server>>;
+
 pub struct Server {
     pub config: Config,
     pub dbs: Vec<Db>,
@@ -126,8 +130,7 @@ pub struct Server {
     /// Time the last successful save finished (s).
     pub lastsave: i64,
     pub wake_all: Rc<Notify>,
-    pub slowlog: VecDeque<crate::server::commands::server_admin::SlowlogEntry>,
-    pub slowlog_next_id: u64,
+    pub slowlog: crate::server::slowlog::Slowlog,
     pub client_recent_max_input_buffer: usize,
     pub client_recent_max_output_buffer: usize,
     pub persistence: crate::server::rdb::Persistence,
@@ -180,8 +183,7 @@ impl Server {
             tcp_port: 0,
             lastsave: now_ms() / 1000,
             wake_all: Rc::new(Notify::new()),
-            slowlog: VecDeque::new(),
-            slowlog_next_id: 0,
+            slowlog: Default::default(),
             client_recent_max_input_buffer: 0,
             client_recent_max_output_buffer: 0,
             persistence: crate::server::rdb::Persistence::default(),

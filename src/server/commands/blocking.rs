@@ -146,18 +146,6 @@ pub fn block_timed_out(srv: &mut Server, c: &mut Client) {
     }
 }
 
-/// The deadline (ms) of a blocked client, if it has one.
-pub fn block_deadline(c: &Client) -> Option<i64> {
-    match &c.blocked {
-        Some(Blocked::Keys { deadline_ms, .. }) | Some(Blocked::Wait { deadline_ms, .. })
-            if *deadline_ms > 0 =>
-        {
-            Some(*deadline_ms)
-        }
-        _ => None,
-    }
-}
-
 /// Answers WAIT clients whose replicas have acknowledged enough.
 pub fn wake_waiters(srv: &mut Server) {
     let ids: Vec<u64> = srv

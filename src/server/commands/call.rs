@@ -5,7 +5,6 @@
 //! the command's propagation unit, and feeds MONITOR and the slowlog.
 
 use super::blocking::serve_blocked_clients;
-use super::server_admin;
 use super::table::*;
 use crate::server::client::{Blocked, Client, ClientKind, ReplyMode};
 use crate::server::state::{PauseKind, Server};
@@ -253,7 +252,9 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
         && srv.config.slowlog_log_slower_than >= 0
         && cmd.flags & SKIP_SLOWLOG == 0
     {
-        server_admin::slowlog_push(srv, c, argv, usec);
+        let max_len = srv.config.slowlog_max_len as usize;
+        let name = c.name.as_deref().unwrap_or_default();
+        srv.slowlog.push(argv, usec, &c.addr, name, max_len);
     }
 }
 

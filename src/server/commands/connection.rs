@@ -239,8 +239,7 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.bulk(b"server");
     c.reply.bulk(b"redis");
     c.reply.bulk(b"version");
-    c.reply
-        .bulk(crate::server::startup::REDIS_VERSION.as_bytes());
+    c.reply.bulk(crate::server::REDIS_VERSION.as_bytes());
     c.reply.bulk(b"proto");
     c.reply.int(if c.reply.resp3 { 3 } else { 2 });
     c.reply.bulk(b"id");

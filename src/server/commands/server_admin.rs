@@ -4,7 +4,7 @@ use super::*;
 use crate::server::client::Client;
 use crate::server::resp::errors;
 use crate::server::state::{Server, ShutdownMode};
-use crate::server::util::{now_ms, now_us, parse_f64, parse_i64};
+use crate::server::util::{now_us, parse_f64, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("info", info)
@@ -492,7 +492,7 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         c.blocked = Some(crate::server::client::Blocked::Shutdown);
         return;
     }
-    match crate::server::startup::finish_shutdown(srv, mode) {
+    match crate::server::rdb::finish_shutdown(srv, mode) {
         Ok(()) => {
             srv.exit_now = true;
             srv.wake_all.notify_one();
@@ -580,48 +580,6 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
-/// One SLOWLOG entry.
-#[derive(Debug, Clone)]
-pub struct SlowlogEntry {
-    pub id: u64,
-    pub time: i64,
-    pub usec: u64,
-    pub argv: Vec<Vec<u8>>,
-    pub addr: String,
-    pub name: Vec<u8>,
-}
-
-/// Records a slow command (arguments capped like Redis: 32 args, 128 bytes each).
-pub fn slowlog_push(srv: &mut Server, c: &Client, argv: &[Vec<u8>], usec: u64) {
-    let mut args: Vec<Vec<u8>> = Vec::new();
-    for (i, a) in argv.iter().enumerate() {
-        if i == 31 && argv.len() > 32 {
-            args.push(format!("... ({} more arguments)", argv.len() - 31).into_bytes());
-            break;
-        }
-        if a.len() > 128 {
-            let mut v = a[..128].to_vec();
-            v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
-            args.push(v);
-        } else {
-            args.push(a.clone());
-        }
-    }
-    let e = SlowlogEntry {
-        id: srv.slowlog_next_id,
-        time: now_ms() / 1000,
-        usec,
-        argv: args,
-        addr: c.addr.clone(),
-        name: c.name.clone().unwrap_or_default(),
-    };
-    srv.slowlog_next_id += 1;
-    srv.slowlog.push_front(e);
-    while srv.slowlog.len() > srv.config.slowlog_max_len as usize {
-        srv.slowlog.pop_back();
-    }
-}
-
 fn slowlog_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut n = 10usize;
     if argv.len() == 3 {
@@ -639,7 +597,8 @@ fn slowlog_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             .error("ERR wrong number of arguments for 'slowlog|get' command");
         return;
     }
-    let entries: Vec<SlowlogEntry> = srv.slowlog.iter().take(n).cloned().collect();
+    let entries: Vec<crate::server::slowlog::SlowlogEntry> =
+        srv.slowlog.entries.iter().take(n).cloned().collect();
     c.reply.array(entries.len());
     for e in entries {
         c.reply.array(6);
@@ -656,11 +615,11 @@ fn slowlog_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 fn slowlog_len(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
-    c.reply.int(srv.slowlog.len() as i64);
+    c.reply.int(srv.slowlog.entries.len() as i64);
 }
 
 fn slowlog_reset(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
-    srv.slowlog.clear();
+    srv.slowlog.entries.clear();
     c.reply.ok();
 }
 

@@ -962,14 +962,3 @@ fn bitpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         c.reply.int(-1);
     }
 }
-
-/// The OBJECT ENCODING of a string value.
-pub fn string_encoding(s: &[u8], raw: bool) -> &'static str {
-    if s.len() <= 20 && parse_i64(s).is_some() {
-        "int"
-    } else if s.len() <= 44 && !raw {
-        "embstr"
-    } else {
-        "raw"
-    }
-}

@@ -1227,7 +1227,7 @@ fn setop(
             v
         }
     };
-    let mut acc: crate::server::keyspace::Dict<f64> = crate::server::keyspace::Dict::new();
+    let mut acc: crate::server::dict::Dict<f64> = crate::server::dict::Dict::new();
     match op {
         SetOp::Union => {
             for (inp, w) in inputs.iter().zip(&weights) {

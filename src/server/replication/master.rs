@@ -302,7 +302,7 @@ fn start_snapshot(srv: &mut Server, extra: Option<&mut Client>) -> Result<(), St
 /// then, once the child reported success, what was written meanwhile; the
 /// replicas are online from there. A failed child closes them (they retry).
 async fn relay_snapshot(
-    shared: crate::server::connection::Shared,
+    shared: crate::server::state::Shared,
     mut rx: tokio::net::unix::pipe::Receiver,
 ) {
     use tokio::io::AsyncReadExt;
@@ -600,7 +600,6 @@ pub fn cron(srv: &mut Server) {
             }
         }
     }
-    crate::server::commands::wake_waiters(srv);
 }
 
 /// Whether an online replica has not acknowledged the whole stream yet.

@@ -9,10 +9,10 @@
 //! When the link drops, the task reconnects once a second (as Redis); the data we hold stays
 //! served, and is only replaced by a snapshot that was read completely.
 use crate::server::client::{Client, ClientKind, OutChunk};
-use crate::server::connection::Shared;
 use crate::server::log;
 use crate::server::replication::{new_replid, stream::encode_command, LinkState};
 use crate::server::state::Server;
+use crate::server::state::Shared;
 use crate::server::util::now_ms;
 use std::io::Write;
 use std::time::Duration;
@@ -80,7 +80,12 @@ async fn link_task(srv: Shared, generation: u64) {
                 let id = attach_master_client(&srv, &link, generation);
                 let Some(id) = id else { continue };
                 let Link { stream, buf, .. } = link;
-                crate::server::connection::serve_connection(srv.clone(), stream, id, buf).await;
+                // The connection layer serves the link from here on, like any
+                // client (it registered how at start-up: see `ServeLink`).
+                let serve = srv.borrow().repl.serve_link;
+                if let Some(serve) = serve {
+                    serve(srv.clone(), stream, id, buf).await;
+                }
                 let mut s = srv.borrow_mut();
                 if s.repl.link_generation == generation {
                     s.repl.link = LinkState::Connecting;

@@ -3,7 +3,7 @@
 //! compact vector in insertion order, like a listpack (same field order in
 //! HGETALL, little memory); beyond that a hash table. Conversion is one-way.
 use super::packed::Packed;
-use crate::server::keyspace::Dict;
+use crate::server::dict::Dict;
 
 #[derive(Debug, Clone)]
 pub enum Hash {

@@ -44,12 +44,23 @@ impl Value {
     /// The name OBJECT ENCODING reports (Redis 7.0's encodings).
     pub fn encoding(&self, raw: bool) -> &'static str {
         match self {
-            Value::Str(s) => crate::server::commands::strings::string_encoding(s, raw),
+            Value::Str(s) => string_encoding(s, raw),
             Value::List(_) => "quicklist",
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
         }
+    }
+}
+
+/// The OBJECT ENCODING of a string value.
+pub fn string_encoding(s: &[u8], raw: bool) -> &'static str {
+    if s.len() <= 20 && crate::server::util::parse_i64(s).is_some() {
+        "int"
+    } else if s.len() <= 44 && !raw {
+        "embstr"
+    } else {
+        "raw"
     }
 }
 
