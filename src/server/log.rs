@@ -85,9 +85,6 @@ pub fn notice(msg: &str) {
 pub fn verbose(msg: &str) {
     log(Level::Verbose, msg)
 }
-pub fn debug(msg: &str) {
-    log(Level::Debug, msg)
-}
 
 fn timestamp() -> String {
     let ms = crate::server::util::now_ms();

@@ -113,7 +113,6 @@ pub struct Server {
     pub dirty: u64,
     pub rng: Rng,
     pub start_ms: i64,
-    pub start_instant: std::time::Instant,
     pub run_id: String,
     pub shutdown: Option<ShutdownMode>,
     /// A shutdown waiting for lagging replicas to catch up.
@@ -167,7 +166,6 @@ impl Server {
             dirty: 0,
             rng,
             start_ms: now_ms(),
-            start_instant: std::time::Instant::now(),
             run_id,
             shutdown: None,
             shutdown_wait: None,
@@ -419,16 +417,6 @@ impl Server {
             c.close_asap = true;
             c.wake();
         }
-    }
-
-    /// Which database a key argument is resolved in for clients of this server.
-    pub fn db_count(&self) -> usize {
-        self.dbs.len()
-    }
-
-    /// A random u64 (SPOP, RANDOMKEY, SRANDMEMBER...).
-    pub fn random(&mut self) -> u64 {
-        self.rng.next_u64()
     }
 
     /// Number of clients blocked (INFO blocked_clients).

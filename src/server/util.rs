@@ -120,25 +120,6 @@ fn trim_fraction(s: &str) -> &str {
     }
 }
 
-/// Formats a long double the way INCRBYFLOAT and HINCRBYFLOAT reply (`%.17Lf`
-/// with trailing zeros removed); Redis uses 80-bit long doubles, we use f64
-/// and print the shortest round-trip representation in plain notation.
-pub fn format_long_double(v: f64) -> String {
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let s = format!("{}", v);
-    if s.contains('e') {
-        // Rust prints e.g. 1e21 for large values; Redis prints plain digits.
-        let s = format!("{:.17}", v);
-        return trim_fraction(&s).to_string();
-    }
-    if s == "-0" {
-        return "0".into();
-    }
-    s
-}
-
 /// Redis's `stringmatchlen`: glob-style matching with `*`, `?`, `[...]` (with `^`
 /// negation and ranges) and `\` escapes, optionally case-insensitive.
 pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
@@ -494,8 +475,6 @@ mod tests {
         assert_eq!(format_f64(f64::INFINITY), "inf");
         assert_eq!(format_f64(1e20), "1e+20");
         assert_eq!(format_f64(123456.0), "123456");
-        assert_eq!(format_long_double(10.5), "10.5");
-        assert_eq!(format_long_double(3.0), "3");
         assert_eq!(parse_f64(b"1e3"), Some(1000.0));
         assert_eq!(parse_f64(b"nan"), None);
         assert_eq!(parse_f64(b" 1"), None);

@@ -216,7 +216,6 @@ pub struct ScanOpts {
     pub pattern: Option<Vec<u8>>,
     pub count: usize,
     pub type_name: Option<String>,
-    pub novalues: bool,
 }
 
 pub fn parse_scan_opts(
@@ -228,7 +227,6 @@ pub fn parse_scan_opts(
         pattern: None,
         count: 10,
         type_name: None,
-        novalues: false,
     };
     let mut i = start;
     while i < argv.len() {

@@ -45,11 +45,6 @@ impl Hash {
             Hash::Big(d) => d.get(field).map(|x| &x[..]),
         }
     }
-    /// Sets a field; true if it is new. Uses Redis's default thresholds; commands
-    /// call `insert_with` with the configured ones.
-    pub fn insert(&mut self, field: &[u8], value: Vec<u8>) -> bool {
-        self.insert_with(field, value, 128, 64)
-    }
     pub fn insert_with(
         &mut self,
         field: &[u8],
