@@ -1,5 +1,4 @@
 //! Hash commands.
-use super::keys::{parse_scan_args, scan_steps};
 use super::*;
 use crate::server::client::Client;
 use crate::server::resp::errors;

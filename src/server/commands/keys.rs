@@ -7,7 +7,7 @@ use crate::server::keyspace::db::NO_EXPIRE;
 use crate::server::keyspace::Entry;
 use crate::server::resp::errors;
 use crate::server::state::Server;
-use crate::server::util::{glob_match, now_ms, parse_i64, parse_u64};
+use crate::server::util::{glob_match, now_ms, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("del", del)
@@ -209,83 +209,6 @@ fn keys(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     for k in out {
         c.reply.bulk(k);
     }
-}
-
-/// Parses SCAN-family options after the cursor: MATCH, COUNT and (for SCAN) TYPE.
-pub struct ScanOpts {
-    pub pattern: Option<Vec<u8>>,
-    pub count: usize,
-    pub type_name: Option<String>,
-}
-
-pub fn parse_scan_opts(
-    argv: &[Vec<u8>],
-    start: usize,
-    allow_type: bool,
-) -> Result<ScanOpts, String> {
-    let mut o = ScanOpts {
-        pattern: None,
-        count: 10,
-        type_name: None,
-    };
-    let mut i = start;
-    while i < argv.len() {
-        let a = argv[i].to_ascii_lowercase();
-        let rest = argv.len() - i - 1;
-        if a == b"count" && rest >= 1 {
-            match parse_i64(&argv[i + 1]) {
-                Some(n) if n >= 1 => o.count = n as usize,
-                Some(_) => return Err(errors::SYNTAX.into()),
-                None => return Err(errors::NOT_INTEGER.into()),
-            }
-            i += 2;
-        } else if a == b"match" && rest >= 1 {
-            let p = argv[i + 1].clone();
-            o.pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else if a == b"type" && rest >= 1 && allow_type {
-            o.type_name = Some(String::from_utf8_lossy(&argv[i + 1]).to_ascii_lowercase());
-            i += 2;
-        } else {
-            return Err(errors::SYNTAX.into());
-        }
-    }
-    Ok(o)
-}
-
-/// Parses `KEY cursor [MATCH pattern] [COUNT count]` of HSCAN/SSCAN/ZSCAN;
-/// replies the error and returns None when an argument is bad.
-pub fn parse_scan_args(c: &mut Client, argv: &[Vec<u8>]) -> Option<(u64, ScanOpts)> {
-    let parsed = parse_cursor(&argv[2]).and_then(|cur| Ok((cur, parse_scan_opts(argv, 3, false)?)));
-    match parsed {
-        Ok(v) => Some(v),
-        Err(e) => {
-            c.reply.error(&e);
-            None
-        }
-    }
-}
-
-/// Runs SCAN steps from `cursor` the way Redis does: until `step` reports at
-/// least `count` elements gathered, the cursor comes back to 0, or count*10
-/// steps (sparse tables). `step` visits one bucket and returns the next cursor
-/// and the progress so far. Returns the cursor to hand back.
-pub fn scan_steps(cursor: u64, count: usize, mut step: impl FnMut(u64) -> (u64, usize)) -> u64 {
-    let mut cur = cursor;
-    let mut budget = count * 10;
-    loop {
-        let (next, progress) = step(cur);
-        cur = next;
-        budget = budget.saturating_sub(1);
-        if cur == 0 || progress >= count || budget == 0 {
-            return cur;
-        }
-    }
-}
-
-/// Parses a SCAN cursor (errors::INVALID_CURSOR like Redis).
-pub fn parse_cursor(arg: &[u8]) -> Result<u64, String> {
-    parse_u64(arg).ok_or_else(|| errors::INVALID_CURSOR.to_string())
 }
 
 fn scan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {

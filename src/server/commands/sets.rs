@@ -1,6 +1,5 @@
 //! Set commands: SADD .. SSCAN, the algebra (SINTER, SUNION, SDIFF and their STORE
 //! forms, SINTERCARD) and the random ones (SPOP, SRANDMEMBER).
-use super::keys::{parse_scan_args, scan_steps};
 use super::*;
 use crate::server::client::Client;
 use crate::server::resp::errors;
