@@ -267,3 +267,142 @@ impl Client {
         }
     }
 }
+
+/// The client table (Redis's `server.clients`): every connected client by id,
+/// the one whose command is running included. That one's `Client` value is
+/// lent to its command ([`Clients::lend`], [`Clients::give_back`]) while its
+/// entry stays: it is counted, its id is known to be live, and a WATCHed key
+/// it touches itself flags it ([`Clients::flag_dirty_cas`]). Lookups
+/// (`get`, `values`...) see the clients not lent; the running command has its
+/// own `&mut Client`.
+#[derive(Default)]
+pub struct Clients {
+    map: std::collections::BTreeMap<u64, Slot>,
+}
+
+enum Slot {
+    Here(Box<Client>),
+    /// Lent to its running command: what the table still knows of it.
+    Lent {
+        kind: ClientKind,
+        /// A key it WATCHes changed while it ran.
+        dirty_cas: bool,
+    },
+}
+
+impl Clients {
+    /// Adds a newly connected client (or gives a lent one back).
+    pub fn insert(&mut self, id: u64, c: Box<Client>) {
+        self.map.insert(id, Slot::Here(c));
+    }
+
+    /// Takes a client out for good (it disconnected). A lent client stays.
+    pub fn remove(&mut self, id: &u64) -> Option<Box<Client>> {
+        match self.map.get(id) {
+            Some(Slot::Here(_)) => match self.map.remove(id) {
+                Some(Slot::Here(c)) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Lends a client to the command about to run for it; None if it is gone
+    /// or already lent.
+    pub fn lend(&mut self, id: u64) -> Option<Box<Client>> {
+        let slot = self.map.get_mut(&id)?;
+        let Slot::Here(c) = slot else {
+            return None;
+        };
+        let lent = Slot::Lent {
+            kind: c.kind,
+            dirty_cas: false,
+        };
+        match std::mem::replace(slot, lent) {
+            Slot::Here(c) => Some(c),
+            Slot::Lent { .. } => None,
+        }
+    }
+
+    /// Puts a lent client back, with the flags raised on it meanwhile.
+    pub fn give_back(&mut self, mut c: Box<Client>) {
+        self.take_flags(&mut c);
+        self.map.insert(c.id, Slot::Here(c));
+    }
+
+    /// Moves the flags raised on a lent client's entry onto `c` (after each of
+    /// its commands, so that the next one in the same batch sees them).
+    pub fn take_flags(&mut self, c: &mut Client) {
+        if let Some(Slot::Lent { dirty_cas, .. }) = self.map.get_mut(&c.id) {
+            c.dirty_cas |= std::mem::take(dirty_cas);
+        }
+    }
+
+    /// Whether `id` is lent to its running command.
+    pub fn is_lent(&self, id: u64) -> bool {
+        matches!(self.map.get(&id), Some(Slot::Lent { .. }))
+    }
+
+    /// A key the client WATCHes changed (Redis's touchWatchedKey).
+    pub fn flag_dirty_cas(&mut self, id: u64) {
+        match self.map.get_mut(&id) {
+            Some(Slot::Here(c)) => c.dirty_cas = true,
+            Some(Slot::Lent { dirty_cas, .. }) => *dirty_cas = true,
+            None => {}
+        }
+    }
+
+    /// Every connected client, lent or not.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Connected clients (lent or not) whose kind passes `f`.
+    pub fn count_kind(&self, f: impl Fn(ClientKind) -> bool) -> usize {
+        self.map
+            .values()
+            .filter(|s| match s {
+                Slot::Here(c) => f(c.kind),
+                Slot::Lent { kind, .. } => f(*kind),
+            })
+            .count()
+    }
+
+    /// Every connected client's id, lent or not.
+    pub fn keys(&self) -> impl Iterator<Item = &u64> {
+        self.map.keys()
+    }
+
+    pub fn get(&self, id: &u64) -> Option<&Client> {
+        match self.map.get(id) {
+            Some(Slot::Here(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn get_mut(&mut self, id: &u64) -> Option<&mut Client> {
+        match self.map.get_mut(id) {
+            Some(Slot::Here(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The clients not lent, by id.
+    pub fn iter(&self) -> impl Iterator<Item = (&u64, &Client)> {
+        self.map.iter().filter_map(|(id, s)| match s {
+            Slot::Here(c) => Some((id, &**c)),
+            Slot::Lent { .. } => None,
+        })
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Client> {
+        self.iter().map(|(_, c)| c)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Client> {
+        self.map.values_mut().filter_map(|s| match s {
+            Slot::Here(c) => Some(&mut **c),
+            Slot::Lent { .. } => None,
+        })
+    }
+}

@@ -168,7 +168,7 @@ impl Default for Input {
 /// Parses and executes every complete request in `input` for client `id`, until the
 /// input is exhausted or the client blocks, pauses or must close.
 pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
-    let Some(mut c) = srv.clients.remove(&id) else {
+    let Some(mut c) = srv.clients.lend(id) else {
         return;
     };
     let max_bulk = srv.config.proto_max_bulk_len;
@@ -226,7 +226,7 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
     }
     input.compact();
     c.qbuf_len = input.buf.len() - input.start;
-    srv.clients.insert(id, c);
+    srv.clients.give_back(c);
     if srv.repl.ack_arrived {
         srv.repl.ack_arrived = false;
         commands::wake_waiters(srv);
@@ -306,7 +306,7 @@ impl Output {
 /// client postponed behind CLIENT PAUSE once the pause is over.
 fn serve_deadlines(s: &mut Server, id: u64) {
     let now = now_ms();
-    let Some(mut c) = s.clients.remove(&id) else {
+    let Some(mut c) = s.clients.lend(id) else {
         return;
     };
     if let Some(d) = c.block_deadline() {
@@ -316,7 +316,7 @@ fn serve_deadlines(s: &mut Server, id: u64) {
     }
     let paused_done = matches!(c.blocked, Some(Blocked::Paused { .. }))
         && (s.pause == crate::server::state::PauseKind::None || s.pause_until_ms <= now);
-    s.clients.insert(id, c);
+    s.clients.give_back(c);
     if paused_done {
         commands::resume_paused(s, id);
     }

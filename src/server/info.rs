@@ -1,6 +1,6 @@
 //! INFO: Redis 7.0's sections, field names and field order, so that tools that
 //! parse INFO (redis-cli, exporters, tripod's own status command) work unchanged.
-use crate::server::client::{Client, ClientKind};
+use crate::server::client::ClientKind;
 use crate::server::memory;
 use crate::server::state::Server;
 use crate::server::util::{now_ms, now_us};
@@ -22,7 +22,7 @@ const DEFAULT: &[&str] = &[
 const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
 
 /// Builds the INFO text for the requested sections (none = default).
-pub fn build(srv: &mut Server, c: &Client, sections: &[String]) -> String {
+pub fn build(srv: &mut Server, sections: &[String]) -> String {
     let mut wanted: Vec<&str> = Vec::new();
     if sections.is_empty() {
         wanted.extend(DEFAULT);
@@ -70,7 +70,7 @@ pub fn build(srv: &mut Server, c: &Client, sections: &[String]) -> String {
         }
         match name {
             "server" => server(srv, &mut out),
-            "clients" => clients(srv, c, &mut out),
+            "clients" => clients(srv, &mut out),
             "memory" => memory_section(srv, &mut out),
             "persistence" => persistence(srv, &mut out),
             "stats" => stats(srv, &mut out),
@@ -121,17 +121,12 @@ fn server(srv: &Server, o: &mut String) {
     );
 }
 
-fn clients(srv: &Server, c: &Client, o: &mut String) {
-    let connected = srv
-        .clients
-        .values()
-        .filter(|x| x.kind != ClientKind::Replica)
-        .count()
-        + 1;
+fn clients(srv: &Server, o: &mut String) {
+    let connected = srv.clients.count_kind(|k| k != ClientKind::Replica);
     let _ = write!(
         o,
         "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
-        connected - usize::from(c.kind == ClientKind::Replica),
+        connected,
         srv.config.maxclients,
         srv.client_recent_max_input_buffer,
         srv.client_recent_max_output_buffer,

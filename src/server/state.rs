@@ -92,7 +92,7 @@ pub type Shared = std::rc::Rc<std::cell::RefCell<Server>>;
 pub struct Server {
     pub config: Config,
     pub dbs: Vec<Db>,
-    pub clients: BTreeMap<u64, Box<Client>>,
+    pub clients: crate::server::client::Clients,
     pub next_client_id: u64,
     pub stats: Stats,
     /// INFO commandstats, by command name (`parent|sub` for subcommands).
@@ -135,8 +135,6 @@ pub struct Server {
     pub persistence: crate::server::rdb::Persistence,
     /// SHUTDOWN finished its work: the main loop exits.
     pub exit_now: bool,
-    /// WATCHers that were executing (outside the client table) when a key changed.
-    pub detached_dirty_cas: Vec<u64>,
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire_enabled: bool,
     /// A handle on the shared server, for commands that start tasks (REPLICAOF).
@@ -152,7 +150,7 @@ impl Server {
         Server {
             config,
             dbs,
-            clients: BTreeMap::new(),
+            clients: Default::default(),
             next_client_id: 1,
             stats: Stats::default(),
             cmd_stats: HashMap::default(),
@@ -186,7 +184,6 @@ impl Server {
             client_recent_max_output_buffer: 0,
             persistence: crate::server::rdb::Persistence::default(),
             exit_now: false,
-            detached_dirty_cas: Vec::new(),
             active_expire_enabled: true,
             handle: None,
         }
@@ -325,11 +322,7 @@ impl Server {
         }
         if let Some(ids) = self.watched_keys.get(&(db, key.to_vec())) {
             for id in ids.clone() {
-                match self.clients.get_mut(&id) {
-                    Some(c) => c.dirty_cas = true,
-                    // The client executing right now is not in the table.
-                    None => self.detached_dirty_cas.push(id),
-                }
+                self.clients.flag_dirty_cas(id);
             }
         }
     }
@@ -343,10 +336,7 @@ impl Server {
             .flat_map(|(_, v)| v.iter().copied())
             .collect();
         for id in ids {
-            match self.clients.get_mut(&id) {
-                Some(c) => c.dirty_cas = true,
-                None => self.detached_dirty_cas.push(id),
-            }
+            self.clients.flag_dirty_cas(id);
         }
     }
 

@@ -58,13 +58,12 @@ pub fn unblock(srv: &mut Server, c: &mut Client) {
 }
 
 /// Serves clients blocked on keys that got data, in the order they blocked, by
-/// running their command again (Redis 7's approach). `current` is the client that
-/// is executing (not in the client table).
+/// running their command again (Redis 7's approach).
 ///
 /// The loop ends: a round after the first only happens when a served command
 /// made keys ready, which means it did not block again, so every round takes
 /// at least one client out of the blocking tables for good.
-pub fn serve_blocked_clients(srv: &mut Server, current: u64) {
+pub fn serve_blocked_clients(srv: &mut Server) {
     while !srv.ready_keys.is_empty() {
         let ready = std::mem::take(&mut srv.ready_keys);
         for (db, key) in ready {
@@ -79,10 +78,11 @@ pub fn serve_blocked_clients(srv: &mut Server, current: u64) {
                 else {
                     break;
                 };
-                if id == current {
+                if srv.clients.is_lent(id) {
+                    // Its own command is running (it is not waiting for this key).
                     break;
                 }
-                let Some(mut bc) = srv.clients.remove(&id) else {
+                let Some(mut bc) = srv.clients.lend(id) else {
                     if let Some(q) = srv.blocking_keys.get_mut(&(db, key.clone())) {
                         q.pop_front();
                     }
@@ -93,7 +93,7 @@ pub fn serve_blocked_clients(srv: &mut Server, current: u64) {
                         argv, deadline_ms, ..
                     }) => (argv.clone(), *deadline_ms),
                     _ => {
-                        srv.clients.insert(id, bc);
+                        srv.clients.give_back(bc);
                         break;
                     }
                 };
@@ -110,7 +110,7 @@ pub fn serve_blocked_clients(srv: &mut Server, current: u64) {
                 bc.db = saved_db;
                 let still_blocked = bc.blocked.is_some();
                 bc.wake();
-                srv.clients.insert(id, bc);
+                srv.clients.give_back(bc);
                 if still_blocked {
                     // Nothing left for it: keep its place at the front and stop.
                     if let Some(q) = srv.blocking_keys.get_mut(&(db, key.clone())) {
@@ -155,7 +155,7 @@ pub fn wake_waiters(srv: &mut Server) {
         .map(|(id, _)| *id)
         .collect();
     for id in ids {
-        let Some(mut c) = srv.clients.remove(&id) else {
+        let Some(mut c) = srv.clients.lend(id) else {
             continue;
         };
         if let Some(Blocked::Wait {
@@ -171,17 +171,17 @@ pub fn wake_waiters(srv: &mut Server) {
                 c.wake();
             }
         }
-        srv.clients.insert(id, c);
+        srv.clients.give_back(c);
     }
 }
 
 /// Runs a postponed (paused) command once the pause is over.
 pub fn resume_paused(srv: &mut Server, id: u64) {
-    let Some(mut c) = srv.clients.remove(&id) else {
+    let Some(mut c) = srv.clients.lend(id) else {
         return;
     };
     if let Some(Blocked::Paused { argv }) = c.blocked.take() {
         super::process_command(srv, &mut c, argv);
     }
-    srv.clients.insert(id, c);
+    srv.clients.give_back(c);
 }

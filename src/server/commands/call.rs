@@ -56,7 +56,7 @@ pub fn process_command(srv: &mut Server, c: &mut Client, argv: Vec<Vec<u8>>) {
     call(srv, c, cmd, &argv);
     finish_reply_mode(c, reply_start);
     if !srv.ready_keys.is_empty() {
-        serve_blocked_clients(srv, c.id);
+        serve_blocked_clients(srv);
     }
 }
 
@@ -217,12 +217,8 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     c.last_cmd = cmd.name;
 
     (cmd.handler)(srv, c, argv);
-    if !srv.detached_dirty_cas.is_empty() {
-        if srv.detached_dirty_cas.contains(&c.id) {
-            c.dirty_cas = true;
-        }
-        srv.detached_dirty_cas.clear();
-    }
+    // WATCHed keys this command changed itself flag it for its next command.
+    srv.clients.take_flags(c);
 
     let usec = (crate::server::util::tick() - start_us).max(0) as u64;
     let failed = c.reply.errors > errors_before;

@@ -373,7 +373,7 @@ fn client_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     let now = now_ms();
     let mut out = String::new();
-    let mut all: Vec<&Client> = srv.clients.values().map(|b| &**b).collect();
+    let mut all: Vec<&Client> = srv.clients.values().collect();
     all.push(c);
     all.sort_by_key(|x| x.id);
     for x in all {

@@ -124,7 +124,7 @@ fn info(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_lowercase())
         .collect();
-    let text = crate::server::info::build(srv, c, &sections);
+    let text = crate::server::info::build(srv, &sections);
     c.reply.verbatim(text.as_bytes());
 }
 

@@ -217,7 +217,7 @@ fn diskless(srv: &Server, extra: Option<&Client>) -> bool {
             .replicas
             .iter()
             .filter_map(|id| srv.clients.get(id))
-            .all(|c| capa(c))
+            .all(capa)
 }
 
 /// Starts a snapshot for the replicas waiting to start a full sync (those in
