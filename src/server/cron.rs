@@ -6,6 +6,9 @@ use crate::server::client::ClientKind;
 use crate::server::state::{PauseKind, Server};
 use crate::server::util::now_ms;
 
+/// One cron tick (Redis's serverCron): active expiry (each expired key its own
+/// propagation unit), client timeouts, the end of CLIENT PAUSE, statistics,
+/// rehashing, persistence and replication chores, WAIT wake-ups.
 pub fn run(srv: &mut Server) {
     let now = now_ms();
     // As Redis: no active expiry on a replica (its master sends DELs) nor while

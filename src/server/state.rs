@@ -142,6 +142,7 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server with empty databases, a fresh replication id and no clients.
     pub fn new(config: Config) -> Self {
         let mut rng = Rng::new();
         let repl = Replication::new(&mut rng);

@@ -85,13 +85,15 @@ pub fn parse_timeout(arg: &[u8]) -> Result<i64, String> {
     Ok((v * 1000.0).ceil() as i64)
 }
 
-/// Parses SCAN-family options after the cursor: MATCH, COUNT and (for SCAN) TYPE.
+/// The SCAN family's options after the cursor.
 pub struct ScanOpts {
     pub pattern: Option<Vec<u8>>,
     pub count: usize,
     pub type_name: Option<String>,
 }
 
+/// Parses SCAN-family options from argv[start]: MATCH, COUNT and (for SCAN,
+/// `allow_type`) TYPE, with Redis's errors.
 pub fn parse_scan_opts(
     argv: &[Vec<u8>],
     start: usize,

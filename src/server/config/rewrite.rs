@@ -81,6 +81,8 @@ fn skip(name: &str) -> bool {
     )
 }
 
+/// CONFIG REWRITE: rewrites the config file in place, keeping comments and
+/// the order of lines, as Redis does.
 pub fn rewrite(cfg: &Config) -> Result<(), String> {
     let Some(path) = cfg.config_file.as_ref() else {
         return Err(errors::NO_CONFIG_FILE.into());
