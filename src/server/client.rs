@@ -278,6 +278,9 @@ impl Client {
 #[derive(Default)]
 pub struct Clients {
     map: std::collections::BTreeMap<u64, Slot>,
+    /// Lent entries with a flag raised (so that `take_flags` costs nothing in
+    /// the common case).
+    flagged: usize,
 }
 
 enum Slot {
@@ -333,8 +336,14 @@ impl Clients {
     /// Moves the flags raised on a lent client's entry onto `c` (after each of
     /// its commands, so that the next one in the same batch sees them).
     pub fn take_flags(&mut self, c: &mut Client) {
+        if self.flagged == 0 {
+            return;
+        }
         if let Some(Slot::Lent { dirty_cas, .. }) = self.map.get_mut(&c.id) {
-            c.dirty_cas |= std::mem::take(dirty_cas);
+            if std::mem::take(dirty_cas) {
+                c.dirty_cas = true;
+                self.flagged -= 1;
+            }
         }
     }
 
@@ -347,8 +356,11 @@ impl Clients {
     pub fn flag_dirty_cas(&mut self, id: u64) {
         match self.map.get_mut(&id) {
             Some(Slot::Here(c)) => c.dirty_cas = true,
-            Some(Slot::Lent { dirty_cas, .. }) => *dirty_cas = true,
-            None => {}
+            Some(Slot::Lent { dirty_cas, .. }) if !*dirty_cas => {
+                *dirty_cas = true;
+                self.flagged += 1;
+            }
+            _ => {}
         }
     }
 
