@@ -1,4 +1,6 @@
-//! Replication (PSYNC2): the shared state, the backlog, the master side (feeding
+//! Replication (PSYNC2): the shared state, the stream's one write path
+//! (`stream`: every command's effects, as execution units, to the backlog, the
+//! replicas and attached consumers), the backlog, the master side (feeding
 //! replicas) and the replica side (the link to our master) in separate modules,
 //! plus the dataset digest both sides compare.
 pub mod backlog;
