@@ -60,8 +60,6 @@ pub struct Client {
     pub laddr: String,
     pub fd: i32,
     pub name: Option<Vec<u8>>,
-    pub lib_name: Option<Vec<u8>>,
-    pub lib_ver: Option<Vec<u8>>,
     pub db: usize,
     pub authenticated: bool,
     pub kind: ClientKind,
@@ -93,7 +91,7 @@ pub struct Client {
     /// Close now, dropping pending output (CLIENT KILL, output limits).
     pub close_asap: bool,
     /// Replica-side state on a master: the replica's listening port, announced ip, ack.
-    pub repl: Option<crate::server::replication::ReplicaLink>,
+    pub repl: Option<ReplicaLink>,
     /// Total bytes read from this client (for INFO and CLIENT LIST).
     pub qbuf_len: usize,
     pub notify: Rc<Notify>,
@@ -118,8 +116,6 @@ impl Client {
             laddr,
             fd,
             name: None,
-            lib_name: None,
-            lib_ver: None,
             db: 0,
             authenticated,
             kind: ClientKind::Normal,
@@ -209,5 +205,216 @@ impl Client {
             f.push('N');
         }
         f
+    }
+}
+
+/// What a master knows about one connected replica (kept on its client).
+#[derive(Debug, Clone, Default)]
+pub struct ReplicaLink {
+    /// The port the replica listens on (REPLCONF listening-port).
+    pub listening_port: u16,
+    /// The address it announced (REPLCONF ip-address), if any.
+    pub announced_ip: Option<String>,
+    /// Offset the replica acknowledged last (REPLCONF ACK).
+    pub ack_offset: i64,
+    /// When (ms) the last ACK arrived.
+    pub ack_time_ms: i64,
+    /// wait_bgsave_start, wait_bgsave_end, send_bulk, online.
+    pub state: ReplicaState,
+    /// REPLCONF capa eof / psync2.
+    pub capa_eof: bool,
+    pub capa_psync2: bool,
+    /// Stream bytes produced while this replica waits for its snapshot; sent
+    /// right after it.
+    pub held: Vec<u8>,
+    /// The offset the snapshot this replica waits for was taken at.
+    pub rdb_offset: i64,
+    /// When it started waiting for a snapshot (ms), for repl-diskless-sync-delay.
+    pub wait_since_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplicaState {
+    #[default]
+    WaitBgsaveStart,
+    WaitBgsaveEnd,
+    SendBulk,
+    Online,
+}
+
+impl ReplicaState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReplicaState::WaitBgsaveStart => "wait_bgsave",
+            ReplicaState::WaitBgsaveEnd => "wait_bgsave",
+            ReplicaState::SendBulk => "wait_bgsave",
+            ReplicaState::Online => "online",
+        }
+    }
+}
+
+impl Client {
+    /// The deadline (ms) of a blocked client (BLPOP and friends, WAIT), if it
+    /// has one.
+    pub fn block_deadline(&self) -> Option<i64> {
+        match &self.blocked {
+            Some(Blocked::Keys { deadline_ms, .. }) | Some(Blocked::Wait { deadline_ms, .. })
+                if *deadline_ms > 0 =>
+            {
+                Some(*deadline_ms)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The client table (Redis's `server.clients`): every connected client by id,
+/// the one whose command is running included. That one's `Client` value is
+/// lent to its command ([`Clients::lend`], [`Clients::give_back`]) while its
+/// entry stays: it is counted, its id is known to be live, and a WATCHed key
+/// it touches itself flags it ([`Clients::flag_dirty_cas`]). Lookups
+/// (`get`, `values`...) see the clients not lent; the running command has its
+/// own `&mut Client`.
+#[derive(Default)]
+pub struct Clients {
+    map: std::collections::BTreeMap<u64, Slot>,
+    /// Lent entries with a flag raised (so that `take_flags` costs nothing in
+    /// the common case).
+    flagged: usize,
+}
+
+enum Slot {
+    Here(Box<Client>),
+    /// Lent to its running command: what the table still knows of it.
+    Lent {
+        kind: ClientKind,
+        /// A key it WATCHes changed while it ran.
+        dirty_cas: bool,
+    },
+}
+
+impl Clients {
+    /// Adds a newly connected client (or gives a lent one back).
+    pub fn insert(&mut self, id: u64, c: Box<Client>) {
+        self.map.insert(id, Slot::Here(c));
+    }
+
+    /// Takes a client out for good (it disconnected). A lent client stays.
+    pub fn remove(&mut self, id: &u64) -> Option<Box<Client>> {
+        match self.map.get(id) {
+            Some(Slot::Here(_)) => match self.map.remove(id) {
+                Some(Slot::Here(c)) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Lends a client to the command about to run for it; None if it is gone
+    /// or already lent.
+    pub fn lend(&mut self, id: u64) -> Option<Box<Client>> {
+        let slot = self.map.get_mut(&id)?;
+        let Slot::Here(c) = slot else {
+            return None;
+        };
+        let lent = Slot::Lent {
+            kind: c.kind,
+            dirty_cas: false,
+        };
+        match std::mem::replace(slot, lent) {
+            Slot::Here(c) => Some(c),
+            Slot::Lent { .. } => None,
+        }
+    }
+
+    /// Puts a lent client back, with the flags raised on it meanwhile.
+    pub fn give_back(&mut self, mut c: Box<Client>) {
+        self.take_flags(&mut c);
+        self.map.insert(c.id, Slot::Here(c));
+    }
+
+    /// Moves the flags raised on a lent client's entry onto `c` (after each of
+    /// its commands, so that the next one in the same batch sees them).
+    pub fn take_flags(&mut self, c: &mut Client) {
+        if self.flagged == 0 {
+            return;
+        }
+        if let Some(Slot::Lent { dirty_cas, .. }) = self.map.get_mut(&c.id) {
+            if std::mem::take(dirty_cas) {
+                c.dirty_cas = true;
+                self.flagged -= 1;
+            }
+        }
+    }
+
+    /// Whether `id` is lent to its running command.
+    pub fn is_lent(&self, id: u64) -> bool {
+        matches!(self.map.get(&id), Some(Slot::Lent { .. }))
+    }
+
+    /// A key the client WATCHes changed (Redis's touchWatchedKey).
+    pub fn flag_dirty_cas(&mut self, id: u64) {
+        match self.map.get_mut(&id) {
+            Some(Slot::Here(c)) => c.dirty_cas = true,
+            Some(Slot::Lent { dirty_cas, .. }) if !*dirty_cas => {
+                *dirty_cas = true;
+                self.flagged += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// Every connected client, lent or not.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Connected clients (lent or not) whose kind passes `f`.
+    pub fn count_kind(&self, f: impl Fn(ClientKind) -> bool) -> usize {
+        self.map
+            .values()
+            .filter(|s| match s {
+                Slot::Here(c) => f(c.kind),
+                Slot::Lent { kind, .. } => f(*kind),
+            })
+            .count()
+    }
+
+    /// Every connected client's id, lent or not.
+    pub fn keys(&self) -> impl Iterator<Item = &u64> {
+        self.map.keys()
+    }
+
+    pub fn get(&self, id: &u64) -> Option<&Client> {
+        match self.map.get(id) {
+            Some(Slot::Here(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn get_mut(&mut self, id: &u64) -> Option<&mut Client> {
+        match self.map.get_mut(id) {
+            Some(Slot::Here(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The clients not lent, by id.
+    pub fn iter(&self) -> impl Iterator<Item = (&u64, &Client)> {
+        self.map.iter().filter_map(|(id, s)| match s {
+            Slot::Here(c) => Some((id, &**c)),
+            Slot::Lent { .. } => None,
+        })
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Client> {
+        self.iter().map(|(_, c)| c)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Client> {
+        self.map.values_mut().filter_map(|s| match s {
+            Slot::Here(c) => Some(&mut **c),
+            Slot::Lent { .. } => None,
+        })
     }
 }

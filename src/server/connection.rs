@@ -12,13 +12,11 @@ use crate::server::commands;
 use crate::server::resp::{parse_request, ParseOutcome};
 use crate::server::state::Server;
 use crate::server::util::now_ms;
-use std::cell::RefCell;
 use std::io::Read;
-use std::rc::Rc;
 use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpStream};
 
-pub type Shared = Rc<RefCell<Server>>;
+pub use crate::server::state::Shared;
 
 /// Read size per syscall (Redis's PROTO_IOBUF_LEN).
 const IOBUF_LEN: usize = 16 * 1024;
@@ -170,7 +168,7 @@ impl Default for Input {
 /// Parses and executes every complete request in `input` for client `id`, until the
 /// input is exhausted or the client blocks, pauses or must close.
 pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
-    let Some(mut c) = srv.clients.remove(&id) else {
+    let Some(mut c) = srv.clients.lend(id) else {
         return;
     };
     let max_bulk = srv.config.proto_max_bulk_len;
@@ -228,22 +226,11 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
     }
     input.compact();
     c.qbuf_len = input.buf.len() - input.start;
-    srv.clients.insert(id, c);
+    srv.clients.give_back(c);
     if srv.repl.ack_arrived {
         srv.repl.ack_arrived = false;
-        crate::server::replication::master::wake_waiters(srv);
+        commands::wake_waiters(srv);
     }
-}
-
-/// Runs a postponed (paused) command once the pause is over.
-fn resume_paused(srv: &mut Server, id: u64) {
-    let Some(mut c) = srv.clients.remove(&id) else {
-        return;
-    };
-    if let Some(Blocked::Paused { argv }) = c.blocked.take() {
-        commands::process_command(srv, &mut c, argv);
-    }
-    srv.clients.insert(id, c);
 }
 
 /// What the task must do after a round of processing.
@@ -253,13 +240,140 @@ struct Next {
     paused: bool,
 }
 
+impl Next {
+    const CLOSE: Next = Next {
+        close: true,
+        deadline_ms: None,
+        paused: false,
+    };
+}
+
+/// Output on its way to the socket: the buffer being written (taken from the
+/// client's output queue or reply buffer) and a file being streamed after it.
+#[derive(Default)]
+struct Output {
+    buf: Vec<u8>,
+    pos: usize,
+    file: Option<(std::fs::File, u64)>,
+}
+
+impl Output {
+    fn pending(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// Writes as much as the socket takes without waiting. Returns the bytes
+    /// written and whether the socket failed.
+    fn write_to(&mut self, stream: &TcpStream) -> (u64, bool) {
+        let mut wrote = 0u64;
+        while self.pos < self.buf.len() {
+            match stream.try_write(&self.buf[self.pos..]) {
+                Ok(n) => {
+                    self.pos += n;
+                    wrote += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => return (wrote, true),
+            }
+        }
+        (wrote, false)
+    }
+
+    /// With the buffer written out and a file being streamed, reads its next
+    /// chunk into the buffer. Returns false when no file is being streamed.
+    fn refill_from_file(&mut self) -> bool {
+        let Some((f, remaining)) = self.file.as_mut() else {
+            return false;
+        };
+        let mut chunk = vec![0u8; (*remaining).min(256 * 1024) as usize];
+        match f.read(&mut chunk) {
+            Ok(n) if n > 0 => {
+                chunk.truncate(n);
+                *remaining -= n as u64;
+                self.buf = chunk;
+                self.pos = 0;
+            }
+            _ => *remaining = 0,
+        }
+        if *remaining == 0 {
+            self.file = None;
+        }
+        true
+    }
+}
+
+/// Answers a blocked client whose deadline passed, and runs the command a
+/// client postponed behind CLIENT PAUSE once the pause is over.
+fn serve_deadlines(s: &mut Server, id: u64) {
+    let now = now_ms();
+    let Some(mut c) = s.clients.lend(id) else {
+        return;
+    };
+    if let Some(d) = c.block_deadline() {
+        if d <= now {
+            commands::block_timed_out(s, &mut c);
+        }
+    }
+    let paused_done = matches!(c.blocked, Some(Blocked::Paused { .. }))
+        && (s.pause == crate::server::state::PauseKind::None || s.pause_until_ms <= now);
+    s.clients.give_back(c);
+    if paused_done {
+        commands::resume_paused(s, id);
+    }
+}
+
+/// Step 1 of a round of the connection task: deadlines (after the first
+/// round), the requests read so far, then the next output to write.
+fn execute_round(
+    s: &mut Server,
+    id: u64,
+    input: &mut Input,
+    out: &mut Output,
+    first: bool,
+    eof: bool,
+) -> Next {
+    crate::server::util::tick();
+    if !first {
+        serve_deadlines(s, id);
+    }
+    if !input.pending().is_empty() {
+        process_input(s, id, input);
+    }
+    let Some(c) = s.clients.get_mut(&id) else {
+        return Next::CLOSE;
+    };
+    if c.close_asap {
+        return Next::CLOSE;
+    }
+    if out.pos == out.buf.len() && out.file.is_none() {
+        out.buf.clear();
+        out.pos = 0;
+        match c.out_queue.pop_front() {
+            Some(OutChunk::Bytes(b)) => out.buf = b,
+            Some(OutChunk::File(f, n)) => out.file = Some((f, n)),
+            None => std::mem::swap(&mut out.buf, &mut c.reply.buf),
+        }
+    }
+    let pending = out.pending();
+    c.pending_out = pending;
+    let nothing_left =
+        pending == 0 && out.file.is_none() && c.reply.is_empty() && c.out_queue.is_empty();
+    Next {
+        close: (c.close_after_reply || eof) && nothing_left,
+        deadline_ms: c.block_deadline(),
+        paused: matches!(c.blocked, Some(Blocked::Paused { .. })),
+    }
+}
+
 /// The connection task.
 pub async fn serve_client(srv: Shared, stream: TcpStream, id: u64) {
     serve_connection(srv, stream, id, Vec::new()).await
 }
 
 /// The connection task, starting with bytes already read from the socket (the
-/// link to our master hands over what followed the snapshot).
+/// link to our master hands over what followed the snapshot). Each round:
+/// execute (`execute_round`), write without waiting, then wait for the socket,
+/// a wake-up from another client, a deadline or the end of a pause.
 pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: Vec<u8>) {
     let notify = match srv.borrow().clients.get(&id) {
         Some(c) => c.notify.clone(),
@@ -268,129 +382,29 @@ pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: 
     let unpause = srv.borrow().unpause.clone();
     let mut input = Input::new();
     input.buf.extend_from_slice(&initial);
-    let mut out: Vec<u8> = Vec::new();
-    let mut out_pos = 0usize;
-    let mut file: Option<(std::fs::File, u64)> = None;
+    let mut out = Output::default();
     let mut eof = false;
     let mut first = true;
 
     loop {
         // 1. Execute what can be executed and collect the output.
-        let next = {
-            let mut guard = srv.borrow_mut();
-            let s = &mut *guard;
-            crate::server::util::tick();
-            if !first {
-                // Timeouts of blocked clients and pauses that ended.
-                let now = now_ms();
-                if let Some(mut c) = s.clients.remove(&id) {
-                    if let Some(d) = commands::block_deadline(&c) {
-                        if d <= now {
-                            commands::block_timed_out(s, &mut c);
-                        }
-                    }
-                    let paused_done = matches!(c.blocked, Some(Blocked::Paused { .. }))
-                        && (s.pause == crate::server::state::PauseKind::None
-                            || s.pause_until_ms <= now);
-                    s.clients.insert(id, c);
-                    if paused_done {
-                        resume_paused(s, id);
-                    }
-                }
-            }
-            first = false;
-            if !input.pending().is_empty() {
-                process_input(s, id, &mut input);
-            }
-            match s.clients.get_mut(&id) {
-                None => Next {
-                    close: true,
-                    deadline_ms: None,
-                    paused: false,
-                },
-                Some(c) => {
-                    if c.close_asap {
-                        Next {
-                            close: true,
-                            deadline_ms: None,
-                            paused: false,
-                        }
-                    } else {
-                        if out_pos == out.len() && file.is_none() {
-                            out.clear();
-                            out_pos = 0;
-                            if let Some(chunk) = c.out_queue.pop_front() {
-                                match chunk {
-                                    OutChunk::Bytes(b) => out = b,
-                                    OutChunk::File(f, n) => file = Some((f, n)),
-                                }
-                            } else {
-                                std::mem::swap(&mut out, &mut c.reply.buf);
-                            }
-                        }
-                        let pending = out.len() - out_pos;
-                        c.pending_out = pending;
-                        s.stats.total_net_output_bytes += 0;
-                        let nothing_left = pending == 0
-                            && file.is_none()
-                            && c.reply.is_empty()
-                            && c.out_queue.is_empty();
-                        Next {
-                            close: (c.close_after_reply || eof) && nothing_left,
-                            deadline_ms: commands::block_deadline(c),
-                            paused: matches!(c.blocked, Some(Blocked::Paused { .. })),
-                        }
-                    }
-                }
-            }
-        };
+        let next = execute_round(&mut srv.borrow_mut(), id, &mut input, &mut out, first, eof);
+        first = false;
         if next.close {
             break;
         }
 
         // 2. Write as much as the socket takes without waiting.
-        let mut write_failed = false;
-        let mut wrote = 0u64;
-        while out_pos < out.len() {
-            match stream.try_write(&out[out_pos..]) {
-                Ok(n) => {
-                    out_pos += n;
-                    wrote += n as u64;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(_) => {
-                    write_failed = true;
-                    break;
-                }
-            }
-        }
-        if out_pos == out.len() {
-            if let Some((f, remaining)) = file.as_mut() {
-                // Stream the file in chunks through `out`.
-                let mut chunk = vec![0u8; (*remaining).min(256 * 1024) as usize];
-                match f.read(&mut chunk) {
-                    Ok(n) if n > 0 => {
-                        chunk.truncate(n);
-                        *remaining -= n as u64;
-                        out = chunk;
-                        out_pos = 0;
-                    }
-                    _ => {
-                        *remaining = 0;
-                    }
-                }
-                if *remaining == 0 {
-                    file = None;
-                }
-                continue;
-            }
+        let (wrote, write_failed) = out.write_to(&stream);
+        if out.pos == out.buf.len() && out.refill_from_file() {
+            continue;
         }
         if wrote > 0 {
             let mut s = srv.borrow_mut();
             s.stats.total_net_output_bytes += wrote;
             s.stats.total_writes_processed += 1;
             drop(s);
-            if out_pos == out.len() {
+            if out.pos == out.buf.len() {
                 // Everything went out: look again (more output, close-after-reply).
                 continue;
             }
@@ -398,8 +412,8 @@ pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: 
         if write_failed {
             break;
         }
-        let out_pending = out_pos < out.len();
-        let want_read = !eof && (out.len() - out_pos) < OUTPUT_BACKPRESSURE;
+        let out_pending = out.pos < out.buf.len();
+        let want_read = !eof && out.pending() < OUTPUT_BACKPRESSURE;
 
         // 3. Wait for the socket, a wake-up from another client, a deadline or an unpause.
         let interest = match (want_read, out_pending) {

@@ -6,6 +6,9 @@ use crate::server::client::ClientKind;
 use crate::server::state::{PauseKind, Server};
 use crate::server::util::now_ms;
 
+/// One cron tick (Redis's serverCron): active expiry (each expired key its own
+/// propagation unit), client timeouts, the end of CLIENT PAUSE, statistics,
+/// rehashing, persistence and replication chores, WAIT wake-ups.
 pub fn run(srv: &mut Server) {
     let now = now_ms();
     // As Redis: no active expiry on a replica (its master sends DELs) nor while
@@ -33,6 +36,8 @@ pub fn run(srv: &mut Server) {
     }
     crate::server::rdb::cron(srv);
     crate::server::replication::cron(srv);
+    // WAIT clients whose replicas caught up (or went away).
+    crate::server::commands::wake_waiters(srv);
 }
 
 /// Deletes expired keys a sample at a time, like Redis: 20 keys with a TTL per
@@ -108,12 +113,4 @@ fn sample_stats(srv: &mut Server, now: i64) {
     push(&mut st.ops_samples, st.total_commands_processed);
     push(&mut st.net_in_samples, st.total_net_input_bytes);
     push(&mut st.net_out_samples, st.total_net_output_bytes);
-}
-
-/// Rate per second over the samples (INFO instantaneous_*).
-pub fn rate(q: &std::collections::VecDeque<(i64, u64)>) -> f64 {
-    match (q.front(), q.back()) {
-        (Some((t0, v0)), Some((t1, v1))) if t1 > t0 => (v1 - v0) as f64 * 1000.0 / (t1 - t0) as f64,
-        _ => 0.0,
-    }
 }

@@ -44,12 +44,7 @@ pub fn make_room(srv: &mut Server) -> bool {
         if srv.dbs[db].remove(&key).is_some() {
             srv.stats.evicted_keys += 1;
             srv.signal_modified(db, &key);
-            let cmd: &[u8] = if srv.config.lazyfree_lazy_eviction {
-                b"UNLINK"
-            } else {
-                b"DEL"
-            };
-            srv.propagate(db, &[cmd.to_vec(), key]);
+            srv.propagate_deletion(db, &key, srv.config.lazyfree_lazy_eviction);
         }
     }
     true

@@ -1,7 +1,6 @@
 //! INFO: Redis 7.0's sections, field names and field order, so that tools that
 //! parse INFO (redis-cli, exporters, tripod's own status command) work unchanged.
-use crate::server::client::{Client, ClientKind};
-use crate::server::cron::rate;
+use crate::server::client::ClientKind;
 use crate::server::memory;
 use crate::server::state::Server;
 use crate::server::util::{now_ms, now_us};
@@ -23,7 +22,7 @@ const DEFAULT: &[&str] = &[
 const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
 
 /// Builds the INFO text for the requested sections (none = default).
-pub fn build(srv: &mut Server, c: &Client, sections: &[String]) -> String {
+pub fn build(srv: &mut Server, sections: &[String]) -> String {
     let mut wanted: Vec<&str> = Vec::new();
     if sections.is_empty() {
         wanted.extend(DEFAULT);
@@ -71,7 +70,7 @@ pub fn build(srv: &mut Server, c: &Client, sections: &[String]) -> String {
         }
         match name {
             "server" => server(srv, &mut out),
-            "clients" => clients(srv, c, &mut out),
+            "clients" => clients(srv, &mut out),
             "memory" => memory_section(srv, &mut out),
             "persistence" => persistence(srv, &mut out),
             "stats" => stats(srv, &mut out),
@@ -105,7 +104,7 @@ fn server(srv: &Server, o: &mut String) {
     let _ = write!(
         o,
         "# Server\r\nredis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\ntripod_version:{}\r\n",
-        crate::server::startup::REDIS_VERSION,
+        crate::server::REDIS_VERSION,
         uts,
         std::process::id(),
         srv.run_id,
@@ -118,26 +117,21 @@ fn server(srv: &Server, o: &mut String) {
         crate::server::keyspace::db::lru_clock() & 0xFFFFFF,
         srv.executable,
         srv.config.config_file.as_ref().map(|p| std::fs::canonicalize(p).unwrap_or(p.clone()).display().to_string()).unwrap_or_default(),
-        crate::server::startup::TRIPOD_VERSION,
+        crate::server::TRIPOD_VERSION,
     );
 }
 
-fn clients(srv: &Server, c: &Client, o: &mut String) {
-    let connected = srv
-        .clients
-        .values()
-        .filter(|x| x.kind != ClientKind::Replica)
-        .count()
-        + 1;
+fn clients(srv: &Server, o: &mut String) {
+    let connected = srv.clients.count_kind(|k| k != ClientKind::Replica);
     let _ = write!(
         o,
         "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
-        connected - usize::from(c.kind == ClientKind::Replica),
+        connected,
         srv.config.maxclients,
         srv.client_recent_max_input_buffer,
         srv.client_recent_max_output_buffer,
         srv.blocked_clients(),
-        srv.clients.values().filter(|x| crate::server::commands::block_deadline(x).is_some()).count(),
+        srv.clients.values().filter(|x| x.block_deadline().is_some()).count(),
     );
 }
 
@@ -233,8 +227,8 @@ fn rusage(who: i32) -> (f64, f64) {
 
 fn commandstats(srv: &Server, o: &mut String) {
     o.push_str("# Commandstats\r\n");
-    let mut all: Vec<&(&str, crate::server::state::CmdStat)> = srv.cmd_stats.values().collect();
-    all.sort_by_key(|(n, _)| *n);
+    let mut all: Vec<(&&str, &crate::server::state::CmdStat)> = srv.cmd_stats.iter().collect();
+    all.sort_by_key(|(n, _)| **n);
     for (n, s) in all {
         let per = if s.calls > 0 {
             s.usec as f64 / s.calls as f64
@@ -269,5 +263,13 @@ fn keyspace(srv: &Server, o: &mut String) {
             db.len(),
             db.expires.len()
         );
+    }
+}
+
+/// Rate per second over the samples (INFO instantaneous_*).
+fn rate(q: &std::collections::VecDeque<(i64, u64)>) -> f64 {
+    match (q.front(), q.back()) {
+        (Some((t0, v0)), Some((t1, v1))) if t1 > t0 => (v1 - v0) as f64 * 1000.0 / (t1 - t0) as f64,
+        _ => 0.0,
     }
 }

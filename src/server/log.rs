@@ -45,6 +45,8 @@ pub fn set_role(role: char) {
     LOGGER.lock().unwrap_or_else(|e| e.into_inner()).role = role;
 }
 
+/// Writes one line to the log (the logfile, or stdout when it is empty) in
+/// Redis's format, when `level` passes the configured verbosity.
 pub fn log(level: Level, msg: &str) {
     let l = LOGGER.lock().unwrap_or_else(|e| e.into_inner());
     if level < l.level {
@@ -84,9 +86,6 @@ pub fn notice(msg: &str) {
 }
 pub fn verbose(msg: &str) {
     log(Level::Verbose, msg)
-}
-pub fn debug(msg: &str) {
-    log(Level::Debug, msg)
 }
 
 fn timestamp() -> String {

@@ -4,13 +4,13 @@
 use crate::server::config::{Config, StartupAction};
 use crate::server::connection::{accept_loop, Shared};
 use crate::server::log;
+use crate::server::resp::errors;
 use crate::server::state::{Server, ShutdownMode};
 use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::rc::Rc;
 
-pub const REDIS_VERSION: &str = "7.0.15";
-pub const TRIPOD_VERSION: &str = env!("CARGO_PKG_VERSION");
+use crate::server::{REDIS_VERSION, TRIPOD_VERSION};
 
 const HELP: &str = "Usage: ./tripod-server [/path/to/redis.conf] [options] [-]
        ./tripod-server - (read config from stdin)
@@ -220,18 +220,13 @@ fn bind_listener(addr: &str, backlog: u32) -> std::io::Result<tokio::net::TcpLis
     sock.listen(backlog)
 }
 
-async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
-    let port = config.port;
-    let mut srv = Server::new(config);
-    log::notice("oO0OoO0OoO0Oo tripod-server is starting oO0OoO0OoO0Oo");
-    log::notice(&format!(
-        "tripod-server version={}, redis_version={}, bits=64, pid={}, just started",
-        TRIPOD_VERSION,
-        REDIS_VERSION,
-        std::process::id()
-    ));
-
-    // Listen first, so a port in use fails fast and cleanly.
+/// Binds every `bind` address on `port` (none when the port is 0). On failure
+/// the error is logged and reported to a waiting parent.
+fn listen(
+    srv: &Server,
+    port: u16,
+    ready_fd: Option<i32>,
+) -> Result<Vec<tokio::net::TcpListener>, ()> {
     let mut listeners = Vec::new();
     if port != 0 {
         for (addr, optional) in bind_addrs(&srv.config) {
@@ -251,7 +246,7 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
                         eprintln!("{}", msg);
                     }
                     report_ready(ready_fd, Err(msg));
-                    return 1;
+                    return Err(());
                 }
             }
         }
@@ -262,41 +257,16 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
             );
             log::warning(&msg);
             report_ready(ready_fd, Err(msg));
-            return 1;
+            return Err(());
         }
     }
-    srv.tcp_port = port;
+    Ok(listeners)
+}
 
-    // Load the dataset before accepting clients.
-    if let Err(e) = crate::server::rdb::load_on_startup(&mut srv) {
-        let msg = format!("Fatal error loading the DB: {}. Exiting.", e);
-        log::warning(&msg);
-        if ready_fd.is_none() {
-            eprintln!("{}", msg);
-        }
-        report_ready(ready_fd, Err(msg));
-        return 1;
-    }
-
-    if let Some(pidfile) = srv.config.pidfile.clone() {
-        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
-            log::warning(&format!(
-                "Failed to write PID file {}: {}",
-                pidfile.display(),
-                e
-            ));
-        }
-    }
-
-    let shared: Shared = Rc::new(RefCell::new(srv));
-    shared.borrow_mut().handle = Some(Rc::downgrade(&shared));
-    for l in listeners {
-        tokio::task::spawn_local(accept_loop(shared.clone(), l));
-    }
-    crate::server::replication::start(&shared);
-    log::notice("Ready to accept connections tcp");
-    report_ready(ready_fd, Ok(()));
-
+/// SIGTERM and SIGINT ask for a shutdown like SHUTDOWN (with the default save
+/// behaviour); SIGCHLD reaps a finished background save at once (replicas
+/// waiting for the snapshot should not wait for the next cron tick).
+fn spawn_signal_watchers(shared: &Shared) {
     // Signals ask for a shutdown like SHUTDOWN (with the default save behaviour).
     {
         let s = shared.clone();
@@ -331,10 +301,126 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
                 return;
             };
             while chld.recv().await.is_some() {
-                crate::server::rdb::reap_child(&mut s.borrow_mut());
+                let mut srv = s.borrow_mut();
+                crate::server::rdb::reap_child(&mut srv);
+                crate::server::replication::take_snapshot_event(&mut srv);
             }
         });
     }
+}
+
+/// The shutdown's progress, once per cron tick: a signal's shutdown first waits
+/// for lagging replicas (like SHUTDOWN), then the final save. Returns true when
+/// the process must exit; a failed final save leaves the server running.
+fn shutdown_step(srv: &mut Server) -> bool {
+    // A signal's shutdown first waits for lagging replicas, like SHUTDOWN.
+    if let Some(mode) = srv.shutdown {
+        if srv.shutdown_wait.is_none()
+            && crate::server::replication::master::begin_shutdown_wait(srv, mode, None)
+        {
+            srv.shutdown = None;
+        }
+    }
+    if let Some(w) = srv.shutdown_wait.clone() {
+        let done = !crate::server::replication::master::replicas_lagging(srv);
+        if done || crate::server::util::now_ms() >= w.deadline_ms {
+            if done {
+                log::notice("All replicas are in sync, shutting down.");
+            } else {
+                log::warning(
+                    "Lagging replica(s) did not catch up before shutdown-timeout; shutting down.",
+                );
+            }
+            srv.shutdown_wait = None;
+            srv.shutdown = Some(w.mode);
+        }
+    }
+    if let Some(mode) = srv.shutdown {
+        match crate::server::rdb::finish_shutdown(srv, mode) {
+            Ok(()) => return true,
+            Err(e) => {
+                log::warning(&format!("{}; the server keeps running.", e));
+                srv.shutdown = None;
+                if srv.pause_until_ms > 0 {
+                    srv.pause = crate::server::state::PauseKind::None;
+                    srv.pause_until_ms = 0;
+                    srv.unpause.notify_waiters();
+                }
+                // A SHUTDOWN that waited for replicas gets its error now.
+                let waiting: Vec<u64> = srv
+                    .clients
+                    .iter()
+                    .filter(|(_, c)| {
+                        matches!(c.blocked, Some(crate::server::client::Blocked::Shutdown))
+                    })
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in waiting {
+                    if let Some(c) = srv.clients.get_mut(&id) {
+                        c.blocked = None;
+                    }
+                    srv.push_to(id, |r| r.error(errors::SHUTDOWN_FAILED));
+                }
+            }
+        }
+    }
+    false
+}
+
+async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
+    let port = config.port;
+    let mut srv = Server::new(config);
+    log::notice("oO0OoO0OoO0Oo tripod-server is starting oO0OoO0OoO0Oo");
+    log::notice(&format!(
+        "tripod-server version={}, redis_version={}, bits=64, pid={}, just started",
+        TRIPOD_VERSION,
+        REDIS_VERSION,
+        std::process::id()
+    ));
+
+    // Listen first, so a port in use fails fast and cleanly.
+    let listeners = match listen(&srv, port, ready_fd) {
+        Ok(l) => l,
+        Err(()) => return 1,
+    };
+    srv.tcp_port = port;
+
+    // Load the dataset before accepting clients.
+    if let Err(e) = crate::server::rdb::load_on_startup(&mut srv) {
+        let msg = format!("Fatal error loading the DB: {}. Exiting.", e);
+        log::warning(&msg);
+        if ready_fd.is_none() {
+            eprintln!("{}", msg);
+        }
+        report_ready(ready_fd, Err(msg));
+        return 1;
+    }
+
+    if let Some(pidfile) = srv.config.pidfile.clone() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+            log::warning(&format!(
+                "Failed to write PID file {}: {}",
+                pidfile.display(),
+                e
+            ));
+        }
+    }
+
+    srv.repl.serve_link = Some(|srv, stream, id, initial| {
+        Box::pin(crate::server::connection::serve_connection(
+            srv, stream, id, initial,
+        ))
+    });
+    let shared: Shared = Rc::new(RefCell::new(srv));
+    shared.borrow_mut().handle = Some(Rc::downgrade(&shared));
+    for l in listeners {
+        tokio::task::spawn_local(accept_loop(shared.clone(), l));
+    }
+    crate::server::replication::start(&shared);
+    log::notice("Ready to accept connections tcp");
+    report_ready(ready_fd, Ok(()));
+
+    spawn_signal_watchers(&shared);
 
     // The cron: expiry, timeouts, background saves, replication, until shutdown.
     let wake = shared.borrow().wake_all.clone();
@@ -349,83 +435,10 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
             return 0;
         }
         crate::server::cron::run(&mut srv);
-        // A signal's shutdown first waits for lagging replicas, like SHUTDOWN.
-        if let Some(mode) = srv.shutdown {
-            if srv.shutdown_wait.is_none()
-                && crate::server::replication::master::begin_shutdown_wait(&mut srv, mode, None)
-            {
-                srv.shutdown = None;
-            }
-        }
-        if let Some(w) = srv.shutdown_wait.clone() {
-            let done = !crate::server::replication::master::replicas_lagging(&srv);
-            if done || crate::server::util::now_ms() >= w.deadline_ms {
-                if done {
-                    log::notice("All replicas are in sync, shutting down.");
-                } else {
-                    log::warning("Lagging replica(s) did not catch up before shutdown-timeout; shutting down.");
-                }
-                srv.shutdown_wait = None;
-                srv.shutdown = Some(w.mode);
-            }
-        }
-        if let Some(mode) = srv.shutdown {
-            match finish_shutdown(&mut srv, mode) {
-                Ok(()) => return 0,
-                Err(e) => {
-                    log::warning(&format!("{}; the server keeps running.", e));
-                    srv.shutdown = None;
-                    if srv.pause_until_ms > 0 {
-                        srv.pause = crate::server::state::PauseKind::None;
-                        srv.pause_until_ms = 0;
-                        srv.unpause.notify_waiters();
-                    }
-                    // A SHUTDOWN that waited for replicas gets its error now.
-                    let waiting: Vec<u64> = srv
-                        .clients
-                        .iter()
-                        .filter(|(_, c)| {
-                            matches!(c.blocked, Some(crate::server::client::Blocked::Shutdown))
-                        })
-                        .map(|(id, _)| *id)
-                        .collect();
-                    for id in waiting {
-                        if let Some(c) = srv.clients.get_mut(&id) {
-                            c.blocked = None;
-                        }
-                        srv.push_to(id, |r| {
-                            r.error("ERR Errors trying to SHUTDOWN. Check logs.")
-                        });
-                    }
-                }
-            }
+        if shutdown_step(&mut srv) {
+            return 0;
         }
     }
-}
-
-/// Saves if asked (or if save points are configured), removes the pid file.
-/// An error leaves the server running, like Redis.
-pub fn finish_shutdown(srv: &mut Server, mode: ShutdownMode) -> Result<(), String> {
-    log::warning("User requested shutdown...");
-    crate::server::rdb::kill_child(srv);
-    let save = match mode {
-        ShutdownMode::Save => true,
-        ShutdownMode::NoSave => false,
-        ShutdownMode::Default => !srv.config.save_params.is_empty(),
-    };
-    if save {
-        log::notice("Saving the final RDB snapshot before exiting.");
-        crate::server::rdb::save(srv)
-            .map_err(|e| format!("Error trying to save the DB, can't exit: {}", e))?;
-        log::notice("DB saved on disk");
-    }
-    if let Some(p) = &srv.config.pidfile {
-        log::notice("Removing the pid file.");
-        let _ = std::fs::remove_file(p);
-    }
-    // Flush replies (the last OK is not sent on SHUTDOWN, like Redis) and close.
-    log::warning("tripod-server is now ready to exit, bye bye...");
-    Ok(())
 }
 
 fn is_unavailable_address(e: &std::io::Error) -> bool {

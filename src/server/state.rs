@@ -85,13 +85,18 @@ pub struct ShutdownWait {
     pub client: Option<u64>,
 }
 
+/// The handle connection tasks, the cron and the replication link share: the
+/// server is single-threaded, so a task borrows it for one round at a time.
+pub type Shared = std::rc::Rc<std::cell::RefCell<Server>>;
+
 pub struct Server {
     pub config: Config,
     pub dbs: Vec<Db>,
-    pub clients: BTreeMap<u64, Box<Client>>,
+    pub clients: crate::server::client::Clients,
     pub next_client_id: u64,
     pub stats: Stats,
-    pub cmd_stats: HashMap<usize, (&'static str, CmdStat), crate::server::util::FxBuild>,
+    /// INFO commandstats, by command name (`parent|sub` for subcommands).
+    pub cmd_stats: HashMap<&'static str, CmdStat, crate::server::util::FxBuild>,
     pub err_stats: BTreeMap<String, u64>,
     pub repl: Replication,
     /// Channel -> subscribed client ids.
@@ -108,7 +113,6 @@ pub struct Server {
     pub dirty: u64,
     pub rng: Rng,
     pub start_ms: i64,
-    pub start_instant: std::time::Instant,
     pub run_id: String,
     pub shutdown: Option<ShutdownMode>,
     /// A shutdown waiting for lagging replicas to catch up.
@@ -117,12 +121,6 @@ pub struct Server {
     pub pause_until_ms: i64,
     pub unpause: Rc<Notify>,
     pub monitors: Vec<u64>,
-    /// Set by commands that replace their own propagation (SET EX -> SET PXAT...).
-    pub prevent_propagate: bool,
-    /// Commands to propagate after the current one, instead of / in addition to it.
-    pub also_propagate: Vec<(usize, Vec<Vec<u8>>)>,
-    /// Inside EXEC: MULTI has been propagated for this transaction.
-    pub exec_multi_propagated: bool,
     pub in_exec: bool,
     pub loading: bool,
     pub executable: String,
@@ -131,15 +129,12 @@ pub struct Server {
     /// Time the last successful save finished (s).
     pub lastsave: i64,
     pub wake_all: Rc<Notify>,
-    pub slowlog: VecDeque<crate::server::commands::server_admin::SlowlogEntry>,
-    pub slowlog_next_id: u64,
+    pub slowlog: crate::server::slowlog::Slowlog,
     pub client_recent_max_input_buffer: usize,
     pub client_recent_max_output_buffer: usize,
     pub persistence: crate::server::rdb::Persistence,
     /// SHUTDOWN finished its work: the main loop exits.
     pub exit_now: bool,
-    /// WATCHers that were executing (outside the client table) when a key changed.
-    pub detached_dirty_cas: Vec<u64>,
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire_enabled: bool,
     /// A handle on the shared server, for commands that start tasks (REPLICAOF).
@@ -147,6 +142,7 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server with empty databases, a fresh replication id and no clients.
     pub fn new(config: Config) -> Self {
         let mut rng = Rng::new();
         let repl = Replication::new(&mut rng);
@@ -155,7 +151,7 @@ impl Server {
         Server {
             config,
             dbs,
-            clients: BTreeMap::new(),
+            clients: Default::default(),
             next_client_id: 1,
             stats: Stats::default(),
             cmd_stats: HashMap::default(),
@@ -169,7 +165,6 @@ impl Server {
             dirty: 0,
             rng,
             start_ms: now_ms(),
-            start_instant: std::time::Instant::now(),
             run_id,
             shutdown: None,
             shutdown_wait: None,
@@ -177,9 +172,6 @@ impl Server {
             pause_until_ms: 0,
             unpause: Rc::new(Notify::new()),
             monitors: Vec::new(),
-            prevent_propagate: false,
-            also_propagate: Vec::new(),
-            exec_multi_propagated: false,
             in_exec: false,
             loading: false,
             executable: std::env::current_exe()
@@ -188,13 +180,11 @@ impl Server {
             tcp_port: 0,
             lastsave: now_ms() / 1000,
             wake_all: Rc::new(Notify::new()),
-            slowlog: VecDeque::new(),
-            slowlog_next_id: 0,
+            slowlog: Default::default(),
             client_recent_max_input_buffer: 0,
             client_recent_max_output_buffer: 0,
             persistence: crate::server::rdb::Persistence::default(),
             exit_now: false,
-            detached_dirty_cas: Vec::new(),
             active_expire_enabled: true,
             handle: None,
         }
@@ -242,12 +232,7 @@ impl Server {
         if self.dbs[db].remove(key).is_some() {
             self.stats.expired_keys += 1;
             self.signal_modified(db, key);
-            let cmd: &[u8] = if self.config.lazyfree_lazy_expire {
-                b"UNLINK"
-            } else {
-                b"DEL"
-            };
-            self.propagate(db, &[cmd.to_vec(), key.to_vec()]);
+            self.propagate_deletion(db, key, self.config.lazyfree_lazy_expire);
         }
     }
 
@@ -310,8 +295,12 @@ impl Server {
     }
 
     /// Sets a key (SET and friends): replaces any value, drops the TTL unless
-    /// `keep_ttl`, signals watchers. Counts as one change.
+    /// `keep_ttl`, signals watchers. Counts as one change. An expired key it
+    /// replaces is deleted (and the DEL propagated) first, as Redis's setKey.
     pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
+        if !self.dbs[db].expires.is_empty() {
+            self.expire_if_needed(db, key, true);
+        }
         self.dbs[db].set(key, value, keep_ttl);
         self.signal_modified(db, key);
     }
@@ -334,11 +323,7 @@ impl Server {
         }
         if let Some(ids) = self.watched_keys.get(&(db, key.to_vec())) {
             for id in ids.clone() {
-                match self.clients.get_mut(&id) {
-                    Some(c) => c.dirty_cas = true,
-                    // The client executing right now is not in the table.
-                    None => self.detached_dirty_cas.push(id),
-                }
+                self.clients.flag_dirty_cas(id);
             }
         }
     }
@@ -352,10 +337,7 @@ impl Server {
             .flat_map(|(_, v)| v.iter().copied())
             .collect();
         for id in ids {
-            match self.clients.get_mut(&id) {
-                Some(c) => c.dirty_cas = true,
-                None => self.detached_dirty_cas.push(id),
-            }
+            self.clients.flag_dirty_cas(id);
         }
     }
 
@@ -372,15 +354,6 @@ impl Server {
     /// Marks the dataset as changed `n` times (save rules, propagation).
     pub fn add_dirty(&mut self, n: u64) {
         self.dirty += n;
-    }
-
-    /// Replaces this command's propagation with the given commands (e.g. SET EX
-    /// becomes SET PXAT), each applied to database `db`.
-    pub fn propagate_instead(&mut self, db: usize, cmds: Vec<Vec<Vec<u8>>>) {
-        self.prevent_propagate = true;
-        for c in cmds {
-            self.also_propagate.push((db, c));
-        }
     }
 
     /// Sends a message to a client other than the one executing (pub/sub, MONITOR).
@@ -435,16 +408,6 @@ impl Server {
             c.close_asap = true;
             c.wake();
         }
-    }
-
-    /// Which database a key argument is resolved in for clients of this server.
-    pub fn db_count(&self) -> usize {
-        self.dbs.len()
-    }
-
-    /// A random u64 (SPOP, RANDOMKEY, SRANDMEMBER...).
-    pub fn random(&mut self) -> u64 {
-        self.rng.next_u64()
     }
 
     /// Number of clients blocked (INFO blocked_clients).

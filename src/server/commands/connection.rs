@@ -1,195 +1,93 @@
 //! Connection commands: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT and CLIENT.
 use super::*;
 use crate::server::client::{Blocked, Client, ClientKind, ReplyMode};
+use crate::server::resp::errors;
 use crate::server::state::{PauseKind, Server};
 use crate::server::util::{now_ms, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "ping",
-        -1,
-        "connection",
-        FAST | STALE | SENTINEL,
-        0,
-        0,
-        0,
-        ping,
-    ),
-    cmd("echo", 2, "connection", FAST, 0, 0, 0, echo),
-    cmd(
-        "quit",
-        -1,
-        "connection",
-        ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST,
-        0,
-        0,
-        0,
-        quit,
-    ),
-    cmd(
-        "reset",
-        1,
-        "connection",
-        NOSCRIPT | LOADING | STALE | NO_AUTH | FAST | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        reset,
-    ),
-    cmd(
-        "auth",
-        -2,
-        "connection",
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        auth,
-    ),
-    cmd(
-        "hello",
-        -1,
-        "connection",
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        hello,
-    ),
-    cmd(
-        "select",
-        2,
-        "connection",
-        LOADING | STALE | FAST,
-        0,
-        0,
-        0,
-        select,
-    ),
-    container("client", -2, "connection", 0, CLIENT_SUBCOMMANDS),
+    Command::new("ping", ping)
+        .arity(-1)
+        .group("connection")
+        .flags(FAST | STALE | SENTINEL),
+    Command::new("echo", echo)
+        .arity(2)
+        .group("connection")
+        .flags(FAST),
+    Command::new("quit", quit)
+        .arity(-1)
+        .group("connection")
+        .flags(ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST),
+    Command::new("reset", reset)
+        .arity(1)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE | NO_AUTH | FAST | ALLOW_BUSY),
+    Command::new("auth", auth)
+        .arity(-2)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY),
+    Command::new("hello", hello)
+        .arity(-1)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY),
+    Command::new("select", select)
+        .arity(2)
+        .group("connection")
+        .flags(LOADING | STALE | FAST),
+    Command::container("client", CLIENT_SUBCOMMANDS)
+        .arity(-2)
+        .group("connection"),
 ];
 
 static CLIENT_SUBCOMMANDS: &[Command] = &[
-    cmd(
-        "client|id",
-        2,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_id,
-    ),
-    cmd(
-        "client|setname",
-        3,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_setname,
-    ),
-    cmd(
-        "client|getname",
-        2,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_getname,
-    ),
-    cmd(
-        "client|list",
-        -2,
-        "connection",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_list,
-    ),
-    cmd(
-        "client|info",
-        2,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_info,
-    ),
-    cmd(
-        "client|kill",
-        -3,
-        "connection",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_kill,
-    ),
-    cmd(
-        "client|pause",
-        -3,
-        "connection",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_pause,
-    ),
-    cmd(
-        "client|unpause",
-        2,
-        "connection",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_unpause,
-    ),
-    cmd(
-        "client|no-evict",
-        3,
-        "connection",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_no_evict,
-    ),
-    cmd(
-        "client|reply",
-        3,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_reply,
-    ),
-    cmd(
-        "client|getredir",
-        2,
-        "connection",
-        NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        client_getredir,
-    ),
-    cmd(
-        "client|help",
-        2,
-        "connection",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        client_help,
-    ),
+    Command::new("client|id", client_id)
+        .arity(2)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|setname", client_setname)
+        .arity(3)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|getname", client_getname)
+        .arity(2)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|list", client_list)
+        .arity(-2)
+        .group("connection")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("client|info", client_info)
+        .arity(2)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|kill", client_kill)
+        .arity(-3)
+        .group("connection")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("client|pause", client_pause)
+        .arity(-3)
+        .group("connection")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("client|unpause", client_unpause)
+        .arity(2)
+        .group("connection")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("client|no-evict", client_no_evict)
+        .arity(3)
+        .group("connection")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("client|reply", client_reply)
+        .arity(3)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|getredir", client_getredir)
+        .arity(2)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|help", client_help)
+        .arity(2)
+        .group("connection")
+        .flags(LOADING | STALE),
 ];
 
 fn ping(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
@@ -257,7 +155,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 fn auth(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() > 3 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let (user, pass) = if argv.len() == 2 {
@@ -329,8 +227,7 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     if let Some(n) = &setname {
         if !valid_client_name(n) {
-            c.reply
-                .error("ERR Client names cannot contain spaces, newlines or special characters.");
+            c.reply.error(errors::BAD_CLIENT_NAME);
             return;
         }
         c.name = if n.is_empty() { None } else { Some(n.clone()) };
@@ -342,8 +239,7 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.bulk(b"server");
     c.reply.bulk(b"redis");
     c.reply.bulk(b"version");
-    c.reply
-        .bulk(crate::server::startup::REDIS_VERSION.as_bytes());
+    c.reply.bulk(crate::server::REDIS_VERSION.as_bytes());
     c.reply.bulk(b"proto");
     c.reply.int(if c.reply.resp3 { 3 } else { 2 });
     c.reply.bulk(b"id");
@@ -362,11 +258,11 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn select(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(idx) = parse_i64(&argv[1]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     if idx < 0 || idx as usize >= srv.dbs.len() {
-        c.reply.error("ERR DB index is out of range");
+        c.reply.error(errors::DB_INDEX_OUT_OF_RANGE);
         return;
     }
     c.db = idx as usize;
@@ -383,8 +279,7 @@ fn client_id(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
 
 fn client_setname(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if !valid_client_name(&argv[2]) {
-        c.reply
-            .error("ERR Client names cannot contain spaces, newlines or special characters.");
+        c.reply.error(errors::BAD_CLIENT_NAME);
         return;
     }
     c.name = if argv[2].is_empty() {
@@ -473,12 +368,12 @@ fn client_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
         ids = Some(v);
     } else if argv.len() != 2 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let now = now_ms();
     let mut out = String::new();
-    let mut all: Vec<&Client> = srv.clients.values().map(|b| &**b).collect();
+    let mut all: Vec<&Client> = srv.clients.values().collect();
     all.push(c);
     all.sort_by_key(|x| x.id);
     for x in all {
@@ -530,7 +425,7 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut i = 2;
     while i < argv.len() {
         if i + 1 >= argv.len() {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
         let opt = argv[i].to_ascii_lowercase();
@@ -564,19 +459,19 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 b"yes" => skipme = true,
                 b"no" => skipme = false,
                 _ => {
-                    c.reply.error("ERR syntax error");
+                    c.reply.error(errors::SYNTAX);
                     return;
                 }
             },
             b"maxage" => match parse_i64(val) {
                 Some(n) if n >= 0 => maxage = Some(n),
                 _ => {
-                    c.reply.error("ERR syntax error");
+                    c.reply.error(errors::SYNTAX);
                     return;
                 }
             },
             _ => {
-                c.reply.error("ERR syntax error");
+                c.reply.error(errors::SYNTAX);
                 return;
             }
         }
@@ -616,8 +511,7 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn client_pause(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(ms) = parse_i64(&argv[2]).filter(|v| *v >= 0) else {
-        c.reply
-            .error("ERR timeout is not an integer or out of range");
+        c.reply.error(errors::TIMEOUT_NOT_INTEGER);
         return;
     };
     let kind = match argv.get(3).map(|v| v.to_ascii_lowercase()) {
@@ -630,7 +524,7 @@ fn client_pause(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     };
     if argv.len() > 4 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let until = now_ms().saturating_add(ms);
@@ -661,7 +555,7 @@ fn client_no_evict(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         b"on" => c.no_evict = true,
         b"off" => c.no_evict = false,
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }
@@ -680,7 +574,7 @@ fn client_reply(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 c.reply_mode = ReplyMode::Skip;
             }
         }
-        _ => c.reply.error("ERR syntax error"),
+        _ => c.reply.error(errors::SYNTAX),
     }
 }
 

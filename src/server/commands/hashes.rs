@@ -1,46 +1,92 @@
 //! Hash commands.
-use super::keys::{parse_scan_args, scan_steps};
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{Hash, Value, WRONGTYPE};
 use crate::server::util::{glob_match, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd("hset", -4, "hash", WRITE | DENYOOM | FAST, 1, 1, 1, hset),
-    cmd("hmset", -4, "hash", WRITE | DENYOOM | FAST, 1, 1, 1, hmset),
-    cmd("hsetnx", 4, "hash", WRITE | DENYOOM | FAST, 1, 1, 1, hsetnx),
-    cmd("hget", 3, "hash", READONLY | FAST, 1, 1, 1, hget),
-    cmd("hmget", -3, "hash", READONLY | FAST, 1, 1, 1, hmget),
-    cmd("hdel", -3, "hash", WRITE | FAST, 1, 1, 1, hdel),
-    cmd("hlen", 2, "hash", READONLY | FAST, 1, 1, 1, hlen),
-    cmd("hstrlen", 3, "hash", READONLY | FAST, 1, 1, 1, hstrlen),
-    cmd("hexists", 3, "hash", READONLY | FAST, 1, 1, 1, hexists),
-    cmd("hkeys", 2, "hash", READONLY, 1, 1, 1, hkeys),
-    cmd("hvals", 2, "hash", READONLY, 1, 1, 1, hvals),
-    cmd("hgetall", 2, "hash", READONLY, 1, 1, 1, hgetall),
-    cmd(
-        "hincrby",
-        4,
-        "hash",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        hincrby,
-    ),
-    cmd(
-        "hincrbyfloat",
-        4,
-        "hash",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        hincrbyfloat,
-    ),
-    cmd("hrandfield", -2, "hash", READONLY, 1, 1, 1, hrandfield),
-    cmd("hscan", -3, "hash", READONLY, 1, 1, 1, hscan),
+    Command::new("hset", hset)
+        .arity(-4)
+        .group("hash")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("hmset", hmset)
+        .arity(-4)
+        .group("hash")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("hsetnx", hsetnx)
+        .arity(4)
+        .group("hash")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("hget", hget)
+        .arity(3)
+        .group("hash")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("hmget", hmget)
+        .arity(-3)
+        .group("hash")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("hdel", hdel)
+        .arity(-3)
+        .group("hash")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("hlen", hlen)
+        .arity(2)
+        .group("hash")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("hstrlen", hstrlen)
+        .arity(3)
+        .group("hash")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("hexists", hexists)
+        .arity(3)
+        .group("hash")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("hkeys", hkeys)
+        .arity(2)
+        .group("hash")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("hvals", hvals)
+        .arity(2)
+        .group("hash")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("hgetall", hgetall)
+        .arity(2)
+        .group("hash")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("hincrby", hincrby)
+        .arity(4)
+        .group("hash")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("hincrbyfloat", hincrbyfloat)
+        .arity(4)
+        .group("hash")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("hrandfield", hrandfield)
+        .arity(-2)
+        .group("hash")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("hscan", hscan)
+        .arity(-3)
+        .group("hash")
+        .flags(READONLY)
+        .keys(1, 1, 1),
 ];
 
 fn hash_ref<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Option<&'a Hash>, ()> {
@@ -261,7 +307,7 @@ fn hgetall(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn hincrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(by) = parse_i64(&argv[3]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let (me, mv) = limits(srv);
@@ -281,7 +327,7 @@ fn hincrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         },
     };
     let Some(n) = cur.checked_add(by) else {
-        c.reply.error("ERR increment or decrement would overflow");
+        c.reply.error(errors::INCR_OVERFLOW);
         cleanup_empty(srv, db, &argv[1]);
         return;
     };
@@ -300,7 +346,7 @@ fn cleanup_empty(srv: &mut Server, db: usize, key: &[u8]) {
 
 fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if crate::server::util::parse_f64(&argv[3]).is_none() {
-        c.reply.error("ERR value is not a valid float");
+        c.reply.error(errors::NOT_FLOAT);
         return;
     }
     let (me, mv) = limits(srv);
@@ -320,7 +366,7 @@ fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             return;
         }
         Err(crate::server::util::FloatIncrError::NanOrInfinity) => {
-            c.reply.error("ERR increment would produce NaN or Infinity");
+            c.reply.error(errors::INCR_NAN);
             cleanup_empty(srv, db, &argv[1]);
             return;
         }
@@ -348,24 +394,24 @@ fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         match parse_i64(&argv[2]) {
             Some(n) => count = Some(n),
             None => {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             }
         }
         if argv.len() == 4 {
             if !argv[3].eq_ignore_ascii_case(b"withvalues") {
-                c.reply.error("ERR syntax error");
+                c.reply.error(errors::SYNTAX);
                 return;
             }
             withvalues = true;
         } else if argv.len() > 4 {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }
     if let Some(n) = count {
         if !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
-            c.reply.error("ERR value is out of range");
+            c.reply.error(errors::OUT_OF_RANGE);
             return;
         }
     }

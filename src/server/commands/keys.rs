@@ -5,98 +5,159 @@ use super::*;
 use crate::server::client::Client;
 use crate::server::keyspace::db::NO_EXPIRE;
 use crate::server::keyspace::Entry;
+use crate::server::resp::errors;
 use crate::server::state::Server;
-use crate::server::util::{glob_match, now_ms, parse_i64, parse_u64};
+use crate::server::util::{glob_match, now_ms, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd("del", -2, "generic", WRITE, 1, -1, 1, del),
-    cmd("unlink", -2, "generic", WRITE | FAST, 1, -1, 1, del),
-    cmd("exists", -2, "generic", READONLY | FAST, 1, -1, 1, exists),
-    cmd("type", 2, "generic", READONLY | FAST, 1, 1, 1, type_cmd),
-    cmd("keys", 2, "generic", READONLY, 0, 0, 0, keys),
-    cmd("scan", -2, "generic", READONLY, 0, 0, 0, scan),
-    cmd("randomkey", 1, "generic", READONLY, 0, 0, 0, randomkey),
-    cmd("rename", 3, "generic", WRITE, 1, 2, 1, rename),
-    cmd("renamenx", 3, "generic", WRITE | FAST, 1, 2, 1, renamenx),
-    cmd("expire", -3, "generic", WRITE | FAST, 1, 1, 1, expire),
-    cmd("pexpire", -3, "generic", WRITE | FAST, 1, 1, 1, pexpire),
-    cmd("expireat", -3, "generic", WRITE | FAST, 1, 1, 1, expireat),
-    cmd("pexpireat", -3, "generic", WRITE | FAST, 1, 1, 1, pexpireat),
-    cmd("ttl", 2, "generic", READONLY | FAST, 1, 1, 1, ttl),
-    cmd("pttl", 2, "generic", READONLY | FAST, 1, 1, 1, pttl),
-    cmd(
-        "expiretime",
-        2,
-        "generic",
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        expiretime,
-    ),
-    cmd(
-        "pexpiretime",
-        2,
-        "generic",
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        pexpiretime,
-    ),
-    cmd("persist", 2, "generic", WRITE | FAST, 1, 1, 1, persist),
-    cmd("copy", -3, "generic", WRITE | DENYOOM, 1, 2, 1, copy),
-    cmd("move", 3, "generic", WRITE | FAST, 1, 1, 1, move_cmd),
-    cmd("touch", -2, "generic", READONLY | FAST, 1, -1, 1, touch),
-    cmd("dbsize", 1, "server", READONLY | FAST, 0, 0, 0, dbsize),
-    cmd("flushdb", -1, "server", WRITE, 0, 0, 0, flushdb),
-    cmd("flushall", -1, "server", WRITE, 0, 0, 0, flushall),
-    cmd("swapdb", 3, "server", WRITE | FAST, 0, 0, 0, swapdb),
-    container("object", -2, "generic", 0, OBJECT_SUBCOMMANDS),
+    Command::new("del", del)
+        .arity(-2)
+        .group("generic")
+        .flags(WRITE)
+        .keys(1, -1, 1),
+    Command::new("unlink", del)
+        .arity(-2)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, -1, 1),
+    Command::new("exists", exists)
+        .arity(-2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, -1, 1),
+    Command::new("type", type_cmd)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("keys", keys)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY),
+    Command::new("scan", scan)
+        .arity(-2)
+        .group("generic")
+        .flags(READONLY),
+    Command::new("randomkey", randomkey)
+        .arity(1)
+        .group("generic")
+        .flags(READONLY),
+    Command::new("rename", rename)
+        .arity(3)
+        .group("generic")
+        .flags(WRITE)
+        .keys(1, 2, 1),
+    Command::new("renamenx", renamenx)
+        .arity(3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 2, 1),
+    Command::new("expire", expire)
+        .arity(-3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("pexpire", pexpire)
+        .arity(-3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("expireat", expireat)
+        .arity(-3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("pexpireat", pexpireat)
+        .arity(-3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("ttl", ttl)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("pttl", pttl)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("expiretime", expiretime)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("pexpiretime", pexpiretime)
+        .arity(2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("persist", persist)
+        .arity(2)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("copy", copy)
+        .arity(-3)
+        .group("generic")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 2, 1),
+    Command::new("move", move_cmd)
+        .arity(3)
+        .group("generic")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("touch", touch)
+        .arity(-2)
+        .group("generic")
+        .flags(READONLY | FAST)
+        .keys(1, -1, 1),
+    Command::new("dbsize", dbsize)
+        .arity(1)
+        .group("server")
+        .flags(READONLY | FAST),
+    Command::new("flushdb", flushdb)
+        .arity(-1)
+        .group("server")
+        .flags(WRITE),
+    Command::new("flushall", flushall)
+        .arity(-1)
+        .group("server")
+        .flags(WRITE),
+    Command::new("swapdb", swapdb)
+        .arity(3)
+        .group("server")
+        .flags(WRITE | FAST),
+    Command::container("object", OBJECT_SUBCOMMANDS)
+        .arity(-2)
+        .group("generic"),
 ];
 
 static OBJECT_SUBCOMMANDS: &[Command] = &[
-    cmd(
-        "object|encoding",
-        3,
-        "generic",
-        READONLY,
-        2,
-        2,
-        1,
-        object_encoding,
-    ),
-    cmd("object|freq", 3, "generic", READONLY, 2, 2, 1, object_freq),
-    cmd(
-        "object|idletime",
-        3,
-        "generic",
-        READONLY,
-        2,
-        2,
-        1,
-        object_idletime,
-    ),
-    cmd(
-        "object|refcount",
-        3,
-        "generic",
-        READONLY,
-        2,
-        2,
-        1,
-        object_refcount,
-    ),
-    cmd(
-        "object|help",
-        2,
-        "generic",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        object_help,
-    ),
+    Command::new("object|encoding", object_encoding)
+        .arity(3)
+        .group("generic")
+        .flags(READONLY)
+        .keys(2, 2, 1),
+    Command::new("object|freq", object_freq)
+        .arity(3)
+        .group("generic")
+        .flags(READONLY)
+        .keys(2, 2, 1),
+    Command::new("object|idletime", object_idletime)
+        .arity(3)
+        .group("generic")
+        .flags(READONLY)
+        .keys(2, 2, 1),
+    Command::new("object|refcount", object_refcount)
+        .arity(3)
+        .group("generic")
+        .flags(READONLY)
+        .keys(2, 2, 1),
+    Command::new("object|help", object_help)
+        .arity(2)
+        .group("generic")
+        .flags(LOADING | STALE),
 ];
 
 fn del(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
@@ -148,85 +209,6 @@ fn keys(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     for k in out {
         c.reply.bulk(k);
     }
-}
-
-/// Parses SCAN-family options after the cursor: MATCH, COUNT and (for SCAN) TYPE.
-pub struct ScanOpts {
-    pub pattern: Option<Vec<u8>>,
-    pub count: usize,
-    pub type_name: Option<String>,
-    pub novalues: bool,
-}
-
-pub fn parse_scan_opts(
-    argv: &[Vec<u8>],
-    start: usize,
-    allow_type: bool,
-) -> Result<ScanOpts, String> {
-    let mut o = ScanOpts {
-        pattern: None,
-        count: 10,
-        type_name: None,
-        novalues: false,
-    };
-    let mut i = start;
-    while i < argv.len() {
-        let a = argv[i].to_ascii_lowercase();
-        let rest = argv.len() - i - 1;
-        if a == b"count" && rest >= 1 {
-            match parse_i64(&argv[i + 1]) {
-                Some(n) if n >= 1 => o.count = n as usize,
-                Some(_) => return Err("ERR syntax error".into()),
-                None => return Err("ERR value is not an integer or out of range".into()),
-            }
-            i += 2;
-        } else if a == b"match" && rest >= 1 {
-            let p = argv[i + 1].clone();
-            o.pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else if a == b"type" && rest >= 1 && allow_type {
-            o.type_name = Some(String::from_utf8_lossy(&argv[i + 1]).to_ascii_lowercase());
-            i += 2;
-        } else {
-            return Err("ERR syntax error".into());
-        }
-    }
-    Ok(o)
-}
-
-/// Parses `KEY cursor [MATCH pattern] [COUNT count]` of HSCAN/SSCAN/ZSCAN;
-/// replies the error and returns None when an argument is bad.
-pub fn parse_scan_args(c: &mut Client, argv: &[Vec<u8>]) -> Option<(u64, ScanOpts)> {
-    let parsed = parse_cursor(&argv[2]).and_then(|cur| Ok((cur, parse_scan_opts(argv, 3, false)?)));
-    match parsed {
-        Ok(v) => Some(v),
-        Err(e) => {
-            c.reply.error(&e);
-            None
-        }
-    }
-}
-
-/// Runs SCAN steps from `cursor` the way Redis does: until `step` reports at
-/// least `count` elements gathered, the cursor comes back to 0, or count*10
-/// steps (sparse tables). `step` visits one bucket and returns the next cursor
-/// and the progress so far. Returns the cursor to hand back.
-pub fn scan_steps(cursor: u64, count: usize, mut step: impl FnMut(u64) -> (u64, usize)) -> u64 {
-    let mut cur = cursor;
-    let mut budget = count * 10;
-    loop {
-        let (next, progress) = step(cur);
-        cur = next;
-        budget = budget.saturating_sub(1);
-        if cur == 0 || progress >= count || budget == 0 {
-            return cur;
-        }
-    }
-}
-
-/// Parses a SCAN cursor ("ERR invalid cursor" like Redis).
-pub fn parse_cursor(arg: &[u8]) -> Result<u64, String> {
-    parse_u64(arg).ok_or_else(|| "ERR invalid cursor".to_string())
 }
 
 fn scan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
@@ -314,7 +296,7 @@ fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], nx: bool) 
     let db = c.db;
     let (src, dst) = (&argv[1], &argv[2]);
     if srv.lookup_write(db, src).is_none() {
-        c.reply.error("ERR no such key");
+        c.reply.error(errors::NO_SUCH_KEY);
         return;
     }
     if src == dst {
@@ -391,7 +373,7 @@ fn expire_generic(
         return;
     }
     let Some(when) = parse_i64(&argv[2]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let invalid = format!("ERR invalid expire time in '{}' command", name);
@@ -531,9 +513,9 @@ fn persist(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn parse_db_index(srv: &Server, arg: &[u8]) -> Result<usize, String> {
     match parse_i64(arg) {
-        None => Err("ERR value is not an integer or out of range".into()),
+        None => Err(errors::NOT_INTEGER.into()),
         Some(n) if n < 0 || n as usize >= srv.dbs.len() => {
-            Err("ERR DB index is out of range".into())
+            Err(errors::DB_INDEX_OUT_OF_RANGE.into())
         }
         Some(n) => Ok(n as usize),
     }
@@ -558,14 +540,13 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             }
             i += 2;
         } else {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }
     let (src, dst) = (&argv[1], &argv[2]);
     if src == dst && dst_db == c.db {
-        c.reply
-            .error("ERR source and destination objects are the same");
+        c.reply.error(errors::SAME_OBJECT);
         return;
     }
     let Some(e) = srv.lookup_write(c.db, src) else {
@@ -591,17 +572,16 @@ fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let dst_db = match parse_i64(&argv[2]) {
         Some(n) if n >= 0 && (n as usize) < srv.dbs.len() => n as usize,
         None => {
-            c.reply.error("ERR value is not an integer or out of range");
+            c.reply.error(errors::NOT_INTEGER);
             return;
         }
         _ => {
-            c.reply.error("ERR DB index is out of range");
+            c.reply.error(errors::DB_INDEX_OUT_OF_RANGE);
             return;
         }
     };
     if dst_db == c.db {
-        c.reply
-            .error("ERR source and destination objects are the same");
+        c.reply.error(errors::SAME_OBJECT);
         return;
     }
     let key = &argv[1];
@@ -650,7 +630,7 @@ fn flush_mode(argv: &[Vec<u8>]) -> Result<(), ()> {
 
 fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if flush_mode(argv).is_err() {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let n = srv.dbs[c.db].len() as u64;
@@ -663,7 +643,7 @@ fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn flushall(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if flush_mode(argv).is_err() {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let mut n = 0;
@@ -694,7 +674,7 @@ fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     };
     let n = srv.dbs.len() as i64;
     if a < 0 || a >= n || b < 0 || b >= n {
-        c.reply.error("ERR DB index is out of range");
+        c.reply.error(errors::DB_INDEX_OUT_OF_RANGE);
         return;
     }
     srv.dbs.swap(a as usize, b as usize);

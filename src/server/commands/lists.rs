@@ -3,87 +3,120 @@
 //! what they pop is propagated as the non-blocking pop (LPOP, RPOP, LMOVE).
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{List, Value, WRONGTYPE};
 use crate::server::util::parse_i64;
 
 pub static COMMANDS: &[Command] = &[
-    cmd("lpush", -3, "list", WRITE | DENYOOM | FAST, 1, 1, 1, lpush),
-    cmd("rpush", -3, "list", WRITE | DENYOOM | FAST, 1, 1, 1, rpush),
-    cmd(
-        "lpushx",
-        -3,
-        "list",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        lpushx,
-    ),
-    cmd(
-        "rpushx",
-        -3,
-        "list",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        rpushx,
-    ),
-    cmd("lpop", -2, "list", WRITE | FAST, 1, 1, 1, lpop),
-    cmd("rpop", -2, "list", WRITE | FAST, 1, 1, 1, rpop),
-    cmd("llen", 2, "list", READONLY | FAST, 1, 1, 1, llen),
-    cmd("lrange", 4, "list", READONLY, 1, 1, 1, lrange),
-    cmd("lindex", 3, "list", READONLY, 1, 1, 1, lindex),
-    cmd("lset", 4, "list", WRITE | DENYOOM, 1, 1, 1, lset),
-    cmd("linsert", 5, "list", WRITE | DENYOOM, 1, 1, 1, linsert),
-    cmd("lrem", 4, "list", WRITE, 1, 1, 1, lrem),
-    cmd("ltrim", 4, "list", WRITE, 1, 1, 1, ltrim),
-    cmd("lpos", -3, "list", READONLY, 1, 1, 1, lpos),
-    cmd("lmove", 5, "list", WRITE | DENYOOM, 1, 2, 1, lmove),
-    cmd("rpoplpush", 3, "list", WRITE | DENYOOM, 1, 2, 1, rpoplpush),
-    cmd("lmpop", -4, "list", WRITE, 0, 0, 0, lmpop),
-    cmd(
-        "blpop",
-        -3,
-        "list",
-        WRITE | NOSCRIPT | BLOCKING,
-        1,
-        -2,
-        1,
-        blpop,
-    ),
-    cmd(
-        "brpop",
-        -3,
-        "list",
-        WRITE | NOSCRIPT | BLOCKING,
-        1,
-        -2,
-        1,
-        brpop,
-    ),
-    cmd(
-        "blmove",
-        6,
-        "list",
-        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
-        1,
-        2,
-        1,
-        blmove,
-    ),
-    cmd(
-        "brpoplpush",
-        4,
-        "list",
-        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
-        1,
-        2,
-        1,
-        brpoplpush,
-    ),
-    cmd("blmpop", -5, "list", WRITE | BLOCKING, 0, 0, 0, blmpop),
+    Command::new("lpush", lpush)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("rpush", rpush)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("lpushx", lpushx)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("rpushx", rpushx)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("lpop", lpop)
+        .arity(-2)
+        .group("list")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("rpop", rpop)
+        .arity(-2)
+        .group("list")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("llen", llen)
+        .arity(2)
+        .group("list")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("lrange", lrange)
+        .arity(4)
+        .group("list")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("lindex", lindex)
+        .arity(3)
+        .group("list")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("lset", lset)
+        .arity(4)
+        .group("list")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("linsert", linsert)
+        .arity(5)
+        .group("list")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("lrem", lrem)
+        .arity(4)
+        .group("list")
+        .flags(WRITE)
+        .keys(1, 1, 1),
+    Command::new("ltrim", ltrim)
+        .arity(4)
+        .group("list")
+        .flags(WRITE)
+        .keys(1, 1, 1),
+    Command::new("lpos", lpos)
+        .arity(-3)
+        .group("list")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("lmove", lmove)
+        .arity(5)
+        .group("list")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 2, 1),
+    Command::new("rpoplpush", rpoplpush)
+        .arity(3)
+        .group("list")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 2, 1),
+    Command::new("lmpop", lmpop)
+        .arity(-4)
+        .group("list")
+        .flags(WRITE),
+    Command::new("blpop", blpop)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | NOSCRIPT | BLOCKING)
+        .keys(1, -2, 1),
+    Command::new("brpop", brpop)
+        .arity(-3)
+        .group("list")
+        .flags(WRITE | NOSCRIPT | BLOCKING)
+        .keys(1, -2, 1),
+    Command::new("blmove", blmove)
+        .arity(6)
+        .group("list")
+        .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
+        .keys(1, 2, 1),
+    Command::new("brpoplpush", brpoplpush)
+        .arity(4)
+        .group("list")
+        .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
+        .keys(1, 2, 1),
+    Command::new("blmpop", blmpop)
+        .arity(-5)
+        .group("list")
+        .flags(WRITE | BLOCKING),
 ];
 
 /// The list at `key` for writing: Ok(None) if missing, Err after replying WRONGTYPE.
@@ -209,7 +242,7 @@ fn pop_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End) {
         Some(a) => match parse_i64(a) {
             Some(n) if n >= 0 => Some(n as usize),
             _ => {
-                c.reply.error("ERR value is out of range, must be positive");
+                c.reply.error(errors::OUT_OF_RANGE_POSITIVE);
                 return;
             }
         },
@@ -275,7 +308,7 @@ fn two_ints(c: &mut Client, a: &[u8], b: &[u8]) -> Option<(i64, i64)> {
     match (parse_i64(a), parse_i64(b)) {
         (Some(x), Some(y)) => Some((x, y)),
         _ => {
-            c.reply.error("ERR value is not an integer or out of range");
+            c.reply.error(errors::NOT_INTEGER);
             None
         }
     }
@@ -315,7 +348,7 @@ fn index(i: i64, len: usize) -> Option<usize> {
 
 fn lindex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(i) = parse_i64(&argv[2]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let Ok(l) = list_ref(srv, c, &argv[1]) else {
@@ -332,13 +365,13 @@ fn lindex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn lset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(i) = parse_i64(&argv[2]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let db = c.db;
     match list_mut(srv, c, &argv[1]) {
         Err(()) => {}
-        Ok(None) => c.reply.error("ERR no such key"),
+        Ok(None) => c.reply.error(errors::NO_SUCH_KEY),
         Ok(Some(l)) => match index(i, l.len()) {
             Some(i) => {
                 l.set(i, argv[3].clone());
@@ -356,7 +389,7 @@ fn linsert(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         b"after" => true,
         b"before" => false,
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     };
@@ -379,7 +412,7 @@ fn linsert(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn lrem(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(count) = parse_i64(&argv[2]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let db = c.db;
@@ -461,11 +494,11 @@ fn lpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     while i < argv.len() {
         let opt = argv[i].to_ascii_lowercase();
         let Some(val) = argv.get(i + 1) else {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         };
         let Some(n) = parse_i64(val) else {
-            c.reply.error("ERR value is not an integer or out of range");
+            c.reply.error(errors::NOT_INTEGER);
             return;
         };
         match &opt[..] {
@@ -491,7 +524,7 @@ fn lpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 maxlen = n;
             }
             _ => {
-                c.reply.error("ERR syntax error");
+                c.reply.error(errors::SYNTAX);
                 return;
             }
         }
@@ -601,7 +634,7 @@ fn move_one(
 
 fn lmove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (Some(from), Some(to)) = (parse_end(&argv[3]), parse_end(&argv[4])) else {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     };
     match move_one(srv, c, &argv[1], &argv[2], from, to) {
@@ -747,7 +780,7 @@ fn bmove_generic(
 
 fn blmove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (Some(from), Some(to)) = (parse_end(&argv[3]), parse_end(&argv[4])) else {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     };
     let t = argv[5].clone();

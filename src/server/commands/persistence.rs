@@ -2,34 +2,23 @@
 //! in `server::rdb`; these parse arguments and reply as Redis does.
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "save",
-        1,
-        "server",
-        ADMIN | NOSCRIPT | NO_MULTI,
-        0,
-        0,
-        0,
-        save,
-    ),
-    cmd(
-        "bgsave",
-        -1,
-        "server",
-        ADMIN | NOSCRIPT | NO_MULTI,
-        0,
-        0,
-        0,
-        bgsave,
-    ),
+    Command::new("save", save)
+        .arity(1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | NO_MULTI),
+    Command::new("bgsave", bgsave)
+        .arity(-1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | NO_MULTI),
 ];
 
 fn save(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     if srv.persistence.child_pid.is_some() {
-        c.reply.error("ERR Background save already in progress");
+        c.reply.error(errors::BGSAVE_IN_PROGRESS);
         return;
     }
     match crate::server::rdb::save(srv) {
@@ -45,7 +34,7 @@ fn bgsave(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         1 => false,
         2 if argv[1].eq_ignore_ascii_case(b"schedule") => true,
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     };
@@ -54,7 +43,7 @@ fn bgsave(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             srv.persistence.bgsave_scheduled = true;
             c.reply.simple("Background saving scheduled");
         } else {
-            c.reply.error("ERR Background save already in progress");
+            c.reply.error(errors::BGSAVE_IN_PROGRESS);
         }
         return;
     }

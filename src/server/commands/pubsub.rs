@@ -8,120 +8,56 @@ use crate::server::state::Server;
 use crate::server::util::glob_match;
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "subscribe",
-        -2,
-        "pubsub",
-        PUBSUB | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        subscribe,
-    ),
-    cmd(
-        "unsubscribe",
-        -1,
-        "pubsub",
-        PUBSUB | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        unsubscribe,
-    ),
-    cmd(
-        "psubscribe",
-        -2,
-        "pubsub",
-        PUBSUB | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        psubscribe,
-    ),
-    cmd(
-        "punsubscribe",
-        -1,
-        "pubsub",
-        PUBSUB | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        punsubscribe,
-    ),
-    cmd(
-        "publish",
-        3,
-        "pubsub",
-        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
-        0,
-        0,
-        0,
-        publish,
-    ),
-    container("pubsub", -2, "pubsub", 0, PUBSUB_SUBCOMMANDS),
+    Command::new("subscribe", subscribe)
+        .arity(-2)
+        .group("pubsub")
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE),
+    Command::new("unsubscribe", unsubscribe)
+        .arity(-1)
+        .group("pubsub")
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE),
+    Command::new("psubscribe", psubscribe)
+        .arity(-2)
+        .group("pubsub")
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE),
+    Command::new("punsubscribe", punsubscribe)
+        .arity(-1)
+        .group("pubsub")
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE),
+    Command::new("publish", publish)
+        .arity(3)
+        .group("pubsub")
+        .flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE),
+    Command::container("pubsub", PUBSUB_SUBCOMMANDS)
+        .arity(-2)
+        .group("pubsub"),
 ];
 
 static PUBSUB_SUBCOMMANDS: &[Command] = &[
-    cmd(
-        "pubsub|channels",
-        -2,
-        "pubsub",
-        PUBSUB | LOADING | STALE,
-        0,
-        0,
-        0,
-        pubsub_channels,
-    ),
-    cmd(
-        "pubsub|numsub",
-        -2,
-        "pubsub",
-        PUBSUB | LOADING | STALE,
-        0,
-        0,
-        0,
-        pubsub_numsub,
-    ),
-    cmd(
-        "pubsub|numpat",
-        2,
-        "pubsub",
-        PUBSUB | LOADING | STALE,
-        0,
-        0,
-        0,
-        pubsub_numpat,
-    ),
-    cmd(
-        "pubsub|shardchannels",
-        -2,
-        "pubsub",
-        PUBSUB | LOADING | STALE,
-        0,
-        0,
-        0,
-        pubsub_shardchannels,
-    ),
-    cmd(
-        "pubsub|shardnumsub",
-        -2,
-        "pubsub",
-        PUBSUB | LOADING | STALE,
-        0,
-        0,
-        0,
-        pubsub_numsub_empty,
-    ),
-    cmd(
-        "pubsub|help",
-        2,
-        "pubsub",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        pubsub_help,
-    ),
+    Command::new("pubsub|channels", pubsub_channels)
+        .arity(-2)
+        .group("pubsub")
+        .flags(PUBSUB | LOADING | STALE),
+    Command::new("pubsub|numsub", pubsub_numsub)
+        .arity(-2)
+        .group("pubsub")
+        .flags(PUBSUB | LOADING | STALE),
+    Command::new("pubsub|numpat", pubsub_numpat)
+        .arity(2)
+        .group("pubsub")
+        .flags(PUBSUB | LOADING | STALE),
+    Command::new("pubsub|shardchannels", pubsub_shardchannels)
+        .arity(-2)
+        .group("pubsub")
+        .flags(PUBSUB | LOADING | STALE),
+    Command::new("pubsub|shardnumsub", pubsub_numsub_empty)
+        .arity(-2)
+        .group("pubsub")
+        .flags(PUBSUB | LOADING | STALE),
+    Command::new("pubsub|help", pubsub_help)
+        .arity(2)
+        .group("pubsub")
+        .flags(LOADING | STALE),
 ];
 
 /// `[kind, name, count]` confirmation for (un)subscribe.

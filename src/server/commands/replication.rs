@@ -5,81 +5,43 @@ use super::*;
 use crate::server::client::Client;
 use crate::server::replication::failover::{self, Failover, Phase};
 use crate::server::replication::{master, replica, LinkState};
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::util::parse_i64;
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "replicaof",
-        3,
-        "server",
-        ADMIN | NOSCRIPT | STALE,
-        0,
-        0,
-        0,
-        replicaof,
-    ),
-    cmd(
-        "slaveof",
-        3,
-        "server",
-        ADMIN | NOSCRIPT | STALE,
-        0,
-        0,
-        0,
-        replicaof,
-    ),
-    cmd(
-        "role",
-        1,
-        "server",
-        NOSCRIPT | LOADING | STALE | FAST,
-        0,
-        0,
-        0,
-        role,
-    ),
-    cmd("wait", 3, "generic", NOSCRIPT, 0, 0, 0, wait),
-    cmd(
-        "failover",
-        -1,
-        "server",
-        ADMIN | NOSCRIPT | STALE,
-        0,
-        0,
-        0,
-        failover_cmd,
-    ),
-    cmd(
-        "replconf",
-        -1,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        master::replconf_command,
-    ),
-    cmd(
-        "psync",
-        -3,
-        "server",
-        ADMIN | NOSCRIPT | NO_MULTI,
-        0,
-        0,
-        0,
-        master::sync_command,
-    ),
-    cmd(
-        "sync",
-        1,
-        "server",
-        ADMIN | NOSCRIPT | NO_MULTI,
-        0,
-        0,
-        0,
-        master::sync_command,
-    ),
+    Command::new("replicaof", replicaof)
+        .arity(3)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | STALE),
+    Command::new("slaveof", replicaof)
+        .arity(3)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | STALE),
+    Command::new("role", role)
+        .arity(1)
+        .group("server")
+        .flags(NOSCRIPT | LOADING | STALE | FAST),
+    Command::new("wait", wait)
+        .arity(3)
+        .group("generic")
+        .flags(NOSCRIPT),
+    Command::new("failover", failover_cmd)
+        .arity(-1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | STALE),
+    Command::new("replconf", master::replconf_command)
+        .arity(-1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("psync", master::sync_command)
+        .arity(-3)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | NO_MULTI),
+    Command::new("sync", master::sync_command)
+        .arity(1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | NO_MULTI),
 ];
 
 /// REPLICAOF host port | NO ONE
@@ -103,7 +65,7 @@ fn replicaof(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             return;
         }
         None => {
-            c.reply.error("ERR value is not an integer or out of range");
+            c.reply.error(errors::NOT_INTEGER);
             return;
         }
     };
@@ -178,18 +140,17 @@ fn wait(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         return;
     }
     let Some(numreplicas) = parse_i64(&argv[1]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let timeout = match parse_i64(&argv[2]) {
         Some(t) if t < 0 => {
-            c.reply.error("ERR timeout is negative");
+            c.reply.error(errors::TIMEOUT_NEGATIVE);
             return;
         }
         Some(t) => t,
         None => {
-            c.reply
-                .error("ERR timeout is not an integer or out of range");
+            c.reply.error(errors::TIMEOUT_NOT_INTEGER);
             return;
         }
     };
@@ -231,7 +192,7 @@ fn failover_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         let a = argv[j].to_ascii_lowercase();
         if a == b"timeout" && j + 1 < argv.len() && timeout == 0 {
             let Some(t) = parse_i64(&argv[j + 1]) else {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             };
             if t <= 0 {
@@ -242,7 +203,7 @@ fn failover_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             j += 2;
         } else if a == b"to" && j + 2 < argv.len() && target.is_none() {
             let Some(p) = parse_i64(&argv[j + 2]) else {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             };
             target = Some((String::from_utf8_lossy(&argv[j + 1]).into_owned(), p));
@@ -251,7 +212,7 @@ fn failover_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             force = true;
             j += 1;
         } else {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }

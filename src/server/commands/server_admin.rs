@@ -2,21 +2,18 @@
 //! MONITOR, SLOWLOG.
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::{Server, ShutdownMode};
-use crate::server::util::{now_ms, now_us, parse_f64, parse_i64};
+use crate::server::util::{now_us, parse_f64, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "info",
-        -1,
-        "server",
-        LOADING | STALE | SENTINEL,
-        0,
-        0,
-        0,
-        info,
-    ),
-    container("config", -2, "server", 0, CONFIG_SUBCOMMANDS),
+    Command::new("info", info)
+        .arity(-1)
+        .group("server")
+        .flags(LOADING | STALE | SENTINEL),
+    Command::container("config", CONFIG_SUBCOMMANDS)
+        .arity(-2)
+        .group("server"),
     Command {
         name: "command",
         arity: -1,
@@ -28,207 +25,98 @@ pub static COMMANDS: &[Command] = &[
         handler: command_all,
         subcommands: COMMAND_SUBCOMMANDS,
     },
-    cmd("time", 1, "server", LOADING | STALE | FAST, 0, 0, 0, time),
-    cmd(
-        "lastsave",
-        1,
-        "server",
-        LOADING | STALE | FAST,
-        0,
-        0,
-        0,
-        lastsave,
-    ),
-    cmd(
-        "shutdown",
-        -1,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        shutdown,
-    ),
-    cmd(
-        "debug",
-        -2,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        debug,
-    ),
-    cmd(
-        "monitor",
-        1,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        monitor,
-    ),
-    container("slowlog", -2, "server", 0, SLOWLOG_SUBCOMMANDS),
+    Command::new("time", time)
+        .arity(1)
+        .group("server")
+        .flags(LOADING | STALE | FAST),
+    Command::new("lastsave", lastsave)
+        .arity(1)
+        .group("server")
+        .flags(LOADING | STALE | FAST),
+    Command::new("shutdown", shutdown)
+        .arity(-1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY),
+    Command::new("debug", debug)
+        .arity(-2)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("monitor", monitor)
+        .arity(1)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::container("slowlog", SLOWLOG_SUBCOMMANDS)
+        .arity(-2)
+        .group("server"),
 ];
 
 static CONFIG_SUBCOMMANDS: &[Command] = &[
-    cmd(
-        "config|get",
-        -3,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        config_get,
-    ),
-    cmd(
-        "config|set",
-        -4,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        config_set,
-    ),
-    cmd(
-        "config|resetstat",
-        2,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        config_resetstat,
-    ),
-    cmd(
-        "config|rewrite",
-        2,
-        "server",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        config_rewrite,
-    ),
-    cmd(
-        "config|help",
-        2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        config_help,
-    ),
+    Command::new("config|get", config_get)
+        .arity(-3)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("config|set", config_set)
+        .arity(-4)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("config|resetstat", config_resetstat)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("config|rewrite", config_rewrite)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("config|help", config_help)
+        .arity(2)
+        .group("server")
+        .flags(LOADING | STALE),
 ];
 
 static COMMAND_SUBCOMMANDS: &[Command] = &[
-    cmd(
-        "command|count",
-        2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_count,
-    ),
-    cmd(
-        "command|info",
-        -2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_info,
-    ),
-    cmd(
-        "command|docs",
-        -2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_docs,
-    ),
-    cmd(
-        "command|list",
-        -2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_list,
-    ),
-    cmd(
-        "command|getkeys",
-        -4,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_getkeys,
-    ),
-    cmd(
-        "command|help",
-        2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        command_help,
-    ),
+    Command::new("command|count", command_count)
+        .arity(2)
+        .group("server")
+        .flags(LOADING | STALE),
+    Command::new("command|info", command_info)
+        .arity(-2)
+        .group("server")
+        .flags(LOADING | STALE),
+    Command::new("command|docs", command_docs)
+        .arity(-2)
+        .group("server")
+        .flags(LOADING | STALE),
+    Command::new("command|list", command_list)
+        .arity(-2)
+        .group("server")
+        .flags(LOADING | STALE),
+    Command::new("command|getkeys", command_getkeys)
+        .arity(-4)
+        .group("server")
+        .flags(LOADING | STALE),
+    Command::new("command|help", command_help)
+        .arity(2)
+        .group("server")
+        .flags(LOADING | STALE),
 ];
 
 static SLOWLOG_SUBCOMMANDS: &[Command] = &[
-    cmd(
-        "slowlog|get",
-        -2,
-        "server",
-        ADMIN | LOADING | STALE,
-        0,
-        0,
-        0,
-        slowlog_get,
-    ),
-    cmd(
-        "slowlog|len",
-        2,
-        "server",
-        ADMIN | LOADING | STALE,
-        0,
-        0,
-        0,
-        slowlog_len,
-    ),
-    cmd(
-        "slowlog|reset",
-        2,
-        "server",
-        ADMIN | LOADING | STALE,
-        0,
-        0,
-        0,
-        slowlog_reset,
-    ),
-    cmd(
-        "slowlog|help",
-        2,
-        "server",
-        LOADING | STALE,
-        0,
-        0,
-        0,
-        slowlog_help,
-    ),
+    Command::new("slowlog|get", slowlog_get)
+        .arity(-2)
+        .group("server")
+        .flags(ADMIN | LOADING | STALE),
+    Command::new("slowlog|len", slowlog_len)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN | LOADING | STALE),
+    Command::new("slowlog|reset", slowlog_reset)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN | LOADING | STALE),
+    Command::new("slowlog|help", slowlog_help)
+        .arity(2)
+        .group("server")
+        .flags(LOADING | STALE),
 ];
 
 fn info(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
@@ -236,7 +124,7 @@ fn info(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_lowercase())
         .collect();
-    let text = crate::server::info::build(srv, c, &sections);
+    let text = crate::server::info::build(srv, &sections);
     c.reply.verbatim(text.as_bytes());
 }
 
@@ -252,7 +140,7 @@ fn config_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn config_set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if !argv.len().is_multiple_of(2) {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let pairs: Vec<(Vec<u8>, Vec<u8>)> = argv[2..]
@@ -397,7 +285,7 @@ fn write_command_info(c: &mut Client, cmd: &Command) {
 fn command_all(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() > 1 {
         // Unknown subcommands are handled by resolve(); this is COMMAND alone.
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     write_all_commands(c);
@@ -463,7 +351,7 @@ fn command_list(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() == 5 && argv[2].eq_ignore_ascii_case(b"filterby") {
         filter = Some((argv[3].to_ascii_lowercase(), argv[4].clone()));
     } else if argv.len() != 2 {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let mut names: Vec<&str> = Vec::new();
@@ -482,7 +370,7 @@ fn command_list(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 }
                 Some((k, _)) if k == b"module" => false,
                 Some(_) => {
-                    c.reply.error("ERR syntax error");
+                    c.reply.error(errors::SYNTAX);
                     return;
                 }
             };
@@ -568,14 +456,14 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             b"force" => {}
             b"abort" => abort = true,
             _ => {
-                c.reply.error("ERR syntax error");
+                c.reply.error(errors::SYNTAX);
                 return;
             }
         }
     }
     if abort {
         if argv.len() != 2 {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
         match srv.shutdown_wait.take() {
@@ -586,9 +474,7 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 srv.pause_until_ms = 0;
                 srv.unpause.notify_waiters();
                 if let Some(id) = w.client {
-                    srv.push_to(id, |r| {
-                        r.error("ERR Errors trying to SHUTDOWN. Check logs.")
-                    });
+                    srv.push_to(id, |r| r.error(errors::SHUTDOWN_FAILED));
                     if let Some(wc) = srv.clients.get_mut(&id) {
                         wc.blocked = None;
                     }
@@ -606,7 +492,7 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         c.blocked = Some(crate::server::client::Blocked::Shutdown);
         return;
     }
-    match crate::server::startup::finish_shutdown(srv, mode) {
+    match crate::server::rdb::finish_shutdown(srv, mode) {
         Ok(()) => {
             srv.exit_now = true;
             srv.wake_all.notify_one();
@@ -614,7 +500,7 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
         Err(e) => {
             crate::server::log::warning(&e);
-            c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+            c.reply.error(errors::SHUTDOWN_FAILED);
         }
     }
 }
@@ -662,7 +548,7 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             c.reply.ok();
         }
         ("object", 3) => match srv.lookup_quiet(c, &argv[2]) {
-            None => c.reply.error("ERR no such key"),
+            None => c.reply.error(errors::NO_SUCH_KEY),
             Some(e) => {
                 let idle = crate::server::keyspace::db::lru_clock().wrapping_sub(e.lru);
                 let s = format!(
@@ -694,48 +580,6 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
-/// One SLOWLOG entry.
-#[derive(Debug, Clone)]
-pub struct SlowlogEntry {
-    pub id: u64,
-    pub time: i64,
-    pub usec: u64,
-    pub argv: Vec<Vec<u8>>,
-    pub addr: String,
-    pub name: Vec<u8>,
-}
-
-/// Records a slow command (arguments capped like Redis: 32 args, 128 bytes each).
-pub fn slowlog_push(srv: &mut Server, c: &Client, argv: &[Vec<u8>], usec: u64) {
-    let mut args: Vec<Vec<u8>> = Vec::new();
-    for (i, a) in argv.iter().enumerate() {
-        if i == 31 && argv.len() > 32 {
-            args.push(format!("... ({} more arguments)", argv.len() - 31).into_bytes());
-            break;
-        }
-        if a.len() > 128 {
-            let mut v = a[..128].to_vec();
-            v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
-            args.push(v);
-        } else {
-            args.push(a.clone());
-        }
-    }
-    let e = SlowlogEntry {
-        id: srv.slowlog_next_id,
-        time: now_ms() / 1000,
-        usec,
-        argv: args,
-        addr: c.addr.clone(),
-        name: c.name.clone().unwrap_or_default(),
-    };
-    srv.slowlog_next_id += 1;
-    srv.slowlog.push_front(e);
-    while srv.slowlog.len() > srv.config.slowlog_max_len as usize {
-        srv.slowlog.pop_back();
-    }
-}
-
 fn slowlog_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut n = 10usize;
     if argv.len() == 3 {
@@ -753,7 +597,8 @@ fn slowlog_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             .error("ERR wrong number of arguments for 'slowlog|get' command");
         return;
     }
-    let entries: Vec<SlowlogEntry> = srv.slowlog.iter().take(n).cloned().collect();
+    let entries: Vec<crate::server::slowlog::SlowlogEntry> =
+        srv.slowlog.entries.iter().take(n).cloned().collect();
     c.reply.array(entries.len());
     for e in entries {
         c.reply.array(6);
@@ -770,11 +615,11 @@ fn slowlog_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 fn slowlog_len(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
-    c.reply.int(srv.slowlog.len() as i64);
+    c.reply.int(srv.slowlog.entries.len() as i64);
 }
 
 fn slowlog_reset(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
-    srv.slowlog.clear();
+    srv.slowlog.entries.clear();
     c.reply.ok();
 }
 

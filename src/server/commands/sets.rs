@@ -1,66 +1,97 @@
 //! Set commands: SADD .. SSCAN, the algebra (SINTER, SUNION, SDIFF and their STORE
 //! forms, SINTERCARD) and the random ones (SPOP, SRANDMEMBER).
-use super::keys::{parse_scan_args, scan_steps};
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{Set, Value, WRONGTYPE};
 use crate::server::util::{glob_match, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
-    cmd("sadd", -3, "set", WRITE | DENYOOM | FAST, 1, 1, 1, sadd),
-    cmd("srem", -3, "set", WRITE | FAST, 1, 1, 1, srem),
-    cmd("smembers", 2, "set", READONLY, 1, 1, 1, smembers),
-    cmd("sismember", 3, "set", READONLY | FAST, 1, 1, 1, sismember),
-    cmd(
-        "smismember",
-        -3,
-        "set",
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        smismember,
-    ),
-    cmd("scard", 2, "set", READONLY | FAST, 1, 1, 1, scard),
-    cmd("spop", -2, "set", WRITE | FAST, 1, 1, 1, spop),
-    cmd("srandmember", -2, "set", READONLY, 1, 1, 1, srandmember),
-    cmd("smove", 4, "set", WRITE | FAST, 1, 2, 1, smove),
-    cmd("sinter", -2, "set", READONLY, 1, -1, 1, sinter),
-    cmd(
-        "sinterstore",
-        -3,
-        "set",
-        WRITE | DENYOOM,
-        1,
-        -1,
-        1,
-        sinterstore,
-    ),
-    cmd("sunion", -2, "set", READONLY, 1, -1, 1, sunion),
-    cmd(
-        "sunionstore",
-        -3,
-        "set",
-        WRITE | DENYOOM,
-        1,
-        -1,
-        1,
-        sunionstore,
-    ),
-    cmd("sdiff", -2, "set", READONLY, 1, -1, 1, sdiff),
-    cmd(
-        "sdiffstore",
-        -3,
-        "set",
-        WRITE | DENYOOM,
-        1,
-        -1,
-        1,
-        sdiffstore,
-    ),
-    cmd("sintercard", -3, "set", READONLY, 0, 0, 0, sintercard),
-    cmd("sscan", -3, "set", READONLY, 1, 1, 1, sscan),
+    Command::new("sadd", sadd)
+        .arity(-3)
+        .group("set")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("srem", srem)
+        .arity(-3)
+        .group("set")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("smembers", smembers)
+        .arity(2)
+        .group("set")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("sismember", sismember)
+        .arity(3)
+        .group("set")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("smismember", smismember)
+        .arity(-3)
+        .group("set")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("scard", scard)
+        .arity(2)
+        .group("set")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("spop", spop)
+        .arity(-2)
+        .group("set")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("srandmember", srandmember)
+        .arity(-2)
+        .group("set")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("smove", smove)
+        .arity(4)
+        .group("set")
+        .flags(WRITE | FAST)
+        .keys(1, 2, 1),
+    Command::new("sinter", sinter)
+        .arity(-2)
+        .group("set")
+        .flags(READONLY)
+        .keys(1, -1, 1),
+    Command::new("sinterstore", sinterstore)
+        .arity(-3)
+        .group("set")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 1),
+    Command::new("sunion", sunion)
+        .arity(-2)
+        .group("set")
+        .flags(READONLY)
+        .keys(1, -1, 1),
+    Command::new("sunionstore", sunionstore)
+        .arity(-3)
+        .group("set")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 1),
+    Command::new("sdiff", sdiff)
+        .arity(-2)
+        .group("set")
+        .flags(READONLY)
+        .keys(1, -1, 1),
+    Command::new("sdiffstore", sdiffstore)
+        .arity(-3)
+        .group("set")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 1),
+    Command::new("sintercard", sintercard)
+        .arity(-3)
+        .group("set")
+        .flags(READONLY),
+    Command::new("sscan", sscan)
+        .arity(-3)
+        .group("set")
+        .flags(READONLY)
+        .keys(1, 1, 1),
 ];
 
 /// Ok(true) when `key` holds a set, Ok(false) when missing, Err after WRONGTYPE.
@@ -200,12 +231,12 @@ fn spop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         3 => match parse_i64(&argv[2]) {
             Some(n) if n >= 0 => Some(n as u64),
             _ => {
-                c.reply.error("ERR value is out of range, must be positive");
+                c.reply.error(errors::OUT_OF_RANGE_POSITIVE);
                 return;
             }
         },
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     };
@@ -272,16 +303,16 @@ fn srandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         3 => match parse_i64(&argv[2]) {
             Some(n) if n > -i64::MAX => Some(n),
             Some(_) => {
-                c.reply.error("ERR value is out of range");
+                c.reply.error(errors::OUT_OF_RANGE);
                 return;
             }
             None => {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             }
         },
         _ => {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     };
@@ -483,11 +514,11 @@ fn sintercard(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let numkeys = match parse_i64(&argv[1]) {
         Some(n) if n > 0 => n as usize,
         Some(_) => {
-            c.reply.error("ERR numkeys should be greater than 0");
+            c.reply.error(errors::NUMKEYS_NOT_POSITIVE);
             return;
         }
         None => {
-            c.reply.error("ERR numkeys should be greater than 0");
+            c.reply.error(errors::NUMKEYS_NOT_POSITIVE);
             return;
         }
     };
@@ -503,13 +534,13 @@ fn sintercard(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             match parse_i64(&argv[i + 1]) {
                 Some(n) if n >= 0 => limit = n as usize,
                 _ => {
-                    c.reply.error("ERR LIMIT can't be negative");
+                    c.reply.error(errors::LIMIT_NEGATIVE);
                     return;
                 }
             }
             i += 2;
         } else {
-            c.reply.error("ERR syntax error");
+            c.reply.error(errors::SYNTAX);
             return;
         }
     }

@@ -7,56 +7,27 @@ use crate::server::client::Client;
 use crate::server::state::Server;
 
 pub static COMMANDS: &[Command] = &[
-    cmd(
-        "multi",
-        1,
-        "transactions",
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        multi,
-    ),
-    cmd(
-        "exec",
-        1,
-        "transactions",
-        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
-        0,
-        0,
-        0,
-        exec,
-    ),
-    cmd(
-        "discard",
-        1,
-        "transactions",
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        discard,
-    ),
-    cmd(
-        "watch",
-        -2,
-        "transactions",
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        1,
-        -1,
-        1,
-        watch,
-    ),
-    cmd(
-        "unwatch",
-        1,
-        "transactions",
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        0,
-        0,
-        0,
-        unwatch,
-    ),
+    Command::new("multi", multi)
+        .arity(1)
+        .group("transactions")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY),
+    Command::new("exec", exec)
+        .arity(1)
+        .group("transactions")
+        .flags(NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG),
+    Command::new("discard", discard)
+        .arity(1)
+        .group("transactions")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY),
+    Command::new("watch", watch)
+        .arity(-2)
+        .group("transactions")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
+        .keys(1, -1, 1),
+    Command::new("unwatch", unwatch)
+        .arity(1)
+        .group("transactions")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY),
 ];
 
 fn multi(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
@@ -104,19 +75,16 @@ fn exec(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     }
     unwatch_all(srv, c);
     c.reply.array(queue.len());
+    // The queued commands' effects are part of EXEC's execution unit: they go
+    // out together, wrapped in MULTI/EXEC when there is more than one.
     let outer = srv.in_exec;
     srv.in_exec = true;
-    srv.exec_multi_propagated = false;
     for argv in &queue {
         match resolve(argv) {
             Ok(cmd) => call(srv, c, cmd, argv),
             Err(e) => c.reply.error(&e),
         }
     }
-    if srv.exec_multi_propagated {
-        srv.propagate(c.db, &[b"EXEC".to_vec()]);
-    }
-    srv.exec_multi_propagated = false;
     srv.in_exec = outer;
 }
 

@@ -79,8 +79,6 @@ pub struct Config {
     pub hash_max_listpack_entries: u64,
     pub hash_max_listpack_value: u64,
     pub set_max_intset_entries: u64,
-    pub set_max_listpack_entries: u64,
-    pub set_max_listpack_value: u64,
     pub zset_max_listpack_entries: u64,
     pub zset_max_listpack_value: u64,
     pub list_max_listpack_size: i64,
@@ -183,8 +181,6 @@ impl Config {
             hash_max_listpack_entries: 128,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
-            set_max_listpack_entries: 128,
-            set_max_listpack_value: 64,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             list_max_listpack_size: -2,
@@ -351,6 +347,7 @@ impl Config {
     }
 
     /// One directive's current value as CONFIG GET prints it.
+    #[cfg(test)]
     pub fn get(&self, name: &str) -> Option<String> {
         let d = directives::canonical(directives::find(name)?);
         self.values.get(d.name).cloned()

@@ -8,6 +8,7 @@
 
 use super::directives::{self, Kind};
 use super::Config;
+use crate::server::resp::errors;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
@@ -80,9 +81,11 @@ fn skip(name: &str) -> bool {
     )
 }
 
+/// CONFIG REWRITE: rewrites the config file in place, keeping comments and
+/// the order of lines, as Redis does.
 pub fn rewrite(cfg: &Config) -> Result<(), String> {
     let Some(path) = cfg.config_file.as_ref() else {
-        return Err("ERR The server is running without a config file".into());
+        return Err(errors::NO_CONFIG_FILE.into());
     };
     let old =
         std::fs::read_to_string(path).map_err(|e| format!("ERR Rewriting config file: {}", e))?;

@@ -4,7 +4,7 @@
 //! lookups (`server::keys`) to apply lazy expiry, count hits and misses and feed the
 //! replication stream. Expiry times are absolute Unix milliseconds, as in RDB files.
 
-use super::Dict;
+use crate::server::dict::Dict;
 use crate::server::types::Value;
 
 /// No expiry.

@@ -35,6 +35,10 @@ pub struct Persistence {
     pub child_to_socket: bool,
     /// How the last diskless transfer's child ended (None while it runs).
     pub socket_result: Option<bool>,
+    /// Event: a background save (to a file or to replicas' sockets) ended, and
+    /// whether it succeeded. Replication takes it (`replication::cron` and the
+    /// SIGCHLD watcher) to go on with the replicas waiting for the snapshot.
+    pub snapshot_done: Option<bool>,
 }
 
 impl Default for Persistence {
@@ -53,6 +57,7 @@ impl Default for Persistence {
             last_load_keys_expired: 0,
             child_to_socket: false,
             socket_result: None,
+            snapshot_done: None,
         }
     }
 }
@@ -98,7 +103,7 @@ pub fn load_on_startup(srv: &mut Server) -> Result<(), String> {
         srv.repl.offset = r.offset;
         srv.repl.can_continue = true;
         let size = srv.config.repl_backlog_size as usize;
-        srv.repl.backlog = Some(crate::server::replication::Backlog::new(size, r.offset + 1));
+        srv.repl.reset_backlog(size);
     }
     log::notice(&format!(
         "DB loaded from disk: {:.3} seconds",
@@ -336,8 +341,8 @@ pub fn reap_child(srv: &mut Server) {
     }
 }
 
-/// Bookkeeping when a background save ends; tells replication, which may be
-/// waiting for the snapshot.
+/// Bookkeeping when a background save ends; records the `snapshot_done` event
+/// for replication, which may be waiting for the snapshot.
 fn bgsave_done(srv: &mut Server, ok: bool, pid: i32) {
     let p = &mut srv.persistence;
     p.child_pid = None;
@@ -350,7 +355,7 @@ fn bgsave_done(srv: &mut Server, ok: bool, pid: i32) {
         } else {
             log::warning("Background transfer error");
         }
-        crate::server::replication::master::snapshot_done(srv, ok);
+        p.snapshot_done = Some(ok);
         return;
     }
     p.last_bgsave_time_sec = (now_ms() - p.current_bgsave_start_ms) / 1000;
@@ -365,7 +370,34 @@ fn bgsave_done(srv: &mut Server, ok: bool, pid: i32) {
         p.last_bgsave_ok = false;
         let _ = std::fs::remove_file(format!("temp-{}.rdb", pid));
     }
-    crate::server::replication::master::snapshot_done(srv, ok);
+    p.snapshot_done = Some(ok);
+}
+
+/// Saves if asked (or if save points are configured), removes the pid file.
+/// An error leaves the server running, like Redis.
+pub fn finish_shutdown(
+    srv: &mut Server,
+    mode: crate::server::state::ShutdownMode,
+) -> Result<(), String> {
+    log::warning("User requested shutdown...");
+    kill_child(srv);
+    let save = match mode {
+        crate::server::state::ShutdownMode::Save => true,
+        crate::server::state::ShutdownMode::NoSave => false,
+        crate::server::state::ShutdownMode::Default => !srv.config.save_params.is_empty(),
+    };
+    if save {
+        log::notice("Saving the final RDB snapshot before exiting.");
+        self::save(srv).map_err(|e| format!("Error trying to save the DB, can't exit: {}", e))?;
+        log::notice("DB saved on disk");
+    }
+    if let Some(p) = &srv.config.pidfile {
+        log::notice("Removing the pid file.");
+        let _ = std::fs::remove_file(p);
+    }
+    // Flush replies (the last OK is not sent on SHUTDOWN, like Redis) and close.
+    log::warning("tripod-server is now ready to exit, bye bye...");
+    Ok(())
 }
 
 /// INFO persistence, with Redis 7.0's fields in its order.

@@ -676,7 +676,7 @@ mod fuzz {
         s.insert(b"2");
         db.insert_entry(b"set", Entry::new(Value::Set(s)));
         let mut h = Hash::new();
-        h.insert(b"f", b"v".to_vec());
+        h.insert_with(b"f", b"v".to_vec(), 128, 64);
         db.insert_entry(b"h", Entry::new(Value::Hash(h)));
         let mut z = ZSet::new();
         z.insert(b"m", 1.5);

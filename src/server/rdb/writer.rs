@@ -215,7 +215,7 @@ pub struct Meta<'a> {
 pub fn write(dbs: &[Db], w: &mut dyn Write, meta: &Meta) -> io::Result<()> {
     let mut out = RdbWriter::new(w, meta.compress);
     out.raw(format!("REDIS{:04}", WRITE_VERSION).as_bytes())?;
-    out.aux("redis-ver", crate::server::startup::REDIS_VERSION)?;
+    out.aux("redis-ver", crate::server::REDIS_VERSION)?;
     out.aux("redis-bits", "64")?;
     out.aux("ctime", &meta.ctime.to_string())?;
     out.aux("used-mem", &meta.used_mem.to_string())?;

@@ -15,7 +15,7 @@ pub struct Backlog {
 
 impl Backlog {
     /// A backlog for a stream whose next byte has offset `next_offset`.
-    pub fn new(size: usize, next_offset: i64) -> Self {
+    pub(super) fn new(size: usize, next_offset: i64) -> Self {
         Backlog {
             buf: vec![0; size.max(16 * 1024)],
             idx: 0,

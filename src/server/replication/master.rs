@@ -2,89 +2,11 @@
 //! backlog and to each replica.
 use crate::server::client::{Client, ClientKind, OutChunk};
 use crate::server::log;
-use crate::server::replication::{new_replid, Backlog, ReplicaLink, ReplicaState};
+use crate::server::replication::stream::encode_command;
+use crate::server::replication::{new_replid, ReplicaLink, ReplicaState};
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::util::now_ms;
-
-/// Encodes a command as a RESP multibulk.
-pub fn encode_command(argv: &[Vec<u8>], out: &mut Vec<u8>) {
-    let mut b = itoa::Buffer::new();
-    out.push(b'*');
-    out.extend_from_slice(b.format(argv.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for a in argv {
-        out.push(b'$');
-        out.extend_from_slice(b.format(a.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
-impl Server {
-    /// Feeds one command, applied to database `db`, to the replication stream.
-    ///
-    /// Contract: called exactly once per effect, in the order effects were applied;
-    /// emits a SELECT first when the stream's database differs. Does nothing while
-    /// there is neither a backlog nor a replica (as Redis: the offset only moves when
-    /// someone could use the bytes). A replica never feeds its own stream from here:
-    /// it proxies its master's stream verbatim instead.
-    pub fn propagate(&mut self, db: usize, argv: &[Vec<u8>]) {
-        if self.repl.backlog.is_none() && self.repl.replicas.is_empty() {
-            return;
-        }
-        if self.is_replica() {
-            return;
-        }
-        let mut bytes = Vec::with_capacity(64);
-        if self.repl.stream_db != db as i64 {
-            let dbs = db.to_string().into_bytes();
-            encode_command(&[b"SELECT".to_vec(), dbs], &mut bytes);
-            self.repl.stream_db = db as i64;
-        }
-        encode_command(argv, &mut bytes);
-        self.feed_stream(&bytes);
-    }
-
-    /// Appends raw stream bytes to the backlog and every replica, advancing the offset.
-    pub fn feed_stream(&mut self, bytes: &[u8]) {
-        if self.repl.backlog.is_none() {
-            let size = self.config.repl_backlog_size as usize;
-            self.repl.backlog = Some(Backlog::new(size, self.repl.offset + 1));
-        }
-        if let Some(b) = self.repl.backlog.as_mut() {
-            b.feed(bytes);
-        }
-        self.repl.offset += bytes.len() as i64;
-        let ids = self.repl.replicas.clone();
-        for id in ids {
-            if let Some(c) = self.clients.get_mut(&id) {
-                match c.repl.as_mut() {
-                    // Waiting for its snapshot: keep the bytes to send after it.
-                    // (SendBulk: a diskless transfer is being relayed.)
-                    Some(r)
-                        if matches!(
-                            r.state,
-                            ReplicaState::WaitBgsaveStart
-                                | ReplicaState::WaitBgsaveEnd
-                                | ReplicaState::SendBulk
-                        ) =>
-                    {
-                        if r.state != ReplicaState::WaitBgsaveStart {
-                            r.held.extend_from_slice(bytes);
-                        }
-                        continue;
-                    }
-                    _ => {
-                        c.reply.raw(bytes);
-                        c.wake();
-                    }
-                }
-            }
-            self.enforce_output_limits(id);
-        }
-    }
-}
 
 impl Server {
     /// Replicas whose last ACK is within min-replicas-max-lag seconds (for
@@ -134,7 +56,7 @@ pub fn ensure_backlog(srv: &mut Server) {
             srv.repl.second_offset = -1;
         }
         let size = srv.config.repl_backlog_size as usize;
-        srv.repl.backlog = Some(Backlog::new(size, srv.repl.offset + 1));
+        srv.repl.reset_backlog(size);
     }
 }
 
@@ -295,7 +217,7 @@ fn diskless(srv: &Server, extra: Option<&Client>) -> bool {
             .replicas
             .iter()
             .filter_map(|id| srv.clients.get(id))
-            .all(|c| capa(c))
+            .all(capa)
 }
 
 /// Starts a snapshot for the replicas waiting to start a full sync (those in
@@ -380,7 +302,7 @@ fn start_snapshot(srv: &mut Server, extra: Option<&mut Client>) -> Result<(), St
 /// then, once the child reported success, what was written meanwhile; the
 /// replicas are online from there. A failed child closes them (they retry).
 async fn relay_snapshot(
-    shared: crate::server::connection::Shared,
+    shared: crate::server::state::Shared,
     mut rx: tokio::net::unix::pipe::Receiver,
 ) {
     use tokio::io::AsyncReadExt;
@@ -517,7 +439,7 @@ pub fn snapshot_done(srv: &mut Server, ok: bool) {
 /// REPLCONF option value ... (from a replica, or GETACK from our master).
 pub fn replconf_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len().is_multiple_of(2) {
-        c.reply.error("ERR syntax error");
+        c.reply.error(errors::SYNTAX);
         return;
     }
     let mut j = 1;
@@ -532,7 +454,7 @@ pub fn replconf_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                         .listening_port = p as u16
                 }
                 _ => {
-                    c.reply.error("ERR value is not an integer or out of range");
+                    c.reply.error(errors::NOT_INTEGER);
                     return;
                 }
             },
@@ -604,6 +526,7 @@ pub fn cron(srv: &mut Server) {
         && now - srv.repl.last_ping_ms >= period
     {
         srv.repl.last_ping_ms = now;
+        // A raw write to the stream (see `stream`): the keep-alive PING.
         let mut out = Vec::new();
         encode_command(&[b"PING".to_vec()], &mut out);
         srv.feed_stream(&out);
@@ -677,36 +600,6 @@ pub fn cron(srv: &mut Server) {
             }
         }
     }
-    wake_waiters(srv);
-}
-
-/// Answers WAIT clients whose replicas have acknowledged enough.
-pub fn wake_waiters(srv: &mut Server) {
-    let ids: Vec<u64> = srv
-        .clients
-        .iter()
-        .filter(|(_, c)| matches!(c.blocked, Some(crate::server::client::Blocked::Wait { .. })))
-        .map(|(id, _)| *id)
-        .collect();
-    for id in ids {
-        let Some(mut c) = srv.clients.remove(&id) else {
-            continue;
-        };
-        if let Some(crate::server::client::Blocked::Wait {
-            offset,
-            numreplicas,
-            ..
-        }) = c.blocked.clone()
-        {
-            let n = srv.replicas_acked(offset);
-            if n >= numreplicas {
-                c.blocked = None;
-                c.reply.int(n as i64);
-                c.wake();
-            }
-        }
-        srv.clients.insert(id, c);
-    }
 }
 
 /// Whether an online replica has not acknowledged the whole stream yet.
@@ -745,7 +638,7 @@ pub fn begin_shutdown_wait(
 }
 
 /// Asks every replica for an ACK now (WAIT, FAILOVER): REPLCONF GETACK * goes
-/// down the stream.
+/// down the stream, as a raw write (see `stream`).
 pub fn request_acks(srv: &mut Server) {
     if srv.repl.replicas.is_empty() {
         return;

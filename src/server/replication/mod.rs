@@ -1,4 +1,6 @@
-//! Replication (PSYNC2): the shared state, the backlog, the master side (feeding
+//! Replication (PSYNC2): the shared state, the stream's one write path
+//! (`stream`: every command's effects, as execution units, to the backlog, the
+//! replicas and attached consumers), the backlog, the master side (feeding
 //! replicas) and the replica side (the link to our master) in separate modules,
 //! plus the dataset digest both sides compare.
 pub mod backlog;
@@ -6,6 +8,7 @@ pub mod digest;
 pub mod failover;
 pub mod master;
 pub mod replica;
+pub mod stream;
 
 pub use backlog::Backlog;
 
@@ -19,50 +22,7 @@ pub fn new_replid(rng: &mut crate::server::util::Rng) -> String {
     s
 }
 
-/// What a master knows about one connected replica (kept on its client).
-#[derive(Debug, Clone, Default)]
-pub struct ReplicaLink {
-    /// The port the replica listens on (REPLCONF listening-port).
-    pub listening_port: u16,
-    /// The address it announced (REPLCONF ip-address), if any.
-    pub announced_ip: Option<String>,
-    /// Offset the replica acknowledged last (REPLCONF ACK).
-    pub ack_offset: i64,
-    /// When (ms) the last ACK arrived.
-    pub ack_time_ms: i64,
-    /// wait_bgsave_start, wait_bgsave_end, send_bulk, online.
-    pub state: ReplicaState,
-    /// REPLCONF capa eof / psync2.
-    pub capa_eof: bool,
-    pub capa_psync2: bool,
-    /// Stream bytes produced while this replica waits for its snapshot; sent
-    /// right after it.
-    pub held: Vec<u8>,
-    /// The offset the snapshot this replica waits for was taken at.
-    pub rdb_offset: i64,
-    /// When it started waiting for a snapshot (ms), for repl-diskless-sync-delay.
-    pub wait_since_ms: i64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ReplicaState {
-    #[default]
-    WaitBgsaveStart,
-    WaitBgsaveEnd,
-    SendBulk,
-    Online,
-}
-
-impl ReplicaState {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ReplicaState::WaitBgsaveStart => "wait_bgsave",
-            ReplicaState::WaitBgsaveEnd => "wait_bgsave",
-            ReplicaState::SendBulk => "wait_bgsave",
-            ReplicaState::Online => "online",
-        }
-    }
-}
+pub use crate::server::client::{ReplicaLink, ReplicaState};
 
 /// The replication state of this server.
 #[derive(Debug)]
@@ -110,7 +70,22 @@ pub struct Replication {
     pub transfer_targets: Vec<u64>,
     /// When newline keep-alives last went to replicas waiting for a snapshot (ms).
     pub last_newline_ms: i64,
+    /// The execution unit being propagated and the stream's consumers.
+    pub propagation: stream::Propagation,
+    /// How the link to our master is served once synced: the connection
+    /// layer's client task, registered at start-up (so that replication does
+    /// not depend on the connection module, which depends on it).
+    pub serve_link: Option<ServeLink>,
 }
+
+/// Serves the connection to our master as a client: (server, socket, client
+/// id, bytes already read after the snapshot).
+pub type ServeLink = fn(
+    crate::server::state::Shared,
+    tokio::net::TcpStream,
+    u64,
+    Vec<u8>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 /// Replica side: where the link to our master is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -150,20 +125,44 @@ impl Replication {
             ack_arrived: false,
             transfer_targets: Vec::new(),
             last_newline_ms: 0,
+            propagation: stream::Propagation::default(),
+            serve_link: None,
+        }
+    }
+
+    /// Starts a new, empty backlog of `size` bytes whose first byte will be the
+    /// stream's next one: the one way a backlog comes to be.
+    pub fn reset_backlog(&mut self, size: usize) {
+        self.backlog = Some(Backlog::new(size, self.offset + 1));
+    }
+
+    /// Starts a backlog (see [`Replication::reset_backlog`]) unless there is one.
+    pub fn ensure_backlog(&mut self, size: usize) {
+        if self.backlog.is_none() {
+            self.reset_backlog(size);
         }
     }
 }
 
 /// Starts the replica side if the configuration says `replicaof`.
-pub fn start(srv: &crate::server::connection::Shared) {
+pub fn start(srv: &crate::server::state::Shared) {
     if srv.borrow().config.replicaof.is_some() {
         replica::spawn_link(srv);
+    }
+}
+
+/// Goes on with the replicas waiting for a snapshot when persistence reports
+/// that a background save ended.
+pub fn take_snapshot_event(srv: &mut crate::server::state::Server) {
+    if let Some(ok) = srv.persistence.snapshot_done.take() {
+        master::snapshot_done(srv, ok);
     }
 }
 
 /// Replication work the server cron does (about every 100 ms): pings and
 /// timeouts on both sides, ACKs to our master, backlog expiry, failover steps.
 pub fn cron(srv: &mut crate::server::state::Server) {
+    take_snapshot_event(srv);
     master::cron(srv);
     replica::cron(srv);
     failover::cron(srv);

@@ -9,10 +9,10 @@
 //! When the link drops, the task reconnects once a second (as Redis); the data we hold stays
 //! served, and is only replaced by a snapshot that was read completely.
 use crate::server::client::{Client, ClientKind, OutChunk};
-use crate::server::connection::Shared;
 use crate::server::log;
-use crate::server::replication::{master::encode_command, new_replid, Backlog, LinkState};
+use crate::server::replication::{new_replid, stream::encode_command, LinkState};
 use crate::server::state::Server;
+use crate::server::state::Shared;
 use crate::server::util::now_ms;
 use std::io::Write;
 use std::time::Duration;
@@ -80,7 +80,12 @@ async fn link_task(srv: Shared, generation: u64) {
                 let id = attach_master_client(&srv, &link, generation);
                 let Some(id) = id else { continue };
                 let Link { stream, buf, .. } = link;
-                crate::server::connection::serve_connection(srv.clone(), stream, id, buf).await;
+                // The connection layer serves the link from here on, like any
+                // client (it registered how at start-up: see `ServeLink`).
+                let serve = srv.borrow().repl.serve_link;
+                if let Some(serve) = serve {
+                    serve(srv.clone(), stream, id, buf).await;
+                }
                 let mut s = srv.borrow_mut();
                 if s.repl.link_generation == generation {
                     s.repl.link = LinkState::Connecting;
@@ -279,10 +284,8 @@ async fn sync_with_master(srv: &Shared, link: &mut Link, generation: u64) -> Res
             log::notice(&format!("Master replication ID changed to {}", new_id));
             disconnect_replicas(&mut s);
         }
-        if s.repl.backlog.is_none() {
-            let size = s.config.repl_backlog_size as usize;
-            s.repl.backlog = Some(Backlog::new(size, s.repl.offset + 1));
-        }
+        let size = s.config.repl_backlog_size as usize;
+        s.repl.ensure_backlog(size);
         s.stats.sync_partial_ok += 0;
         log::notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         Ok(())
@@ -423,7 +426,7 @@ fn load(srv: &Shared, tmp: &str, replid: String, offset: i64) -> Result<(), Stri
     s.repl.can_continue = true;
     s.repl.stream_db = -1;
     let size = s.config.repl_backlog_size as usize;
-    s.repl.backlog = Some(Backlog::new(size, offset + 1));
+    s.repl.reset_backlog(size);
     // Our own replicas hold the old history: they must resync with us.
     disconnect_replicas(&mut s);
     let path = crate::server::rdb::rdb_path(&s);
@@ -486,13 +489,11 @@ fn disconnect_replicas(s: &mut Server) {
 impl Server {
     /// Called for every command our master sent, with its exact bytes, after it
     /// was applied: the offset moves and the bytes go verbatim to our backlog and
-    /// replicas, so that the whole chain shares one stream and one offset.
+    /// replicas, so that the whole chain shares one stream and one offset. (One
+    /// of the three raw writers of the stream besides the execution units; see
+    /// `stream`.)
     pub fn master_stream_applied(&mut self, raw: &[u8]) {
         self.repl.master_last_io_ms = now_ms();
-        if self.repl.backlog.is_none() {
-            let size = self.config.repl_backlog_size as usize;
-            self.repl.backlog = Some(Backlog::new(size, self.repl.offset + 1));
-        }
         self.feed_stream(raw);
     }
 }
@@ -529,10 +530,8 @@ pub fn unset_master(s: &mut Server) {
     s.repl.replid2 = std::mem::replace(&mut s.repl.replid, new_replid(&mut s.rng));
     s.repl.second_offset = s.repl.offset + 1;
     s.repl.stream_db = -1;
-    if s.repl.backlog.is_none() {
-        let size = s.config.repl_backlog_size as usize;
-        s.repl.backlog = Some(Backlog::new(size, s.repl.offset + 1));
-    }
+    let size = s.config.repl_backlog_size as usize;
+    s.repl.ensure_backlog(size);
     disconnect_replicas(s);
     log::notice("MASTER MODE enabled (user request from 'id=0')");
 }

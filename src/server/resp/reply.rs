@@ -12,6 +12,9 @@ pub struct Reply {
     /// Number of error replies written since the last `take_error_count`: the command
     /// dispatcher uses it to count failed calls and to flag queued-command errors.
     pub errors: u64,
+    /// The code of the last error reply written (`ERR`, `WRONGTYPE`...), for
+    /// INFO errorstats.
+    pub last_error_code: String,
 }
 
 impl Reply {
@@ -20,6 +23,7 @@ impl Reply {
             buf: Vec::with_capacity(1024),
             resp3: false,
             errors: 0,
+            last_error_code: String::new(),
         }
     }
 
@@ -49,7 +53,11 @@ impl Reply {
         self.buf.push(b'-');
         let first = msg.split(' ').next().unwrap_or("");
         let has_code = !first.is_empty() && first.bytes().all(|c| c.is_ascii_uppercase());
-        if !has_code {
+        self.last_error_code.clear();
+        if has_code {
+            self.last_error_code.push_str(first);
+        } else {
+            self.last_error_code.push_str("ERR");
             self.buf.extend_from_slice(b"ERR ");
         }
         for c in msg.bytes() {
@@ -65,14 +73,6 @@ impl Reply {
         self.int_line(b'$', b.len() as i64);
         self.buf.extend_from_slice(b);
         self.buf.extend_from_slice(b"\r\n");
-    }
-    pub fn bulk_str(&mut self, s: &str) {
-        self.bulk(s.as_bytes());
-    }
-    pub fn bulk_int(&mut self, n: i64) {
-        let mut b = itoa::Buffer::new();
-        let s = b.format(n);
-        self.bulk(s.as_bytes());
     }
     /// The null bulk string (`$-1` in RESP2, `_` in RESP3).
     pub fn null(&mut self) {
@@ -128,15 +128,6 @@ impl Reply {
             self.bulk(s.as_bytes());
         }
     }
-    /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
-    pub fn boolean(&mut self, v: bool) {
-        if self.resp3 {
-            self.buf
-                .extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" });
-        } else {
-            self.int(v as i64);
-        }
-    }
     /// Verbatim text (INFO, CLIENT LIST...): `=` with a `txt:` prefix in RESP3, bulk in RESP2.
     pub fn verbatim(&mut self, text: &[u8]) {
         if self.resp3 {
@@ -146,13 +137,6 @@ impl Reply {
             self.buf.extend_from_slice(b"\r\n");
         } else {
             self.bulk(text);
-        }
-    }
-    /// An array of bulk strings.
-    pub fn bulks<'a>(&mut self, items: impl ExactSizeIterator<Item = &'a [u8]>) {
-        self.array(items.len());
-        for i in items {
-            self.bulk(i);
         }
     }
     pub fn len(&self) -> usize {
@@ -192,7 +176,6 @@ mod tests {
         r.null();
         r.map(1);
         r.double(1.5);
-        r.boolean(true);
-        assert_eq!(r.buf, b"_\r\n%1\r\n,1.5\r\n#t\r\n");
+        assert_eq!(r.buf, b"_\r\n%1\r\n,1.5\r\n");
     }
 }

@@ -3,7 +3,7 @@
 //! compact vector in insertion order, like a listpack (same field order in
 //! HGETALL, little memory); beyond that a hash table. Conversion is one-way.
 use super::packed::Packed;
-use crate::server::keyspace::Dict;
+use crate::server::dict::Dict;
 
 #[derive(Debug, Clone)]
 pub enum Hash {
@@ -44,11 +44,6 @@ impl Hash {
             }
             Hash::Big(d) => d.get(field).map(|x| &x[..]),
         }
-    }
-    /// Sets a field; true if it is new. Uses Redis's default thresholds; commands
-    /// call `insert_with` with the configured ones.
-    pub fn insert(&mut self, field: &[u8], value: Vec<u8>) -> bool {
-        self.insert_with(field, value, 128, 64)
     }
     pub fn insert_with(
         &mut self,

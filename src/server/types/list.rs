@@ -195,9 +195,6 @@ impl Chunked {
     pub fn len(&self) -> usize {
         self.len
     }
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
     fn fits(node: &Packed, v: &[u8]) -> bool {
         node.bytes() + v.len() + 5 <= NODE_MAX_BYTES && node.len() < u16::MAX as usize - 1
     }

@@ -38,18 +38,29 @@ impl Value {
 }
 
 /// The reply for a command used against a key of another type.
-pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub use crate::server::resp::errors::WRONGTYPE;
 
 impl Value {
     /// The name OBJECT ENCODING reports (Redis 7.0's encodings).
     pub fn encoding(&self, raw: bool) -> &'static str {
         match self {
-            Value::Str(s) => crate::server::commands::strings::string_encoding(s, raw),
+            Value::Str(s) => string_encoding(s, raw),
             Value::List(_) => "quicklist",
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
         }
+    }
+}
+
+/// The OBJECT ENCODING of a string value.
+pub fn string_encoding(s: &[u8], raw: bool) -> &'static str {
+    if s.len() <= 20 && crate::server::util::parse_i64(s).is_some() {
+        "int"
+    } else if s.len() <= 44 && !raw {
+        "embstr"
+    } else {
+        "raw"
     }
 }
 

@@ -213,13 +213,6 @@ impl Packed {
             .position(|x| x == v)
             .map(|i| i * step)
     }
-    pub fn clear(&mut self) {
-        self.buf.truncate(2);
-        self.set_len(0);
-    }
-    pub fn shrink(&mut self) {
-        self.buf.shrink_to_fit();
-    }
 }
 
 pub struct PackedIter<'a> {

@@ -2,7 +2,7 @@
 //! while every member is an integer and there are at most set-max-intset-entries of
 //! them: little memory, SMEMBERS in ascending order) and a hash table. Conversion is
 //! one-way, as in Redis.
-use crate::server::keyspace::Dict;
+use crate::server::dict::Dict;
 use crate::server::util::{parse_i64, Rng};
 
 #[derive(Debug, Clone)]

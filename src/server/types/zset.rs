@@ -9,7 +9,7 @@
 //! Every range command works on ranks: it turns its bounds (scores, members or
 //! indexes) into a half-open rank range with `count_*` and then reads or removes it.
 use super::packed::Packed;
-use crate::server::keyspace::Dict;
+use crate::server::dict::Dict;
 use std::cmp::Ordering;
 
 /// Redis orders by score, then by member bytes.

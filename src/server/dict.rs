@@ -133,9 +133,6 @@ impl<V> Dict<V> {
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
         self.find_mut(key).map(|n| &mut n.value)
     }
-    pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &V)> {
-        self.find(key).map(|n| (&n.key[..], &n.value))
-    }
     pub fn contains_key(&self, key: &[u8]) -> bool {
         self.find(key).is_some()
     }
@@ -255,28 +252,8 @@ impl<V> Dict<V> {
             cur: None,
         }
     }
-    pub fn iter_mut(&mut self) -> IterMut<'_, V> {
-        IterMut {
-            buckets: self.table.iter_mut(),
-            cur: None,
-        }
-    }
     pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
         self.iter().map(|(k, _)| k)
-    }
-    /// Removes every element, handing each out.
-    pub fn drain(&mut self) -> impl Iterator<Item = (Box<[u8]>, V)> + '_ {
-        let table = std::mem::take(&mut self.table);
-        self.len = 0;
-        let mut out = Vec::new();
-        for mut bucket in table {
-            while let Some(mut node) = bucket {
-                bucket = node.next.take();
-                let Node { key, value, .. } = *node;
-                out.push((key, value));
-            }
-        }
-        out.into_iter()
     }
 
     /// Visits one bucket of a SCAN and returns the next cursor (0 when done).
@@ -342,10 +319,6 @@ impl<V> Dict<V> {
     pub fn rehash_for(&mut self, _max_micros: u64) -> bool {
         false
     }
-    /// Bytes the bucket table and the nodes take (for INFO memory estimates).
-    pub fn table_bytes(&self) -> usize {
-        self.table.len() * 8 + self.len * (std::mem::size_of::<Node<V>>() + 16)
-    }
 }
 
 impl<V> Drop for Dict<V> {
@@ -372,25 +345,6 @@ impl<'a, V> Iterator for Iter<'a, V> {
     }
 }
 
-pub struct IterMut<'a, V> {
-    buckets: std::slice::IterMut<'a, Option<Box<Node<V>>>>,
-    cur: Option<&'a mut Node<V>>,
-}
-
-impl<'a, V> Iterator for IterMut<'a, V> {
-    type Item = (&'a [u8], &'a mut V);
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(n) = self.cur.take() {
-                let Node { key, value, next } = n;
-                self.cur = next.as_deref_mut();
-                return Some((&key[..], value));
-            }
-            self.cur = self.buckets.next()?.as_deref_mut();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,10 +365,7 @@ mod tests {
         assert_eq!(d.len(), 10);
         assert!(d.table.len() <= 64, "shrunk to {}", d.table.len());
         assert_eq!(d.iter().count(), 10);
-        for (_, v) in d.iter_mut() {
-            *v += 1;
-        }
-        assert_eq!(d.get(b"9999"), Some(&10_000));
+        assert_eq!(d.get(b"9999"), Some(&9_999));
     }
 
     #[test]

@@ -1,81 +1,141 @@
-//! String commands, with Redis 7.0's options, replies and error texts.
+//! String commands, with Redis 7.0's options, replies and error texts (the bit
+//! commands in `bits`).
+mod bits;
+
 use super::*;
 use crate::server::client::Client;
+use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{Value, WRONGTYPE};
 use crate::server::util::{now_ms, parse_f64, parse_i64};
+use bits::*;
 
 pub static COMMANDS: &[Command] = &[
-    cmd("get", 2, "string", READONLY | FAST, 1, 1, 1, get),
-    cmd("set", -3, "string", WRITE | DENYOOM, 1, 1, 1, set),
-    cmd("setnx", 3, "string", WRITE | DENYOOM | FAST, 1, 1, 1, setnx),
-    cmd("setex", 4, "string", WRITE | DENYOOM, 1, 1, 1, setex),
-    cmd("psetex", 4, "string", WRITE | DENYOOM, 1, 1, 1, psetex),
-    cmd(
-        "getset",
-        3,
-        "string",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        getset,
-    ),
-    cmd("getdel", 2, "string", WRITE | FAST, 1, 1, 1, getdel),
-    cmd("getex", -2, "string", WRITE | FAST, 1, 1, 1, getex),
-    cmd("mget", -2, "string", READONLY | FAST, 1, -1, 1, mget),
-    cmd("mset", -3, "string", WRITE | DENYOOM, 1, -1, 2, mset),
-    cmd("msetnx", -3, "string", WRITE | DENYOOM, 1, -1, 2, msetnx),
-    cmd(
-        "append",
-        3,
-        "string",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        append,
-    ),
-    cmd("strlen", 2, "string", READONLY | FAST, 1, 1, 1, strlen),
-    cmd("getrange", 4, "string", READONLY, 1, 1, 1, getrange),
-    cmd("substr", 4, "string", READONLY, 1, 1, 1, getrange),
-    cmd("setrange", 4, "string", WRITE | DENYOOM, 1, 1, 1, setrange),
-    cmd("incr", 2, "string", WRITE | DENYOOM | FAST, 1, 1, 1, incr),
-    cmd("decr", 2, "string", WRITE | DENYOOM | FAST, 1, 1, 1, decr),
-    cmd(
-        "incrby",
-        3,
-        "string",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        incrby,
-    ),
-    cmd(
-        "decrby",
-        3,
-        "string",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        decrby,
-    ),
-    cmd(
-        "incrbyfloat",
-        3,
-        "string",
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        incrbyfloat,
-    ),
-    cmd("setbit", 4, "bitmap", WRITE | DENYOOM, 1, 1, 1, setbit),
-    cmd("getbit", 3, "bitmap", READONLY | FAST, 1, 1, 1, getbit),
-    cmd("bitcount", -2, "bitmap", READONLY, 1, 1, 1, bitcount),
-    cmd("bitpos", -3, "bitmap", READONLY, 1, 1, 1, bitpos),
+    Command::new("get", get)
+        .arity(2)
+        .group("string")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("set", set)
+        .arity(-3)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("setnx", setnx)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("setex", setex)
+        .arity(4)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("psetex", psetex)
+        .arity(4)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("getset", getset)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("getdel", getdel)
+        .arity(2)
+        .group("string")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("getex", getex)
+        .arity(-2)
+        .group("string")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1),
+    Command::new("mget", mget)
+        .arity(-2)
+        .group("string")
+        .flags(READONLY | FAST)
+        .keys(1, -1, 1),
+    Command::new("mset", mset)
+        .arity(-3)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 2),
+    Command::new("msetnx", msetnx)
+        .arity(-3)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 2),
+    Command::new("append", append)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("strlen", strlen)
+        .arity(2)
+        .group("string")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("getrange", getrange)
+        .arity(4)
+        .group("string")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("substr", getrange)
+        .arity(4)
+        .group("string")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("setrange", setrange)
+        .arity(4)
+        .group("string")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("incr", incr)
+        .arity(2)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("decr", decr)
+        .arity(2)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("incrby", incrby)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("decrby", decrby)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("incrbyfloat", incrbyfloat)
+        .arity(3)
+        .group("string")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1),
+    Command::new("setbit", setbit)
+        .arity(4)
+        .group("bitmap")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("getbit", getbit)
+        .arity(3)
+        .group("bitmap")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1),
+    Command::new("bitcount", bitcount)
+        .arity(-2)
+        .group("bitmap")
+        .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("bitpos", bitpos)
+        .arity(-3)
+        .group("bitmap")
+        .flags(READONLY)
+        .keys(1, 1, 1),
 ];
 
 /// Reads a string key: Ok(None) when missing, Err(()) after replying WRONGTYPE.
@@ -127,7 +187,7 @@ pub fn expire_arg_to_abs(
     cmd: &str,
 ) -> Result<i64, String> {
     let invalid = || format!("ERR invalid expire time in '{}' command", cmd);
-    let v = parse_i64(arg).ok_or("ERR value is not an integer or out of range")?;
+    let v = parse_i64(arg).ok_or(errors::NOT_INTEGER)?;
     if v <= 0 {
         return Err(invalid());
     }
@@ -168,7 +228,7 @@ fn parse_set_opts(argv: &[Vec<u8>]) -> Result<SetOpts, String> {
                 have_expire = true;
                 i += 1;
             }
-            _ => return Err("ERR syntax error".into()),
+            _ => return Err(errors::SYNTAX.into()),
         }
         i += 1;
     }
@@ -350,7 +410,7 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 i += 1;
             }
             _ => {
-                c.reply.error("ERR syntax error");
+                c.reply.error(errors::SYNTAX);
                 return;
             }
         }
@@ -441,8 +501,7 @@ fn msetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn check_size(srv: &Server, c: &mut Client, len: usize) -> bool {
     if len as i64 > srv.config.proto_max_bulk_len {
-        c.reply
-            .error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        c.reply.error(errors::STRING_TOO_LONG);
         return false;
     }
     true
@@ -459,8 +518,7 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Some(e) => match &mut e.value {
             Value::Str(s) => {
                 if (s.len() + argv[2].len()) as i64 > max {
-                    c.reply
-                        .error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+                    c.reply.error(errors::STRING_TOO_LONG);
                     return;
                 }
                 s.extend_from_slice(&argv[2]);
@@ -491,7 +549,7 @@ fn strlen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn getrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (Some(mut start), Some(mut end)) = (parse_i64(&argv[2]), parse_i64(&argv[3])) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     let s = match read_str(srv, c, &argv[1]) {
@@ -528,7 +586,7 @@ fn getrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 fn setrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(offset) = parse_i64(&argv[2]) else {
-        c.reply.error("ERR value is not an integer or out of range");
+        c.reply.error(errors::NOT_INTEGER);
         return;
     };
     if offset < 0 {
@@ -604,11 +662,11 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
                 return;
             };
             let Some(cur) = parse_i64(s) else {
-                c.reply.error("ERR value is not an integer or out of range");
+                c.reply.error(errors::NOT_INTEGER);
                 return;
             };
             let Some(n) = cur.checked_add(by) else {
-                c.reply.error("ERR increment or decrement would overflow");
+                c.reply.error(errors::INCR_OVERFLOW);
                 return;
             };
             let mut b = itoa::Buffer::new();
@@ -632,21 +690,21 @@ fn decr(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 fn incrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match parse_i64(&argv[2]) {
         Some(v) => incr_by(srv, c, &argv[1], v),
-        None => c.reply.error("ERR value is not an integer or out of range"),
+        None => c.reply.error(errors::NOT_INTEGER),
     }
 }
 fn decrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match parse_i64(&argv[2]) {
         Some(v) if v != i64::MIN => incr_by(srv, c, &argv[1], -v),
         Some(_) => c.reply.error("ERR decrement would overflow"),
-        None => c.reply.error("ERR value is not an integer or out of range"),
+        None => c.reply.error(errors::NOT_INTEGER),
     }
 }
 
 fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let db = c.db;
     if parse_f64(&argv[2]).is_none() {
-        c.reply.error("ERR value is not a valid float");
+        c.reply.error(errors::NOT_FLOAT);
         return;
     }
     let cur: Vec<u8> = match srv.lookup_write(db, &argv[1]) {
@@ -662,11 +720,11 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let s = match crate::server::util::incr_float_str(&cur, &argv[2]) {
         Ok(s) => s,
         Err(crate::server::util::FloatIncrError::NotAFloat) => {
-            c.reply.error("ERR value is not a valid float");
+            c.reply.error(errors::NOT_FLOAT);
             return;
         }
         Err(crate::server::util::FloatIncrError::NanOrInfinity) => {
-            c.reply.error("ERR increment would produce NaN or Infinity");
+            c.reply.error(errors::INCR_NAN);
             return;
         }
     };
@@ -683,241 +741,4 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         ]],
     );
     c.reply.bulk(&s);
-}
-
-fn parse_bit_offset(arg: &[u8]) -> Option<usize> {
-    let v = parse_i64(arg)?;
-    if !(0..(512i64 * 1024 * 1024 * 8)).contains(&v) {
-        return None;
-    }
-    Some(v as usize)
-}
-
-fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let Some(off) = parse_bit_offset(&argv[2]) else {
-        c.reply
-            .error("ERR bit offset is not an integer or out of range");
-        return;
-    };
-    let on = match &argv[3][..] {
-        b"1" => true,
-        b"0" => false,
-        _ => {
-            c.reply.error("ERR bit is not an integer or out of range");
-            return;
-        }
-    };
-    let db = c.db;
-    let byte = off >> 3;
-    let exists = match srv.lookup_write(db, &argv[1]) {
-        None => false,
-        Some(e) => match &e.value {
-            Value::Str(_) => true,
-            _ => {
-                c.reply.error(WRONGTYPE);
-                return;
-            }
-        },
-    };
-    if !exists {
-        srv.set_key(db, &argv[1], Value::Str(Vec::new()), false);
-    }
-    let Some(e) = srv.dbs[db].get_mut(&argv[1]) else {
-        return;
-    };
-    let Value::Str(s) = &mut e.value else { return };
-    if s.len() <= byte {
-        s.resize(byte + 1, 0);
-    }
-    let mask = 1u8 << (7 - (off & 7));
-    let old = s[byte] & mask != 0;
-    if on {
-        s[byte] |= mask;
-    } else {
-        s[byte] &= !mask;
-    }
-    e.raw = true;
-    srv.signal_modified(db, &argv[1]);
-    srv.add_dirty(1);
-    c.reply.int(old as i64);
-}
-
-fn getbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let Some(off) = parse_bit_offset(&argv[2]) else {
-        c.reply
-            .error("ERR bit offset is not an integer or out of range");
-        return;
-    };
-    match read_str(srv, c, &argv[1]) {
-        Err(()) => {}
-        Ok(None) => c.reply.int(0),
-        Ok(Some(s)) => {
-            let byte = off >> 3;
-            let bit = s.get(byte).is_some_and(|b| b & (1 << (7 - (off & 7))) != 0);
-            c.reply.int(bit as i64);
-        }
-    }
-}
-
-/// Resolves a [start, end] range (negative from the end) over `len` units.
-fn clamp_range(mut start: i64, mut end: i64, len: i64) -> Option<(i64, i64)> {
-    if start < 0 {
-        start += len;
-    }
-    if end < 0 {
-        end += len;
-    }
-    start = start.max(0);
-    end = end.max(0);
-    if end >= len {
-        end = len - 1;
-    }
-    if start > end || len == 0 {
-        None
-    } else {
-        Some((start, end))
-    }
-}
-
-fn bitcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let mut range = None;
-    let mut bits = false;
-    if argv.len() == 4 || argv.len() == 5 {
-        let (Some(s), Some(e)) = (parse_i64(&argv[2]), parse_i64(&argv[3])) else {
-            c.reply.error("ERR value is not an integer or out of range");
-            return;
-        };
-        if argv.len() == 5 {
-            match &argv[4].to_ascii_uppercase()[..] {
-                b"BIT" => bits = true,
-                b"BYTE" => {}
-                _ => {
-                    c.reply.error("ERR syntax error");
-                    return;
-                }
-            }
-        }
-        range = Some((s, e));
-    } else if argv.len() != 2 {
-        c.reply.error("ERR syntax error");
-        return;
-    }
-    let s = match read_str(srv, c, &argv[1]) {
-        Err(()) => return,
-        Ok(None) => {
-            c.reply.int(0);
-            return;
-        }
-        Ok(Some(s)) => s,
-    };
-    let count = match range {
-        None => s.iter().map(|b| b.count_ones() as i64).sum(),
-        Some((a, b)) => {
-            let len = if bits {
-                s.len() as i64 * 8
-            } else {
-                s.len() as i64
-            };
-            match clamp_range(a, b, len) {
-                None => 0,
-                Some((a, b)) if !bits => s[a as usize..=b as usize]
-                    .iter()
-                    .map(|x| x.count_ones() as i64)
-                    .sum(),
-                Some((a, b)) => (a..=b)
-                    .filter(|&i| s[(i >> 3) as usize] & (1 << (7 - (i & 7))) != 0)
-                    .count() as i64,
-            }
-        }
-    };
-    c.reply.int(count);
-}
-
-fn bitpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let bit = match &argv[2][..] {
-        b"1" => true,
-        b"0" => false,
-        _ => {
-            c.reply.error("ERR The bit argument must be 1 or 0.");
-            return;
-        }
-    };
-    let mut start = 0i64;
-    let mut end: Option<i64> = None;
-    let mut bits = false;
-    if argv.len() >= 4 {
-        match parse_i64(&argv[3]) {
-            Some(v) => start = v,
-            None => {
-                c.reply.error("ERR value is not an integer or out of range");
-                return;
-            }
-        }
-    }
-    if argv.len() >= 5 {
-        match parse_i64(&argv[4]) {
-            Some(v) => end = Some(v),
-            None => {
-                c.reply.error("ERR value is not an integer or out of range");
-                return;
-            }
-        }
-    }
-    if argv.len() == 6 {
-        match &argv[5].to_ascii_uppercase()[..] {
-            b"BIT" => bits = true,
-            b"BYTE" => {}
-            _ => {
-                c.reply.error("ERR syntax error");
-                return;
-            }
-        }
-    }
-    if argv.len() > 6 {
-        c.reply.error("ERR syntax error");
-        return;
-    }
-    let s = match read_str(srv, c, &argv[1]) {
-        Err(()) => return,
-        Ok(None) => {
-            c.reply.int(if bit { -1 } else { 0 });
-            return;
-        }
-        Ok(Some(s)) => s.clone(),
-    };
-    let len = if bits {
-        s.len() as i64 * 8
-    } else {
-        s.len() as i64
-    };
-    let end_given = end.is_some();
-    let Some((a, b)) = clamp_range(start, end.unwrap_or(-1), len) else {
-        c.reply.int(-1);
-        return;
-    };
-    let (first_bit, last_bit) = if bits { (a, b) } else { (a * 8, b * 8 + 7) };
-    for i in first_bit..=last_bit {
-        let v = s[(i >> 3) as usize] & (1 << (7 - (i & 7))) != 0;
-        if v == bit {
-            c.reply.int(i);
-            return;
-        }
-    }
-    // Looking for a clear bit with no end given: the string is padded with zeros.
-    if !bit && !end_given {
-        c.reply.int(last_bit + 1);
-    } else {
-        c.reply.int(-1);
-    }
-}
-
-/// The OBJECT ENCODING of a string value.
-pub fn string_encoding(s: &[u8], raw: bool) -> &'static str {
-    if s.len() <= 20 && parse_i64(s).is_some() {
-        "int"
-    } else if s.len() <= 44 && !raw {
-        "embstr"
-    } else {
-        "raw"
-    }
 }

@@ -1,0 +1,282 @@
+//! The path every request takes (Redis's processCommand and call): the checks
+//! made before a command runs or is queued (authentication, read-only replica,
+//! min-replicas, maxmemory, pub/sub context, loading, CLIENT PAUSE, MULTI
+//! queueing), then `call`, which runs the handler, keeps the statistics, ends
+//! the command's propagation unit, and feeds MONITOR and the slowlog.
+
+use super::blocking::serve_blocked_clients;
+use super::table::*;
+use crate::server::client::{Blocked, Client, ClientKind, ReplyMode};
+use crate::server::state::{PauseKind, Server};
+
+/// Commands a client in MULTI runs at once instead of queueing.
+fn runs_in_multi(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// Processes one request from client `c`: checks, MULTI queueing or execution,
+/// then serves clients blocked on keys this command fed.
+pub fn process_command(srv: &mut Server, c: &mut Client, argv: Vec<Vec<u8>>) {
+    let reply_start = c.reply.len();
+    let cmd = match resolve(&argv) {
+        Ok(cmd) => cmd,
+        Err(e) => {
+            reject(srv, c, None, &e);
+            finish_reply_mode(c, reply_start);
+            return;
+        }
+    };
+    if let Err(e) = precheck(srv, c, cmd, &argv) {
+        reject(srv, c, Some(cmd), &e);
+        finish_reply_mode(c, reply_start);
+        return;
+    }
+    // CLIENT PAUSE postpones the command (and everything after it from this client).
+    if is_paused_for(srv, c, cmd) {
+        c.blocked = Some(Blocked::Paused { argv });
+        return;
+    }
+    if c.multi.is_some() && !runs_in_multi(cmd.name) {
+        if cmd.flags & NO_MULTI != 0 {
+            reject(
+                srv,
+                c,
+                Some(cmd),
+                "ERR Command not allowed inside a transaction",
+            );
+            return;
+        }
+        c.multi.as_mut().expect("in multi").push(argv);
+        c.reply.simple("QUEUED");
+        return;
+    }
+    call(srv, c, cmd, &argv);
+    finish_reply_mode(c, reply_start);
+    if !srv.ready_keys.is_empty() {
+        serve_blocked_clients(srv);
+    }
+}
+
+/// CLIENT REPLY OFF/SKIP: drop what this command replied.
+fn finish_reply_mode(c: &mut Client, reply_start: usize) {
+    match c.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => c.reply.truncate(reply_start),
+        ReplyMode::Skip => c.reply_mode = ReplyMode::SkipNext,
+        ReplyMode::SkipNext => {
+            c.reply.truncate(reply_start);
+            c.reply_mode = ReplyMode::On;
+        }
+    }
+}
+
+fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, err: &str) {
+    if c.multi.is_some() {
+        c.multi_error = true;
+    }
+    if let Some(cmd) = cmd {
+        srv.cmd_stats.entry(cmd.name).or_default().rejected_calls += 1;
+    }
+    error_reply(srv, c, err);
+}
+
+/// Writes an error reply and counts it in INFO errorstats.
+pub fn error_reply(srv: &mut Server, c: &mut Client, err: &str) {
+    c.reply.error(err);
+    count_error(srv, err);
+}
+
+fn count_error(srv: &mut Server, err: &str) {
+    let code = err.split(' ').next().unwrap_or("ERR");
+    let code = if code.bytes().all(|b| b.is_ascii_uppercase()) && !code.is_empty() {
+        code
+    } else {
+        "ERR"
+    };
+    *srv.err_stats.entry(code.to_string()).or_insert(0) += 1;
+    srv.stats.total_error_replies += 1;
+}
+
+/// The checks Redis's processCommand makes before running (or queueing) a command.
+fn precheck(
+    srv: &mut Server,
+    c: &mut Client,
+    cmd: &Command,
+    argv: &[Vec<u8>],
+) -> Result<(), String> {
+    if srv.config.requirepass.is_some() && !c.authenticated && cmd.flags & NO_AUTH == 0 {
+        return Err("NOAUTH Authentication required.".into());
+    }
+    let is_write = cmd.is_write() || (cmd.name == "exec" && multi_has_write(c));
+    let from_master = c.kind == ClientKind::Master;
+    if srv.config.maxmemory > 0 && !from_master {
+        let may_grow = cmd.flags & DENYOOM != 0
+            || (cmd.name == "exec"
+                && c.multi.as_ref().is_some_and(|q| {
+                    q.iter()
+                        .any(|a| lookup(&a[0]).is_some_and(|k| k.flags & DENYOOM != 0))
+                }));
+        if !crate::server::evict::make_room(srv) && may_grow {
+            return Err(crate::server::evict::OOM_ERROR.into());
+        }
+    }
+    if srv.config.stop_writes_on_bgsave_error
+        && is_write
+        && !from_master
+        && !srv.is_replica()
+        && !srv.config.save_params.is_empty()
+        && crate::server::rdb::last_bgsave_failed(srv)
+    {
+        return Err("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.".into());
+    }
+    if is_write && !from_master && !srv.is_replica() && srv.config.min_replicas_to_write > 0 {
+        let good = srv.good_replicas();
+        if good < srv.config.min_replicas_to_write as usize {
+            return Err("NOREPLICAS Not enough good replicas to write.".into());
+        }
+    }
+    if srv.is_replica() && srv.config.replica_read_only && !from_master && cmd.is_write() {
+        return Err("READONLY You can't write against a read only replica.".into());
+    }
+    if c.in_pubsub_context()
+        && !matches!(
+            cmd.name,
+            "ping"
+                | "subscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "sunsubscribe"
+                | "psubscribe"
+                | "punsubscribe"
+                | "quit"
+                | "reset"
+        )
+    {
+        return Err(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            cmd.name
+        ));
+    }
+    if srv.is_replica()
+        && !srv.config.replica_serve_stale_data
+        && !srv.master_link_up()
+        && cmd.flags & STALE == 0
+        && !from_master
+    {
+        return Err(
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+                .into(),
+        );
+    }
+    if srv.loading && cmd.flags & LOADING == 0 {
+        return Err("LOADING Redis is loading the dataset in memory".into());
+    }
+    let _ = argv;
+    Ok(())
+}
+
+fn multi_has_write(c: &Client) -> bool {
+    c.multi.as_ref().is_some_and(|q| {
+        q.iter()
+            .any(|a| lookup(&a[0]).is_some_and(|k| k.is_write()))
+    })
+}
+
+fn is_paused_for(srv: &Server, c: &Client, cmd: &Command) -> bool {
+    if srv.pause == PauseKind::None || c.kind != ClientKind::Normal {
+        return false;
+    }
+    if srv.pause_until_ms <= crate::server::util::now_ms() {
+        return false;
+    }
+    match srv.pause {
+        PauseKind::All => !matches!(cmd.name, "client|unpause"),
+        PauseKind::Write => {
+            cmd.is_write()
+                || cmd.flags & MAY_REPLICATE != 0
+                || (cmd.name == "exec" && multi_has_write(c))
+        }
+        PauseKind::None => false,
+    }
+}
+
+/// Runs a command and propagates its effects. Used by `process_command`, EXEC and
+/// the replica applying its master's stream.
+pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
+    // One clock read per command: the end of the previous command (or the
+    // read the connection made before this batch) is this one's start, and the
+    // command-time snapshot used for expiry.
+    let start_us = crate::server::util::command_time_us();
+    let dirty_before = srv.dirty;
+    let mark = srv.begin_call();
+    let errors_before = c.reply.errors;
+    let db_before = c.db;
+    c.last_cmd = cmd.name;
+
+    (cmd.handler)(srv, c, argv);
+    // WATCHed keys this command changed itself flag it for its next command.
+    srv.clients.take_flags(c);
+
+    let usec = (crate::server::util::tick() - start_us).max(0) as u64;
+    let failed = c.reply.errors > errors_before;
+    let st = srv.cmd_stats.entry(cmd.name).or_default();
+    st.calls += 1;
+    st.usec += usec;
+    if failed {
+        st.failed_calls += 1;
+        srv.stats.total_error_replies += c.reply.errors - errors_before;
+        // errorstats: count by code of the last error written.
+        *srv.err_stats
+            .entry(c.reply.last_error_code.clone())
+            .or_insert(0) += 1;
+    }
+    srv.stats.total_commands_processed += 1;
+
+    // Propagation: by default a write that changed something goes out verbatim,
+    // after what it queued on the way. The master's stream is proxied verbatim
+    // by the replica link instead.
+    let changed = cmd.is_write() && srv.dirty > dirty_before;
+    srv.end_call(mark, db_before, argv, changed, c.kind == ClientKind::Master);
+
+    if !srv.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0 {
+        feed_monitors(srv, c, db_before, argv);
+    }
+    if usec as i64 >= srv.config.slowlog_log_slower_than
+        && srv.config.slowlog_log_slower_than >= 0
+        && cmd.flags & SKIP_SLOWLOG == 0
+    {
+        let max_len = srv.config.slowlog_max_len as usize;
+        let name = c.name.as_deref().unwrap_or_default();
+        srv.slowlog.push(argv, usec, &c.addr, name, max_len);
+    }
+}
+
+/// MONITOR output: `+<time> [<db> <addr>] "arg" ...`.
+fn feed_monitors(srv: &mut Server, c: &Client, db: usize, argv: &[Vec<u8>]) {
+    let now = crate::server::util::now_us();
+    let who = match c.kind {
+        ClientKind::Master => "master".to_string(),
+        _ => c.addr.clone(),
+    };
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        now / 1_000_000,
+        now % 1_000_000,
+        db,
+        who
+    );
+    for a in argv {
+        line.push(' ');
+        line.push_str(&crate::server::util::repr(a));
+    }
+    line.push_str("\r\n");
+    for id in srv.monitors.clone() {
+        if id == c.id {
+            continue;
+        }
+        srv.push_to(id, |r| r.raw(line.as_bytes()));
+    }
+}

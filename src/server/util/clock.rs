@@ -1,0 +1,52 @@
+//! The clock: milliseconds and microseconds since the epoch, and the
+//! command-time snapshot every expiry check of one command shares.
+
+thread_local! {
+    /// The time the current command started (µs since the epoch), like Redis's
+    /// command time snapshot: one clock read per command, shared by every expiry
+    /// check and access-time update it makes.
+    static COMMAND_TIME_US: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Reads the clock and makes it the current command's time; returns it (µs).
+pub fn tick() -> i64 {
+    let us = now_us();
+    COMMAND_TIME_US.with(|c| c.set(us));
+    us
+}
+
+/// The current command-time snapshot in µs (read from the clock if unset).
+pub fn command_time_us() -> i64 {
+    let us = COMMAND_TIME_US.with(|c| c.get());
+    if us == 0 {
+        tick()
+    } else {
+        us
+    }
+}
+
+/// The current command's time in ms (the clock, if no command ran yet).
+pub fn command_time_ms() -> i64 {
+    let us = COMMAND_TIME_US.with(|c| c.get());
+    if us == 0 {
+        now_ms()
+    } else {
+        us / 1000
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    now_us() / 1000
+}
+
+/// Microseconds since the Unix epoch (one vDSO clock read).
+pub fn now_us() -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000
+}

@@ -1,0 +1,37 @@
+//! The server's pseudo-random numbers (sampling for eviction, expiry, SPOP,
+//! RANDOMKEY...).
+
+/// A small, fast xorshift PRNG: the server owns one for random sampling.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new() -> Self {
+        let seed = super::clock::now_us() as u64
+            ^ ((std::process::id() as u64) << 32)
+            ^ 0x9E37_79B9_7F4A_7C15;
+        Rng(seed | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    /// Uniform in 0..n (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next_u64() % n
+        }
+    }
+}
+
+impl Default for Rng {
+    fn default() -> Self {
+        Self::new()
+    }
+}
