@@ -62,10 +62,12 @@ impl Snapshot {
         }
     }
 
+    /// The position of host `name` in the snapshot.
     pub fn index(&self, name: &str) -> Option<usize> {
         self.hosts.iter().position(|h| h.name == name)
     }
 
+    /// What the probe of host `name` found.
     pub fn probe_of(&self, name: &str) -> Option<&Probe> {
         self.index(name).map(|i| &self.probes[i])
     }

@@ -47,6 +47,7 @@ fn elf_machine(b: &[u8]) -> Option<String> {
     )
 }
 
+/// Lowercase hex SHA-256, as `sha256sum` prints it (deploy compares the two).
 pub fn sha256_hex(data: &[u8]) -> String {
     let d = Sha256::digest(data);
     d.iter().map(|b| format!("{b:02x}")).collect()

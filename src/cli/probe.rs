@@ -10,6 +10,7 @@ use super::inventory::Host;
 /// How long status and other probes wait for a node before calling it unreachable.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// A redis client for the host's address, port and password (never logged).
 pub fn client(host: &Host) -> Result<Client> {
     Client::open(ConnectionInfo {
         addr: ConnectionAddr::Tcp(host.address.clone(), host.redis.port),
@@ -256,6 +257,7 @@ pub enum LiveRole {
 }
 
 impl LiveRole {
+    /// The name status and JSON use: "master", "replica" or "unknown".
     pub fn as_str(self) -> &'static str {
         match self {
             LiveRole::Master => "master",
@@ -302,6 +304,7 @@ impl ReplInfo {
             _ => self.master_repl_offset,
         }
     }
+    /// A replica whose `master_link_status` is `up`.
     pub fn link_up(&self) -> bool {
         self.master_link_status.as_deref() == Some("up")
     }
@@ -335,6 +338,8 @@ impl ReplInfo {
     }
 }
 
+/// Parses `INFO replication` text; missing or malformed fields keep their defaults (a probe
+/// never fails on what a server prints).
 pub fn parse_info(text: &str) -> ReplInfo {
     let mut info = ReplInfo {
         role: LiveRole::Unknown,
@@ -415,6 +420,7 @@ pub struct Probe {
 }
 
 impl Probe {
+    /// The node answered INFO.
     pub fn reachable(&self) -> bool {
         self.info.is_some()
     }

@@ -28,6 +28,8 @@ pub struct Renderer {
 }
 
 impl Renderer {
+    /// Loads the inventory's own template (`templates:`) or the bundled one; strict about
+    /// undefined variables, so a typo in a template is an error, not an empty value.
     pub fn new(inv: &Inventory) -> Result<Self> {
         let source = match &inv.templates_dir {
             Some(dir) => {

@@ -14,6 +14,7 @@ pub fn write_out(args: std::fmt::Arguments<'_>) {
     let _ = o.flush();
 }
 
+/// Progress bars and in-place redraws only on a terminal; plain lines for pipes and logs.
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
@@ -25,6 +26,7 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// One line per host, in the given order (spinners on a terminal, nothing until a step otherwise).
     pub fn new(names: &[String]) -> Progress {
         let width = names.iter().map(|n| n.len()).max().unwrap_or(4);
         if !stdout_is_terminal() {

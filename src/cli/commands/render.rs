@@ -7,6 +7,8 @@ use crate::cli::error::{Error, Result};
 use crate::cli::inventory::Inventory;
 use crate::cli::render::{mask, Renderer};
 
+/// Prints every host's rendered config with secrets masked, or writes them unmasked
+/// (mode 0600) into `out`.
 pub fn run(inv: &Inventory, out: Option<&Path>) -> Result<i32> {
     let renderer = Renderer::new(inv)?;
     for h in &inv.hosts {

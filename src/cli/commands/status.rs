@@ -150,6 +150,7 @@ pub fn build(inv: &Inventory, snap: &Snapshot) -> GroupStatus {
     }
 }
 
+/// The status as an aligned table with a closing health line.
 pub fn render_table(inv: &Inventory, st: &GroupStatus) -> String {
     let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
     let rows: Vec<Vec<String>> = st
@@ -221,6 +222,8 @@ fn print(inv: &Inventory, st: &GroupStatus, json: bool) {
     }
 }
 
+/// Prints the status once (table or JSON) or, with `watch`, redraws it every `interval`
+/// seconds until interrupted; exit 0 only when healthy.
 pub async fn run(inv: Inventory, json: bool, watch: bool, interval: f64) -> Result<i32> {
     if !watch {
         let st = collect(&inv).await;

@@ -68,6 +68,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx]
 }
 
+/// Runs the write test and prints its report (table or JSON); exit 1 on any missing or
+/// mismatched key, an unreachable replica, or an unexpected answer to a write on a replica.
 pub async fn run(inv: Inventory, keys: usize, json: bool, keep: bool) -> Result<i32> {
     if keys == 0 {
         return Err(Error::usage("--keys must be at least 1"));

@@ -36,6 +36,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The word the inventory uses: "master" or "replica".
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Master => "master",
@@ -101,15 +102,19 @@ impl std::fmt::Debug for RedisSettings {
 }
 
 impl RedisSettings {
+    /// `install_dir/redis.pid`: the server writes it, stop and inspect read it.
     pub fn pid_file(&self) -> String {
         format!("{}/redis.pid", self.install_dir)
     }
+    /// `install_dir/redis.conf`: the rendered config (mode 0600).
     pub fn config_file(&self) -> String {
         format!("{}/redis.conf", self.install_dir)
     }
+    /// `install_dir/tripod-server`: where the uploaded server binary lives on the host.
     pub fn binary(&self) -> String {
         format!("{}/tripod-server", self.install_dir)
     }
+    /// `install_dir/redis.log`: the server's log, whose tail errors quote.
     pub fn log_file(&self) -> String {
         format!("{}/redis.log", self.install_dir)
     }
@@ -133,6 +138,7 @@ pub struct Host {
 }
 
 impl Host {
+    /// `address:port`, for messages.
     pub fn endpoint(&self) -> String {
         format!("{}:{}", self.address, self.redis.port)
     }
@@ -147,15 +153,18 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// The host the inventory makes master (validation guarantees exactly one).
     pub fn master(&self) -> &Host {
         self.hosts
             .iter()
             .find(|h| h.role == Role::Master)
             .expect("validated: exactly one master")
     }
+    /// The inventory's replicas, in the file's order.
     pub fn replicas(&self) -> impl Iterator<Item = &Host> {
         self.hosts.iter().filter(|h| h.role == Role::Replica)
     }
+    /// The host named `name`.
     pub fn host(&self, name: &str) -> Option<&Host> {
         self.hosts.iter().find(|h| h.name == name)
     }

@@ -15,6 +15,7 @@ pub struct Output {
 }
 
 impl Output {
+    /// The command exited 0.
     pub fn ok(&self) -> bool {
         self.status == 0
     }

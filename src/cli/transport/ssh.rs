@@ -17,6 +17,8 @@ static KNOWN_HOSTS_LOCK: Mutex<()> = Mutex::new(());
 /// which changes nothing: the key is accepted for this run only).
 static RECORD_NEW_KEYS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
+/// Whether `accept-new` writes a new host key to known_hosts (false for `--dry-run`, which
+/// accepts it for the run only).
 pub fn set_record_new_host_keys(on: bool) {
     RECORD_NEW_KEYS.store(on, std::sync::atomic::Ordering::Relaxed);
 }
@@ -27,6 +29,8 @@ pub struct Ssh {
 }
 
 impl Ssh {
+    /// Connects, checks the host key against known_hosts as the inventory says, and
+    /// authenticates (identity file or agent); errors name the host and what to do.
     pub fn connect(host: &Host) -> Result<Ssh> {
         let s = &host.ssh;
         let name = host.name.clone();
