@@ -138,6 +138,7 @@ pub struct Input {
 }
 
 impl Input {
+    /// An empty input buffer with IOBUF_LEN bytes reserved.
     pub fn new() -> Self {
         Input {
             buf: Vec::with_capacity(IOBUF_LEN),
@@ -145,6 +146,7 @@ impl Input {
             need: 0,
         }
     }
+    /// The bytes read but not yet consumed by the parser.
     pub fn pending(&self) -> &[u8] {
         &self.buf[self.start..]
     }

@@ -80,9 +80,12 @@ pub fn hash_bytes(key: &[u8]) -> u64 {
 }
 
 impl<V> Dict<V> {
+    /// An empty table; no buckets are allocated until the first insert.
     pub fn new() -> Self {
         Self::default()
     }
+    /// An empty table pre-sized for about `n` elements: `n` rounded up to a power
+    /// of two buckets, at least 4 (none when `n` is 0).
     pub fn with_capacity(n: usize) -> Self {
         let mut d = Self::default();
         if n > 0 {
@@ -90,9 +93,11 @@ impl<V> Dict<V> {
         }
         d
     }
+    /// Number of elements.
     pub fn len(&self) -> usize {
         self.len
     }
+    /// True when the table holds no element.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -127,12 +132,15 @@ impl<V> Dict<V> {
         }
         None
     }
+    /// The value stored under `key`, or None.
     pub fn get(&self, key: &[u8]) -> Option<&V> {
         self.find(key).map(|n| &n.value)
     }
+    /// A mutable reference to the value under `key`, or None.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
         self.find_mut(key).map(|n| &mut n.value)
     }
+    /// True when `key` is present.
     pub fn contains_key(&self, key: &[u8]) -> bool {
         self.find(key).is_some()
     }
@@ -214,6 +222,8 @@ impl<V> Dict<V> {
         }));
         (&mut node.value, true)
     }
+    /// Removes `key` and returns the owned key and its value, or None when absent.
+    /// May shrink the table (freeing it entirely when it becomes empty).
     pub fn remove(&mut self, key: &[u8]) -> Option<(Box<[u8]>, V)> {
         if self.table.is_empty() {
             return None;
@@ -235,6 +245,8 @@ impl<V> Dict<V> {
             }
         }
     }
+    /// Drops every element and frees the table. Chains are unlinked one node at a
+    /// time so that a long chain cannot overflow the stack through recursive drops.
     pub fn clear(&mut self) {
         // Unlink chains iteratively so that long chains cannot overflow the stack.
         for bucket in &mut self.table {
@@ -246,12 +258,15 @@ impl<V> Dict<V> {
         self.table = Vec::new();
         self.len = 0;
     }
+    /// Iterates over (key, value) pairs in table order (bucket by bucket), which
+    /// is unrelated to insertion order.
     pub fn iter(&self) -> Iter<'_, V> {
         Iter {
             buckets: self.table.iter(),
             cur: None,
         }
     }
+    /// Iterates over the keys, in table order.
     pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
         self.iter().map(|(k, _)| k)
     }

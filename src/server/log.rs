@@ -31,6 +31,8 @@ pub fn init(path: &str, level: &str) {
     l.level = parse_level(level);
 }
 
+/// Maps a `loglevel` name to a level; anything unrecognised (including "notice")
+/// is Notice.
 pub fn parse_level(s: &str) -> Level {
     match s {
         "debug" => Level::Debug,
@@ -78,12 +80,15 @@ pub fn log(level: Level, msg: &str) {
     }
 }
 
+/// Logs `msg` at warning level (`#`).
 pub fn warning(msg: &str) {
     log(Level::Warning, msg)
 }
+/// Logs `msg` at notice level (`*`).
 pub fn notice(msg: &str) {
     log(Level::Notice, msg)
 }
+/// Logs `msg` at verbose level (`-`).
 pub fn verbose(msg: &str) {
     log(Level::Verbose, msg)
 }

@@ -51,6 +51,8 @@ pub fn used() -> usize {
     u
 }
 
+/// Peak live heap bytes (used_memory_peak). The recorded peak is only updated
+/// when `used` is called, so this also takes the current usage into account.
 pub fn peak() -> usize {
     PEAK.load(Ordering::Relaxed)
         .max(USED.load(Ordering::Relaxed))

@@ -73,6 +73,9 @@ fn finish_reply_mode(c: &mut Client, reply_start: usize) {
     }
 }
 
+/// Replies with an error for a command refused before running (unknown command, failed
+/// precheck, not allowed in MULTI). Inside MULTI it flags the transaction so EXEC answers
+/// EXECABORT, as Redis does; a known command also counts as a rejected call in its stats.
 fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, err: &str) {
     if c.multi.is_some() {
         c.multi_error = true;
@@ -89,6 +92,8 @@ pub fn error_reply(srv: &mut Server, c: &mut Client, err: &str) {
     count_error(srv, err);
 }
 
+/// Counts an error reply in INFO errorstats under its code (the leading all-uppercase word,
+/// "ERR" otherwise) and in `total_error_replies`.
 fn count_error(srv: &mut Server, err: &str) {
     let code = err.split(' ').next().unwrap_or("ERR");
     let code = if code.bytes().all(|b| b.is_ascii_uppercase()) && !code.is_empty() {
@@ -178,6 +183,8 @@ fn precheck(
     Ok(())
 }
 
+/// Whether the client's queued MULTI commands include a write, so EXEC is treated as a write
+/// (read-only replica, min-replicas, MISCONF and CLIENT PAUSE WRITE checks).
 fn multi_has_write(c: &Client) -> bool {
     c.multi.as_ref().is_some_and(|q| {
         q.iter()
@@ -185,6 +192,9 @@ fn multi_has_write(c: &Client) -> bool {
     })
 }
 
+/// Whether CLIENT PAUSE holds this command back: only normal clients are paused, and only
+/// while the pause lasts. ALL pauses everything except CLIENT UNPAUSE; WRITE pauses writes,
+/// commands that may replicate, and EXEC of a transaction holding a write.
 fn is_paused_for(srv: &Server, c: &Client, cmd: &Command) -> bool {
     if srv.pause == PauseKind::None || c.kind != ClientKind::Normal {
         return false;

@@ -90,6 +90,9 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         .flags(LOADING | STALE),
 ];
 
+/// PING [message]: replies PONG, or the message as a bulk string. In a pub/sub
+/// context (RESP2 subscriber) it replies with the two-element array `["pong", message]`
+/// (empty message if none), as Redis does. More than one argument is an arity error.
 fn ping(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() > 2 {
         c.reply
@@ -107,15 +110,21 @@ fn ping(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// ECHO message: replies with `message` as a bulk string.
 fn echo(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.bulk(&argv[1]);
 }
 
+/// QUIT: replies OK and closes the connection once the reply has been written.
 fn quit(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.ok();
     c.close_after_reply = true;
 }
 
+/// RESET: discards any MULTI, unwatches all keys, leaves every pub/sub channel and pattern,
+/// stops MONITOR, selects DB 0, clears the name, switches back to RESP2, turns CLIENT REPLY
+/// and NO-EVICT back to their defaults and de-authenticates the connection if a
+/// `requirepass` is set. Replies with the simple string RESET.
 fn reset(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     super::transactions::discard_transaction(srv, c);
     super::transactions::unwatch_all(srv, c);
@@ -146,6 +155,8 @@ fn check_password(srv: &Server, user: Option<&[u8]>, pass: &[u8]) -> bool {
     }
 }
 
+/// Compares two byte strings in time independent of where they differ (only the lengths
+/// short-circuit), so AUTH does not leak the password through timing.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -153,6 +164,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// AUTH [username] password: authenticates the connection against the `default` user
+/// (the only user; there is no ACL). Replies OK, or WRONGPASS on a bad pair. The
+/// one-argument form without a configured `requirepass` is an error, as in Redis.
 fn auth(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() > 3 {
         c.reply.error(errors::SYNTAX);
@@ -176,6 +190,10 @@ fn auth(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]: optionally switches the
+/// protocol to RESP2/RESP3, authenticates and names the connection, then replies with the
+/// server info map (server, version, proto, id, mode, role, modules). Checks run in Redis's
+/// order: bad version (NOPROTO), option syntax, AUTH, then NOAUTH if still not authenticated.
 fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut ver = None;
     let mut i = 1;
@@ -256,6 +274,8 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.array(0);
 }
 
+/// SELECT index: switches the connection to logical database `index`. Replies OK, or an
+/// error if the index is not an integer or is out of range.
 fn select(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(idx) = parse_i64(&argv[1]) else {
         c.reply.error(errors::NOT_INTEGER);
@@ -269,14 +289,18 @@ fn select(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// A client name may only contain printable ASCII without spaces ('!'..='~'), as in Redis.
 fn valid_client_name(n: &[u8]) -> bool {
     n.iter().all(|&b| (b'!'..=b'~').contains(&b))
 }
 
+/// CLIENT ID: replies with this connection's unique integer id.
 fn client_id(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.int(c.id as i64);
 }
 
+/// CLIENT SETNAME connection-name: sets (or, with an empty name, clears) the connection
+/// name. Replies OK, or an error for names with spaces or non-printable characters.
 fn client_setname(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if !valid_client_name(&argv[2]) {
         c.reply.error(errors::BAD_CLIENT_NAME);
@@ -290,6 +314,7 @@ fn client_setname(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// CLIENT GETNAME: replies with the connection name, or nil if none is set.
 fn client_getname(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     match &c.name {
         Some(n) => {
@@ -329,6 +354,8 @@ pub fn client_line(c: &Client, now: i64) -> String {
     )
 }
 
+/// Whether `c` belongs to the CLIENT LIST / CLIENT KILL `TYPE` class `ty` (lowercase).
+/// "normal" excludes clients with pub/sub subscriptions, which count as "pubsub".
 fn client_type_matches(c: &Client, ty: &[u8]) -> bool {
     match ty {
         b"normal" => c.kind == ClientKind::Normal && c.channels.is_empty() && c.patterns.is_empty(),
@@ -339,6 +366,9 @@ fn client_type_matches(c: &Client, ty: &[u8]) -> bool {
     }
 }
 
+/// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID client-id ...]: replies with a
+/// verbatim string holding one `client_line` per matching connection (this one included),
+/// ordered by id.
 fn client_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut ty: Option<Vec<u8>> = None;
     let mut ids: Option<Vec<u64>> = None;
@@ -392,11 +422,17 @@ fn client_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.verbatim(out.as_bytes());
 }
 
+/// CLIENT INFO: replies with the `client_line` of the calling connection as a verbatim string.
 fn client_info(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     let line = client_line(c, now_ms());
     c.reply.verbatim(line.as_bytes());
 }
 
+/// CLIENT KILL ip:port | CLIENT KILL [ID id] [TYPE type] [USER username] [ADDR ip:port]
+/// [LADDR ip:port] [SKIPME yes|no] [MAXAGE seconds]: closes matching connections. The old
+/// one-filter form replies OK or "No such client"; the filter form replies with the number
+/// of clients killed and skips the caller unless SKIPME no. Only the `default` user exists,
+/// so any other USER is an error. Victims are flagged and woken so they close asynchronously.
 fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     // Old form: CLIENT KILL addr:port.
     if argv.len() == 3 {
@@ -509,6 +545,9 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(killed);
 }
 
+/// CLIENT PAUSE timeout [WRITE|ALL]: suspends all (or only write) commands from normal
+/// clients for `timeout` milliseconds. Replies OK. Like Redis, an existing pause is never
+/// weakened: ALL is not downgraded to WRITE and the end time only moves later.
 fn client_pause(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(ms) = parse_i64(&argv[2]).filter(|v| *v >= 0) else {
         c.reply.error(errors::TIMEOUT_NOT_INTEGER);
@@ -538,6 +577,8 @@ fn client_pause(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// CLIENT UNPAUSE: ends any client pause at once and wakes the clients blocked by it.
+/// Replies OK.
 fn client_unpause(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     srv.pause = PauseKind::None;
     srv.pause_until_ms = 0;
@@ -550,6 +591,7 @@ fn client_unpause(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// CLIENT NO-EVICT ON|OFF: sets the connection's no-evict flag. Replies OK.
 fn client_no_evict(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match &argv[2].to_ascii_lowercase()[..] {
         b"on" => c.no_evict = true,
@@ -562,6 +604,8 @@ fn client_no_evict(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// CLIENT REPLY ON|OFF|SKIP: controls replies to this connection. Only ON replies (OK);
+/// OFF silences all replies and SKIP silences just the next command's reply.
 fn client_reply(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match &argv[2].to_ascii_lowercase()[..] {
         b"on" => {
@@ -578,10 +622,13 @@ fn client_reply(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// CLIENT GETREDIR: client-side caching tracking is not supported, so this always replies -1
+/// (no redirection).
 fn client_getredir(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.int(-1);
 }
 
+/// CLIENT HELP: replies with the list of CLIENT subcommands as simple strings.
 fn client_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     let lines = [
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

@@ -89,6 +89,8 @@ pub static COMMANDS: &[Command] = &[
         .keys(1, 1, 1),
 ];
 
+/// The hash at `key` for reading (`Ok(None)` if missing). On a non-hash value it replies
+/// WRONGTYPE and returns `Err`, so callers just return.
 fn hash_ref<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Option<&'a Hash>, ()> {
     match srv.lookup_read(c, key) {
         None => Ok(None),
@@ -132,6 +134,7 @@ fn hash_mut<'a>(
     }
 }
 
+/// The listpack conversion limits (`hash-max-listpack-entries`, `hash-max-listpack-value`).
 fn limits(srv: &Server) -> (u64, u64) {
     (
         srv.config.hash_max_listpack_entries,
@@ -139,6 +142,9 @@ fn limits(srv: &Server) -> (u64, u64) {
     )
 }
 
+/// Shared body of HSET and HMSET: an odd field/value count is an arity error naming the
+/// command. Sets every pair, creating the hash if needed; HSET replies with the number of
+/// new fields, HMSET with OK.
 fn hset_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], ok_reply: bool) {
     if !argv.len().is_multiple_of(2) {
         let name = if ok_reply { "hmset" } else { "hset" };
@@ -168,13 +174,17 @@ fn hset_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], ok_reply: bo
     }
 }
 
+/// HSET key field value [field value ...]: sets fields, replies with how many were new.
 fn hset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     hset_generic(srv, c, argv, false)
 }
+/// HMSET key field value [field value ...]: deprecated alias of HSET that replies OK.
 fn hmset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     hset_generic(srv, c, argv, true)
 }
 
+/// HSETNX key field value: sets `field` only if it does not exist yet. Replies 1 if it was
+/// set, 0 if the field already existed.
 fn hsetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (me, mv) = limits(srv);
     let db = c.db;
@@ -191,6 +201,7 @@ fn hsetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(1);
 }
 
+/// HGET key field: replies with the field's value, or nil if the key or field is missing.
 fn hget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match hash_ref(srv, c, &argv[1]) {
         Err(()) => {}
@@ -204,6 +215,8 @@ fn hget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// HMGET key field [field ...]: replies with an array holding each field's value, nil for
+/// missing fields (all nil if the key is missing).
 fn hmget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Ok(h) = hash_ref(srv, c, &argv[1]) else {
         return;
@@ -221,6 +234,8 @@ fn hmget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// HDEL key field [field ...]: removes the given fields, deleting the key when the hash
+/// becomes empty. Replies with the number of fields removed.
 fn hdel(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let db = c.db;
     let n = match hash_mut(srv, c, &argv[1], false) {
@@ -241,6 +256,7 @@ fn hdel(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(n as i64);
 }
 
+/// HLEN key: replies with the number of fields in the hash (0 if the key is missing).
 fn hlen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if let Ok(h) = hash_ref(srv, c, &argv[1]) {
         let n = h.map(|h| h.len()).unwrap_or(0);
@@ -248,6 +264,7 @@ fn hlen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// HSTRLEN key field: replies with the length of the field's value (0 if missing).
 fn hstrlen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if let Ok(h) = hash_ref(srv, c, &argv[1]) {
         let n = h
@@ -258,6 +275,7 @@ fn hstrlen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// HEXISTS key field: replies 1 if the field exists, else 0.
 fn hexists(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if let Ok(h) = hash_ref(srv, c, &argv[1]) {
         let n = h.is_some_and(|h| h.get(&argv[2]).is_some());
@@ -272,6 +290,8 @@ enum Part {
     Both,
 }
 
+/// Shared body of HKEYS, HVALS and HGETALL: replies with the fields, the values, or (HGETALL)
+/// a field/value map (a flat array under RESP2); empty if the key is missing.
 fn getall_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], part: Part) {
     let Ok(h) = hash_ref(srv, c, &argv[1]) else {
         return;
@@ -295,16 +315,22 @@ fn getall_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], part: Part
     }
 }
 
+/// HKEYS key: replies with an array of all field names.
 fn hkeys(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     getall_generic(srv, c, argv, Part::Keys)
 }
+/// HVALS key: replies with an array of all values.
 fn hvals(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     getall_generic(srv, c, argv, Part::Vals)
 }
+/// HGETALL key: replies with every field and value, as a map (flat array in RESP2).
 fn hgetall(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     getall_generic(srv, c, argv, Part::Both)
 }
 
+/// HINCRBY key field increment: adds `increment` to the integer stored in `field` (0 if
+/// missing), creating the hash if needed. Replies with the new value; errors if the field
+/// is not an integer or the result would overflow, removing a hash created for the call.
 fn hincrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(by) = parse_i64(&argv[3]) else {
         c.reply.error(errors::NOT_INTEGER);
@@ -344,6 +370,10 @@ fn cleanup_empty(srv: &mut Server, db: usize, key: &[u8]) {
     }
 }
 
+/// HINCRBYFLOAT key field increment: adds a float increment to the field (0 if missing) and
+/// replies with the new value as a bulk string. Errors on a non-float field or a NaN/infinite
+/// result. Like Redis, it propagates `HSET key field result` instead of the command, so
+/// replicas and the AOF don't redo the float arithmetic.
 fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if crate::server::util::parse_f64(&argv[3]).is_none() {
         c.reply.error(errors::NOT_FLOAT);
@@ -387,6 +417,11 @@ fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.bulk(&s);
 }
 
+/// HRANDFIELD key [count [WITHVALUES]]: without count, replies with one random field (nil if
+/// the key is missing). With a positive count, replies with up to `count` distinct fields;
+/// with a negative count, exactly `|count|` fields that may repeat; an empty array if the
+/// key is missing. WITHVALUES adds the values (as [field, value] pairs under RESP3). Counts
+/// beyond ±i64::MAX/2 are rejected as out of range.
 fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut count: Option<i64> = None;
     let mut withvalues = false;
@@ -491,6 +526,8 @@ fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// HSCAN key cursor [MATCH pattern] [COUNT count]: one step of incremental iteration over
+/// the hash. Replies with `[next-cursor, [field, value, ...]]`; cursor 0 means done.
 fn hscan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some((cursor, o)) = parse_scan_args(c, argv) else {
         return;

@@ -160,6 +160,8 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         .flags(LOADING | STALE),
 ];
 
+/// DEL key [key ...] (also registered as UNLINK): deletes the keys and replies with how
+/// many existed. Deletion is synchronous for both commands.
 fn del(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut n = 0;
     for k in &argv[1..] {
@@ -171,6 +173,8 @@ fn del(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(n);
 }
 
+/// EXISTS key [key ...]: replies with how many of the keys exist; a key named twice counts
+/// twice. Does not touch the keys' access time.
 fn exists(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut n = 0;
     for k in &argv[1..] {
@@ -181,6 +185,7 @@ fn exists(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(n);
 }
 
+/// TYPE key: replies with the value's type name as a simple string, or "none" if missing.
 fn type_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let t = srv
         .lookup_quiet(c, &argv[1])
@@ -194,6 +199,8 @@ fn expired(e: &Entry, now: i64) -> bool {
     e.expire != NO_EXPIRE && e.expire <= now
 }
 
+/// KEYS pattern: replies with every non-expired key of the current database matching the
+/// glob pattern. Expired keys are skipped but not deleted while iterating.
 fn keys(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let pat = &argv[1];
     let all = pat == b"*";
@@ -211,6 +218,9 @@ fn keys(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]: one step of incremental iteration
+/// over the current database. Replies with `[next-cursor, [key, ...]]`; cursor 0 means done.
+/// Expired keys are filtered out (not deleted), as are keys failing MATCH or TYPE.
 fn scan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let cursor = match parse_cursor(&argv[1]) {
         Ok(v) => v,
@@ -259,6 +269,9 @@ fn scan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// RANDOMKEY: replies with a random non-expired key, or nil if the database is empty. On a
+/// master, expired keys it hits are deleted and it retries; a replica cannot delete them and
+/// just retries. After 100 unlucky attempts it gives up and replies nil.
 fn randomkey(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     let db = c.db;
     let now = now_ms();
@@ -292,6 +305,10 @@ fn randomkey(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.null();
 }
 
+/// Shared body of RENAME and RENAMENX. A missing source is "no such key" even when source and
+/// destination are equal; renaming a key to itself is a no-op success. The entry moves with
+/// its TTL; an existing destination is deleted (RENAME) or makes RENAMENX reply 0. Wakes
+/// clients blocked on the destination key.
 fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], nx: bool) {
     let db = c.db;
     let (src, dst) = (&argv[1], &argv[2]);
@@ -329,10 +346,13 @@ fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], nx: bool) 
     }
 }
 
+/// RENAME key newkey: renames `key`, overwriting `newkey`. Replies OK.
 fn rename(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     rename_generic(srv, c, argv, false)
 }
 
+/// RENAMENX key newkey: renames `key` only if `newkey` does not exist. Replies 1 if renamed,
+/// else 0.
 fn renamenx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     rename_generic(srv, c, argv, true)
 }
@@ -443,15 +463,19 @@ fn expire_generic(
     c.reply.int(1);
 }
 
+/// EXPIRE key seconds [NX|XX|GT|LT]: sets a relative TTL in seconds.
 fn expire(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     expire_generic(srv, c, argv, false, false)
 }
+/// PEXPIRE key milliseconds [NX|XX|GT|LT]: sets a relative TTL in milliseconds.
 fn pexpire(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     expire_generic(srv, c, argv, true, false)
 }
+/// EXPIREAT key unix-time-seconds [NX|XX|GT|LT]: sets an absolute expiry in seconds.
 fn expireat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     expire_generic(srv, c, argv, false, true)
 }
+/// PEXPIREAT key unix-time-milliseconds [NX|XX|GT|LT]: sets an absolute expiry in ms.
 fn pexpireat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     expire_generic(srv, c, argv, true, true)
 }
@@ -464,6 +488,9 @@ enum TtlKind {
     AbsMillis,
 }
 
+/// Shared body of the TTL family: replies -2 if the key is missing, -1 if it has no expiry,
+/// otherwise the remaining time (never negative) or the absolute expiry in `kind`'s unit.
+/// TTL rounds the remaining milliseconds to the nearest second, like Redis.
 fn ttl_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], kind: TtlKind) {
     let Some(e) = srv.lookup_quiet(c, &argv[1]) else {
         c.reply.int(-2);
@@ -483,19 +510,25 @@ fn ttl_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], kind: TtlKind
     });
 }
 
+/// TTL key: replies with the remaining time to live in seconds (-2 missing, -1 no expiry).
 fn ttl(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     ttl_generic(srv, c, argv, TtlKind::Seconds)
 }
+/// PTTL key: replies with the remaining time to live in ms (-2 missing, -1 no expiry).
 fn pttl(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     ttl_generic(srv, c, argv, TtlKind::Millis)
 }
+/// EXPIRETIME key: replies with the absolute Unix expiry time in seconds (-2/-1 as TTL).
 fn expiretime(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     ttl_generic(srv, c, argv, TtlKind::AbsSeconds)
 }
+/// PEXPIRETIME key: replies with the absolute Unix expiry time in ms (-2/-1 as TTL).
 fn pexpiretime(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     ttl_generic(srv, c, argv, TtlKind::AbsMillis)
 }
 
+/// PERSIST key: removes the key's expiry. Replies 1 if an expiry was removed, 0 if the key
+/// is missing or had none.
 fn persist(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let db = c.db;
     if srv.lookup_write(db, &argv[1]).is_none() {
@@ -511,6 +544,8 @@ fn persist(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// Parses a database index argument, with Redis's "not an integer" and "DB index is out of
+/// range" errors.
 fn parse_db_index(srv: &Server, arg: &[u8]) -> Result<usize, String> {
     match parse_i64(arg) {
         None => Err(errors::NOT_INTEGER.into()),
@@ -521,6 +556,10 @@ fn parse_db_index(srv: &Server, arg: &[u8]) -> Result<usize, String> {
     }
 }
 
+/// COPY source destination [DB destination-db] [REPLACE]: copies the value (and its TTL) to
+/// `destination`, optionally in another database. Replies 1 if copied, 0 if the source is
+/// missing or the destination exists without REPLACE; copying a key onto itself is an error.
+/// Wakes clients blocked on the destination.
 fn copy(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut dst_db = c.db;
     let mut replace = false;
@@ -568,6 +607,8 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(1);
 }
 
+/// MOVE key db: moves the key (with its TTL) to another database. Replies 1 if moved, 0 if
+/// the key is missing or already exists in the target; the same database is an error.
 fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let dst_db = match parse_i64(&argv[2]) {
         Some(n) if n >= 0 && (n as usize) < srv.dbs.len() => n as usize,
@@ -604,6 +645,7 @@ fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(1);
 }
 
+/// TOUCH key [key ...]: updates the access time of the keys and replies with how many exist.
 fn touch(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut n = 0;
     for k in &argv[1..] {
@@ -614,10 +656,14 @@ fn touch(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(n);
 }
 
+/// DBSIZE: replies with the number of keys in the current database (expired keys not yet
+/// reclaimed included).
 fn dbsize(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.int(srv.dbs[c.db].len() as i64);
 }
 
+/// Validates the optional ASYNC|SYNC argument of FLUSHDB/FLUSHALL. Both modes flush
+/// synchronously here.
 fn flush_mode(argv: &[Vec<u8>]) -> Result<(), ()> {
     match argv.len() {
         1 => Ok(()),
@@ -628,6 +674,8 @@ fn flush_mode(argv: &[Vec<u8>]) -> Result<(), ()> {
     }
 }
 
+/// FLUSHDB [ASYNC|SYNC]: removes every key of the current database. Replies OK. Always
+/// counted as a change so it is propagated even when the database was already empty.
 fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if flush_mode(argv).is_err() {
         c.reply.error(errors::SYNTAX);
@@ -641,6 +689,9 @@ fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// FLUSHALL [ASYNC|SYNC]: removes every key of every database and replies OK. Always
+/// propagated. Like Redis, when save points are configured it kills any running background
+/// save and writes the now-empty snapshot, without resetting the dirty counter.
 fn flushall(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if flush_mode(argv).is_err() {
         c.reply.error(errors::SYNTAX);
@@ -663,6 +714,8 @@ fn flushall(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// SWAPDB index1 index2: swaps two databases. Replies OK. Clients blocked on keys of either
+/// database are signalled since their keys may now hold data.
 fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(a) = parse_i64(&argv[1]) else {
         c.reply.error("ERR invalid first DB index");
@@ -691,6 +744,8 @@ fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// OBJECT ENCODING key: replies with the value's internal encoding name (e.g. listpack,
+/// embstr), or nil if the key is missing.
 fn object_encoding(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match srv.lookup_quiet(c, &argv[2]) {
         None => c.reply.null(),
@@ -701,10 +756,13 @@ fn object_encoding(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// Whether the configured `maxmemory-policy` is an LFU one.
 fn lfu_policy(srv: &Server) -> bool {
     srv.config.maxmemory_policy.contains("lfu")
 }
 
+/// OBJECT FREQ key: nil for a missing key; an error unless an LFU maxmemory policy is set.
+/// Access frequency is not tracked, so under LFU it always replies 0.
 fn object_freq(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if srv.lookup_quiet(c, &argv[2]).is_none() {
         c.reply.null();
@@ -717,6 +775,8 @@ fn object_freq(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(0);
 }
 
+/// OBJECT IDLETIME key: replies with the seconds since the key was last accessed, nil if the
+/// key is missing, or an error when an LFU policy is selected (as in Redis).
 fn object_idletime(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let lfu = lfu_policy(srv);
     let Some(e) = srv.lookup_quiet(c, &argv[2]) else {
@@ -731,6 +791,8 @@ fn object_idletime(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(idle);
 }
 
+/// OBJECT REFCOUNT key: nil if missing. Mirrors Redis's shared integer objects: strings
+/// holding an integer in 0..9999 report INT_MAX, everything else 1.
 fn object_refcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(e) = srv.lookup_quiet(c, &argv[2]) else {
         c.reply.null();
@@ -741,6 +803,7 @@ fn object_refcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(if shared { 2147483647 } else { 1 });
 }
 
+/// OBJECT HELP: replies with the list of OBJECT subcommands as simple strings.
 fn object_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     let lines = [
         "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

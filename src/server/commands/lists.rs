@@ -167,6 +167,10 @@ enum End {
     Right,
 }
 
+/// Shared body of LPUSH, RPUSH, LPUSHX and RPUSHX: pushes the elements one by one to the
+/// chosen end (so LPUSH a b c leaves c first), creating the list unless `only_existing`.
+/// Replies with the new length, or 0 for the X variants on a missing key. Signals the key
+/// as ready so blocked BLPOP-style clients are served.
 fn push_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End, only_existing: bool) {
     let db = c.db;
     let key = &argv[1];
@@ -197,15 +201,19 @@ fn push_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End, on
     c.reply.int(n as i64);
 }
 
+/// LPUSH key element [element ...]: prepends the elements; replies with the new length.
 fn lpush(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     push_generic(srv, c, argv, End::Left, false)
 }
+/// RPUSH key element [element ...]: appends the elements; replies with the new length.
 fn rpush(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     push_generic(srv, c, argv, End::Right, false)
 }
+/// LPUSHX key element [element ...]: LPUSH only if the list exists; replies 0 otherwise.
 fn lpushx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     push_generic(srv, c, argv, End::Left, true)
 }
+/// RPUSHX key element [element ...]: RPUSH only if the list exists; replies 0 otherwise.
 fn rpushx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     push_generic(srv, c, argv, End::Right, true)
 }
@@ -229,6 +237,9 @@ fn pop_n(srv: &mut Server, db: usize, key: &[u8], end: End, count: usize) -> Vec
     out
 }
 
+/// Shared body of LPOP and RPOP. The count must be a non-negative integer. Without a count
+/// it replies with one bulk string, or nil for a missing key; with a count, an array of up
+/// to `count` elements, or a null array for a missing key. An emptied list is deleted.
 fn pop_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End) {
     if argv.len() > 3 {
         c.reply.error(&format!(
@@ -273,13 +284,16 @@ fn pop_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End) {
     }
 }
 
+/// LPOP key [count]: removes and returns the first element(s) of the list.
 fn lpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     pop_generic(srv, c, argv, End::Left)
 }
+/// RPOP key [count]: removes and returns the last element(s) of the list.
 fn rpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     pop_generic(srv, c, argv, End::Right)
 }
 
+/// LLEN key: replies with the length of the list (0 if the key is missing).
 fn llen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if let Ok(l) = list_ref(srv, c, &argv[1]) {
         let n = l.map(|l| l.len()).unwrap_or(0);
@@ -304,6 +318,8 @@ fn clamp(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
     Some((s as usize, e as usize))
 }
 
+/// Parses two integer arguments (e.g. LRANGE's start and stop), replying "not an integer"
+/// and returning `None` if either is invalid.
 fn two_ints(c: &mut Client, a: &[u8], b: &[u8]) -> Option<(i64, i64)> {
     match (parse_i64(a), parse_i64(b)) {
         (Some(x), Some(y)) => Some((x, y)),
@@ -314,6 +330,8 @@ fn two_ints(c: &mut Client, a: &[u8], b: &[u8]) -> Option<(i64, i64)> {
     }
 }
 
+/// LRANGE key start stop: replies with the elements in the inclusive range, with negative
+/// indexes counting from the end; out-of-range bounds are clamped, as in Redis.
 fn lrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some((start, stop)) = two_ints(c, &argv[2], &argv[3]) else {
         return;
@@ -346,6 +364,8 @@ fn index(i: i64, len: usize) -> Option<usize> {
     }
 }
 
+/// LINDEX key index: replies with the element at `index` (negative counts from the end), or
+/// nil if the key is missing or the index out of range.
 fn lindex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(i) = parse_i64(&argv[2]) else {
         c.reply.error(errors::NOT_INTEGER);
@@ -363,6 +383,8 @@ fn lindex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// LSET key index element: replaces the element at `index`. Replies OK; "no such key" for a
+/// missing key and "index out of range" for a bad index.
 fn lset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(i) = parse_i64(&argv[2]) else {
         c.reply.error(errors::NOT_INTEGER);
@@ -384,6 +406,9 @@ fn lset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// LINSERT key BEFORE|AFTER pivot element: inserts `element` next to the first occurrence of
+/// `pivot`. Replies with the new length, -1 if the pivot is not found, 0 if the key is
+/// missing.
 fn linsert(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let after = match &argv[2].to_ascii_lowercase()[..] {
         b"after" => true,
@@ -410,6 +435,9 @@ fn linsert(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// LREM key count element: removes occurrences of `element`: the first `count` from the head
+/// if count > 0, the last `|count|` from the tail if count < 0, all if count is 0. Deletes
+/// the list if it becomes empty. Replies with the number removed.
 fn lrem(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(count) = parse_i64(&argv[2]) else {
         c.reply.error(errors::NOT_INTEGER);
@@ -464,6 +492,8 @@ fn lrem(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(removed as i64);
 }
 
+/// LTRIM key start stop: keeps only the elements in the inclusive range (deleting the list
+/// if nothing remains). Replies OK, also for a missing key.
 fn ltrim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some((start, stop)) = two_ints(c, &argv[2], &argv[3]) else {
         return;
@@ -486,6 +516,11 @@ fn ltrim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]: replies with the index of
+/// the first match (nil if none), or with COUNT an array of up to `num-matches` indexes (0
+/// means all). RANK r skips the first `|r| - 1` matches, searching from the tail when r is
+/// negative; MAXLEN limits how many elements are compared. Options are validated before the
+/// key is read.
 fn lpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut rank: i64 = 1;
     let mut count: Option<i64> = None;
@@ -582,6 +617,7 @@ fn lpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// Parses a LEFT|RIGHT argument (case-insensitive).
 fn parse_end(a: &[u8]) -> Option<End> {
     match &a.to_ascii_lowercase()[..] {
         b"left" => Some(End::Left),
@@ -590,6 +626,7 @@ fn parse_end(a: &[u8]) -> Option<End> {
     }
 }
 
+/// The LEFT/RIGHT argument spelling of an `End`, for propagated LMOVE commands.
 fn end_name(e: End) -> &'static [u8] {
     if e == End::Left {
         b"LEFT"
@@ -632,6 +669,9 @@ fn move_one(
     Ok(Some(v))
 }
 
+/// LMOVE source destination LEFT|RIGHT LEFT|RIGHT: atomically pops from one end of `source`
+/// and pushes to one end of `destination`. Replies with the moved element, or nil if the
+/// source is missing. A destination of the wrong type is an error and nothing is popped.
 fn lmove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (Some(from), Some(to)) = (parse_end(&argv[3]), parse_end(&argv[4])) else {
         c.reply.error(errors::SYNTAX);
@@ -644,6 +684,7 @@ fn lmove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// RPOPLPUSH source destination: LMOVE source destination RIGHT LEFT.
 fn rpoplpush(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match move_one(srv, c, &argv[1], &argv[2], End::Right, End::Left) {
         Err(()) => {}
@@ -688,6 +729,9 @@ fn mpop_serve(
     Ok(false)
 }
 
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops up to `count` elements (1 by
+/// default) from the first non-empty list. Replies with `[key, [elements]]`, or a null
+/// array if all lists are empty. Propagated as LPOP/RPOP key count.
 fn lmpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some((keys, end, count)) = parse_mpop(c, argv, 1, parse_end) else {
         return;
@@ -697,6 +741,11 @@ fn lmpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// Shared body of BLPOP and BRPOP: pops one element from the first non-empty list, replying
+/// `[key, element]` and propagating a plain LPOP/RPOP key. If every list is empty it blocks
+/// on all the keys (the command is run again when one gets data), or, inside MULTI/EXEC or
+/// for our master's stream, replies with a null array at once. A non-list key is a
+/// WRONGTYPE error even if an earlier key is merely missing.
 fn bpop_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End) {
     let timeout = match parse_timeout(&argv[argv.len() - 1]) {
         Ok(t) => t,
@@ -730,13 +779,20 @@ fn bpop_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End) {
     block_on_keys(srv, c, keys.to_vec(), timeout, argv);
 }
 
+/// BLPOP key [key ...] timeout: blocking LPOP over several keys (timeout in seconds, 0 =
+/// forever).
 fn blpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     bpop_generic(srv, c, argv, End::Left)
 }
+/// BRPOP key [key ...] timeout: blocking RPOP over several keys (timeout in seconds, 0 =
+/// forever).
 fn brpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     bpop_generic(srv, c, argv, End::Right)
 }
 
+/// Shared body of BLMOVE and BRPOPLPUSH: moves an element like LMOVE and replies with it,
+/// propagating LMOVE with explicit ends. If the source is empty it blocks on the source key,
+/// or replies with a null array when it cannot block (MULTI/EXEC, master stream).
 fn bmove_generic(
     srv: &mut Server,
     c: &mut Client,
@@ -778,6 +834,8 @@ fn bmove_generic(
     }
 }
 
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout: blocking LMOVE. The ends are
+/// checked before the timeout.
 fn blmove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (Some(from), Some(to)) = (parse_end(&argv[3]), parse_end(&argv[4])) else {
         c.reply.error(errors::SYNTAX);
@@ -787,11 +845,15 @@ fn blmove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     bmove_generic(srv, c, argv, from, to, &t)
 }
 
+/// BRPOPLPUSH source destination timeout: blocking RPOPLPUSH.
 fn brpoplpush(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let t = argv[3].clone();
     bmove_generic(srv, c, argv, End::Right, End::Left, &t)
 }
 
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: blocking LMPOP. Replies
+/// `[key, [elements]]`, blocks on all keys if they are empty, or replies with a null array
+/// when it cannot block. Propagated as LPOP/RPOP key count.
 fn blmpop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let timeout = match parse_timeout(&argv[1]) {
         Ok(t) => t,

@@ -16,6 +16,8 @@ pub static COMMANDS: &[Command] = &[
         .flags(ADMIN | NOSCRIPT | NO_MULTI),
 ];
 
+/// SAVE: writes the RDB snapshot synchronously, blocking the server. Replies OK, an error if
+/// a background save is in progress, or a bare "ERR" if the save failed.
 fn save(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     if srv.persistence.child_pid.is_some() {
         c.reply.error(errors::BGSAVE_IN_PROGRESS);

@@ -71,6 +71,9 @@ fn confirm(r: &mut Reply, kind: &[u8], name: Option<&[u8]>, count: usize) {
     r.int(count as i64);
 }
 
+/// SUBSCRIBE channel [channel ...]: subscribes to each channel, replying with one
+/// `["subscribe", channel, total-subscriptions]` frame per channel (a push frame in RESP3).
+/// Refused inside MULTI/EXEC with Redis 7.0's "DENY BLOCKING client" error.
 fn subscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if srv.in_exec {
         c.reply
@@ -86,6 +89,9 @@ fn subscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// PSUBSCRIBE pattern [pattern ...]: subscribes to glob patterns, replying with one
+/// `["psubscribe", pattern, total-subscriptions]` frame per pattern. Refused inside
+/// MULTI/EXEC like SUBSCRIBE.
 fn psubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if srv.in_exec {
         c.reply
@@ -101,6 +107,7 @@ fn psubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// Removes client `id` from the subscriber list of `name`, dropping the entry once empty.
 fn remove_sub(map: &mut std::collections::HashMap<Vec<u8>, Vec<u64>>, name: &[u8], id: u64) {
     if let Some(v) = map.get_mut(name) {
         v.retain(|&x| x != id);
@@ -110,6 +117,10 @@ fn remove_sub(map: &mut std::collections::HashMap<Vec<u8>, Vec<u64>>, name: &[u8
     }
 }
 
+/// UNSUBSCRIBE [channel [channel ...]]: unsubscribes from the given channels, or from all
+/// (sorted) when none are given, replying with one `["unsubscribe", channel, remaining]`
+/// frame each. With no subscriptions and no arguments it sends a single frame with a nil
+/// channel, as Redis does.
 fn unsubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let targets: Vec<Vec<u8>> = if argv.len() > 1 {
         argv[1..].to_vec()
@@ -132,6 +143,9 @@ fn unsubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// PUNSUBSCRIBE [pattern [pattern ...]]: the pattern counterpart of UNSUBSCRIBE, replying
+/// with `["punsubscribe", pattern, remaining]` frames (one with a nil pattern if there was
+/// nothing to leave).
 fn punsubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let targets: Vec<Vec<u8>> = if argv.len() > 1 {
         argv[1..].to_vec()
@@ -200,6 +214,9 @@ pub fn publish_message(srv: &mut Server, me: &mut Client, channel: &[u8], msg: &
     n
 }
 
+/// PUBLISH channel message: delivers the message to channel and matching pattern
+/// subscribers and replies with the number of receivers. It is propagated to replicas (and
+/// the AOF) so their subscribers get the message too.
 fn publish(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let n = publish_message(srv, c, &argv[1], &argv[2]);
     // Replicas' subscribers get the message too: PUBLISH is propagated.
@@ -207,6 +224,8 @@ fn publish(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(n as i64);
 }
 
+/// PUBSUB CHANNELS [pattern]: replies with the sorted active channels (those with at least
+/// one subscriber), optionally filtered by a glob pattern.
 fn pubsub_channels(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() > 3 {
         c.reply
@@ -225,6 +244,8 @@ fn pubsub_channels(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// PUBSUB NUMSUB [channel ...]: replies with a map (flat array in RESP2) of each channel to
+/// its number of channel subscribers; pattern subscribers are not counted.
 fn pubsub_numsub(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.map(argv.len() - 2);
     for ch in &argv[2..] {
@@ -234,6 +255,8 @@ fn pubsub_numsub(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// PUBSUB SHARDNUMSUB [shardchannel ...]: sharded pub/sub is not supported, so every shard
+/// channel is reported with 0 subscribers.
 fn pubsub_numsub_empty(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.map(argv.len() - 2);
     for ch in &argv[2..] {
@@ -242,14 +265,17 @@ fn pubsub_numsub_empty(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// PUBSUB SHARDCHANNELS [pattern]: sharded pub/sub is not supported; always an empty array.
 fn pubsub_shardchannels(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.array(0);
 }
 
+/// PUBSUB NUMPAT: replies with the number of distinct patterns subscribed to.
 fn pubsub_numpat(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.int(srv.patterns.len() as i64);
 }
 
+/// PUBSUB HELP: replies with the list of PUBSUB subcommands as simple strings.
 fn pubsub_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     let lines = [
         "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

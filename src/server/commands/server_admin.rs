@@ -119,6 +119,8 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
         .flags(LOADING | STALE),
 ];
 
+/// INFO [section [section ...]]: replies with the requested INFO sections (the default set
+/// when none are given) as a verbatim string built by `server::info::build`.
 fn info(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let sections: Vec<String> = argv[1..]
         .iter()
@@ -128,6 +130,8 @@ fn info(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.verbatim(text.as_bytes());
 }
 
+/// CONFIG GET parameter [parameter ...]: replies with a map (flat array in RESP2) of every
+/// configuration parameter matching any of the glob patterns to its value.
 fn config_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let pats: Vec<&[u8]> = argv[2..].iter().map(|a| &a[..]).collect();
     let pairs = srv.config.get_matching(&pats);
@@ -138,6 +142,9 @@ fn config_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// CONFIG SET parameter value [parameter value ...]: sets the parameters (all or none, as
+/// `Config::set` validates them together) and applies their runtime side effects. Replies
+/// OK or the validation error; an unpaired argument is a syntax error.
 fn config_set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if !argv.len().is_multiple_of(2) {
         c.reply.error(errors::SYNTAX);
@@ -175,6 +182,7 @@ pub fn apply_config_changes(srv: &mut Server, changed: &[&'static str]) {
     }
 }
 
+/// CONFIG RESETSTAT: resets the INFO statistics, command stats and error stats. Replies OK.
 fn config_resetstat(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     srv.stats = Default::default();
     srv.cmd_stats.clear();
@@ -182,6 +190,8 @@ fn config_resetstat(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// CONFIG REWRITE: rewrites the configuration file with the current settings, logging the
+/// outcome. Replies OK or the error.
 fn config_rewrite(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     match srv.config.rewrite() {
         Ok(()) => {
@@ -195,6 +205,7 @@ fn config_rewrite(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     }
 }
 
+/// CONFIG HELP: replies with the list of CONFIG subcommands as simple strings.
 fn config_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     let lines = [
         "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -222,6 +233,9 @@ fn all_commands() -> Vec<&'static Command> {
     v
 }
 
+/// Writes one COMMAND INFO entry in Redis 7.0's ten-field layout: name, arity, flags, first
+/// key, last key, step, ACL categories, tips (always empty), key specs (one range spec when
+/// the command takes keys) and, recursively, the subcommands.
 fn write_command_info(c: &mut Client, cmd: &Command) {
     c.reply.array(10);
     c.reply.bulk(cmd.name.as_bytes());
@@ -282,6 +296,8 @@ fn write_command_info(c: &mut Client, cmd: &Command) {
     }
 }
 
+/// COMMAND: replies with the COMMAND INFO entry of every command, sorted by name. Extra
+/// arguments are a syntax error (known subcommands are dispatched before reaching here).
 fn command_all(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() > 1 {
         // Unknown subcommands are handled by resolve(); this is COMMAND alone.
@@ -291,6 +307,7 @@ fn command_all(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     write_all_commands(c);
 }
 
+/// Replies with the COMMAND INFO entry of every top-level command, sorted by name.
 fn write_all_commands(c: &mut Client) {
     let all = all_commands();
     c.reply.array(all.len());
@@ -299,6 +316,7 @@ fn write_all_commands(c: &mut Client) {
     }
 }
 
+/// COMMAND COUNT: replies with the number of top-level commands.
 fn command_count(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.int(table().len() as i64);
 }
@@ -313,6 +331,8 @@ fn find_command(name: &[u8]) -> Option<&'static Command> {
     table().get(n.as_str()).copied()
 }
 
+/// COMMAND INFO [command-name ...]: replies with the entry of each named command (or
+/// `parent|sub`), nil for unknown names; with no names, all commands like COMMAND.
 fn command_info(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() == 2 {
         write_all_commands(c);
@@ -327,6 +347,9 @@ fn command_info(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// COMMAND DOCS [command-name ...]: replies with a map of command name to a minimal doc map
+/// (empty summary, "since" 1.0.0, group); unknown names are skipped. All commands when no
+/// names are given.
 fn command_docs(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let cmds: Vec<&'static Command> = if argv.len() == 2 {
         all_commands()
@@ -346,6 +369,9 @@ fn command_docs(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]: replies
+/// with the names of all commands and subcommands, optionally filtered. There are no
+/// modules, so a MODULE filter matches nothing.
 fn command_list(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut filter: Option<(Vec<u8>, Vec<u8>)> = None;
     if argv.len() == 5 && argv[2].eq_ignore_ascii_case(b"filterby") {
@@ -385,6 +411,9 @@ fn command_list(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// COMMAND GETKEYS command [arg ...]: replies with the key arguments of the given full
+/// command, using Redis's error messages for an unknown command, a wrong argument count or a
+/// command without keys.
 fn command_getkeys(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let args = &argv[2..];
     let cmd = match resolve(args) {
@@ -410,6 +439,7 @@ fn command_getkeys(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// COMMAND HELP: replies with the list of COMMAND subcommands as simple strings.
 fn command_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     let lines = [
         "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -434,6 +464,8 @@ fn command_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     }
 }
 
+/// TIME: replies with the server time as a two-element array of bulk strings: Unix seconds
+/// and the microseconds within the second.
 fn time(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     let us = now_us();
     c.reply.array(2);
@@ -441,10 +473,17 @@ fn time(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.bulk(((us % 1_000_000).to_string()).as_bytes());
 }
 
+/// LASTSAVE: replies with the Unix time (seconds) of the last successful save.
 fn lastsave(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.int(srv.lastsave);
 }
 
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the server, saving according to the
+/// mode. Like Redis 7, without NOW a master first waits up to `shutdown-timeout` for lagging
+/// replicas, blocking the caller. ABORT (alone) cancels such a wait, lifting the pause and
+/// failing the waiting SHUTDOWN. On success there is no reply (the connection closes); if
+/// the final save fails it replies with an error and keeps running. FORCE is accepted but
+/// has no effect.
 fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut mode = ShutdownMode::Default;
     let (mut now, mut abort) = (false, false);
@@ -505,6 +544,9 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// MONITOR: turns this connection into a monitor, fed a line for each command the server
+/// executes (except admin and SKIP_MONITOR commands; see `call`). Replies OK the first
+/// time; repeated calls are silently ignored.
 fn monitor(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     if c.monitor {
         return;
@@ -531,6 +573,10 @@ fn debug_allowed(srv: &Server, c: &Client) -> bool {
     }
 }
 
+/// DEBUG subcommand [arg ...]: a subset of Redis's DEBUG: SLEEP seconds (blocks the server),
+/// SET-ACTIVE-EXPIRE 0|1, OBJECT key (a Redis-like description line), CHANGE-REPL-ID (new
+/// replication id, the old one kept as the secondary) and HELP; other subcommands go to
+/// `debug_extension`. Refused unless `enable-debug-command` allows the caller.
 fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if !debug_allowed(srv, c) {
         c.reply.error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
@@ -580,6 +626,8 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// SLOWLOG GET [count]: replies with up to `count` slow log entries (10 by default, -1 for
+/// all), each `[id, timestamp, microseconds, [args], client-addr, client-name]`.
 fn slowlog_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut n = 10usize;
     if argv.len() == 3 {
@@ -614,15 +662,18 @@ fn slowlog_get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// SLOWLOG LEN: replies with the number of entries in the slow log.
 fn slowlog_len(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.int(srv.slowlog.entries.len() as i64);
 }
 
+/// SLOWLOG RESET: empties the slow log. Replies OK.
 fn slowlog_reset(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     srv.slowlog.entries.clear();
     c.reply.ok();
 }
 
+/// SLOWLOG HELP: replies with the list of SLOWLOG subcommands as simple strings.
 fn slowlog_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     let lines = [
         "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

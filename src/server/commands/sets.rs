@@ -137,6 +137,7 @@ fn set_mut<'a>(
     }
 }
 
+/// Replies with `members` as a set (a plain array under RESP2).
 fn reply_members(c: &mut Client, members: &[Vec<u8>]) {
     c.reply.set(members.len());
     for m in members {
@@ -144,6 +145,8 @@ fn reply_members(c: &mut Client, members: &[Vec<u8>]) {
     }
 }
 
+/// SADD key member [member ...]: adds the members, creating the set if needed. Replies with
+/// the number of members that were new.
 fn sadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let max = srv.config.set_max_intset_entries;
     let db = c.db;
@@ -158,6 +161,8 @@ fn sadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(added as i64);
 }
 
+/// SREM key member [member ...]: removes the members, deleting the key when the set becomes
+/// empty. Replies with the number removed.
 fn srem(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let db = c.db;
     let removed = match set_mut(srv, c, &argv[1], false) {
@@ -178,6 +183,7 @@ fn srem(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(removed as i64);
 }
 
+/// SMEMBERS key: replies with all members as a set reply (empty if the key is missing).
 fn smembers(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Ok(exists) = check_read(srv, c, &argv[1]) else {
         return;
@@ -192,6 +198,7 @@ fn smembers(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     reply_members(c, &members);
 }
 
+/// SISMEMBER key member: replies 1 if `member` is in the set, else 0.
 fn sismember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Ok(_) = check_read(srv, c, &argv[1]) else {
         return;
@@ -200,6 +207,7 @@ fn sismember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(n as i64);
 }
 
+/// SMISMEMBER key member [member ...]: replies with an array of 1/0, one per member.
 fn smismember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Ok(_) = check_read(srv, c, &argv[1]) else {
         return;
@@ -215,6 +223,7 @@ fn smismember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// SCARD key: replies with the number of members (0 if the key is missing).
 fn scard(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Ok(_) = check_read(srv, c, &argv[1]) else {
         return;
@@ -297,6 +306,10 @@ fn spop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// SRANDMEMBER key [count]: without count, replies with one random member (nil if the key
+/// is missing). A positive count gives up to `count` distinct members, a negative one
+/// exactly `|count|` members that may repeat; as in Redis 7.0 it is always a plain array
+/// (empty for a missing key). The count is parsed before the key's type is checked.
 fn srandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let count = match argv.len() {
         2 => None,
@@ -365,6 +378,10 @@ fn srandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// SMOVE source destination member: moves `member` from `source` to `destination`. Replies
+/// 1 if moved, 0 if the source is missing or lacks the member. As in Redis, a missing source
+/// replies 0 before the destination's type is checked; otherwise both must be sets. Moving
+/// within one set just reports whether the member is there.
 fn smove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (src, dst, member) = (&argv[1], &argv[2], &argv[3]);
     let db = c.db;
@@ -465,12 +482,15 @@ fn algebra(srv: &mut Server, c: &mut Client, keys: &[Vec<u8>], op: Op) -> Result
     Ok(out)
 }
 
+/// Shared body of SINTER, SUNION and SDIFF: replies with the resulting members as a set.
 fn algebra_reply(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op: Op) {
     if let Ok(s) = algebra(srv, c, &argv[1..], op) {
         reply_members(c, &s.members());
     }
 }
 
+/// Shared body of the STORE forms: stores the result in the destination (overwriting any
+/// type) and replies with its cardinality. An empty result deletes the destination instead.
 fn algebra_store(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op: Op) {
     let Ok(s) = algebra(srv, c, &argv[2..], op) else {
         return;
@@ -490,21 +510,27 @@ fn algebra_store(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op: Op) {
     c.reply.int(n as i64);
 }
 
+/// SINTER key [key ...]: replies with the intersection of the sets (missing keys are empty).
 fn sinter(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     algebra_reply(srv, c, argv, Op::Inter)
 }
+/// SUNION key [key ...]: replies with the union of the sets.
 fn sunion(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     algebra_reply(srv, c, argv, Op::Union)
 }
+/// SDIFF key [key ...]: replies with the members of the first set not in any of the others.
 fn sdiff(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     algebra_reply(srv, c, argv, Op::Diff)
 }
+/// SINTERSTORE destination key [key ...]: stores SINTER's result, replies with its size.
 fn sinterstore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     algebra_store(srv, c, argv, Op::Inter)
 }
+/// SUNIONSTORE destination key [key ...]: stores SUNION's result, replies with its size.
 fn sunionstore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     algebra_store(srv, c, argv, Op::Union)
 }
+/// SDIFFSTORE destination key [key ...]: stores SDIFF's result, replies with its size.
 fn sdiffstore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     algebra_store(srv, c, argv, Op::Diff)
 }
@@ -572,6 +598,8 @@ fn sintercard(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(n as i64);
 }
 
+/// SSCAN key cursor [MATCH pattern] [COUNT count]: one step of incremental iteration over
+/// the set. Replies with `[next-cursor, [member, ...]]`; cursor 0 means done.
 fn sscan(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some((cursor, o)) = parse_scan_args(c, argv) else {
         return;

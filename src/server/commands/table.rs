@@ -135,6 +135,8 @@ fn container_help(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 impl Command {
+    /// The names of the command's flags ("write", "denyoom"...), in FLAG_NAMES order,
+    /// as COMMAND INFO lists them.
     pub fn flag_names(&self) -> Vec<&'static str> {
         FLAG_NAMES
             .iter()
@@ -143,6 +145,8 @@ impl Command {
             .collect()
     }
 
+    /// True for commands flagged WRITE (rejected on read-only replicas, propagated
+    /// when they change data).
     pub fn is_write(&self) -> bool {
         self.flags & WRITE != 0
     }

@@ -30,6 +30,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY),
 ];
 
+/// MULTI: starts queueing commands for EXEC. Replies OK; nesting is an error.
 fn multi(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     if c.multi.is_some() {
         c.reply.error("ERR MULTI calls can not be nested");
@@ -47,6 +48,8 @@ pub fn discard_transaction(srv: &mut Server, c: &mut Client) {
     unwatch_all(srv, c);
 }
 
+/// DISCARD: drops the queued commands, leaves MULTI and unwatches all keys. Replies OK, or
+/// an error outside MULTI.
 fn discard(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     if c.multi.is_none() {
         c.reply.error("ERR DISCARD without MULTI");
@@ -56,6 +59,11 @@ fn discard(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// EXEC: runs the queued commands back to back and replies with an array of their replies.
+/// Replies EXECABORT if a command failed to queue, or a null array if a WATCHed key was
+/// modified; either way (and on success) all keys are unwatched. Each queued command goes
+/// through `call` with `in_exec` set, so blocking commands don't block and their writes are
+/// replicated together.
 fn exec(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     let Some(queue) = c.multi.take() else {
         c.reply.error("ERR EXEC without MULTI");
@@ -88,6 +96,8 @@ fn exec(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     srv.in_exec = outer;
 }
 
+/// WATCH key [key ...]: watches the keys (in the current DB) for EXEC's optimistic locking.
+/// Replies OK; an error inside MULTI.
 fn watch(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if c.multi.is_some() {
         c.reply.error("ERR WATCH inside MULTI is not allowed");
@@ -117,6 +127,7 @@ pub fn unwatch_all(srv: &mut Server, c: &mut Client) {
     c.dirty_cas = false;
 }
 
+/// UNWATCH: forgets all WATCHed keys. Replies OK.
 fn unwatch(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     unwatch_all(srv, c);
     c.reply.ok();

@@ -23,6 +23,7 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// A fresh entry for `value`: no expiry, not raw, last accessed now.
     pub fn new(value: Value) -> Self {
         Entry {
             value,
@@ -46,14 +47,17 @@ pub struct Db {
 }
 
 impl Db {
+    /// An empty database.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Number of keys, expired ones not yet reclaimed included (like DBSIZE in Redis).
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// True when the database holds no key.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
@@ -63,6 +67,8 @@ impl Db {
         self.keys.get(key)
     }
 
+    /// The entry for mutation, whether or not it has expired. Changing `expire`
+    /// through it does not update `expires`; use `set_expire` or `persist`.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.keys.get_mut(key)
     }
@@ -94,6 +100,8 @@ impl Db {
         }
     }
 
+    /// Removes the key (and its place in `expires`) and returns its entry, expired
+    /// or not; None when absent.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let (_, e) = self.keys.remove(key)?;
         if e.expire != NO_EXPIRE {
@@ -122,6 +130,7 @@ impl Db {
         }
     }
 
+    /// Drops every key and every expiry (FLUSHDB).
     pub fn clear(&mut self) {
         self.keys.clear();
         self.expires.clear();

@@ -14,6 +14,7 @@ pub enum Item {
 }
 
 impl Item {
+    /// The element as a byte string: an integer in its canonical decimal form.
     pub fn into_bytes(self) -> Vec<u8> {
         match self {
             Item::Int(i) => itoa::Buffer::new().format(i).as_bytes().to_vec(),
@@ -76,12 +77,16 @@ impl Default for Writer {
 }
 
 impl Writer {
+    /// An empty listpack: room for the 6-byte header, which `finish` fills in.
     pub fn new() -> Self {
         Self::default()
     }
+    /// The size the listpack would have if finished now (terminator included).
     pub fn len_bytes(&self) -> usize {
         self.buf.len() + 1
     }
+    /// Appends an integer with the smallest encoding that holds it (7-bit, 13-bit,
+    /// 16, 24, 32 or 64 bits), followed by its backlen.
     pub fn push_int(&mut self, v: i64) {
         let start = self.buf.len();
         if (0..=127).contains(&v) {
@@ -107,6 +112,8 @@ impl Writer {
         push_backlen(&mut self.buf, l);
         self.count += 1;
     }
+    /// Appends a string: a canonical integer of at most 20 bytes is stored as an
+    /// integer (as Redis does), anything else with a 6-, 12- or 32-bit length.
     pub fn push(&mut self, s: &[u8]) {
         if s.len() <= 20 {
             if let Some(v) = crate::server::util::parse_i64(s) {
@@ -129,6 +136,8 @@ impl Writer {
         push_backlen(&mut self.buf, l);
         self.count += 1;
     }
+    /// Appends the 0xFF terminator, fills in the total size and element count (65535
+    /// when there are that many or more, meaning "unknown") and returns the bytes.
     pub fn finish(mut self) -> Vec<u8> {
         self.buf.push(0xFF);
         let total = self.buf.len() as u32;

@@ -19,6 +19,8 @@ pub struct RdbWriter<'a> {
 }
 
 impl<'a> RdbWriter<'a> {
+    /// Writes to `w`, starting the CRC at 0; `compress` enables LZF for strings over
+    /// 20 bytes (the rdbcompression setting).
     pub fn new(w: &'a mut dyn Write, compress: bool) -> Self {
         RdbWriter {
             w,
@@ -33,6 +35,8 @@ impl<'a> RdbWriter<'a> {
     fn byte(&mut self, b: u8) -> io::Result<()> {
         self.raw(&[b])
     }
+    /// Writes an RDB length: 6-bit, 14-bit, 32-bit or 64-bit big-endian form,
+    /// the smallest that holds `n`.
     pub fn len(&mut self, n: u64) -> io::Result<()> {
         if n < 64 {
             self.byte((LEN_6BIT << 6) | n as u8)

@@ -24,10 +24,12 @@ impl Backlog {
         }
     }
 
+    /// Capacity in bytes (repl_backlog_size; at least 16 KB).
     pub fn size(&self) -> usize {
         self.buf.len()
     }
 
+    /// Bytes of stream actually held (repl_backlog_histlen), at most `size`.
     pub fn histlen(&self) -> usize {
         self.histlen
     }

@@ -97,6 +97,7 @@ pub fn dataset_digest(dbs: &[Db]) -> Digest {
     fin
 }
 
+/// The digest as 40 lowercase hex digits, as DEBUG DIGEST replies it.
 pub fn hex(d: &Digest) -> String {
     d.iter().map(|b| format!("{:02x}", b)).collect()
 }

@@ -32,6 +32,7 @@ pub struct Failover {
 }
 
 impl Failover {
+    /// The `master_failover_state` value INFO replication reports for the phase.
     pub fn state_name(&self) -> &'static str {
         match self.phase {
             Phase::None => "no-failover",

@@ -100,6 +100,8 @@ pub enum LinkState {
 }
 
 impl Replication {
+    /// The state of a fresh master: a random replication id, replid2 of 40 zeros,
+    /// offset 0, no backlog, no replicas and no link to a master.
     pub fn new(rng: &mut crate::server::util::Rng) -> Self {
         Replication {
             replid: new_replid(rng),

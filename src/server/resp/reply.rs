@@ -18,6 +18,7 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// An empty RESP2 buffer with 1 KB reserved.
     pub fn new() -> Self {
         Reply {
             buf: Vec::with_capacity(1024),
@@ -34,12 +35,17 @@ impl Reply {
         self.buf.extend_from_slice(b"\r\n");
     }
 
+    /// Appends already-encoded protocol bytes unchanged; the caller is responsible
+    /// for them being valid RESP for this client's protocol.
     pub fn raw(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }
+    /// The `+OK` status reply.
     pub fn ok(&mut self) {
         self.buf.extend_from_slice(b"+OK\r\n");
     }
+    /// A status reply (`+s`). `s` must not contain CR or LF: unlike `error`, nothing
+    /// is escaped here.
     pub fn simple(&mut self, s: &str) {
         self.buf.push(b'+');
         self.buf.extend_from_slice(s.as_bytes());
@@ -66,9 +72,11 @@ impl Reply {
         }
         self.buf.extend_from_slice(b"\r\n");
     }
+    /// An integer reply (`:n`).
     pub fn int(&mut self, n: i64) {
         self.int_line(b':', n);
     }
+    /// A bulk string reply (`$len` then the bytes); binary safe.
     pub fn bulk(&mut self, b: &[u8]) {
         self.int_line(b'$', b.len() as i64);
         self.buf.extend_from_slice(b);
@@ -90,6 +98,8 @@ impl Reply {
             self.buf.extend_from_slice(b"*-1\r\n");
         }
     }
+    /// An array header (`*n`, the same in both protocols); the caller then writes
+    /// exactly `len` elements.
     pub fn array(&mut self, len: usize) {
         self.int_line(b'*', len as i64);
     }
@@ -139,12 +149,16 @@ impl Reply {
             self.bulk(text);
         }
     }
+    /// Bytes currently buffered (not yet sent).
     pub fn len(&self) -> usize {
         self.buf.len()
     }
+    /// True when nothing is buffered.
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
+    /// Drops everything written after byte `len`: lets the dispatcher discard a
+    /// command's reply (CLIENT REPLY OFF/SKIP) by truncating back to where it began.
     pub fn truncate(&mut self, len: usize) {
         self.buf.truncate(len);
     }

@@ -19,18 +19,22 @@ impl Default for Hash {
 }
 
 impl Hash {
+    /// An empty hash in the small (listpack) encoding.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Number of fields.
     pub fn len(&self) -> usize {
         match self {
             Hash::Small(p) => p.len() / 2,
             Hash::Big(d) => d.len(),
         }
     }
+    /// True when the hash has no field.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// The value of `field`, or None. Linear scan of the fields while small.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match self {
             Hash::Small(p) => {
@@ -45,6 +49,10 @@ impl Hash {
             Hash::Big(d) => d.get(field).map(|x| &x[..]),
         }
     }
+    /// Sets `field` to `value` (HSET); true if the field is new, false if it was
+    /// overwritten. Converts to a hash table when the field or value is longer than
+    /// `max_value` bytes, or when a new field takes the count past `max_entries`.
+    /// While small, an existing field keeps its position.
     pub fn insert_with(
         &mut self,
         field: &[u8],
@@ -73,6 +81,7 @@ impl Hash {
             Hash::Small(_) => unreachable!("converted above"),
         }
     }
+    /// Deletes `field`; true if it was present.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
             Hash::Small(p) => match p.find(field, 2) {
@@ -105,6 +114,7 @@ impl Hash {
             *self = Hash::Big(Box::new(d));
         }
     }
+    /// The OBJECT ENCODING name: "listpack" or "hashtable".
     pub fn encoding(&self) -> &'static str {
         match self {
             Hash::Small(_) => "listpack",

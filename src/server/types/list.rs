@@ -29,15 +29,18 @@ pub trait ListIter<'a>: DoubleEndedIterator<Item = &'a [u8]> + ExactSizeIterator
 impl<'a, T: DoubleEndedIterator<Item = &'a [u8]> + ExactSizeIterator> ListIter<'a> for T {}
 
 impl List {
+    /// An empty list in the small (packed) encoding.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Number of elements.
     pub fn len(&self) -> usize {
         match self {
             List::Small(p) => p.len(),
             List::Big(d) => d.len(),
         }
     }
+    /// True when the list has no element.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -54,6 +57,8 @@ impl List {
             }
         }
     }
+    /// Appends `v` at the tail (RPUSH), converting to the big encoding first if the
+    /// small one would overflow.
     pub fn push_back(&mut self, v: Vec<u8>) {
         self.grow_check(v.len());
         match self {
@@ -61,6 +66,7 @@ impl List {
             List::Big(d) => d.push_back(&v),
         }
     }
+    /// Prepends `v` at the head (LPUSH), converting to the big encoding if needed.
     pub fn push_front(&mut self, v: Vec<u8>) {
         self.grow_check(v.len());
         match self {
@@ -68,12 +74,14 @@ impl List {
             List::Big(d) => d.push_front(&v),
         }
     }
+    /// Removes and returns the head element, or None when empty.
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
         match self {
             List::Small(p) => p.remove(0),
             List::Big(d) => d.pop_front(),
         }
     }
+    /// Removes and returns the tail element, or None when empty.
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
         match self {
             List::Small(p) => {
@@ -87,12 +95,16 @@ impl List {
             List::Big(d) => d.pop_back(),
         }
     }
+    /// Element at index `i` (0-based from the head), or None when out of range.
+    /// Callers translate Redis's negative indexes first.
     pub fn get(&self, i: usize) -> Option<&[u8]> {
         match self {
             List::Small(p) => p.get(i),
             List::Big(d) => d.get(i),
         }
     }
+    /// Replaces element `i` with `v` (LSET); returns false and changes nothing when
+    /// `i` is out of range. May convert to the big encoding.
     pub fn set(&mut self, i: usize, v: Vec<u8>) -> bool {
         if i >= self.len() {
             return false;
@@ -103,6 +115,8 @@ impl List {
             List::Big(d) => d.set(i, &v),
         }
     }
+    /// Inserts `v` before index `i`; an `i` at or past the end appends. May convert
+    /// to the big encoding.
     pub fn insert(&mut self, i: usize, v: Vec<u8>) {
         self.grow_check(v.len());
         match self {
@@ -110,6 +124,7 @@ impl List {
             List::Big(d) => d.insert(i, &v),
         }
     }
+    /// Index of the first element equal to `v`, scanning from the head.
     pub fn position(&self, v: &[u8]) -> Option<usize> {
         match self {
             List::Small(p) => p.find(v, 1),
@@ -160,9 +175,13 @@ impl List {
             }
         }
     }
+    /// Empties the list and returns it to the small encoding.
     pub fn clear(&mut self) {
         *self = List::default();
     }
+    /// Iterates over all elements, head to tail; double-ended and exact-size so
+    /// callers can walk from the tail too. The small encoding collects the borrowed
+    /// slices into a Vec first.
     pub fn iter(&self) -> Box<dyn ListIter<'_> + '_> {
         match self {
             List::Small(p) => Box::new(p.iter().collect::<Vec<_>>().into_iter()),
@@ -192,12 +211,14 @@ pub struct Chunked {
 }
 
 impl Chunked {
+    /// Number of elements across all nodes (kept as a counter, O(1)).
     pub fn len(&self) -> usize {
         self.len
     }
     fn fits(node: &Packed, v: &[u8]) -> bool {
         node.bytes() + v.len() + 5 <= NODE_MAX_BYTES && node.len() < u16::MAX as usize - 1
     }
+    /// Appends `v` to the last node, or to a new node when it would not fit.
     pub fn push_back(&mut self, v: &[u8]) {
         match self.nodes.back_mut() {
             Some(n) if Self::fits(n, v) => n.push(v),
@@ -209,6 +230,7 @@ impl Chunked {
         }
         self.len += 1;
     }
+    /// Prepends `v` to the first node, or to a new node when it would not fit.
     pub fn push_front(&mut self, v: &[u8]) {
         match self.nodes.front_mut() {
             Some(n) if Self::fits(n, v) => n.insert(0, v),
@@ -220,6 +242,8 @@ impl Chunked {
         }
         self.len += 1;
     }
+    /// Removes and returns the first element, dropping its node if it empties;
+    /// None when empty.
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
         let n = self.nodes.front_mut()?;
         let v = n.remove(0);
@@ -229,6 +253,8 @@ impl Chunked {
         self.len -= 1;
         v
     }
+    /// Removes and returns the last element, dropping its node if it empties;
+    /// None when empty.
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
         let n = self.nodes.back_mut()?;
         let v = n.remove(n.len() - 1);
@@ -262,10 +288,14 @@ impl Chunked {
         }
         None
     }
+    /// Element `i`, or None when out of range; finds the node walking from the
+    /// nearer end.
     pub fn get(&self, i: usize) -> Option<&[u8]> {
         let (k, j) = self.locate(i)?;
         self.nodes[k].get(j)
     }
+    /// Replaces element `i` with `v`, splitting its node if it grew too big; returns
+    /// false when `i` is out of range.
     pub fn set(&mut self, i: usize, v: &[u8]) -> bool {
         match self.locate(i) {
             Some((k, j)) => {
@@ -276,6 +306,8 @@ impl Chunked {
             None => false,
         }
     }
+    /// Inserts `v` before index `i` (`i` at or past the end appends), splitting the
+    /// node if it grew too big.
     pub fn insert(&mut self, i: usize, v: &[u8]) {
         if i >= self.len {
             self.push_back(v);

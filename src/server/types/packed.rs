@@ -99,12 +99,16 @@ fn read_at(buf: &[u8], mut p: usize) -> (usize, usize) {
 }
 
 impl Packed {
+    /// An empty packing (just the two-byte zero count).
     pub fn new() -> Self {
         Self::default()
     }
+    /// Number of elements, read from the two-byte header (so at most 65535;
+    /// lists move to a new node or encoding before reaching it).
     pub fn len(&self) -> usize {
         u16::from_le_bytes([self.buf[0], self.buf[1]]) as usize
     }
+    /// True when the packing holds no element.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -117,6 +121,7 @@ impl Packed {
         self.buf[0] = v[0];
         self.buf[1] = v[1];
     }
+    /// Iterates over the elements front to back, borrowing their bytes in place.
     pub fn iter(&self) -> PackedIter<'_> {
         PackedIter {
             buf: &self.buf,
@@ -141,6 +146,7 @@ impl Packed {
         }
         p
     }
+    /// Element `i`, or None when out of range. Walks from whichever end is nearer.
     pub fn get(&self, i: usize) -> Option<&[u8]> {
         if i >= self.len() {
             return None;
@@ -148,6 +154,7 @@ impl Packed {
         let (s, e) = read_at(&self.buf, self.offset(i));
         Some(&self.buf[s..e])
     }
+    /// Appends `v` as the last element.
     pub fn push(&mut self, v: &[u8]) {
         encode(&mut self.buf, v);
         let n = self.len() + 1;
@@ -162,6 +169,7 @@ impl Packed {
         let n = self.len() + 1;
         self.set_len(n);
     }
+    /// Removes element `i` and returns its bytes, or None (no change) when out of range.
     pub fn remove(&mut self, i: usize) -> Option<Vec<u8>> {
         if i >= self.len() {
             return None;
@@ -194,6 +202,7 @@ impl Packed {
         let n = self.len() - count;
         self.set_len(n);
     }
+    /// Replaces element `i` with `v`; returns false (no change) when `i` is out of range.
     pub fn set(&mut self, i: usize, v: &[u8]) -> bool {
         if i >= self.len() {
             return false;

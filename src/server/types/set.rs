@@ -23,18 +23,23 @@ fn int_bytes(i: i64) -> Vec<u8> {
 }
 
 impl Set {
+    /// An empty set in the intset encoding.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Number of members.
     pub fn len(&self) -> usize {
         match self {
             Set::Ints(v) => v.len(),
             Set::Big(d) => d.len(),
         }
     }
+    /// True when the set has no member.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// True when `member` is in the set. For an intset, a member that is not the
+    /// canonical form of an integer cannot be present.
     pub fn contains(&self, member: &[u8]) -> bool {
         match self {
             Set::Ints(v) => parse_i64(member).is_some_and(|i| v.binary_search(&i).is_ok()),
@@ -68,6 +73,8 @@ impl Set {
             Set::Ints(_) => unreachable!("converted above"),
         }
     }
+    /// Removes `member`; true if it was present. An intset stays an intset (Redis
+    /// never converts back either).
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
             Set::Ints(v) => match parse_i64(member).map(|i| v.binary_search(&i)) {
@@ -105,6 +112,7 @@ impl Set {
             }
         }
     }
+    /// Every member, copied out: ascending for an intset, table order otherwise.
     pub fn members(&self) -> Vec<Vec<u8>> {
         let mut out = Vec::with_capacity(self.len());
         self.for_each(|m| out.push(m.to_vec()));
@@ -137,6 +145,7 @@ impl Set {
             Set::Big(d) => d.scan(cursor, |k, _| f(k)),
         }
     }
+    /// The OBJECT ENCODING name: "intset" or "hashtable".
     pub fn encoding(&self) -> &'static str {
         match self {
             Set::Ints(_) => "intset",

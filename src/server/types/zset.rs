@@ -296,18 +296,23 @@ pub enum Inserted {
 }
 
 impl ZSet {
+    /// An empty sorted set in the small (listpack) encoding.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Number of members.
     pub fn len(&self) -> usize {
         match self {
             ZSet::Small(v) => v.len(),
             ZSet::Big(b) => b.dict.len(),
         }
     }
+    /// True when the set has no member.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// The score of `member`, or None when absent. Linear scan while small, a hash
+    /// lookup when big.
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
             ZSet::Small(v) => v.position(member).and_then(|i| v.get(i)).map(|(s, _)| s),
@@ -380,6 +385,8 @@ impl ZSet {
             *self = ZSet::Big(Box::new(BigZ { dict, tree }));
         }
     }
+    /// Removes `member`; true if it was present. A big set never converts back
+    /// to the small encoding.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
             ZSet::Small(v) => match v.position(member) {
@@ -427,6 +434,7 @@ impl ZSet {
             self.count_before(|_, m| m < member)
         }
     }
+    /// The member and score at 0-based ascending rank `k`, or None when out of range.
     pub fn get_by_rank(&self, k: usize) -> Option<(&[u8], f64)> {
         match self {
             ZSet::Small(v) => v.get(k).map(|(s, m)| (m, s)),
@@ -485,12 +493,14 @@ impl ZSet {
             ZSet::Big(b) => b.dict.scan(cursor, |m, s| f(m, *s)),
         }
     }
+    /// The OBJECT ENCODING name: "listpack" or "skiplist", as Redis 7.0 reports.
     pub fn encoding(&self) -> &'static str {
         match self {
             ZSet::Small(_) => "listpack",
             ZSet::Big(_) => "skiplist",
         }
     }
+    /// True while the set uses the small (listpack) encoding.
     pub fn is_small(&self) -> bool {
         matches!(self, ZSet::Small(_))
     }

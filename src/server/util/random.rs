@@ -6,12 +6,15 @@
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator seeded from the clock (µs) and the process id; the seed is made
+    /// odd so it is never the all-zero state xorshift cannot leave.
     pub fn new() -> Self {
         let seed = super::clock::now_us() as u64
             ^ ((std::process::id() as u64) << 32)
             ^ 0x9E37_79B9_7F4A_7C15;
         Rng(seed | 1)
     }
+    /// The next 64-bit value (xorshift 13/7/17). Not cryptographic: for sampling only.
     pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;

@@ -1,6 +1,8 @@
 //! Bit commands on strings: SETBIT, GETBIT, BITCOUNT, BITPOS.
 use super::*;
 
+/// Parses a bit offset: an integer in 0..2^32, i.e. within a 512 MB string;
+/// None otherwise. The limit is fixed, not taken from proto-max-bulk-len.
 pub(super) fn parse_bit_offset(arg: &[u8]) -> Option<usize> {
     let v = parse_i64(arg)?;
     if !(0..(512i64 * 1024 * 1024 * 8)).contains(&v) {
@@ -9,6 +11,10 @@ pub(super) fn parse_bit_offset(arg: &[u8]) -> Option<usize> {
     Some(v as usize)
 }
 
+/// SETBIT key offset 0|1: sets or clears one bit (bit 0 is the most significant
+/// bit of the first byte), growing the string with zero bytes as needed and
+/// creating the key if missing. Replies the bit's previous value; the string is
+/// then reported as raw by OBJECT ENCODING.
 pub(super) fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(off) = parse_bit_offset(&argv[2]) else {
         c.reply.error(errors::BIT_OFFSET);
@@ -57,6 +63,8 @@ pub(super) fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(old as i64);
 }
 
+/// GETBIT key offset: the bit's value; 0 past the end of the string or for a
+/// missing key.
 pub(super) fn getbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(off) = parse_bit_offset(&argv[2]) else {
         c.reply.error(errors::BIT_OFFSET);
@@ -93,6 +101,9 @@ pub(super) fn clamp_range(mut start: i64, mut end: i64, len: i64) -> Option<(i64
     }
 }
 
+/// BITCOUNT key [start end [BYTE|BIT]]: the number of set bits, in the whole
+/// string or within the inclusive range (negative indexes count from the end;
+/// BIT makes the range count bits instead of bytes). 0 for a missing key.
 pub(super) fn bitcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut range = None;
     let mut bits = false;
@@ -147,6 +158,10 @@ pub(super) fn bitcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(count);
 }
 
+/// BITPOS key 0|1 [start [end [BYTE|BIT]]]: the first bit equal to the wanted
+/// value within the range, or -1. As in Redis, looking for 0 with no end given
+/// treats the string as padded with zero bits, so the answer is then the first
+/// bit past the end; a missing key gives -1 for 1 and 0 for 0.
 pub(super) fn bitpos(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let bit = match &argv[2][..] {
         b"1" => true,

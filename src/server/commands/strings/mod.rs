@@ -156,6 +156,7 @@ fn read_str<'a>(
     }
 }
 
+/// GET key: replies with the string value, nil if the key is missing, WRONGTYPE otherwise.
 fn get(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match srv.lookup_read(c, &argv[1]) {
         None => c.reply.null(),
@@ -203,6 +204,9 @@ pub fn expire_arg_to_abs(
     }
 }
 
+/// Parses SET's options after the value: NX|XX, GET, and one of KEEPTTL or EX|PX|EXAT|PXAT
+/// time. Conflicting or repeated expiry options, NX with XX, and unknown words are syntax
+/// errors; expiry times are validated by `expire_arg_to_abs`.
 fn parse_set_opts(argv: &[Vec<u8>]) -> Result<SetOpts, String> {
     let mut o = SetOpts::default();
     let mut i = 3;
@@ -235,6 +239,9 @@ fn parse_set_opts(argv: &[Vec<u8>]) -> Result<SetOpts, String> {
     Ok(o)
 }
 
+/// SET key value [NX|XX] [GET] [EX seconds|PX ms|EXAT unix-seconds|PXAT unix-ms|KEEPTTL]:
+/// options are parsed (and errors reported) before the key is touched; the rest is in
+/// `set_generic`.
 fn set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let opts = match parse_set_opts(argv) {
         Ok(o) => o,
@@ -246,6 +253,11 @@ fn set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     set_generic(srv, c, argv, opts);
 }
 
+/// Does SET once the options are parsed. Without GET a plain SET overwrites any type and
+/// clears the TTL unless KEEPTTL; with GET the old value must be a string (else WRONGTYPE,
+/// nothing written). Replies OK, or the old value/nil with GET; nil when the NX/XX
+/// condition fails (the old value with GET). A relative expiry is propagated as
+/// `SET key value PXAT <abs-ms>` so replicas and the AOF expire the key at the same instant.
 fn set_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], o: SetOpts) {
     let key = &argv[1];
     let db = c.db;
@@ -313,6 +325,7 @@ fn set_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], o: SetOpts) {
     }
 }
 
+/// SETNX key value: sets the key only if it does not exist. Replies 1 if set, else 0.
 fn setnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let db = c.db;
     if srv.lookup_write(db, &argv[1]).is_some() {
@@ -324,6 +337,9 @@ fn setnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(1);
 }
 
+/// Shared body of SETEX and PSETEX: the TTL must be a positive integer (Redis's `invalid
+/// expire time in '<cmd>' command` otherwise). Overwrites any existing value and replies
+/// OK. Propagated as `SET key value PXAT <abs-ms>` for a deterministic expiry on replicas.
 fn setex_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], unit_ms: bool, name: &str) {
     let at = match expire_arg_to_abs(&argv[2], unit_ms, false, name) {
         Ok(v) => v,
@@ -350,14 +366,18 @@ fn setex_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], unit_ms: bo
     c.reply.ok();
 }
 
+/// SETEX key seconds value: SET with an expiry in seconds.
 fn setex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     setex_generic(srv, c, argv, false, "setex")
 }
 
+/// PSETEX key milliseconds value: SET with an expiry in milliseconds.
 fn psetex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     setex_generic(srv, c, argv, true, "psetex")
 }
 
+/// GETSET key value: sets the new value (clearing any TTL) and replies with the old one,
+/// or nil. A non-string old value is WRONGTYPE and nothing is written.
 fn getset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let old = match read_str(srv, c, &argv[1]) {
         Err(()) => return,
@@ -371,6 +391,8 @@ fn getset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// GETDEL key: replies with the string value and deletes the key (nil if missing). The
+/// deletion is propagated as DEL.
 fn getdel(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let old = match read_str(srv, c, &argv[1]) {
         Err(()) => return,
@@ -387,6 +409,11 @@ fn getdel(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// GETEX key [EX seconds|PX ms|EXAT unix-seconds|PXAT unix-ms|PERSIST]: replies with the
+/// string value (nil if missing) and optionally changes its TTL. Options are checked before
+/// the key is read. Propagated as PEXPIREAT with the absolute time or as PERSIST; a time
+/// already in the past deletes the key on a master and is propagated as DEL. PERSIST on a
+/// key without TTL changes (and propagates) nothing.
 fn getex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut expire_at: Option<i64> = None;
     let mut persist = false;
@@ -451,6 +478,8 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.bulk(&val);
 }
 
+/// MGET key [key ...]: replies with an array of the values, nil for missing keys and for
+/// keys that are not strings (no WRONGTYPE, as in Redis).
 fn mget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.array(argv.len() - 1);
     for k in &argv[1..] {
@@ -464,6 +493,8 @@ fn mget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// MSET key value [key value ...]: sets every pair, overwriting any type and clearing TTLs.
+/// Replies OK; an unpaired argument is an arity error.
 fn mset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len().is_multiple_of(2) {
         c.reply.error(&format!(
@@ -479,6 +510,8 @@ fn mset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.ok();
 }
 
+/// MSETNX key value [key value ...]: sets every pair only if none of the keys exists.
+/// Replies 1 if all were set, 0 if nothing was.
 fn msetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len().is_multiple_of(2) {
         c.reply
@@ -499,6 +532,8 @@ fn msetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(1);
 }
 
+/// Checks that a string of `len` bytes stays within `proto-max-bulk-len`, replying with
+/// Redis's "string exceeds maximum allowed size" error otherwise.
 fn check_size(srv: &Server, c: &mut Client, len: usize) -> bool {
     if len as i64 > srv.config.proto_max_bulk_len {
         c.reply.error(errors::STRING_TOO_LONG);
@@ -507,6 +542,8 @@ fn check_size(srv: &Server, c: &mut Client, len: usize) -> bool {
     true
 }
 
+/// APPEND key value: appends to the string (creating it if missing) and replies with the new
+/// length. Growing past `proto-max-bulk-len` is an error and leaves the value unchanged.
 fn append(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let db = c.db;
     let max = srv.config.proto_max_bulk_len;
@@ -537,6 +574,7 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.int(newlen as i64);
 }
 
+/// STRLEN key: replies with the length of the string value (0 if missing).
 fn strlen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match read_str(srv, c, &argv[1]) {
         Err(()) => {}
@@ -547,6 +585,9 @@ fn strlen(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// GETRANGE key start end (also SUBSTR): replies with the substring in the inclusive byte
+/// range, negative offsets counting from the end and out-of-range ones clamped as in Redis;
+/// an empty string for a missing key or an empty range.
 fn getrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let (Some(mut start), Some(mut end)) = (parse_i64(&argv[2]), parse_i64(&argv[3])) else {
         c.reply.error(errors::NOT_INTEGER);
@@ -584,6 +625,10 @@ fn getrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.bulk(&out);
 }
 
+/// SETRANGE key offset value: overwrites bytes starting at `offset`, zero-padding the string
+/// (or a new key) as needed, and replies with the resulting length. An empty value changes
+/// nothing (and creates no key) and replies with the current length. The offset must be
+/// non-negative and the result within `proto-max-bulk-len`.
 fn setrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(offset) = parse_i64(&argv[2]) else {
         c.reply.error(errors::NOT_INTEGER);
@@ -681,18 +726,24 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
     c.reply.int(n);
 }
 
+/// INCR key: adds 1 to the integer value (0 if missing) and replies with the result.
 fn incr(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     incr_by(srv, c, &argv[1], 1)
 }
+/// DECR key: subtracts 1 from the integer value (0 if missing) and replies with the result.
 fn decr(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     incr_by(srv, c, &argv[1], -1)
 }
+/// INCRBY key increment: adds `increment`, replying with the result; a non-integer
+/// increment is rejected before the key is read.
 fn incrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match parse_i64(&argv[2]) {
         Some(v) => incr_by(srv, c, &argv[1], v),
         None => c.reply.error(errors::NOT_INTEGER),
     }
 }
+/// DECRBY key decrement: subtracts `decrement`, replying with the result. A decrement of
+/// i64::MIN cannot be negated and is rejected ("decrement would overflow"), as in Redis.
 fn decrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match parse_i64(&argv[2]) {
         Some(v) if v != i64::MIN => incr_by(srv, c, &argv[1], -v),
@@ -701,6 +752,10 @@ fn decrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
+/// INCRBYFLOAT key increment: adds a float increment to the value (0 if missing), keeping
+/// its TTL, and replies with the new value as a bulk string. Errors on a non-float value or a
+/// NaN/infinite result. Propagated as `SET key result KEEPTTL`, so replicas and the AOF
+/// don't redo the float arithmetic.
 fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let db = c.db;
     if parse_f64(&argv[2]).is_none() {

@@ -14,6 +14,8 @@ pub(super) struct ScoreBound {
     exclusive: bool,
 }
 
+/// Parses a score bound: a float, exclusive when prefixed with "(" ("(1.5").
+/// None when the rest is not a valid float.
 pub(super) fn parse_score_bound(a: &[u8]) -> Option<ScoreBound> {
     let (exclusive, s) = match a.first() {
         Some(b'(') => (true, &a[1..]),
@@ -31,6 +33,8 @@ pub(super) enum LexBound {
     Excl(Vec<u8>),
 }
 
+/// Parses a lex bound: "-" (minimum), "+" (maximum), "[x" (inclusive) or "(x"
+/// (exclusive). Anything else is None, as in Redis (a bare "x" is an error).
 pub(super) fn parse_lex_bound(a: &[u8]) -> Option<LexBound> {
     match a.first() {
         Some(b'-') if a.len() == 1 => Some(LexBound::Min),
@@ -246,6 +250,9 @@ pub(super) fn parse_range_args(
     })
 }
 
+/// ZRANGE and its legacy forms: parses `key min max [options]`, then replies the
+/// selected members (an empty array when the key is missing). `kind` and `rev`
+/// are fixed by the legacy command names and left open (Auto/None) for ZRANGE.
 pub(super) fn range_reply(
     srv: &mut Server,
     c: &mut Client,
@@ -265,21 +272,27 @@ pub(super) fn range_reply(
     reply_with_scores(c, &items, a.withscores);
 }
 
+/// ZRANGE key min max [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
 pub(super) fn zrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     range_reply(srv, c, argv, Kind::Auto, None)
 }
+/// ZREVRANGE key start stop [WITHSCORES]: ranks counted from the highest score.
 pub(super) fn zrevrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     range_reply(srv, c, argv, Kind::Rank, Some(true))
 }
+/// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
 pub(super) fn zrangebyscore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     range_reply(srv, c, argv, Kind::Score, Some(false))
 }
+/// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]: note max comes first.
 pub(super) fn zrevrangebyscore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     range_reply(srv, c, argv, Kind::Score, Some(true))
 }
+/// ZRANGEBYLEX key min max [LIMIT offset count]
 pub(super) fn zrangebylex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     range_reply(srv, c, argv, Kind::Lex, Some(false))
 }
+/// ZREVRANGEBYLEX key max min [LIMIT offset count]: note max comes first.
 pub(super) fn zrevrangebylex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     range_reply(srv, c, argv, Kind::Lex, Some(true))
 }
@@ -311,6 +324,9 @@ pub(super) fn store(srv: &mut Server, c: &mut Client, dst: &[u8], z: ZSet) {
     c.reply.int(n as i64);
 }
 
+/// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]:
+/// stores the selected range at `dst` (deleting `dst` when it is empty) and
+/// replies its size. WITHSCORES is a syntax error here.
 pub(super) fn zrangestore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(a) = parse_range_args(c, argv, 3, Kind::Auto, None, true) else {
         return;
@@ -325,6 +341,9 @@ pub(super) fn zrangestore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     store(srv, c, &argv[1], z);
 }
 
+/// ZCOUNT / ZLEXCOUNT: replies how many members fall within the score range
+/// (or, with `lex`, the lexicographic range) given as argv[2] and argv[3];
+/// 0 for a missing key. Bounds are parsed before the key's type is checked.
 pub(super) fn count_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], lex: bool) {
     let range = if lex {
         match (parse_lex_bound(&argv[2]), parse_lex_bound(&argv[3])) {
@@ -355,13 +374,19 @@ pub(super) fn count_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], 
     c.reply.int(n as i64);
 }
 
+/// ZCOUNT key min max
 pub(super) fn zcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     count_generic(srv, c, argv, false)
 }
+/// ZLEXCOUNT key min max
 pub(super) fn zlexcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     count_generic(srv, c, argv, true)
 }
 
+/// ZREMRANGEBYRANK/SCORE/LEX: removes the members in the range of `kind` (any
+/// kind other than Score or Lex means ranks), deletes the key if it empties, and
+/// replies the number removed. Only a non-zero removal signals the key as
+/// modified and counts as dirty.
 pub(super) fn remrange_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], kind: Kind) {
     let range = match kind {
         Kind::Score => match (parse_score_bound(&argv[2]), parse_score_bound(&argv[3])) {
@@ -404,12 +429,15 @@ pub(super) fn remrange_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>
     c.reply.int(n as i64);
 }
 
+/// ZREMRANGEBYRANK key start stop
 pub(super) fn zremrangebyrank(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     remrange_generic(srv, c, argv, Kind::Rank)
 }
+/// ZREMRANGEBYSCORE key min max
 pub(super) fn zremrangebyscore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     remrange_generic(srv, c, argv, Kind::Score)
 }
+/// ZREMRANGEBYLEX key min max
 pub(super) fn zremrangebylex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     remrange_generic(srv, c, argv, Kind::Lex)
 }

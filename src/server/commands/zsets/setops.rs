@@ -19,6 +19,8 @@ pub(super) enum Aggregate {
     Max,
 }
 
+/// Folds `v` into `target` according to AGGREGATE. A SUM that gives NaN
+/// (inf + -inf) stores 0 instead, as Redis does.
 pub(super) fn aggregate(agg: Aggregate, target: &mut f64, v: f64) {
     match agg {
         Aggregate::Sum => {
@@ -213,12 +215,16 @@ pub(super) fn setop(
     Some((items, withscores))
 }
 
+/// ZUNION/ZINTER/ZDIFF numkeys key [key ...] ...: replies the result, with
+/// scores if WITHSCORES was given.
 pub(super) fn setop_reply(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op: SetOp) {
     if let Some((items, withscores)) = setop(srv, c, argv, 1, op, false) {
         reply_with_scores(c, &items, withscores);
     }
 }
 
+/// ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE dst numkeys key [key ...] ...: stores the
+/// result at `dst` (deleting it when the result is empty) and replies its size.
 pub(super) fn setop_store(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op: SetOp) {
     if let Some((items, _)) = setop(srv, c, argv, 2, op, true) {
         let z = build(srv, &items);
@@ -226,21 +232,28 @@ pub(super) fn setop_store(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op
     }
 }
 
+/// ZUNION numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
 pub(super) fn zunion(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     setop_reply(srv, c, argv, SetOp::Union)
 }
+/// ZINTER numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
 pub(super) fn zinter(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     setop_reply(srv, c, argv, SetOp::Inter)
 }
+/// ZDIFF numkeys key [key ...] [WITHSCORES]: members of the first input absent
+/// from all the others, with their original scores.
 pub(super) fn zdiff(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     setop_reply(srv, c, argv, SetOp::Diff)
 }
+/// ZUNIONSTORE dst numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX]
 pub(super) fn zunionstore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     setop_store(srv, c, argv, SetOp::Union)
 }
+/// ZINTERSTORE dst numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX]
 pub(super) fn zinterstore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     setop_store(srv, c, argv, SetOp::Inter)
 }
+/// ZDIFFSTORE dst numkeys key [key ...]
 pub(super) fn zdiffstore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     setop_store(srv, c, argv, SetOp::Diff)
 }
