@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use std::io::{Read, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const DEBUG: &[&str] = &["--enable-debug-command", "yes"];
 
@@ -702,6 +702,62 @@ fn a_corrupt_snapshot_keeps_the_old_data() {
     );
 }
 
+/// A master whose stream follows the `$EOF:` mark in the same packet (nothing stops a master
+/// from sending it right away): the replica finds the mark inside what it read, loads the
+/// snapshot and applies the bytes after it.
+#[test]
+fn stream_bytes_right_behind_the_eof_mark_are_applied() {
+    let src = tripod(&[]);
+    let mut sc = src.conn();
+    sc.c(&["SET", "from-rdb", "1"]);
+    assert_eq!(sc.c(&["SAVE"]), "+OK\r\n");
+    let rdb = std::fs::read(src.dir.path().join("dump.rdb")).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 4096];
+        let mut seen = Vec::new();
+        while !String::from_utf8_lossy(&seen).contains("PSYNC") {
+            let n = s.read(&mut buf).unwrap();
+            if n == 0 {
+                return;
+            }
+            let text = String::from_utf8_lossy(&buf[..n]).to_string();
+            for _ in 0..text.matches('*').count() {
+                if !text.contains("PSYNC") {
+                    let _ = s.write_all(b"+OK\r\n");
+                }
+            }
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let mark = "b".repeat(40);
+        let mut out = format!("+FULLRESYNC {} 0\r\n$EOF:{mark}\r\n", "a".repeat(40)).into_bytes();
+        out.extend_from_slice(&rdb);
+        out.extend_from_slice(mark.as_bytes());
+        out.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n");
+        s.write_all(&out).unwrap();
+        // Keep the link up (reading the replica's ACKs) while the test looks.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if matches!(s.read(&mut buf), Ok(0)) {
+                break;
+            }
+        }
+    });
+    let replica = tripod(&[]);
+    let mut c = replica.conn();
+    c.c(&["REPLICAOF", "127.0.0.1", &port.to_string()]);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while c.c(&["GET", "after"]) != "$1\r\n1\r\n" && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(c.c(&["GET", "after"]), "$1\r\n1\r\n");
+    assert_eq!(c.c(&["GET", "from-rdb"]), "$1\r\n1\r\n");
+    handle.join().unwrap();
+}
+
 #[test]
 fn garbage_on_a_replica_link_does_not_hurt_the_master() {
     let master = tripod(&[]);
@@ -803,6 +859,8 @@ fn raw_replica(master: &Proc) -> Conn {
         }
     };
     assert!(rdb.starts_with(b"REDIS0010"));
+    // As a real replica does: the first ACK starts the stream after a diskless transfer.
+    c.send(&encode(&[b"REPLCONF", b"ACK", b"0"]));
     c
 }
 

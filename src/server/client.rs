@@ -108,6 +108,9 @@ pub enum ReplyMode {
 }
 
 impl Client {
+    /// A freshly connected client: database 0, RESP2, replies on, no name, no
+    /// subscriptions, created and last active now. Callers pass `authenticated`
+    /// false when a password is required, so that the client must AUTH first.
     pub fn new(id: u64, addr: String, laddr: String, fd: i32, authenticated: bool) -> Self {
         let now = crate::server::util::now_ms();
         Client {
@@ -154,6 +157,8 @@ impl Client {
         !self.reply.resp3 && (!self.channels.is_empty() || !self.patterns.is_empty())
     }
 
+    /// Number of channels plus patterns subscribed to (the count SUBSCRIBE and
+    /// friends reply).
     pub fn subscriptions(&self) -> usize {
         self.channels.len() + self.patterns.len()
     }
@@ -225,8 +230,16 @@ pub struct ReplicaLink {
     pub capa_eof: bool,
     pub capa_psync2: bool,
     /// Stream bytes produced while this replica waits for its snapshot; sent
-    /// right after it.
+    /// right after it (after a diskless transfer: once it acknowledged, see
+    /// `stream_on_ack`).
     pub held: Vec<u8>,
+    /// A diskless transfer ended: the stream starts with the replica's first
+    /// REPLCONF ACK, as Redis 7 does, because a replica finds the end of an
+    /// `$EOF:` payload by the mark being the last bytes it read.
+    pub stream_on_ack: bool,
+    /// An ACK arrived before the transfer was marked done (the replica read the whole payload
+    /// first): the stream may start at once.
+    pub acked_during_transfer: bool,
     /// The offset the snapshot this replica waits for was taken at.
     pub rdb_offset: i64,
     /// When it started waiting for a snapshot (ms), for repl-diskless-sync-delay.
@@ -243,6 +256,8 @@ pub enum ReplicaState {
 }
 
 impl ReplicaState {
+    /// The replica state as INFO replication's `state=` shows it: every state before
+    /// Online reads "wait_bgsave", as in Redis.
     pub fn as_str(&self) -> &'static str {
         match self {
             ReplicaState::WaitBgsaveStart => "wait_bgsave",
@@ -385,6 +400,8 @@ impl Clients {
         self.map.keys()
     }
 
+    /// The client with this id, or None when it is gone or currently lent to a
+    /// running command.
     pub fn get(&self, id: &u64) -> Option<&Client> {
         match self.map.get(id) {
             Some(Slot::Here(c)) => Some(c),
@@ -392,6 +409,7 @@ impl Clients {
         }
     }
 
+    /// The client with this id for mutation, or None when it is gone or lent.
     pub fn get_mut(&mut self, id: &u64) -> Option<&mut Client> {
         match self.map.get_mut(id) {
             Some(Slot::Here(c)) => Some(c),
@@ -407,10 +425,12 @@ impl Clients {
         })
     }
 
+    /// The clients not lent, in id order.
     pub fn values(&self) -> impl Iterator<Item = &Client> {
         self.iter().map(|(_, c)| c)
     }
 
+    /// The clients not lent, for mutation, in id order.
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Client> {
         self.map.values_mut().filter_map(|s| match s {
             Slot::Here(c) => Some(&mut **c),

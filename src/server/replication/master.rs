@@ -361,11 +361,16 @@ async fn relay_snapshot(
         };
         let Some(l) = c.repl.as_mut() else { continue };
         if ok {
-            let held = std::mem::take(&mut l.held);
+            // The held stream goes out with the replica's first ACK (see `stream_on_ack`).
             l.state = ReplicaState::Online;
             l.ack_time_ms = now_ms();
-            if !held.is_empty() {
-                c.out_queue.push_back(OutChunk::Bytes(held));
+            if l.acked_during_transfer {
+                let held = std::mem::take(&mut l.held);
+                if !held.is_empty() {
+                    c.out_queue.push_back(OutChunk::Bytes(held));
+                }
+            } else {
+                l.stream_on_ack = true;
             }
             log::notice(&format!(
                 "Synchronization with replica {} succeeded",
@@ -481,6 +486,17 @@ pub fn replconf_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                         }
                         l.ack_time_ms = now_ms();
                         srv.repl.ack_arrived = true;
+                        if l.state != ReplicaState::Online {
+                            l.acked_during_transfer = true;
+                        }
+                        if l.stream_on_ack {
+                            l.stream_on_ack = false;
+                            let held = std::mem::take(&mut l.held);
+                            if !held.is_empty() {
+                                c.out_queue.push_back(OutChunk::Bytes(held));
+                                c.wake();
+                            }
+                        }
                     }
                 }
                 return;

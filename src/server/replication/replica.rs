@@ -355,13 +355,15 @@ async fn receive(srv: &Shared, link: &mut Link, header: &str, tmp: &str) -> Resu
             return Err(format!("Bad EOF mark from MASTER: '{}'", header));
         }
         log::notice("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
-        // Keep the last 40 bytes back until we know they are not the mark.
+        // The payload ends at the mark. Look for it anywhere in what was read, not only at
+        // the end: a master may send stream bytes right behind it (they stay in the buffer
+        // for the master client). Keep the last 39 bytes back until we know they do not
+        // start the mark.
         loop {
-            if link.buf.len() >= 40 && link.buf[link.buf.len() - 40..] == mark[..] {
-                let n = link.buf.len() - 40;
-                file.write_all(&link.buf[..n]).map_err(werr)?;
-                link.buf.clear();
-                srv.borrow_mut().repl.sync_read += n as i64;
+            if let Some(p) = link.buf.windows(40).position(|w| w == &mark[..]) {
+                file.write_all(&link.buf[..p]).map_err(werr)?;
+                link.buf.drain(..p + 40);
+                srv.borrow_mut().repl.sync_read += p as i64;
                 break;
             }
             if link.buf.len() > 40 {

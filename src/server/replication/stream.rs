@@ -240,13 +240,15 @@ impl Server {
                 match c.repl.as_mut() {
                     // Waiting for its snapshot: keep the bytes to send after it.
                     // (SendBulk: a diskless transfer is being relayed.)
+                    // Diskless transfer done, first ACK not yet in: keep them too.
                     Some(r)
-                        if matches!(
-                            r.state,
-                            super::ReplicaState::WaitBgsaveStart
-                                | super::ReplicaState::WaitBgsaveEnd
-                                | super::ReplicaState::SendBulk
-                        ) =>
+                        if r.stream_on_ack
+                            || matches!(
+                                r.state,
+                                super::ReplicaState::WaitBgsaveStart
+                                    | super::ReplicaState::WaitBgsaveEnd
+                                    | super::ReplicaState::SendBulk
+                            ) =>
                     {
                         if r.state != super::ReplicaState::WaitBgsaveStart {
                             r.held.extend_from_slice(bytes);
