@@ -379,3 +379,50 @@ fn closed_stdout_is_not_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(o.status.code(), Some(0), "{err}");
 }
+
+/// A group reachable beyond loopback without a password is refused at load time, pointing at
+/// where the password or the opt-in goes; loopback-only binds and the explicit opt-in pass.
+#[test]
+fn passwordless_public_bind_is_refused() {
+    let no_pw = BASE.replace("  password: \"123456\"\n", "");
+    // `redis:` is line 6 of BASE; with no bind key the error points at the section.
+    refused(&no_pw, "6:1", "without a password");
+    refused(&no_pw, "6:1", "allow_no_password: true");
+    refused(
+        &no_pw.replace("  port: 6379\n", "  port: 6379\n  bind: 10.0.0.9\n"),
+        "8:3",
+        "host a: the server would listen on 10.0.0.9 without a password",
+    );
+    let ok = |text: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inv.yaml");
+        std::fs::write(&path, text).unwrap();
+        let o = tripod(&["render", path.to_str().unwrap()]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    };
+    ok(&no_pw.replace("  port: 6379\n", "  port: 6379\n  bind: 127.0.0.1 ::1\n"));
+    ok(&format!("allow_no_password: true\n{no_pw}"));
+
+    // Accepted on purpose: deploy says so loudly (a dry run: nothing listens).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("open.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "allow_no_password: true\ncluster: t\nconnection: local\nredis: {{ port: {}, bind: 0.0.0.0, install_dir: {} }}\n\
+             hosts:\n  - {{ name: a, address: 127.0.0.1, role: master }}\n  - {{ name: b, address: 127.0.0.1, role: replica, redis: {{ port: {}, install_dir: {} }} }}\n",
+            free_port(),
+            dir.path().join("a").display(),
+            free_port(),
+            dir.path().join("b").display()
+        ),
+    )
+    .unwrap();
+    let o = tripod(&["deploy", path.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("WARNING: a listens on 0.0.0.0 without a password"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -228,6 +228,16 @@ pub async fn compute(inv: &Inventory, snap: &Snapshot) -> Result<Plan> {
     check_platforms(&mut plan);
     check_data(inv, snap, &mut plan);
     warn_persistence(inv, &mut plan);
+    for h in inv
+        .hosts
+        .iter()
+        .filter(|h| h.redis.password.is_none() && h.redis.binds_beyond_loopback())
+    {
+        plan.warnings.push(format!(
+            "WARNING: {} listens on {} without a password (allow_no_password: true): anyone who reaches the port can change or delete the data",
+            h.name, h.redis.bind
+        ));
+    }
     Ok(plan)
 }
 

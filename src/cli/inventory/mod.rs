@@ -102,6 +102,15 @@ impl std::fmt::Debug for RedisSettings {
 }
 
 impl RedisSettings {
+    /// Whether the server listens beyond loopback (`bind` holds an address that is not
+    /// 127.0.0.0/8 or ::1, or a wildcard).
+    pub fn binds_beyond_loopback(&self) -> bool {
+        self.bind.split_whitespace().any(|b| {
+            let b = b.trim_start_matches('-');
+            !b.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+        })
+    }
     /// `install_dir/redis.pid`: the server writes it, stop and inspect read it.
     pub fn pid_file(&self) -> String {
         format!("{}/redis.pid", self.install_dir)
@@ -244,6 +253,7 @@ pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory>
     validate::unique_hosts(&v, &hosts)?;
     let cluster = validate::cluster(&v, raw.cluster.as_deref())?;
     let templates_dir = validate::templates_dir(&v, raw.templates.as_deref(), &base)?;
+    validate::no_open_passwordless(&v, &hosts, raw.allow_no_password.unwrap_or(false))?;
     Ok(Inventory {
         path: path.to_path_buf(),
         cluster,

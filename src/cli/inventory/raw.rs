@@ -58,6 +58,8 @@ pub(super) struct RawInventory {
     pub(super) ssh: Option<RawSsh>,
     pub(super) redis: Option<RawRedis>,
     pub(super) hosts: Vec<RawHost>,
+    /// Deploy a group whose servers listen beyond loopback without a password (with a warning).
+    pub(super) allow_no_password: Option<bool>,
 }
 
 /// Deserialises the inventory text; a syntax error or an unknown or mistyped key is an error

@@ -669,3 +669,32 @@ fn absolutize(p: &Path) -> PathBuf {
     }
     out
 }
+
+/// A server that listens beyond loopback without a password lets anyone who reaches the port
+/// run REPLICAOF, FLUSHALL or SHUTDOWN (the template turns protected mode off, as the source
+/// document does). Refused unless the inventory says `allow_no_password: true`; the error points
+/// at the host's bind (or its entry) and says what to add.
+pub(super) fn no_open_passwordless(v: &Validator, hosts: &[Host], allowed: bool) -> Result<()> {
+    if allowed {
+        return Ok(());
+    }
+    for (i, h) in hosts.iter().enumerate() {
+        if h.redis.password.is_none() && h.redis.binds_beyond_loopback() {
+            return Err(v.err_at(
+                &[
+                    vec![K("hosts"), I(i), K("redis"), K("bind")],
+                    vec![K("redis"), K("bind")],
+                    vec![K("redis")],
+                    vec![K("hosts"), I(i)],
+                ],
+                format!(
+                    "host {}: the server would listen on {} without a password, so anyone who reaches the port \
+                     can read, change or delete the data; set redis.password (or password_env), bind it to 127.0.0.1, \
+                     or add `allow_no_password: true` at the top of the inventory to accept that",
+                    h.name, h.redis.bind
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
