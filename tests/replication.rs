@@ -656,29 +656,38 @@ fn unreachable_master_and_wrong_password_leave_the_replica_serving() {
         .is_ok());
 }
 
+/// A fake master's side of the handshake: accepts one replica, answers +OK to everything
+/// before PSYNC, and returns the connection once PSYNC arrived (None if the replica left).
+fn fake_master_handshake(listener: &std::net::TcpListener) -> Option<std::net::TcpStream> {
+    let (mut s, _) = listener.accept().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 4096];
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("PSYNC") {
+        let n = s.read(&mut buf).unwrap();
+        if n == 0 {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&buf[..n]).to_string();
+        for _ in 0..text.matches('*').count() {
+            if !text.contains("PSYNC") {
+                let _ = s.write_all(b"+OK\r\n");
+            }
+        }
+        seen.extend_from_slice(&buf[..n]);
+    }
+    Some(s)
+}
+
 /// A fake master that answers the handshake and sends a corrupt snapshot.
 #[test]
 fn a_corrupt_snapshot_keeps_the_old_data() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let handle = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut buf = [0u8; 4096];
-        let mut seen = Vec::new();
-        while !String::from_utf8_lossy(&seen).contains("PSYNC") {
-            let n = s.read(&mut buf).unwrap();
-            if n == 0 {
-                return;
-            }
-            let text = String::from_utf8_lossy(&buf[..n]).to_string();
-            for _ in 0..text.matches('*').count() {
-                if !text.contains("PSYNC") {
-                    let _ = s.write_all(b"+OK\r\n");
-                }
-            }
-            seen.extend_from_slice(&buf[..n]);
-        }
+        let Some(mut s) = fake_master_handshake(&listener) else {
+            return;
+        };
         let junk = b"REDIS0010\xfa\x09redis-verXXXXXXXXXXXXXXXXXXXXXXXXX";
         let _ = s.write_all(
             format!("+FULLRESYNC {} 0\r\n${}\r\n", "a".repeat(40), junk.len()).as_bytes(),
@@ -715,23 +724,9 @@ fn stream_bytes_right_behind_the_eof_mark_are_applied() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let handle = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut buf = [0u8; 4096];
-        let mut seen = Vec::new();
-        while !String::from_utf8_lossy(&seen).contains("PSYNC") {
-            let n = s.read(&mut buf).unwrap();
-            if n == 0 {
-                return;
-            }
-            let text = String::from_utf8_lossy(&buf[..n]).to_string();
-            for _ in 0..text.matches('*').count() {
-                if !text.contains("PSYNC") {
-                    let _ = s.write_all(b"+OK\r\n");
-                }
-            }
-            seen.extend_from_slice(&buf[..n]);
-        }
+        let Some(mut s) = fake_master_handshake(&listener) else {
+            return;
+        };
         let mark = "b".repeat(40);
         let mut out = format!("+FULLRESYNC {} 0\r\n$EOF:{mark}\r\n", "a".repeat(40)).into_bytes();
         out.extend_from_slice(&rdb);
@@ -739,6 +734,7 @@ fn stream_bytes_right_behind_the_eof_mark_are_applied() {
         out.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n");
         s.write_all(&out).unwrap();
         // Keep the link up (reading the replica's ACKs) while the test looks.
+        let mut buf = [0u8; 4096];
         let deadline = Instant::now() + Duration::from_secs(3);
         while Instant::now() < deadline {
             if matches!(s.read(&mut buf), Ok(0)) {
@@ -812,56 +808,6 @@ fn info_replication_has_redis_fields_in_redis_order() {
     let b = redis(&["--replicaof", "127.0.0.1", &dead]);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(field_names(&a), field_names(&b));
-}
-
-/// A raw replica: does the handshake, reads the snapshot, then returns the
-/// connection positioned at the start of the live stream.
-fn raw_replica(master: &Proc) -> Conn {
-    let mut c = master.conn();
-    assert_eq!(c.c(&["REPLCONF", "listening-port", "1"]), "+OK\r\n");
-    assert_eq!(
-        c.c(&["REPLCONF", "capa", "eof", "capa", "psync2"]),
-        "+OK\r\n"
-    );
-    c.send(&encode(&[b"PSYNC", b"?", b"-1"]));
-    let full = c.read_reply();
-    assert!(
-        full.starts_with(b"+FULLRESYNC "),
-        "{}",
-        String::from_utf8_lossy(&full)
-    );
-    // The snapshot: $<len>\r\n then len bytes, or $EOF:<mark>\r\n ... <mark>.
-    let mut head = Vec::new();
-    loop {
-        let b = c.read_byte();
-        if b == b'\n' && head.is_empty() {
-            continue;
-        }
-        head.push(b);
-        if head.ends_with(b"\r\n") {
-            break;
-        }
-    }
-    let head = String::from_utf8_lossy(&head[1..head.len() - 2]).to_string();
-    let rdb = match head.strip_prefix("EOF:") {
-        // Diskless framing: the payload ends with the 40-byte mark.
-        Some(mark) => {
-            let mut rdb = Vec::new();
-            while !rdb.ends_with(mark.as_bytes()) {
-                rdb.push(c.read_byte());
-            }
-            rdb.truncate(rdb.len() - 40);
-            rdb
-        }
-        None => {
-            let len: usize = head.parse().unwrap();
-            (0..len).map(|_| c.read_byte()).collect()
-        }
-    };
-    assert!(rdb.starts_with(b"REDIS0010"));
-    // As a real replica does: the first ACK starts the stream after a diskless transfer.
-    c.send(&encode(&[b"REPLCONF", b"ACK", b"0"]));
-    c
 }
 
 /// Reads commands from the stream until one named `last` arrives.

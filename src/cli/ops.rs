@@ -156,6 +156,10 @@ fn unhex(hex: &str) -> Vec<u8> {
         .collect()
 }
 
+/// Shell, run inside install_dir: records the checksums of the binary and config on disk now
+/// (atomically) in [`STARTED_RECORD`].
+const RECORD_FILES: &str = "sha256sum tripod-server redis.conf > started.sha256.tmp && mv -f started.sha256.tmp started.sha256";
+
 /// The file, inside install_dir, where [`start`] records what the server was started from.
 const STARTED_RECORD: &str = "started.sha256";
 
@@ -245,7 +249,7 @@ pub fn start(t: &mut dyn Transport, host: &Host) -> Result<()> {
     let conf = sh_quote(&r.config_file());
     let cmd = format!(
         "cd {dir} || exit 1; rm -f start.out redis.pid; \
-         sha256sum tripod-server redis.conf > {STARTED_RECORD}.tmp && mv -f {STARTED_RECORD}.tmp {STARTED_RECORD} || exit 1; \
+         {{ {RECORD_FILES}; }} || exit 1; \
          setsid ./tripod-server {conf} </dev/null >start.out 2>&1 & p=$!; i=0; \
          while [ $i -lt 60 ]; do \
            if ! kill -0 $p 2>/dev/null; then wait $p; rc=$?; \
@@ -270,9 +274,7 @@ pub fn start(t: &mut dyn Transport, host: &Host) -> Result<()> {
 /// restart it for nothing.
 pub fn record_running(t: &mut dyn Transport, host: &Host) -> Result<()> {
     let dir = sh_quote(&host.redis.install_dir);
-    let out = t.run(&format!(
-        "cd {dir} || exit 1; sha256sum tripod-server redis.conf > {STARTED_RECORD}.tmp && mv -f {STARTED_RECORD}.tmp {STARTED_RECORD}"
-    ))?;
+    let out = t.run(&format!("cd {dir} || exit 1; {RECORD_FILES}"))?;
     if !out.ok() {
         return Err(Error::failed(format!(
             "host {}: cannot record the running server's files: {}",

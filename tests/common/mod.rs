@@ -485,3 +485,56 @@ pub fn fill_mixed(c: &mut Conn) {
     c.c(&["HSET", "db15:hash", "a", "b"]);
     c.c(&["SELECT", "0"]);
 }
+
+/// A raw replica of `master`: handshake, snapshot read, then REPLCONF ACKs until
+/// the master lists it online (Redis 7 starts the stream of a diskless sync
+/// only on the first ACK). Returns the connection at the start of the stream.
+pub fn raw_replica(master: &Proc) -> Conn {
+    let mut c = master.conn();
+    assert_eq!(c.c(&["REPLCONF", "listening-port", "1"]), "+OK\r\n");
+    assert_eq!(
+        c.c(&["REPLCONF", "capa", "eof", "capa", "psync2"]),
+        "+OK\r\n"
+    );
+    c.send(&encode(&[b"PSYNC", b"?", b"-1"]));
+    let full = c.read_reply();
+    assert!(
+        full.starts_with(b"+FULLRESYNC "),
+        "{}",
+        String::from_utf8_lossy(&full)
+    );
+    // The snapshot: $<len>\r\n then len bytes, or $EOF:<mark>\r\n ... <mark>;
+    // newlines may come first as keep-alives.
+    let mut head = Vec::new();
+    loop {
+        let b = c.read_byte();
+        if b == b'\n' && head.is_empty() {
+            continue;
+        }
+        head.push(b);
+        if head.ends_with(b"\r\n") {
+            break;
+        }
+    }
+    let head = String::from_utf8_lossy(&head[1..head.len() - 2]).to_string();
+    match head.strip_prefix("EOF:") {
+        Some(mark) => {
+            let mut rdb = Vec::new();
+            while !rdb.ends_with(mark.as_bytes()) {
+                rdb.push(c.read_byte());
+            }
+            assert!(rdb.starts_with(b"REDIS"), "not an RDB payload");
+        }
+        None => {
+            let len: usize = head.parse().unwrap();
+            let rdb: Vec<u8> = (0..len).map(|_| c.read_byte()).collect();
+            assert!(rdb.starts_with(b"REDIS"), "not an RDB payload");
+        }
+    }
+    let mut m = master.conn();
+    wait_until("the raw replica online", Duration::from_secs(20), || {
+        c.send(&encode(&[b"REPLCONF", b"ACK", b"0"]));
+        m.c(&["INFO", "replication"]).contains("state=online")
+    });
+    c
+}
