@@ -13,8 +13,9 @@ use crate::server::resp::{parse_request, ParseOutcome};
 use crate::server::state::Server;
 use crate::server::util::now_ms;
 use std::io::Read;
-use tokio::io::Interest;
-use tokio::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use tokio::io::{Interest, Ready};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 
 pub use crate::server::state::Shared;
 
@@ -41,38 +42,137 @@ pub async fn accept_loop(srv: Shared, listener: TcpListener) {
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        let fd = {
-            use std::os::fd::AsRawFd;
-            stream.as_raw_fd()
-        };
         let keepalive = srv.borrow().config.tcp_keepalive;
         if keepalive > 0 {
-            set_keepalive(fd, keepalive);
+            set_keepalive(stream.as_raw_fd(), keepalive);
         }
-        let id = {
-            let mut s = srv.borrow_mut();
-            s.stats.total_connections_received += 1;
-            if s.clients.len() as u64 >= s.config.maxclients {
-                s.stats.rejected_connections += 1;
-                drop(s);
-                let _ = stream.try_write(b"-ERR max number of clients reached\r\n");
-                continue;
+        match register_client(
+            &srv,
+            peer.to_string(),
+            local,
+            stream.as_raw_fd(),
+            Some(peer.ip()),
+        ) {
+            Ok(id) => {
+                tokio::task::spawn_local(serve_connection(srv.clone(), stream, id, Vec::new()));
             }
-            if protected_mode_refuses(&s.config, peer.ip()) {
-                s.stats.rejected_connections += 1;
-                drop(s);
-                let _ = stream.try_write(PROTECTED_MODE_ERR);
-                continue;
+            Err(refusal) => {
+                let _ = stream.try_write(refusal.reply());
             }
-            let id = s.next_client_id;
-            s.next_client_id += 1;
-            let authenticated = s.config.requirepass.is_none();
-            let c = Client::new(id, peer.to_string(), local, fd, authenticated);
-            s.clients.insert(id, Box::new(c));
-            id
-        };
-        tokio::task::spawn_local(serve_client(srv.clone(), stream, id));
+        }
     }
+}
+
+/// A connected socket the connection task can serve: TCP or Unix-domain. Both
+/// tokio types have these methods; the trait only names them once.
+pub trait Socket: AsRawFd + 'static {
+    /// Waits until the socket is ready for one of `interest`.
+    fn ready(
+        &self,
+        interest: Interest,
+    ) -> impl std::future::Future<Output = std::io::Result<Ready>>;
+    /// Writes without waiting.
+    fn try_write(&self, buf: &[u8]) -> std::io::Result<usize>;
+    /// Runs a raw I/O operation, clearing readiness when it reports WouldBlock.
+    fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> std::io::Result<R>,
+    ) -> std::io::Result<R>;
+}
+
+macro_rules! impl_socket {
+    ($t:ty) => {
+        impl Socket for $t {
+            fn ready(
+                &self,
+                interest: Interest,
+            ) -> impl std::future::Future<Output = std::io::Result<Ready>> {
+                <$t>::ready(self, interest)
+            }
+            fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+                <$t>::try_write(self, buf)
+            }
+            fn try_io<R>(
+                &self,
+                interest: Interest,
+                f: impl FnOnce() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                <$t>::try_io(self, interest, f)
+            }
+        }
+    };
+}
+impl_socket!(TcpStream);
+impl_socket!(UnixStream);
+
+/// Accepts connections forever on the `unixsocket` listener. Clients of a Unix
+/// socket are local: protected mode never refuses them. CLIENT LIST shows the
+/// socket's path as their address, as Redis does (`addr=/path:0`).
+pub async fn accept_unix_loop(srv: Shared, listener: UnixListener, path: String) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                crate::server::log::warning(&format!("Accepting client connection: {}", e));
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let addr = format!("{}:0", path);
+        match register_client(&srv, addr.clone(), addr, stream.as_raw_fd(), None) {
+            Ok(id) => {
+                tokio::task::spawn_local(serve_connection(srv.clone(), stream, id, Vec::new()));
+            }
+            Err(refusal) => {
+                let _ = stream.try_write(refusal.reply());
+            }
+        }
+    }
+}
+
+/// Why a new connection is turned away (its one reply, then the socket closes).
+enum Refusal {
+    MaxClients,
+    ProtectedMode,
+}
+
+impl Refusal {
+    fn reply(&self) -> &'static [u8] {
+        match self {
+            Refusal::MaxClients => b"-ERR max number of clients reached\r\n",
+            Refusal::ProtectedMode => PROTECTED_MODE_ERR,
+        }
+    }
+}
+
+/// Registers a new connection as a client and returns its id, or refuses it
+/// (`maxclients` reached, or a TCP peer that protected mode turns away; a
+/// Unix-socket peer passes no `peer_ip` and is always local). The caller writes the
+/// refusal's reply and drops the socket.
+fn register_client(
+    srv: &Shared,
+    addr: String,
+    laddr: String,
+    fd: i32,
+    peer_ip: Option<std::net::IpAddr>,
+) -> Result<u64, Refusal> {
+    let mut s = srv.borrow_mut();
+    s.stats.total_connections_received += 1;
+    if s.clients.len() as u64 >= s.config.maxclients {
+        s.stats.rejected_connections += 1;
+        return Err(Refusal::MaxClients);
+    }
+    if peer_ip.is_some_and(|ip| protected_mode_refuses(&s.config, ip)) {
+        s.stats.rejected_connections += 1;
+        return Err(Refusal::ProtectedMode);
+    }
+    let id = s.next_client_id;
+    s.next_client_id += 1;
+    let authenticated = s.config.requirepass.is_none();
+    let c = Client::new(id, addr, laddr, fd, authenticated);
+    s.clients.insert(id, Box::new(c));
+    Ok(id)
 }
 
 /// Redis 7.0's protected mode: with `protected-mode yes` and no password for the
@@ -266,7 +366,7 @@ impl Output {
 
     /// Writes as much as the socket takes without waiting. Returns the bytes
     /// written and whether the socket failed.
-    fn write_to(&mut self, stream: &TcpStream) -> (u64, bool) {
+    fn write_to<S: Socket>(&mut self, stream: &S) -> (u64, bool) {
         let mut wrote = 0u64;
         while self.pos < self.buf.len() {
             match stream.try_write(&self.buf[self.pos..]) {
@@ -367,16 +467,11 @@ fn execute_round(
     }
 }
 
-/// The connection task.
-pub async fn serve_client(srv: Shared, stream: TcpStream, id: u64) {
-    serve_connection(srv, stream, id, Vec::new()).await
-}
-
 /// The connection task, starting with bytes already read from the socket (the
 /// link to our master hands over what followed the snapshot). Each round:
 /// execute (`execute_round`), write without waiting, then wait for the socket,
 /// a wake-up from another client, a deadline or the end of a pause.
-pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: Vec<u8>) {
+pub async fn serve_connection<S: Socket>(srv: Shared, stream: S, id: u64, initial: Vec<u8>) {
     let notify = match srv.borrow().clients.get(&id) {
         Some(c) => c.notify.clone(),
         None => return,
@@ -483,8 +578,7 @@ enum ReadResult {
 /// A short read means the kernel's receive queue is empty, so readiness is
 /// cleared right away (through `try_io`) instead of paying a second `read` just to
 /// hear EAGAIN: one read per request, as Redis does.
-fn read_some(stream: &TcpStream, input: &mut Input) -> ReadResult {
-    use std::os::fd::AsRawFd;
+fn read_some<S: Socket>(stream: &S, input: &mut Input) -> ReadResult {
     // A big bulk argument is read in large chunks, but memory is only reserved as
     // bytes actually arrive: a client that merely announces 512 MB gets nothing.
     let want = if input.need > input.pending().len() {

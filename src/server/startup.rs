@@ -263,6 +263,75 @@ fn listen(
     Ok(listeners)
 }
 
+/// Binds the `unixsocket` listener, if configured: a stale socket file left by
+/// an earlier run is removed first and the file gets `unixsocketperm`, as Redis
+/// does. On failure the error is logged and reported to a waiting parent.
+fn listen_unix(
+    config: &Config,
+    ready_fd: Option<i32>,
+) -> Result<Option<(tokio::net::UnixListener, String)>, ()> {
+    let Some(path) = config.unixsocket.clone() else {
+        return Ok(None);
+    };
+    let _ = std::fs::remove_file(&path);
+    let bound = tokio::net::UnixListener::bind(&path).and_then(|l| {
+        if config.unixsocketperm != 0 {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                &path,
+                std::fs::Permissions::from_mode(config.unixsocketperm),
+            )?;
+        }
+        Ok(l)
+    });
+    match bound {
+        Ok(l) => Ok(Some((l, path.display().to_string()))),
+        Err(e) => {
+            let msg = format!(
+                "Failed opening Unix socket: {} ({}), aborting.",
+                describe_io(&e),
+                path.display()
+            );
+            log::warning(&msg);
+            if ready_fd.is_none() {
+                eprintln!("{}", msg);
+            }
+            report_ready(ready_fd, Err(msg));
+            Err(())
+        }
+    }
+}
+
+/// The startup banner. Like Redis, the logo (whose `Port:` and `PID:` lines
+/// tools and Redis's own test suite read) is shown with `always-show-logo yes` or
+/// when logging to a terminal; otherwise one line says the mode and port.
+fn show_logo(config: &Config, port: u16) {
+    use std::io::IsTerminal;
+    let pid = std::process::id();
+    let to_tty = config.logfile.is_empty() && std::io::stdout().is_terminal();
+    if !(config.always_show_logo || to_tty) {
+        log::notice(&format!("Running mode=standalone, port={}.", port));
+        return;
+    }
+    let logo = format!(
+        r"
+                 ___
+                /   \        tripod-server {tripod} (Redis {redis} compatible) 64 bit
+               | (O) |
+                \___/        Running in standalone mode
+                /|||\        Port: {port}
+               / ||| \       PID: {pid}
+              /  |||  \
+             /   |||   \
+",
+        tripod = TRIPOD_VERSION,
+        redis = REDIS_VERSION,
+        port = port,
+        pid = pid
+    );
+    log::raw(&logo);
+}
+
 /// SIGTERM and SIGINT ask for a shutdown like SHUTDOWN (with the default save
 /// behaviour); SIGCHLD reaps a finished background save at once (replicas
 /// waiting for the snapshot should not wait for the next cron tick).
@@ -384,6 +453,11 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
         Err(()) => return 1,
     };
     srv.tcp_port = port;
+    let unix_listener = match listen_unix(&srv.config, ready_fd) {
+        Ok(l) => l,
+        Err(()) => return 1,
+    };
+    show_logo(&srv.config, port);
 
     // Load the dataset before accepting clients.
     if let Err(e) = crate::server::rdb::load_on_startup(&mut srv) {
@@ -416,8 +490,23 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
     for l in listeners {
         tokio::task::spawn_local(accept_loop(shared.clone(), l));
     }
+    if let Some((l, path)) = unix_listener {
+        tokio::task::spawn_local(crate::server::connection::accept_unix_loop(
+            shared.clone(),
+            l,
+            path,
+        ));
+    }
     crate::server::replication::start(&shared);
-    log::notice("Ready to accept connections tcp");
+    if port != 0 {
+        log::notice("Ready to accept connections tcp");
+    }
+    if let Some(path) = &shared.borrow().config.unixsocket {
+        log::notice(&format!(
+            "The server is now ready to accept connections at {}",
+            path.display()
+        ));
+    }
     report_ready(ready_fd, Ok(()));
 
     spawn_signal_watchers(&shared);

@@ -96,6 +96,11 @@ pub struct Config {
     pub client_output_buffer_limit: Vec<(String, u64, u64, u64)>,
     pub enable_debug_command: String,
     pub enable_protected_configs: String,
+    /// `unixsocket`: the path of a Unix-domain listener, if any.
+    pub unixsocket: Option<PathBuf>,
+    /// `unixsocketperm`: the socket file's mode (0 = leave the umask's).
+    pub unixsocketperm: u32,
+    pub always_show_logo: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -201,6 +206,9 @@ impl Config {
             ],
             enable_debug_command: "no".into(),
             enable_protected_configs: "no".into(),
+            unixsocket: None,
+            unixsocketperm: 0,
+            always_show_logo: false,
         }
     }
 }
@@ -276,7 +284,8 @@ impl Config {
         let d = directives::canonical(d);
         if d.name == "save" {
             // The first save line of a file replaces the defaults; later ones add.
-            if vals.len() == 1 && vals[0].is_empty() {
+            // `save` alone or `save ""` disables snapshots (Redis 7.0 accepts both).
+            if vals.is_empty() || (vals.len() == 1 && vals[0].is_empty()) {
                 self.values.insert("save", String::new());
                 self.save_seen = true;
                 self.sync_fields();
@@ -554,6 +563,10 @@ impl Config {
             .collect();
         self.enable_debug_command = v("enable-debug-command");
         self.enable_protected_configs = v("enable-protected-configs");
+        self.unixsocket =
+            opt("unixsocket").map(|x| PathBuf::from(String::from_utf8_lossy(&x).into_owned()));
+        self.unixsocketperm = u32::from_str_radix(&v("unixsocketperm"), 8).unwrap_or(0);
+        self.always_show_logo = b("always-show-logo");
     }
 }
 
