@@ -7,9 +7,9 @@
 //! clients produce for it (pub/sub, unblocking, the replication stream) arrives in
 //! its `Client` and a notification wakes the task to write it.
 
-use crate::server::client::{Blocked, Client, OutChunk};
+use crate::server::client::{Blocked, Client, ClientKind, OutChunk};
 use crate::server::commands;
-use crate::server::resp::{parse_request, ParseOutcome};
+use crate::server::resp::{Limits, ParseOutcome, RequestParser};
 use crate::server::state::Server;
 use crate::server::util::now_ms;
 use std::io::Read;
@@ -229,12 +229,15 @@ fn set_keepalive(fd: i32, secs: u64) {
     }
 }
 
-/// The input side of a connection: bytes read but not yet parsed.
+/// The input side of a connection: bytes read but not yet consumed, and how far
+/// the parser got into the request at `start` (its bytes stay in place until it is
+/// complete, so the parser's offsets from `start` remain valid).
 pub struct Input {
     pub buf: Vec<u8>,
     pub start: usize,
     /// Bytes the request being parsed needs in total (to size reads).
     pub need: usize,
+    pub parser: RequestParser,
 }
 
 impl Input {
@@ -244,6 +247,7 @@ impl Input {
             buf: Vec::with_capacity(IOBUF_LEN),
             start: 0,
             need: 0,
+            parser: RequestParser::new(),
         }
     }
     /// The bytes read but not yet consumed by the parser.
@@ -274,10 +278,17 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
         return;
     };
     let max_bulk = srv.config.proto_max_bulk_len;
-    let from_master = c.kind == crate::server::client::ClientKind::Master;
+    let from_master = c.kind == ClientKind::Master;
     // (The connection task took a fresh command-time snapshot for this round.)
     while c.blocked.is_none() && !c.close_after_reply && !c.close_asap && srv.shutdown.is_none() {
-        match parse_request(input.pending(), max_bulk) {
+        let limits = Limits {
+            max_bulk,
+            authenticated: c.authenticated,
+        };
+        let Input {
+            buf, start, parser, ..
+        } = input;
+        match parser.parse(&buf[*start..], limits) {
             Ok(ParseOutcome::Request(argv, n)) => {
                 let raw = if from_master {
                     input.buf[input.start..input.start + n].to_vec()
@@ -289,6 +300,11 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
                 if argv.is_empty() {
                     if from_master {
                         srv.master_stream_applied(&raw);
+                    }
+                    // A replica loading a big snapshot sends newlines to show it
+                    // is alive: they count as an ACK for repl-timeout (as Redis).
+                    if let Some(l) = c.repl.as_mut().filter(|_| c.kind == ClientKind::Replica) {
+                        l.ack_time_ms = now_ms();
                     }
                     continue;
                 }
@@ -448,6 +464,8 @@ fn execute_round(
         return Next::CLOSE;
     }
     if out.pos == out.buf.len() && out.file.is_none() {
+        // The socket took everything it was given: that is progress.
+        c.last_write_ms = crate::server::util::command_time_ms();
         out.buf.clear();
         out.pos = 0;
         match c.out_queue.pop_front() {
@@ -458,6 +476,7 @@ fn execute_round(
     }
     let pending = out.pending();
     c.pending_out = pending;
+    c.sending_file = out.file.is_some();
     let nothing_left =
         pending == 0 && out.file.is_none() && c.reply.is_empty() && c.out_queue.is_empty();
     Next {
@@ -493,18 +512,20 @@ pub async fn serve_connection<S: Socket>(srv: Shared, stream: S, id: u64, initia
 
         // 2. Write as much as the socket takes without waiting.
         let (wrote, write_failed) = out.write_to(&stream);
-        if out.pos == out.buf.len() && out.refill_from_file() {
-            continue;
-        }
         if wrote > 0 {
             let mut s = srv.borrow_mut();
             s.stats.total_net_output_bytes += wrote;
             s.stats.total_writes_processed += 1;
-            drop(s);
-            if out.pos == out.buf.len() {
-                // Everything went out: look again (more output, close-after-reply).
-                continue;
+            if let Some(c) = s.clients.get_mut(&id) {
+                c.last_write_ms = now_ms();
             }
+        }
+        if !write_failed && out.pos == out.buf.len() && out.refill_from_file() {
+            continue;
+        }
+        if wrote > 0 && out.pos == out.buf.len() {
+            // Everything went out: look again (more output, close-after-reply).
+            continue;
         }
         if write_failed {
             break;
@@ -534,12 +555,7 @@ pub async fn serve_connection<S: Socket>(srv: Shared, stream: S, id: u64, initia
                             let mut s = srv.borrow_mut();
                             s.stats.total_net_input_bytes += n as u64;
                             s.stats.total_reads_processed += 1;
-                            let limit = s.config.client_query_buffer_limit as usize;
-                            if input.pending().len() > limit {
-                                crate::server::log::warning(&format!(
-                                    "Closing client that reached max query buffer length (id={}, qbuf={})",
-                                    id, input.pending().len()
-                                ));
+                            if query_buffer_over_limit(&s, id, &input) {
                                 break;
                             }
                         }
@@ -564,6 +580,36 @@ pub async fn serve_connection<S: Socket>(srv: Shared, stream: S, id: u64, initia
         }
     }
     srv.borrow_mut().free_client(id);
+}
+
+/// `client-query-buffer-limit`: a client (other than our master, whose stream
+/// may legitimately be large) holding more unparsed input than the limit is
+/// closed, with Redis's log line (without the buffer's bytes, which may hold a
+/// password).
+fn query_buffer_over_limit(s: &Server, id: u64, input: &Input) -> bool {
+    let limit = s.config.client_query_buffer_limit as usize;
+    let held = input.pending().len();
+    if held <= limit {
+        return false;
+    }
+    let Some(c) = s.clients.get(&id) else {
+        return true;
+    };
+    if c.kind == crate::server::client::ClientKind::Master {
+        return false;
+    }
+    crate::server::log::warning(&format!(
+        "Closing client that reached max query buffer length: id={} addr={} laddr={} name={} qbuf={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.name
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default(),
+        held
+    ));
+    true
 }
 
 enum ReadResult {

@@ -447,6 +447,13 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
         std::process::id()
     ));
 
+    let granted = crate::server::fdlimit::adjust_at_startup(srv.config.maxclients);
+    if granted < srv.config.maxclients {
+        let _ = srv
+            .config
+            .set(&[(b"maxclients".to_vec(), granted.to_string().into_bytes())]);
+    }
+
     // Listen first, so a port in use fails fast and cleanly.
     let listeners = match listen(&srv, port, ready_fd) {
         Ok(l) => l,

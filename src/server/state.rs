@@ -401,9 +401,10 @@ impl Server {
             c.obuf_soft_since = 0;
         }
         if close && !c.close_asap {
+            let info = c.info_line(now);
             crate::server::log::warning(&format!(
-                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                c.id, c.addr
+                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                info.trim_end()
             ));
             c.close_asap = true;
             c.wake();

@@ -154,13 +154,39 @@ fn config_set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         .chunks(2)
         .map(|p| (p[0].clone(), p[1].clone()))
         .collect();
+    let before = srv.config.clone();
     match srv.config.set(&pairs) {
         Ok(changed) => {
+            if let Err(e) = check_config_changes(srv, &before, &changed) {
+                srv.config = before;
+                c.reply.error(&e);
+                return;
+            }
             apply_config_changes(srv, &changed);
             c.reply.ok();
         }
         Err(e) => c.reply.error(&e),
     }
+}
+
+/// Checks CONFIG SET's new values against the running system before they take
+/// effect; an error (the reply text) undoes the whole CONFIG SET. A larger
+/// `maxclients` must fit the open-files limit (raised if the system allows).
+fn check_config_changes(
+    srv: &Server,
+    before: &crate::server::config::Config,
+    changed: &[&'static str],
+) -> Result<(), String> {
+    if changed.contains(&"maxclients") && srv.config.maxclients > before.maxclients {
+        let fit = crate::server::fdlimit::fit_maxclients(srv.config.maxclients);
+        if fit.clients < srv.config.maxclients {
+            return Err(format!(
+                "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with {}",
+                fit.clients
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Side effects of CONFIG SET on the running server.

@@ -547,21 +547,7 @@ pub fn cron(srv: &mut Server) {
         encode_command(&[b"PING".to_vec()], &mut out);
         srv.feed_stream(&out);
     }
-    let timeout = srv.config.repl_timeout as i64 * 1000;
-    for id in srv.repl.replicas.clone() {
-        if let Some(c) = srv.clients.get_mut(&id) {
-            if let Some(l) = &c.repl {
-                if l.state == ReplicaState::Online && now - l.ack_time_ms > timeout {
-                    log::warning(&format!(
-                        "Disconnecting timedout replica (streaming sync): {}",
-                        c.addr
-                    ));
-                    c.close_asap = true;
-                    c.wake();
-                }
-            }
-        }
-    }
+    drop_timed_out_replicas(srv, now);
     let ttl = srv.config.repl_backlog_ttl as i64 * 1000;
     if !srv.is_replica()
         && srv.repl.replicas.is_empty()
@@ -616,6 +602,62 @@ pub fn cron(srv: &mut Server) {
             }
         }
     }
+}
+
+/// `repl-timeout` on the master's side. A replica that takes no bytes for
+/// repl-timeout while output waits for it (it stopped reading during a full
+/// sync, disk-based or diskless, or during streaming) is dropped, so a diskless
+/// snapshot's child is not left blocked on it and its buffers are freed. An
+/// online replica that sends no ACK (nor, while it loads, a newline) for
+/// repl-timeout is dropped too. While a snapshot file is still being sent, the
+/// ACK clock does not run: it starts when the transfer ends, as in Redis.
+fn drop_timed_out_replicas(srv: &mut Server, now: i64) {
+    let timeout = srv.config.repl_timeout as i64 * 1000;
+    for id in srv.repl.replicas.clone() {
+        let Some(c) = srv.clients.get_mut(&id) else {
+            continue;
+        };
+        let sending_file = c.sending_file
+            || c.out_queue
+                .iter()
+                .any(|ch| matches!(ch, OutChunk::File(..)));
+        let stalled = c.output_pending() && now - c.last_write_ms > timeout;
+        let Some(l) = c.repl.as_mut() else { continue };
+        let streaming = l.state == ReplicaState::Online && !sending_file;
+        if sending_file {
+            l.ack_time_ms = now;
+        }
+        let why = if stalled && !streaming {
+            "full sync"
+        } else if stalled || (streaming && now - l.ack_time_ms > timeout) {
+            "streaming sync"
+        } else {
+            continue;
+        };
+        log::warning(&format!(
+            "Disconnecting timedout replica ({}): {}",
+            why,
+            replica_name(c)
+        ));
+        c.close_asap = true;
+        c.wake();
+    }
+}
+
+/// How Redis names a replica in its log lines: `ip:listening-port`.
+fn replica_name(c: &Client) -> String {
+    let ip = c
+        .repl
+        .as_ref()
+        .and_then(|l| l.announced_ip.clone())
+        .unwrap_or_else(|| {
+            c.addr
+                .rsplit_once(':')
+                .map(|(h, _)| h.trim_matches(['[', ']']).to_string())
+                .unwrap_or_else(|| c.addr.clone())
+        });
+    let port = c.repl.as_ref().map_or(0, |l| l.listening_port);
+    format!("{}:{}", ip, port)
 }
 
 /// Whether an online replica has not acknowledged the whole stream yet.
