@@ -524,3 +524,176 @@ fn config_rewrite_keeps_a_private_file_private() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+/// A seeded generator for the hostile-master fuzz test (xorshift).
+struct Seeded(u64);
+
+impl Seeded {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// Reads one multibulk command from a replica (the handshake's PING, REPLCONF,
+/// PSYNC); None when the replica closed.
+fn read_command(r: &mut std::io::BufReader<TcpStream>) -> Option<Vec<String>> {
+    use std::io::BufRead;
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    let n: usize = line.trim().strip_prefix('*')?.parse().ok()?;
+    let mut args = Vec::new();
+    for _ in 0..n {
+        line.clear();
+        r.read_line(&mut line).ok()?;
+        let len: usize = line.trim().strip_prefix('$')?.parse().ok()?;
+        let mut b = vec![0u8; len + 2];
+        r.read_exact(&mut b).ok()?;
+        args.push(String::from_utf8_lossy(&b[..len]).into_owned());
+    }
+    Some(args)
+}
+
+/// What a hostile master sends after the replica's PSYNC: valid, damaged or
+/// absurd replies, snapshots and streams, chosen by the seed.
+fn hostile_payload(rng: &mut Seeded, rdb: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let fullresync = b"+FULLRESYNC 0123456789012345678901234567890123456789 100\r\n";
+    match rng.below(9) {
+        0 => {
+            let n = rng.below(200) as usize;
+            out.extend(rng.bytes(n))
+        }
+        1 => out.extend(b"+FULLRESYNC\r\n".iter()),
+        2 => out.extend(b"+CONTINUE garbage-id\r\n*99999999\r\n".iter()),
+        3 => {
+            out.extend(fullresync);
+            out.extend(b"$99999999999\r\n");
+            out.extend(rng.bytes(1000));
+        }
+        4 => {
+            out.extend(fullresync);
+            out.extend(b"$EOF:");
+            out.extend(b"abcdefghijabcdefghijabcdefghijabcdefghij\r\n");
+            out.extend(rng.bytes(5000));
+        }
+        5 | 6 => {
+            // A snapshot with some bytes damaged.
+            let mut body = rdb.to_vec();
+            for _ in 0..=rng.below(4) {
+                let at = rng.below(body.len() as u64) as usize;
+                body[at] = rng.next() as u8;
+            }
+            out.extend(fullresync);
+            out.extend(format!("${}\r\n", body.len()).as_bytes());
+            out.extend(body);
+        }
+        _ => {
+            // A valid snapshot, then a stream of damaged commands.
+            out.extend(fullresync);
+            out.extend(format!("${}\r\n", rdb.len()).as_bytes());
+            out.extend(rdb);
+            for _ in 0..rng.below(30) {
+                let mut cmd = match rng.below(6) {
+                    0 => encode(&[b"SET", b"k", b"v"]),
+                    1 => encode(&[b"LPUSH", b"k", b"v"]),
+                    2 => encode(&[b"SELECT", b"99999"]),
+                    3 => b"*3\r\n$3\r\nSET\r\n$999999999\r\n".to_vec(),
+                    4 => encode(&[b"REPLCONF", b"GETACK", b"*"]),
+                    _ => rng.bytes(20),
+                };
+                if rng.below(4) == 0 && !cmd.is_empty() {
+                    let at = rng.below(cmd.len() as u64) as usize;
+                    cmd[at] = rng.next() as u8;
+                }
+                out.extend(cmd);
+            }
+        }
+    }
+    out
+}
+
+/// The replica side of the replication link against a hostile master: for many
+/// seeded rounds a fake master answers the handshake and sends garbage, damaged
+/// snapshots, absurd lengths and broken streams. The replica must never crash,
+/// keep answering clients, and keep its memory bounded.
+#[test]
+fn hostile_master_fuzz() {
+    // A real snapshot to damage.
+    let rdb = {
+        let p = start_tripod(&[]);
+        let mut c = p.conn();
+        fill_mixed(&mut c);
+        assert_eq!(c.c(&["SAVE"]), "+OK\r\n");
+        std::fs::read(p.dir.path().join("dump.rdb")).unwrap()
+    };
+    let replica = start_tripod(&["--repl-timeout", "2"]);
+    let mut c = replica.conn();
+    let mut rng = Seeded(0x5eed_1234_abcd_0001);
+    for round in 0..1000 {
+        // A new fake master each round: a retry of the previous round's link
+        // finds nobody listening rather than this round's master.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port().to_string();
+        assert!(c.c(&["REPLICAOF", "127.0.0.1", &port]).starts_with("+OK"));
+        let (sock, _) = l.accept().unwrap();
+        drop(l);
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut w = sock.try_clone().unwrap();
+        let mut r = std::io::BufReader::new(sock);
+        // The handshake, answered properly unless the seed says otherwise.
+        let garbage_at = rng.below(16);
+        let mut step = 0;
+        while let Some(cmd) = read_command(&mut r) {
+            if step == garbage_at {
+                let n = rng.below(64) as usize + 1;
+                let _ = w.write_all(&rng.bytes(n));
+                break;
+            }
+            step += 1;
+            let name = cmd[0].to_ascii_uppercase();
+            if name == "PSYNC" || name == "SYNC" {
+                let _ = w.write_all(&hostile_payload(&mut rng, &rdb));
+                break;
+            }
+            let _ = w.write_all(if name == "PING" {
+                b"+PONG\r\n"
+            } else {
+                b"+OK\r\n"
+            });
+        }
+        // Let the replica act on all of it: it closes the link itself, or the
+        // end of our side (the link is lost) makes it give up.
+        let _ = w.shutdown(std::net::Shutdown::Write);
+        r.get_ref()
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        let mut sink = Vec::new();
+        let _ = r.read_to_end(&mut sink);
+        drop(w);
+        drop(r);
+        // The replica is alive and answers.
+        assert_eq!(c.c(&["PING"]), "+PONG\r\n", "round {}", round);
+        assert!(c.c(&["INFO", "replication"]).contains("role:slave"));
+    }
+    assert_eq!(c.c(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    assert_eq!(c.c(&["PING"]), "+PONG\r\n");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", replica.pid)).unwrap();
+    let rss_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(rss_kb < 256 * 1024, "replica RSS {} kB", rss_kb);
+    if std::env::var_os("SHOW_LOG").is_some() {
+        println!("{}", log_of(&replica));
+    }
+}

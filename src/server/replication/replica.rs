@@ -95,6 +95,8 @@ async fn link_task(srv: Shared, generation: u64) {
             }
             Err(e) => {
                 log::warning(&e);
+                // Close the failed link now, not after the pause.
+                drop(link);
                 {
                     let mut s = srv.borrow_mut();
                     if s.repl.link_generation == generation {
