@@ -279,6 +279,9 @@ pub struct ReplicaLink {
     /// REPLCONF capa eof / psync2.
     pub capa_eof: bool,
     pub capa_psync2: bool,
+    /// It asked with the legacy SYNC: no +FULLRESYNC line, the payload comes
+    /// straight away, and it sends no ACKs (so none are expected), as Redis.
+    pub legacy_sync: bool,
     /// Stream bytes produced while this replica waits for its snapshot; sent
     /// right after it (after a diskless transfer: once it acknowledged, see
     /// `stream_on_ack`).

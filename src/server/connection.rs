@@ -26,12 +26,23 @@ const OUTPUT_BACKPRESSURE: usize = 1024 * 1024;
 
 const PROTECTED_MODE_ERR: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
-/// Accepts connections forever on one listener.
-pub async fn accept_loop(srv: Shared, listener: TcpListener) {
+/// A TCP listening socket shared by the server (which may close it: CONFIG SET
+/// port/bind) and its accept task. The socket is only borrowed within one poll,
+/// so taking it out of the cell closes it at once.
+pub type ListenerSlot = std::rc::Rc<std::cell::RefCell<Option<TcpListener>>>;
+
+/// Accepts connections on one listener until it is taken out of its slot.
+pub async fn accept_loop(srv: Shared, slot: ListenerSlot) {
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
+        let accepted = std::future::poll_fn(|cx| match slot.borrow().as_ref() {
+            Some(l) => l.poll_accept(cx).map(Some),
+            None => std::task::Poll::Ready(None),
+        })
+        .await;
+        let (stream, peer) = match accepted {
+            None => return,
+            Some(Ok(x)) => x,
+            Some(Err(e)) => {
                 crate::server::log::warning(&format!("Accepting client connection: {}", e));
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;

@@ -2,7 +2,7 @@
 //! listening sockets, signals, and the main loop that runs until SHUTDOWN.
 
 use crate::server::config::{Config, StartupAction};
-use crate::server::connection::{accept_loop, Shared};
+use crate::server::connection::{accept_loop, ListenerSlot, Shared};
 use crate::server::log;
 use crate::server::resp::errors;
 use crate::server::state::{Server, ShutdownMode};
@@ -220,47 +220,92 @@ fn bind_listener(addr: &str, backlog: u32) -> std::io::Result<tokio::net::TcpLis
     sock.listen(backlog)
 }
 
-/// Binds every `bind` address on `port` (none when the port is 0). On failure
-/// the error is logged and reported to a waiting parent.
-fn listen(
-    srv: &Server,
-    port: u16,
-    ready_fd: Option<i32>,
-) -> Result<Vec<tokio::net::TcpListener>, ()> {
+/// Binds every `bind` address on the configured port (none when the port is 0).
+/// The error is Redis's message for the address that failed.
+fn bind_tcp(config: &Config) -> Result<Vec<tokio::net::TcpListener>, String> {
+    let port = config.port;
     let mut listeners = Vec::new();
-    if port != 0 {
-        for (addr, optional) in bind_addrs(&srv.config) {
-            match bind_listener(&addr, srv.config.tcp_backlog) {
-                Ok(l) => listeners.push(l),
-                // `-addr`: an address this host does not have (say, no IPv6) is skipped.
-                Err(e) if optional && is_unavailable_address(&e) => {}
-                Err(e) => {
-                    let msg = format!(
-                        "Could not create server TCP listening socket {}: bind: {}\nFailed listening on port {} (TCP), aborting.",
-                        addr,
-                        describe_io(&e),
-                        port
-                    );
-                    log::warning(&msg);
-                    if ready_fd.is_none() {
-                        eprintln!("{}", msg);
-                    }
-                    report_ready(ready_fd, Err(msg));
-                    return Err(());
-                }
+    if port == 0 {
+        return Ok(listeners);
+    }
+    for (addr, optional) in bind_addrs(config) {
+        match bind_listener(&addr, config.tcp_backlog) {
+            Ok(l) => listeners.push(l),
+            // `-addr`: an address this host does not have (say, no IPv6) is skipped.
+            Err(e) if optional && is_unavailable_address(&e) => {}
+            Err(e) => {
+                return Err(format!(
+                    "Could not create server TCP listening socket {}: bind: {}\nFailed listening on port {} (TCP), aborting.",
+                    addr,
+                    describe_io(&e),
+                    port
+                ))
             }
         }
-        if listeners.is_empty() {
-            let msg = format!(
-                "Failed listening on port {} (TCP), aborting: no bind address could be used.",
-                port
-            );
-            log::warning(&msg);
-            report_ready(ready_fd, Err(msg));
-            return Err(());
-        }
+    }
+    if listeners.is_empty() {
+        return Err(format!(
+            "Failed listening on port {} (TCP), aborting: no bind address could be used.",
+            port
+        ));
     }
     Ok(listeners)
+}
+
+/// Binds the TCP listeners at start-up. On failure the error is logged and
+/// reported to a waiting parent.
+fn listen(srv: &Server, ready_fd: Option<i32>) -> Result<Vec<tokio::net::TcpListener>, ()> {
+    bind_tcp(&srv.config).map_err(|msg| {
+        log::warning(&msg);
+        if ready_fd.is_none() {
+            eprintln!("{}", msg);
+        }
+        report_ready(ready_fd, Err(msg));
+    })
+}
+
+/// Serves `listeners`: each goes into a slot the server keeps (to close it) and
+/// gets an accept task.
+fn start_accepting(srv: &mut Server, shared: &Shared, listeners: Vec<tokio::net::TcpListener>) {
+    for l in listeners {
+        let slot: ListenerSlot = Rc::new(RefCell::new(Some(l)));
+        srv.listeners.push(slot.clone());
+        tokio::task::spawn_local(accept_loop(shared.clone(), slot));
+    }
+}
+
+/// CONFIG SET port / bind: closes the TCP listeners and binds the new
+/// configuration's; when that fails, `before`'s listeners are bound again and the
+/// error (Redis's reply text) is returned.
+fn rebind(srv: &mut Server, before: &Config) -> Result<(), String> {
+    let Some(shared) = srv.handle.as_ref().and_then(|w| w.upgrade()) else {
+        return Err("ERR the server is shutting down".into());
+    };
+    for slot in srv.listeners.drain(..) {
+        slot.borrow_mut().take();
+    }
+    match bind_tcp(&srv.config) {
+        Ok(l) => {
+            start_accepting(srv, &shared, l);
+            srv.tcp_port = srv.config.port;
+            Ok(())
+        }
+        Err(e) => {
+            log::warning(&e.replace(", aborting.", "."));
+            match bind_tcp(before) {
+                Ok(l) => start_accepting(srv, &shared, l),
+                Err(e) => log::warning(&format!(
+                    "Failed to restore the previous listening sockets: {}",
+                    e.replace(", aborting.", ".")
+                )),
+            }
+            Err(if srv.config.port != before.port {
+                "Unable to listen on this port. Check server logs.".into()
+            } else {
+                "Failed to bind to specified addresses.".into()
+            })
+        }
+    }
 }
 
 /// Binds the `unixsocket` listener, if configured: a stale socket file left by
@@ -455,7 +500,7 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
     }
 
     // Listen first, so a port in use fails fast and cleanly.
-    let listeners = match listen(&srv, port, ready_fd) {
+    let listeners = match listen(&srv, ready_fd) {
         Ok(l) => l,
         Err(()) => return 1,
     };
@@ -492,11 +537,10 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
             srv, stream, id, initial,
         ))
     });
+    srv.rebind = Some(rebind);
     let shared: Shared = Rc::new(RefCell::new(srv));
     shared.borrow_mut().handle = Some(Rc::downgrade(&shared));
-    for l in listeners {
-        tokio::task::spawn_local(accept_loop(shared.clone(), l));
-    }
+    start_accepting(&mut shared.borrow_mut(), &shared, listeners);
     if let Some((l, path)) = unix_listener {
         tokio::task::spawn_local(crate::server::connection::accept_unix_loop(
             shared.clone(),

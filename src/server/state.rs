@@ -139,6 +139,12 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// A handle on the shared server, for commands that start tasks (REPLICAOF).
     pub handle: Option<std::rc::Weak<std::cell::RefCell<Server>>>,
+    /// The TCP listening sockets. Taking one out of its cell closes it at once.
+    pub listeners: Vec<crate::server::connection::ListenerSlot>,
+    /// Re-binds the TCP listeners after CONFIG SET port/bind (registered at
+    /// start-up, where listening lives); on failure the previous configuration's
+    /// listeners are restored and the error is the reply text.
+    pub rebind: Option<fn(&mut Server, &crate::server::config::Config) -> Result<(), String>>,
 }
 
 impl Server {
@@ -187,6 +193,8 @@ impl Server {
             exit_now: false,
             active_expire_enabled: true,
             handle: None,
+            listeners: Vec::new(),
+            rebind: None,
         }
     }
 

@@ -173,7 +173,7 @@ fn config_set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 /// effect; an error (the reply text) undoes the whole CONFIG SET. A larger
 /// `maxclients` must fit the open-files limit (raised if the system allows).
 fn check_config_changes(
-    srv: &Server,
+    srv: &mut Server,
     before: &crate::server::config::Config,
     changed: &[&'static str],
 ) -> Result<(), String> {
@@ -184,6 +184,17 @@ fn check_config_changes(
                 "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with {}",
                 fit.clients
             ));
+        }
+    }
+    if changed.contains(&"port") || changed.contains(&"bind") {
+        if let Some(rebind) = srv.rebind {
+            rebind(srv, before).map_err(|e| {
+                let arg = if changed.contains(&"port") { "port" } else { "bind" };
+                format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
+                    arg, e
+                )
+            })?;
         }
     }
     Ok(())

@@ -116,7 +116,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("auto-aof-rewrite-percentage", Int(0, INT_MAX), "100"),
     d!("bgsave_cpulist", Str, "", Immutable),
     // port and bind are fixed at start: tripod-server does not re-bind listeners.
-    d!("bind", Special, "* -::*", Immutable),
+    d!("bind", Special, "* -::*"),
     d!("bind-source-addr", Str, ""),
     d!("bio_cpulist", Str, "", Immutable),
     d!("busy-reply-threshold", Int(0, LL_MAX), "5000"),
@@ -241,7 +241,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     d!("oom-score-adj-values", Special, "0 200 800"),
     d!("pidfile", Str, "", Immutable),
-    d!("port", Int(0, 65535), "6379", Immutable),
+    d!("port", Int(0, 65535), "6379"),
     d!(
         "proc-title-template",
         Str,
@@ -305,7 +305,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("shutdown-timeout", Int(0, INT_MAX), "10"),
     d!("slowlog-log-slower-than", Int(-1, LL_MAX), "10000"),
     d!("slowlog-max-len", Int(0, LL_MAX), "128"),
-    d!("socket-mark-id", Int(0, UINT_MAX), "0"),
+    d!("socket-mark-id", Int(0, UINT_MAX), "0", Immutable),
     d!("stop-writes-on-bgsave-error", Bool, "yes"),
     d!("stream-node-max-bytes", Mem(0, LL_MAX), "4096"),
     d!("stream-node-max-entries", Int(0, LL_MAX), "100"),

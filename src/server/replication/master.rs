@@ -77,7 +77,8 @@ pub fn can_continue(srv: &Server, replid: &str, offset: i64) -> bool {
 /// Contract: either answers +CONTINUE and sends the backlog from `offset` (the
 /// replica is then online), or answers +FULLRESYNC replid offset once a snapshot
 /// taken at that offset is being written, and sends the snapshot then every write
-/// made since, in order. Several replicas share one snapshot.
+/// made since, in order. Several replicas share one snapshot. The legacy SYNC
+/// gets no +FULLRESYNC line: the `$<len>` payload comes first, then the stream.
 pub fn sync_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if c.kind == ClientKind::Replica {
         return;
@@ -150,6 +151,7 @@ pub fn sync_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     log::notice(&format!("Replica {} asks for synchronization", c.addr));
     srv.stats.sync_full += 1;
+    link.legacy_sync = !psync;
     c.kind = ClientKind::Replica;
     link.state = ReplicaState::WaitBgsaveStart;
     link.wait_since_ms = now;
@@ -173,8 +175,10 @@ pub fn sync_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 l.held = held;
                 l.rdb_offset = off;
                 l.state = ReplicaState::WaitBgsaveEnd;
-                c.reply
-                    .raw(format!("+FULLRESYNC {} {}\r\n", srv.repl.replid, off).as_bytes());
+                if !l.legacy_sync {
+                    c.reply
+                        .raw(format!("+FULLRESYNC {} {}\r\n", srv.repl.replid, off).as_bytes());
+                }
                 log::notice("Waiting for end of BGSAVE for SYNC");
                 return;
             }
@@ -274,8 +278,10 @@ fn start_snapshot(srv: &mut Server, extra: Option<&mut Client>) -> Result<(), St
                 l.state = state;
                 l.rdb_offset = offset;
                 l.held.clear();
-                c.reply
-                    .raw(format!("+FULLRESYNC {} {}\r\n", replid, offset).as_bytes());
+                if !l.legacy_sync {
+                    c.reply
+                        .raw(format!("+FULLRESYNC {} {}\r\n", replid, offset).as_bytes());
+                }
                 // With a socket target the payload follows in the output queue.
                 if to_socket {
                     let before = std::mem::take(&mut c.reply.buf);
@@ -624,7 +630,8 @@ fn drop_timed_out_replicas(srv: &mut Server, now: i64) {
         let stalled = c.output_pending() && now - c.last_write_ms > timeout;
         let Some(l) = c.repl.as_mut() else { continue };
         let streaming = l.state == ReplicaState::Online && !sending_file;
-        if sending_file {
+        // A legacy SYNC replica sends no ACKs: only a stall times it out.
+        if sending_file || l.legacy_sync {
             l.ack_time_ms = now;
         }
         let why = if stalled && !streaming {
