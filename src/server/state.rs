@@ -137,6 +137,8 @@ pub struct Server {
     pub exit_now: bool,
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire_enabled: bool,
+    /// Test knobs set by DEBUG (PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD, REPLYBUFFER).
+    pub debug: crate::server::commands::DebugKnobs,
     /// A handle on the shared server, for commands that start tasks (REPLICAOF).
     pub handle: Option<std::rc::Weak<std::cell::RefCell<Server>>>,
     /// The TCP listening sockets. Taking one out of its cell closes it at once.
@@ -192,6 +194,7 @@ impl Server {
             persistence: crate::server::rdb::Persistence::default(),
             exit_now: false,
             active_expire_enabled: true,
+            debug: Default::default(),
             handle: None,
             listeners: Vec::new(),
             rebind: None,

@@ -27,6 +27,9 @@ pub enum Mode {
     Immutable,
     /// Only with enable-protected-configs ("can't set protected config").
     Protected,
+    /// Mutable, but CONFIG GET shows it only when asked by its exact name
+    /// (Redis's test-only HIDDEN_CONFIG directives).
+    Hidden,
 }
 
 #[derive(Debug)]
@@ -306,6 +309,22 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("slowlog-log-slower-than", Int(-1, LL_MAX), "10000"),
     d!("slowlog-max-len", Int(0, LL_MAX), "128"),
     d!("socket-mark-id", Int(0, UINT_MAX), "0", Immutable),
+    // Test-only (hidden in CONFIG GET *): a delay per key, in microseconds
+    // (negative: nanoseconds), when saving and when loading; how often loading
+    // serves clients.
+    d!(
+        "rdb-key-save-delay",
+        Int(i32::MIN as i64, INT_MAX),
+        "0",
+        Hidden
+    ),
+    d!("key-load-delay", Int(i32::MIN as i64, INT_MAX), "0", Hidden),
+    d!(
+        "loading-process-events-interval-bytes",
+        Int(1024, INT_MAX),
+        "2097152",
+        Hidden
+    ),
     d!("stop-writes-on-bgsave-error", Bool, "yes"),
     d!("stream-node-max-bytes", Mem(0, LL_MAX), "4096"),
     d!("stream-node-max-entries", Int(0, LL_MAX), "100"),

@@ -341,10 +341,16 @@ impl Config {
     pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for d in directives::DIRECTIVES {
-            if patterns
-                .iter()
-                .any(|p| crate::server::util::glob_match(p, d.name.as_bytes(), true))
-            {
+            let shown = if d.mode == Mode::Hidden {
+                patterns
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(d.name.as_bytes()))
+            } else {
+                patterns
+                    .iter()
+                    .any(|p| crate::server::util::glob_match(p, d.name.as_bytes(), true))
+            };
+            if shown {
                 let c = directives::canonical(d);
                 out.push((
                     d.name.to_string(),
@@ -567,6 +573,7 @@ impl Config {
             opt("unixsocket").map(|x| PathBuf::from(String::from_utf8_lossy(&x).into_owned()));
         self.unixsocketperm = u32::from_str_radix(&v("unixsocketperm"), 8).unwrap_or(0);
         self.always_show_logo = b("always-show-logo");
+        crate::server::rdb::delay::configure(i("rdb-key-save-delay"), i("key-load-delay"));
     }
 }
 
