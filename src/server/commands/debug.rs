@@ -239,6 +239,8 @@ fn protocol(c: &mut Client, ty: &[u8]) {
     match &ty.to_ascii_lowercase()[..] {
         b"string" => c.reply.bulk(b"Hello World"),
         b"integer" => c.reply.int(12345),
+        // Redis's test value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         b"double" => c.reply.double(3.141),
         b"bignum" => {
             let n = b"1234567999999999999999999999999999999";

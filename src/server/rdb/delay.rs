@@ -40,7 +40,7 @@ fn delay(us: i64) {
         x ^= x >> 7;
         x ^= x << 17;
         RNG.store(x, Ordering::Relaxed);
-        u64::from(x % us.unsigned_abs() == 0)
+        u64::from(x.is_multiple_of(us.unsigned_abs()))
     } else {
         us as u64
     };
