@@ -146,8 +146,11 @@ pub struct Server {
     /// Re-binds the TCP listeners after CONFIG SET port/bind (registered at
     /// start-up, where listening lives); on failure the previous configuration's
     /// listeners are restored and the error is the reply text.
-    pub rebind: Option<fn(&mut Server, &crate::server::config::Config) -> Result<(), String>>,
+    pub rebind: Option<Rebind>,
 }
+
+/// How CONFIG SET port/bind re-binds the listeners (see `Server::rebind`).
+pub type Rebind = fn(&mut Server, &crate::server::config::Config) -> Result<(), String>;
 
 impl Server {
     /// A server with empty databases, a fresh replication id and no clients.
