@@ -32,7 +32,8 @@
 //! - `config`: redis.conf and CONFIG; `startup`: the process (command line,
 //!   listeners, signals, the cron task); `cron`: periodic housekeeping
 //!   (active expiry, timeouts, persistence and replication chores); `info`:
-//!   INFO; `fdlimit`: maxclients against the open-files limit; `slowlog`,
+//!   INFO; `fdlimit`: maxclients against the open-files limit; `oom`: the
+//!   OOM-killer score per role; `slowlog`,
 //!   `log`, `memory`: what their names say; `util`: numbers,
 //!   glob, argument splitting, clock, random.
 //!
@@ -58,6 +59,7 @@ pub(crate) mod keyspace;
 pub(crate) mod log;
 pub(crate) mod long_double;
 pub(crate) mod memory;
+pub(crate) mod oom;
 pub(crate) mod rdb;
 pub(crate) mod replication;
 pub(crate) mod resp;

@@ -492,6 +492,8 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
         std::process::id()
     ));
 
+    let class = crate::server::oom::current_class(&srv);
+    let _ = crate::server::oom::apply(&mut srv, class);
     let granted = crate::server::fdlimit::adjust_at_startup(srv.config.maxclients);
     if granted < srv.config.maxclients {
         let _ = srv

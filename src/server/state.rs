@@ -139,6 +139,8 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// Test knobs set by DEBUG (PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD, REPLYBUFFER).
     pub debug: crate::server::commands::DebugKnobs,
+    /// The OOM score before `oom-score-adj` changed it.
+    pub oom: crate::server::oom::OomState,
     /// A handle on the shared server, for commands that start tasks (REPLICAOF).
     pub handle: Option<std::rc::Weak<std::cell::RefCell<Server>>>,
     /// The TCP listening sockets. Taking one out of its cell closes it at once.
@@ -198,6 +200,7 @@ impl Server {
             exit_now: false,
             active_expire_enabled: true,
             debug: Default::default(),
+            oom: Default::default(),
             handle: None,
             listeners: Vec::new(),
             rebind: None,

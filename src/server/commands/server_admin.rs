@@ -182,6 +182,24 @@ fn check_config_changes(
             ));
         }
     }
+    if changed.contains(&"oom-score-adj") || changed.contains(&"oom-score-adj-values") {
+        let class = crate::server::oom::current_class(srv);
+        if crate::server::oom::apply(srv, class).is_err() {
+            // Back to the old values (and their score) before failing.
+            let now = std::mem::replace(&mut srv.config, before.clone());
+            let _ = crate::server::oom::apply(srv, class);
+            srv.config = now;
+            let arg = if changed.contains(&"oom-score-adj-values") {
+                "oom-score-adj-values"
+            } else {
+                "oom-score-adj"
+            };
+            return Err(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{}') - Failed to set current oom_score_adj. Check server logs.",
+                arg
+            ));
+        }
+    }
     if changed.contains(&"port") || changed.contains(&"bind") {
         if let Some(rebind) = srv.rebind {
             rebind(srv, before).map_err(|e| {

@@ -216,6 +216,7 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
     }
     if pid == 0 {
         log::set_role('C');
+        let _ = crate::server::oom::apply(srv, crate::server::oom::ProcessClass::BackgroundChild);
         let code = match save_to(srv, &path) {
             Ok(()) => {
                 log::notice("DB saved on disk");
@@ -250,6 +251,7 @@ pub fn fork_to_fd(srv: &mut Server, fd: i32, mark: &str) -> Result<i32, String> 
     }
     if pid == 0 {
         log::set_role('C');
+        let _ = crate::server::oom::apply(srv, crate::server::oom::ProcessClass::BackgroundChild);
         use std::io::Write;
         use std::os::fd::FromRawFd;
         // SAFETY: `fd` is the pipe's write end, owned by this child alone now.

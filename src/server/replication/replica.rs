@@ -556,6 +556,7 @@ pub fn set_master(s: &mut Server, host: String, port: u16) {
     }
     s.repl.link_down_since_ms = now_ms();
     log::notice(&format!("REPLICAOF {}:{} enabled", host, port));
+    let _ = crate::server::oom::apply(s, crate::server::oom::ProcessClass::Replica);
     start_link(s);
 }
 
@@ -578,6 +579,7 @@ pub fn unset_master(s: &mut Server) {
     s.repl.ensure_backlog(size);
     disconnect_replicas(s);
     log::notice("MASTER MODE enabled (user request from 'id=0')");
+    let _ = crate::server::oom::apply(s, crate::server::oom::ProcessClass::Master);
 }
 
 fn close_master_client(s: &mut Server) {
