@@ -306,6 +306,8 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
                 } else {
                     Vec::new()
                 };
+                // CLIENT LIST shows the query buffer with the running command in it.
+                c.qbuf_len = input.buf.len() - input.start;
                 input.start += n;
                 input.need = 0;
                 if argv.is_empty() {
@@ -331,6 +333,8 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
                     c.reply.error("ERR internal error");
                     c.close_after_reply = true;
                 }
+                // Over its own output limit: closed without the reply, as Redis.
+                crate::server::state::check_output_limits(&srv.config, &mut c);
                 if from_master {
                     // A replica never answers its master (REPLCONF GETACK answers
                     // through the output queue), and proxies the exact bytes.

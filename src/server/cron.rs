@@ -20,6 +20,7 @@ pub fn run(srv: &mut Server) {
         active_expire_cycle(srv, now);
     }
     client_timeouts(srv, now);
+    output_limits(srv);
     if srv.pause != PauseKind::None && srv.pause_until_ms <= now {
         srv.pause = PauseKind::None;
         srv.unpause.notify_waiters();
@@ -80,6 +81,16 @@ fn active_expire_cycle(srv: &mut Server, now: i64) {
             if sampled == 0 || expired * 10 <= sampled {
                 break;
             }
+        }
+    }
+}
+
+/// The soft output limits also apply to clients that get no new output.
+fn output_limits(srv: &mut Server) {
+    let config = &srv.config;
+    for c in srv.clients.values_mut() {
+        if c.obuf_soft_since != 0 {
+            crate::server::state::check_output_limits(config, c);
         }
     }
 }

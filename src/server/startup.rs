@@ -225,7 +225,7 @@ fn bind_listener(addr: &str, backlog: u32) -> std::io::Result<tokio::net::TcpLis
 fn bind_tcp(config: &Config) -> Result<Vec<tokio::net::TcpListener>, String> {
     let port = config.port;
     let mut listeners = Vec::new();
-    if port == 0 {
+    if port == 0 || config.bind.is_empty() {
         return Ok(listeners);
     }
     for (addr, optional) in bind_addrs(config) {
@@ -511,6 +511,12 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
         Ok(l) => l,
         Err(()) => return 1,
     };
+    if listeners.is_empty() && unix_listener.is_none() {
+        let msg = "Configured to not listen anywhere, exiting.".to_string();
+        log::warning(&msg);
+        report_ready(ready_fd, Err(msg));
+        return 1;
+    }
     show_logo(&srv.config, port);
 
     // Load the dataset before accepting clients.

@@ -386,45 +386,9 @@ impl Server {
     /// hard limit, or stays past the soft limit for the soft period, is closed, so
     /// a slow subscriber or replica cannot grow the server's memory without bound.
     pub fn enforce_output_limits(&mut self, id: u64) {
-        let Some(c) = self.clients.get_mut(&id) else {
-            return;
-        };
-        let class = if c.kind == crate::server::client::ClientKind::Replica {
-            "replica"
-        } else if c.subscriptions() > 0 {
-            "pubsub"
-        } else {
-            "normal"
-        };
-        let Some((_, hard, soft, secs)) = self
-            .config
-            .client_output_buffer_limit
-            .iter()
-            .find(|l| l.0 == class)
-        else {
-            return;
-        };
-        let (hard, soft, secs) = (*hard as usize, *soft as usize, *secs as i64);
-        let used = c.output_len();
-        let now = crate::server::util::command_time_ms();
-        let mut close = hard > 0 && used > hard;
-        if soft > 0 && used > soft {
-            if c.obuf_soft_since == 0 {
-                c.obuf_soft_since = now;
-            } else if now - c.obuf_soft_since >= secs * 1000 {
-                close = true;
-            }
-        } else {
-            c.obuf_soft_since = 0;
-        }
-        if close && !c.close_asap {
-            let info = c.info_line(now);
-            crate::server::log::warning(&format!(
-                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                info.trim_end()
-            ));
-            c.close_asap = true;
-            c.wake();
+        let config = &self.config;
+        if let Some(c) = self.clients.get_mut(&id) {
+            check_output_limits(config, c);
         }
     }
 
@@ -435,4 +399,56 @@ impl Server {
             .filter(|c| c.blocked.is_some())
             .count()
     }
+}
+
+/// Checks one client against its class's `client-output-buffer-limit` (normal,
+/// replica, pubsub) and schedules it to close, with Redis's log line, when it is
+/// over the hard limit, or over the soft limit for longer than the soft period.
+/// Returns whether it is to close. The executing client is checked after each
+/// command (it then gets no reply at all, as in Redis), others whenever output is
+/// added for them, and every client by the cron (the soft limit without traffic).
+pub fn check_output_limits(config: &crate::server::config::Config, c: &mut Client) -> bool {
+    let class = if c.kind == crate::server::client::ClientKind::Replica {
+        "replica"
+    } else if c.subscriptions() > 0 {
+        "pubsub"
+    } else {
+        "normal"
+    };
+    if c.kind == crate::server::client::ClientKind::Master {
+        return false;
+    }
+    let Some((_, hard, soft, secs)) = config
+        .client_output_buffer_limit
+        .iter()
+        .find(|l| l.0 == class)
+    else {
+        return false;
+    };
+    let (hard, soft, secs) = (*hard as usize, *soft as usize, *secs as i64);
+    if hard == 0 && soft == 0 {
+        return false;
+    }
+    let used = c.output_len();
+    let now = crate::server::util::now_ms();
+    let mut close = hard > 0 && used > hard;
+    if soft > 0 && used > soft {
+        if c.obuf_soft_since == 0 {
+            c.obuf_soft_since = now;
+        } else if now - c.obuf_soft_since > secs * 1000 {
+            close = true;
+        }
+    } else {
+        c.obuf_soft_since = 0;
+    }
+    if close && !c.close_asap {
+        let info = c.info_line(now);
+        crate::server::log::warning(&format!(
+            "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            info.trim_end()
+        ));
+        c.close_asap = true;
+        c.wake();
+    }
+    close
 }

@@ -166,12 +166,7 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         (b"protocol", 3) => protocol(c, &argv[2]),
         (b"object", 3) => object(srv, c, &argv[2]),
         (b"htstats", 3) => htstats(srv, c, &argv[2]),
-        (b"htstats-key", 3) => match srv.lookup_quiet(c, &argv[2]) {
-            None => c.reply.error(errors::NO_SUCH_KEY),
-            Some(_) => c.reply.error(
-                "ERR The value stored at the specified key is not represented using an hash table",
-            ),
-        },
+        (b"htstats-key", 3) => htstats_key(srv, c, &argv[2]),
         (b"change-repl-id", 2) => {
             let id = crate::server::replication::new_replid(&mut srv.rng);
             srv.repl.replid2 = std::mem::replace(&mut srv.repl.replid, id);
@@ -330,23 +325,48 @@ fn htstats(srv: &mut Server, c: &mut Client, db: &[u8]) {
         return;
     };
     let d = &srv.dbs[id as usize];
-    let stats = |n: usize| {
-        if n == 0 {
-            "No stats available for empty dictionaries\n".to_string()
-        } else {
-            format!(
-                "Hash table 0 stats (main hash table):\n table size: {}\n number of elements: {}\n",
-                n.next_power_of_two().max(4),
-                n
-            )
-        }
-    };
     let text = format!(
         "[Dictionary HT]\n{}[Expires HT]\n{}",
-        stats(d.len()),
-        stats(d.expires.len())
+        table_stats(d.len()),
+        table_stats(d.expires.len())
     );
     c.reply.bulk(text.as_bytes());
+}
+
+/// The summary DEBUG HTSTATS prints for a table of `n` elements (sizes only:
+/// tripod's tables do not chain, so there are no chain statistics).
+fn table_stats(n: usize) -> String {
+    if n == 0 {
+        "No stats available for empty dictionaries\n".to_string()
+    } else {
+        format!(
+            "Hash table 0 stats (main hash table):\n table size: {}\n number of elements: {}\n",
+            n.next_power_of_two().max(4),
+            n
+        )
+    }
+}
+
+/// DEBUG HTSTATS-KEY key: the table statistics of a set, hash or sorted set
+/// in its hashtable encoding; other encodings get Redis's error.
+fn htstats_key(srv: &mut Server, c: &mut Client, key: &[u8]) {
+    use crate::server::types::Value;
+    let Some(e) = srv.lookup_quiet(c, key) else {
+        c.reply.error(errors::NO_SUCH_KEY);
+        return;
+    };
+    let n = match &e.value {
+        Value::Set(s) if s.encoding() == "hashtable" => s.len(),
+        Value::Hash(h) if h.encoding() == "hashtable" => h.len(),
+        Value::ZSet(z) if z.encoding() == "skiplist" => z.len(),
+        _ => {
+            c.reply.error(
+                "ERR The value stored at the specified key is not represented using an hash table",
+            );
+            return;
+        }
+    };
+    c.reply.bulk(table_stats(n).as_bytes());
 }
 
 /// DEBUG POPULATE count [prefix] [size]: keys prefix:N holding "value:N"

@@ -704,12 +704,12 @@ fn flushall(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     srv.signal_db_modified(None);
     srv.add_dirty(n.max(1));
-    // Like Redis: with save points configured, FLUSHALL writes the (empty) snapshot.
+    // Like Redis: with save points configured, FLUSHALL writes the (empty)
+    // snapshot, which leaves no change unsaved; it still goes to the replicas.
     if !srv.config.save_params.is_empty() {
         crate::server::rdb::kill_child(srv);
-        let dirty = srv.dirty;
         let _ = crate::server::rdb::save(srv);
-        srv.dirty = dirty;
+        srv.propagate_instead(c.db, vec![argv.to_vec()]);
     }
     c.reply.ok();
 }

@@ -648,14 +648,16 @@ fn special(name: &str, vals: &[String], startup: bool) -> Result<String, String>
     };
     match name {
         "bind" => {
-            if vals.is_empty() || vals.len() > 16 {
-                return Err(if vals.is_empty() {
-                    wrong()
-                } else {
-                    "Too many bind addresses specified.".into()
-                });
+            // `bind ""` (or CONFIG SET bind "") means no TCP listener at all.
+            let addrs: Vec<&String> = vals.iter().filter(|v| !v.is_empty()).collect();
+            if addrs.len() > 16 {
+                return Err("Too many bind addresses specified.".into());
             }
-            Ok(vals.join(" "))
+            Ok(addrs
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(" "))
         }
         "dir" => {
             if vals.len() != 1 {

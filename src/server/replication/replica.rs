@@ -47,27 +47,32 @@ fn current(srv: &Shared, generation: u64) -> bool {
 
 async fn link_task(srv: Shared, generation: u64) {
     while current(&srv, generation) {
-        let (host, port, timeout) = {
+        let (host, port, timeout, source) = {
             let s = srv.borrow();
             let (h, p) = s.config.replicaof.clone().expect("checked by current()");
-            (h, p, Duration::from_secs(s.config.repl_timeout.max(1)))
+            let source = s.config.value("bind-source-addr").to_string();
+            (
+                h,
+                p,
+                Duration::from_secs(s.config.repl_timeout.max(1)),
+                source,
+            )
         };
         srv.borrow_mut().repl.link = LinkState::Connecting;
         log::notice(&format!("Connecting to MASTER {}:{}", host, port));
-        let stream =
-            match tokio::time::timeout(timeout, TcpStream::connect((host.as_str(), port))).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    log::warning(&format!("Error condition on socket for SYNC: {}", e));
-                    retry_pause(&srv, generation).await;
-                    continue;
-                }
-                Err(_) => {
-                    log::warning("Timeout connecting to the MASTER...");
-                    retry_pause(&srv, generation).await;
-                    continue;
-                }
-            };
+        let stream = match tokio::time::timeout(timeout, connect(&host, port, &source)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                log::warning(&format!("Error condition on socket for SYNC: {}", e));
+                retry_pause(&srv, generation).await;
+                continue;
+            }
+            Err(_) => {
+                log::warning("Timeout connecting to the MASTER...");
+                retry_pause(&srv, generation).await;
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         log::notice("MASTER <-> REPLICA sync started");
         let mut link = Link {
@@ -107,6 +112,41 @@ async fn link_task(srv: Shared, generation: u64) {
             }
         }
     }
+}
+
+/// Connects to the master, from `bind-source-addr` when it is set.
+async fn connect(host: &str, port: u16, source: &str) -> std::io::Result<TcpStream> {
+    if source.is_empty() {
+        return TcpStream::connect((host, port)).await;
+    }
+    let src: std::net::IpAddr = source.parse().map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("bind-source-addr {} is not an IP address", source),
+        )
+    })?;
+    let mut last = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        if addr.is_ipv4() != src.is_ipv4() {
+            continue;
+        }
+        let sock = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        sock.bind(std::net::SocketAddr::new(src, 0))?;
+        match sock.connect(addr).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            "no master address of the bind-source-addr family",
+        )
+    }))
 }
 
 /// Waits one second before the next attempt to reach the master, as Redis's

@@ -54,10 +54,16 @@ impl Value {
 }
 
 /// The OBJECT ENCODING of a string value.
+///
+/// A string modified in place (`raw`: APPEND, SETRANGE, SETBIT) is raw even when
+/// it reads as a number, as in Redis, where only a fresh value gets the int or
+/// embstr encoding.
 pub fn string_encoding(s: &[u8], raw: bool) -> &'static str {
-    if s.len() <= 20 && crate::server::util::parse_i64(s).is_some() {
+    if raw {
+        "raw"
+    } else if s.len() <= 20 && crate::server::util::parse_i64(s).is_some() {
         "int"
-    } else if s.len() <= 44 && !raw {
+    } else if s.len() <= 44 {
         "embstr"
     } else {
         "raw"
