@@ -6,6 +6,10 @@
 //! have every byte, and switches, or aborts and resumes writes after `--timeout`; so a slow or
 //! stopped target leaves the old master in charge, never two masters. Only `--force` (the master
 //! is unreachable) makes a replica master without it, and says what that can lose.
+//!
+//! With Sentinels running, the role moves through Sentinel instead (a REPLICAOF behind its back
+//! would be undone): see [`sentinel::failover`]. With the master down, `--force` waits for
+//! Sentinel's own failover rather than racing it.
 use std::time::Duration;
 
 use crate::cli::error::{Error, Result};
@@ -13,6 +17,7 @@ use crate::cli::group::{self, Snapshot};
 use crate::cli::handover::{self, replicaof};
 use crate::cli::inventory::{Host, Inventory};
 use crate::cli::roles;
+use crate::cli::sentinel::{self, ask};
 use crate::cli::probe::{self, LiveRole};
 
 const T: Duration = Duration::from_secs(5);
@@ -32,6 +37,14 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
     };
     let snap = Snapshot::take(&inv.hosts).await;
     out!("offsets before: {}", snap.offsets_line());
+    if inv.sentinel.is_some() {
+        let views = ask::view_all(&inv).await;
+        if views.iter().any(|v| v.reachable && v.master.is_some()) {
+            through_sentinel(&inv, &snap, views, &target, force, timeout).await?;
+            return finish(&inv, &snap, &target).await;
+        }
+        out!("no Sentinel answers (not deployed yet?): promoting without Sentinel");
+    }
     let live_master = snap.live_master();
     let ti = snap.index(&target.name).expect("an inventory host");
     let tinfo = snap.probes[ti].info.clone();
@@ -84,8 +97,14 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
         }
     }
 
-    // Persist: the inventory first (it is what later deploys read), then every host's config.
-    let new_inv = roles::persist_inventory(&inv, &target)?;
+    finish(&inv, &snap, &target).await
+}
+
+/// After the switch: persist the roles (the inventory first, it is what later deploys read,
+/// then every host's config), verify as deploy does leaving out nodes that are down, and with
+/// Sentinels check that they all name the new master.
+async fn finish(inv: &Inventory, snap: &Snapshot, target: &Host) -> Result<i32> {
+    let new_inv = roles::persist_inventory(inv, target)?;
     let unreachable: Vec<String> = roles::upload_configs(&new_inv).await;
 
     // Verify as deploy does, leaving out nodes that are down.
@@ -101,8 +120,11 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
         .replicas()
         .filter(|h| !down.contains(&h.name.as_str()))
         .collect();
-    let problems =
+    let mut problems =
         group::wait_healthy(&new_inv.hosts, &master, &replicas, Duration::from_secs(20)).await;
+    if new_inv.sentinel.is_some() && down.is_empty() {
+        problems.extend(sentinel::plan::wait_verified(&new_inv, Duration::from_secs(30)).await);
+    }
     let after = Snapshot::take(&new_inv.hosts).await;
     out!("offsets after:  {}", after.offsets_line());
     for d in &down {
@@ -129,6 +151,89 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
         }
         Ok(1)
     }
+}
+
+/// promote with Sentinels running: through SENTINEL FAILOVER ([`sentinel::failover`]). The
+/// master is the one the Sentinels name; when it is down, `--force` waits for Sentinel's own
+/// failover and then, if Sentinel chose another replica, moves the role on to `target`.
+async fn through_sentinel(
+    inv: &Inventory,
+    snap: &Snapshot,
+    views: Vec<ask::View>,
+    target: &Host,
+    force: bool,
+    timeout: Duration,
+) -> Result<()> {
+    let live_master = |name: &str, snap: &Snapshot| {
+        snap.probe_of(name)
+            .and_then(|p| p.info.as_ref())
+            .is_some_and(|i| i.role == LiveRole::Master)
+    };
+    let mut views = views;
+    let mut snap = snap.clone();
+    let master = match ask::agreed_master(inv, &views) {
+        ask::Agreement::Host(m) if live_master(&m, &snap) => inv.host(&m).cloned().expect("a host"),
+        ask::Agreement::Host(m) => {
+            let dead = inv.host(&m).cloned().expect("a host");
+            if !force {
+                return Err(Error::failed(format!(
+                    "the Sentinels' master {m} is not a live master ({}); Sentinel fails it over after down_after_ms. \
+                     Nothing was changed; promote --force waits for Sentinel's failover and then promotes {}",
+                    snap.probe_of(&m).and_then(|p| p.error.clone()).unwrap_or_else(|| "not a master".into()),
+                    target.name
+                )));
+            }
+            let new = sentinel::failover::wait_for_sentinel_failover(inv, &dead).await?;
+            snap = Snapshot::take(&inv.hosts).await;
+            views = ask::view_all(inv).await;
+            new
+        }
+        ask::Agreement::Stranger(ep) => {
+            return Err(Error::failed(format!(
+                "the Sentinels name {ep} as the master, which is no host of the inventory; nothing was changed"
+            )))
+        }
+        ask::Agreement::Split(sides) => {
+            return Err(Error::failed(format!(
+                "the Sentinels disagree about the master ({}); a failover may be under way. Nothing was changed; try again",
+                sides.join("; ")
+            )))
+        }
+        ask::Agreement::NoAnswer => {
+            return Err(Error::failed("no Sentinel names a master; nothing was changed"))
+        }
+    };
+    if master.name == target.name {
+        out!("{} is already the master (Sentinel agrees)", target.name);
+        return Ok(());
+    }
+    let tinfo = snap.probe_of(&target.name).and_then(|p| p.info.clone());
+    let linked = tinfo
+        .as_ref()
+        .is_some_and(|t| t.role == LiveRole::Replica && t.link_up() && t.follows(&master));
+    if !linked {
+        return Err(Error::failed(format!(
+            "refusing to promote {}: it is not a linked replica of the master {} ({}); nothing was changed",
+            target.name,
+            master.name,
+            match &tinfo {
+                Some(t) => format!(
+                    "role:{}, master_link_status:{}",
+                    t.role.as_str(),
+                    t.master_link_status.as_deref().unwrap_or("-")
+                ),
+                None => "it does not answer".to_string(),
+            }
+        )));
+    }
+    let others: Vec<Host> = inv
+        .hosts
+        .iter()
+        .zip(&snap.probes)
+        .filter(|(h, p)| h.name != target.name && h.name != master.name && p.info.is_some())
+        .map(|(h, _)| h.clone())
+        .collect();
+    sentinel::failover::promote(inv, &views, &master, target, &others, timeout).await
 }
 
 /// The master is unreachable: with `force`, make `target` master without a handover and
