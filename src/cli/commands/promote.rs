@@ -38,7 +38,7 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
     let snap = Snapshot::take(&inv.hosts).await;
     out!("offsets before: {}", snap.offsets_line());
     if inv.sentinel.is_some() {
-        let views = ask::view_all(&inv).await;
+        let views = ask::settled_views(&inv, ask::failover_wait(&inv)).await;
         if views.iter().any(|v| v.reachable && v.master.is_some()) {
             through_sentinel(&inv, &snap, views, &target, force, timeout).await?;
             return finish(&inv, &snap, &target).await;
@@ -184,8 +184,8 @@ async fn through_sentinel(
                 )));
             }
             let new = sentinel::failover::wait_for_sentinel_failover(inv, &dead).await?;
+            views = ask::settled_views(inv, ask::failover_wait(inv)).await;
             snap = Snapshot::take(&inv.hosts).await;
-            views = ask::view_all(inv).await;
             new
         }
         ask::Agreement::Stranger(ep) => {

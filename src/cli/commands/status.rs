@@ -100,6 +100,10 @@ pub fn add_sentinels(inv: &Inventory, st: &mut GroupStatus, views: Vec<ask::View
                 }
                 _ => {}
             }
+            if v.failover_in_progress() {
+                st.problems
+                    .push(format!("Sentinel {name}: a failover is in progress"));
+            }
             if v.quorum_ok != Some(true) {
                 st.problems.push(format!(
                     "Sentinel {name}: quorum not OK ({})",

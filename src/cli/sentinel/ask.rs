@@ -162,6 +162,21 @@ impl View {
     pub fn master_endpoint(&self) -> Option<String> {
         self.master.as_ref().map(|(a, p)| format!("{a}:{p}"))
     }
+    /// The Sentinel is in the middle of a failover: its master's flags say so, or the master it
+    /// names (the promoted replica, from the moment it is promoted) is not yet the one it
+    /// monitors (that changes at `+switch-master`, when the other replicas were repointed).
+    pub fn failover_in_progress(&self) -> bool {
+        if !self.reachable {
+            return false;
+        }
+        let flags = self.fields.get("flags").map_or("", String::as_str);
+        let monitored = match (self.fields.get("ip"), self.fields.get("port")) {
+            (Some(ip), Some(port)) => Some(format!("{ip}:{port}")),
+            _ => None,
+        };
+        flags.contains("failover_in_progress")
+            || (monitored.is_some() && monitored != self.master_endpoint())
+    }
     /// A numeric field of SENTINEL MASTER.
     pub fn field_num(&self, name: &str) -> Option<i64> {
         self.fields.get(name).and_then(|v| v.parse().ok())
@@ -236,6 +251,43 @@ pub async fn view_all(inv: &Inventory) -> Vec<View> {
     out
 }
 
+/// Asks every Sentinel until none is in the middle of a failover (see
+/// [`View::failover_in_progress`]) or `limit` passes; returns the last answers.
+pub async fn settled_views(inv: &Inventory, limit: Duration) -> Vec<View> {
+    let deadline = std::time::Instant::now() + limit;
+    let mut said = false;
+    loop {
+        let views = view_all(inv).await;
+        let busy: Vec<&str> = views
+            .iter()
+            .filter(|v| v.failover_in_progress())
+            .map(|v| v.node.name())
+            .collect();
+        if busy.is_empty() || std::time::Instant::now() >= deadline {
+            return views;
+        }
+        if !said {
+            out!(
+                "a Sentinel failover is in progress (seen by {}): waiting for it to end (at most {:.0}s)",
+                busy.join(", "),
+                limit.as_secs_f64()
+            );
+            said = true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// How long to wait for a failover in progress: the Sentinels' failover timeout (bounded)
+/// plus a margin.
+pub fn failover_wait(inv: &Inventory) -> Duration {
+    let ms = inv
+        .sentinel
+        .as_ref()
+        .map_or(60_000, |s| s.failover_timeout_ms.min(180_000));
+    Duration::from_millis(ms) + Duration::from_secs(5)
+}
+
 /// The host of the group at `address:port` (addresses compared as IP addresses or
 /// case-insensitively).
 pub fn host_at<'a>(inv: &'a Inventory, address: &str, port: u16) -> Option<&'a Host> {
@@ -267,9 +319,19 @@ pub enum Agreement {
     Split(Vec<String>),
 }
 
-/// Combines the views: the master every answering Sentinel names.
+/// Combines the views: the master every answering Sentinel names. A Sentinel in the middle
+/// of a failover counts as disagreeing.
 pub fn agreed_master(inv: &Inventory, views: &[View]) -> Agreement {
     let mut seen: Vec<(String, Vec<String>)> = Vec::new();
+    if views.iter().any(View::failover_in_progress) {
+        return Agreement::Split(
+            views
+                .iter()
+                .filter(|v| v.failover_in_progress())
+                .map(|v| format!("{} is failing over", v.node.name()))
+                .collect(),
+        );
+    }
     for v in views {
         let Some(ep) = v.master_endpoint() else {
             continue;

@@ -260,10 +260,9 @@ async fn wait_switch(inv: &Inventory, target: &Host, limit: Duration) -> Result<
     let want = target.endpoint();
     loop {
         let views = ask::view_all(inv).await;
-        let named = views
-            .iter()
-            .filter(|v| v.reachable)
-            .all(|v| v.master_endpoint().as_deref() == Some(want.as_str()));
+        let named = views.iter().filter(|v| v.reachable).all(|v| {
+            v.master_endpoint().as_deref() == Some(want.as_str()) && !v.failover_in_progress()
+        });
         let is_master = async {
             let mut c = probe::connect(target, STEP).await?;
             probe::info_replication(target, &mut c, STEP).await
@@ -299,6 +298,7 @@ pub async fn wait_for_sentinel_failover(inv: &Inventory, dead: &Host) -> Result<
     loop {
         let views = ask::view_all(inv).await;
         if let ask::Agreement::Host(name) = ask::agreed_master(inv, &views) {
+            // (agreed_master counts a failover in progress as no agreement)
             if name != dead.name {
                 let h = inv.host(&name).cloned().expect("a host of the group");
                 let live = async {

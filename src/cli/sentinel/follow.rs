@@ -26,7 +26,7 @@ pub async fn follow(
     if inv.sentinel.is_none() {
         return Ok((inv, snap));
     }
-    let views = ask::view_all(&inv).await;
+    let views = ask::settled_views(&inv, ask::failover_wait(&inv)).await;
     let problem = match ask::agreed_master(&inv, &views) {
         Agreement::NoAnswer => return Ok((inv, snap)),
         Agreement::Host(name) if name == inv.master().name => return Ok((inv, snap)),

@@ -413,7 +413,7 @@ async fn set_at_run_time(
     .await
     .unwrap_or_else(|e| Err(Error::failed(format!("task failed: {e}"))))?;
     Ok(if changes.is_empty() {
-        "unchanged (render recorded)".to_string()
+        "unchanged".to_string()
     } else {
         format!(
             "reconfigured at run time: {}",
