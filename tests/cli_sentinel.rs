@@ -36,7 +36,13 @@ struct SentinelGroup {
 }
 
 impl SentinelGroup {
+    /// With `binary:` uploading Debian's Sentinel; `extra` adds lines to `sentinel:`.
     fn new(extra: &str) -> SentinelGroup {
+        let program = format!("  binary: {}\n", sentinel_binary().display());
+        SentinelGroup::with_program(&program, extra)
+    }
+    /// `program` is the `binary:` or `command:` line of `sentinel:`.
+    fn with_program(program: &str, extra: &str) -> SentinelGroup {
         let dir = tempfile::Builder::new()
             .prefix("tripod-sentinel-")
             .tempdir()
@@ -61,8 +67,7 @@ impl SentinelGroup {
             &inv,
             format!(
                 "# sentinel test group\ncluster: sgroup\nconnection: local\nredis:\n  bind: 127.0.0.1\n  password: \"{PW}\"\n  config:\n    repl-diskless-sync-delay: 0\n\
-                 sentinel:\n  quorum: 2\n  down_after_ms: 1000\n  failover_timeout_ms: 4000\n  binary: {}\n{extra}hosts:\n{hosts}",
-                sentinel_binary().display()
+                 sentinel:\n  quorum: 2\n  down_after_ms: 1000\n  failover_timeout_ms: 4000\n{program}{extra}hosts:\n{hosts}"
             ),
         )
         .unwrap();
@@ -319,6 +324,9 @@ fn sentinel_deploy_failover_redeploy_promote_stop() {
     for k in &acked {
         assert_eq!(c.cmd(&["GET", k]).unwrap(), "v", "acknowledged {k} lost");
     }
+    // write-test writes where Sentinel says.
+    let o = tripod(&["write-test", g.inv(), "--json", "--keys", "10"]);
+    assert_eq!(json(&o)["master"], new_master.as_str(), "{}", stdout(&o));
 
     // deploy after the failover: the inventory follows Sentinel, the old master rejoins as a
     // replica, nothing is demoted.
@@ -395,4 +403,117 @@ fn sentinel_deploy_failover_redeploy_promote_stop() {
     for p in pids {
         assert!(!alive(p), "pid {p} still runs");
     }
+}
+
+/// The `sentinel` lines of SENTINEL MASTER as one string, from the Sentinel on `port`.
+fn sentinel_master(port: u16) -> String {
+    let mut c = Client::connect(port).unwrap();
+    c.cmd(&["SENTINEL", "MASTER", "sgroup"]).unwrap()
+}
+
+fn sentinel_pid(g: &SentinelGroup, n: &str) -> u32 {
+    std::fs::read_to_string(g.node(n).join("sentinel.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn myid(g: &SentinelGroup, n: &str) -> String {
+    std::fs::read_to_string(g.node(n).join("sentinel.conf"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("sentinel myid "))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn sentinel_command_run_time_changes_and_a_new_port() {
+    // `command:` runs a Sentinel already on the host (Debian's program, in Sentinel mode).
+    let g = SentinelGroup::with_program("  command: /usr/bin/redis-server\n", "");
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(!stdout(&o).contains("upload redis-sentinel"));
+    assert!(!g.node("m").join("redis-sentinel").exists());
+    let pids: Vec<u32> = ["m", "r1", "r2"].iter().map(|n| sentinel_pid(&g, n)).collect();
+
+    // Quorum and timings change at run time: SENTINEL SET, no restart.
+    let text = std::fs::read_to_string(&g.inv).unwrap();
+    let changed = text
+        .replace("quorum: 2", "quorum: 3")
+        .replace("down_after_ms: 1000", "down_after_ms: 1500");
+    std::fs::write(&g.inv, changed).unwrap();
+    let o = tripod(&["deploy", g.inv(), "--dry-run"]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        stdout(&o).contains("plan sentinel r1: SENTINEL SET quorum 3, down-after-milliseconds 1500 (at run time, no restart)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let now: Vec<u32> = ["m", "r1", "r2"].iter().map(|n| sentinel_pid(&g, n)).collect();
+    assert_eq!(pids, now, "a Sentinel was restarted");
+    let m = sentinel_master(g.sentinel_ports[1]);
+    assert!(m.contains("down-after-milliseconds 1500"), "{m}");
+    assert!(m.contains("quorum 3"), "{m}");
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(unchanged(&stdout(&o)), 6, "{}", stdout(&o));
+
+    // A new port for one Sentinel: that one restarts (same id), the others stay.
+    let id = myid(&g, "r2");
+    let new_port = free_port();
+    let text = std::fs::read_to_string(&g.inv).unwrap();
+    std::fs::write(
+        &g.inv,
+        text.replace(
+            &format!("sentinel: {{ port: {} }}", g.sentinel_ports[2]),
+            &format!("sentinel: {{ port: {new_port} }}"),
+        ),
+    )
+    .unwrap();
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("sentinel r2  restarted"), "{}", stdout(&o));
+    assert!(!alive(pids[2]));
+    assert_eq!(sentinel_pid(&g, "m"), pids[0]);
+    assert_eq!(myid(&g, "r2"), id);
+    let st = json(&tripod(&["status", g.inv(), "--json"]));
+    assert_eq!(st["healthy"], true, "{st}");
+    assert_eq!(st["sentinels"][2]["port"], new_port);
+
+    let o = tripod(&["stop", g.inv()]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    for n in ["m", "r1", "r2"] {
+        assert!(!g.node(n).join("sentinel.pid").exists());
+    }
+}
+
+#[test]
+fn sentinel_inventory_warnings_and_dry_run() {
+    // Two Sentinels: allowed, with a warning naming the line; --dry-run changes nothing.
+    let g = SentinelGroup::new("  hosts: [m, r1]\n");
+    let text = std::fs::read_to_string(&g.inv).unwrap();
+    let r2_port = format!("    sentinel: {{ port: {} }}\n", g.sentinel_ports[2]);
+    std::fs::write(&g.inv, text.replace(&r2_port, "")).unwrap();
+    let o = tripod(&["deploy", g.inv(), "--dry-run"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains(&format!("{}:", g.inv())), "{out}");
+    assert!(out.contains("warning: 2 Sentinels"), "{out}");
+    assert!(out.contains("plan sentinel m: "), "{out}");
+    assert!(!out.contains("plan sentinel r2"), "{out}");
+    assert!(out.contains("sentinel auth-pass sgroup ********"), "{out}");
+    assert!(!out.contains(PW), "{out}");
+    assert!(!g.node("m").exists(), "dry run created files");
+    // render shows the Sentinel configs too, masked.
+    let o = tripod(&["render", g.inv()]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("# ---- sentinel r1 (127.0.0.1:"));
+    assert!(stdout(&o).contains(&format!(
+        "sentinel monitor sgroup 127.0.0.1 {} 2",
+        g.ports[0]
+    )));
+    assert!(!stdout(&o).contains(PW));
 }
