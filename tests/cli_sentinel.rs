@@ -175,7 +175,14 @@ fn sentinels_of(st: &serde_json::Value) -> Vec<(String, Option<String>)> {
     let list = st["sentinels"].as_array().expect("a sentinels list");
     list.iter()
         .map(|s| {
-            for k in ["name", "address", "port", "reachable", "master", "quorum_ok"] {
+            for k in [
+                "name",
+                "address",
+                "port",
+                "reachable",
+                "master",
+                "quorum_ok",
+            ] {
                 assert!(s.get(k).is_some(), "sentinel without {k}: {s}");
             }
             (
@@ -228,8 +235,14 @@ fn sentinel_deploy_failover_redeploy_promote_stop() {
     let o = tripod(&["deploy", g.inv()]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     let out = stdout(&o);
-    assert!(out.contains("plan sentinel m: upload redis-sentinel"), "{out}");
-    assert!(out.contains("Sentinels verified: 3 Sentinel(s) see m as the master"), "{out}");
+    assert!(
+        out.contains("plan sentinel m: upload redis-sentinel"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Sentinels verified: 3 Sentinel(s) see m as the master"),
+        "{out}"
+    );
     assert!(!out.contains(PW), "password printed");
     // The render is uploaded 0600 (Sentinel rewrites sentinel.conf with its own mode, 0644,
     // which the 0700 install_dir keeps private) and holds auth-pass.
@@ -240,7 +253,9 @@ fn sentinel_deploy_failover_redeploy_promote_stop() {
     };
     assert_eq!(mode(&g.node("r1").join("sentinel.rendered.conf")), 0o600);
     assert_eq!(mode(&g.node("r1")), 0o700);
-    assert!(std::fs::read_to_string(&conf).unwrap().contains("sentinel auth-pass sgroup"));
+    assert!(std::fs::read_to_string(&conf)
+        .unwrap()
+        .contains("sentinel auth-pass sgroup"));
 
     // status: healthy, every Sentinel sees m with its quorum.
     let o = tripod(&["status", g.inv(), "--json"]);
@@ -266,9 +281,12 @@ fn sentinel_deploy_failover_redeploy_promote_stop() {
     let o = tripod(&["deploy", g.inv()]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert_eq!(unchanged(&stdout(&o)), 6, "{}", stdout(&o));
-    assert!(std::fs::read_to_string(&conf)
-        .unwrap()
-        .contains(learnt.lines().find(|l| l.contains("sentinel myid")).unwrap()));
+    assert!(std::fs::read_to_string(&conf).unwrap().contains(
+        learnt
+            .lines()
+            .find(|l| l.contains("sentinel myid"))
+            .unwrap()
+    ));
 
     // A writer with WAIT 1 while the master is killed with SIGKILL.
     let acked: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
@@ -276,7 +294,9 @@ fn sentinel_deploy_failover_redeploy_promote_stop() {
     let writer = {
         let (acked, stop, port) = (acked.clone(), stop.clone(), g.port_of("m"));
         std::thread::spawn(move || {
-            let Ok(mut c) = Client::connect(port) else { return };
+            let Ok(mut c) = Client::connect(port) else {
+                return;
+            };
             let mut i = 0;
             while !stop.load(Ordering::Relaxed) {
                 let k = format!("k{i}");
@@ -304,16 +324,30 @@ fn sentinel_deploy_failover_redeploy_promote_stop() {
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 10, "the writer wrote too little: {}", acked.len());
+    assert!(
+        acked.len() > 10,
+        "the writer wrote too little: {}",
+        acked.len()
+    );
 
     // Sentinel promotes a replica; status shows it (the master down, not yet healthy).
     let st = status_until(&g, Duration::from_secs(30), |st| {
         st["master"].as_str().is_some_and(|m| m != "m")
-            && sentinels_of(st).iter().all(|(_, sm)| sm.as_deref() != Some(m_ep.as_str()))
-            && !st["problems"].to_string().contains("failover is in progress")
+            && sentinels_of(st)
+                .iter()
+                .all(|(_, sm)| sm.as_deref() != Some(m_ep.as_str()))
+            && !st["problems"]
+                .to_string()
+                .contains("failover is in progress")
     });
-    eprintln!("failover seen by status {:?} after the kill", killed_at.elapsed());
-    assert!(killed_at.elapsed() < Duration::from_secs(8), "slow failover");
+    eprintln!(
+        "failover seen by status {:?} after the kill",
+        killed_at.elapsed()
+    );
+    assert!(
+        killed_at.elapsed() < Duration::from_secs(8),
+        "slow failover"
+    );
     let new_master = st["master"].as_str().unwrap().to_string();
     assert!(new_master == "r1" || new_master == "r2");
     let new_ep = format!("127.0.0.1:{}", g.port_of(&new_master));
@@ -333,23 +367,42 @@ fn sentinel_deploy_failover_redeploy_promote_stop() {
     let o = tripod(&["deploy", g.inv(), "--dry-run"]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert!(stdout(&o).contains(&format!("Sentinel made {new_master} the master")));
-    assert_eq!(roles_in_inventory(&g), ["master", "replica", "replica"], "dry run changed the file");
+    assert_eq!(
+        roles_in_inventory(&g),
+        ["master", "replica", "replica"],
+        "dry run changed the file"
+    );
     let o = tripod(&["deploy", g.inv()]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     let out = stdout(&o);
-    assert!(out.contains(&format!("Sentinel made {new_master} the master")), "{out}");
+    assert!(
+        out.contains(&format!("Sentinel made {new_master} the master")),
+        "{out}"
+    );
     assert!(out.contains("m   uploaded config, started"), "{out}");
     assert!(!out.contains("restarted"), "{out}");
-    assert!(out.contains(&format!("replication verified: {new_master} is master")), "{out}");
+    assert!(
+        out.contains(&format!("replication verified: {new_master} is master")),
+        "{out}"
+    );
     let roles = roles_in_inventory(&g);
-    let idx = ["m", "r1", "r2"].iter().position(|n| *n == new_master).unwrap();
+    let idx = ["m", "r1", "r2"]
+        .iter()
+        .position(|n| *n == new_master)
+        .unwrap();
     for (i, r) in roles.iter().enumerate() {
         assert_eq!(r, if i == idx { "master" } else { "replica" });
     }
-    assert!(std::fs::read_to_string(&g.inv).unwrap().starts_with("# sentinel test group"));
+    assert!(std::fs::read_to_string(&g.inv)
+        .unwrap()
+        .starts_with("# sentinel test group"));
     let mut c = Client::connect(g.port_of("m")).unwrap();
     for k in &acked {
-        assert_eq!(c.cmd(&["GET", k]).unwrap(), "v", "{k} missing on the old master");
+        assert_eq!(
+            c.cmd(&["GET", k]).unwrap(),
+            "v",
+            "{k} missing on the old master"
+        );
     }
     // ... and a deploy after that changes nothing.
     let o = tripod(&["deploy", g.inv()]);
@@ -399,7 +452,10 @@ fn sentinel_deploy_failover_redeploy_promote_stop() {
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     let out = stdout(&o);
     let first_node = out.find("stopped (data kept)").unwrap();
-    assert!(out.find("sentinel r2  stopped").unwrap() < first_node, "{out}");
+    assert!(
+        out.find("sentinel r2  stopped").unwrap() < first_node,
+        "{out}"
+    );
     for p in pids {
         assert!(!alive(p), "pid {p} still runs");
     }
@@ -436,7 +492,10 @@ fn sentinel_command_run_time_changes_and_a_new_port() {
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert!(!stdout(&o).contains("upload redis-sentinel"));
     assert!(!g.node("m").join("redis-sentinel").exists());
-    let pids: Vec<u32> = ["m", "r1", "r2"].iter().map(|n| sentinel_pid(&g, n)).collect();
+    let pids: Vec<u32> = ["m", "r1", "r2"]
+        .iter()
+        .map(|n| sentinel_pid(&g, n))
+        .collect();
 
     // Quorum and timings change at run time: SENTINEL SET, no restart.
     let text = std::fs::read_to_string(&g.inv).unwrap();
@@ -453,7 +512,10 @@ fn sentinel_command_run_time_changes_and_a_new_port() {
     );
     let o = tripod(&["deploy", g.inv()]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
-    let now: Vec<u32> = ["m", "r1", "r2"].iter().map(|n| sentinel_pid(&g, n)).collect();
+    let now: Vec<u32> = ["m", "r1", "r2"]
+        .iter()
+        .map(|n| sentinel_pid(&g, n))
+        .collect();
     assert_eq!(pids, now, "a Sentinel was restarted");
     let m = sentinel_master(g.sentinel_ports[1]);
     assert!(m.contains("down-after-milliseconds 1500"), "{m}");
@@ -475,7 +537,11 @@ fn sentinel_command_run_time_changes_and_a_new_port() {
     .unwrap();
     let o = tripod(&["deploy", g.inv()]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
-    assert!(stdout(&o).contains("sentinel r2  restarted"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("sentinel r2  restarted"),
+        "{}",
+        stdout(&o)
+    );
     assert!(!alive(pids[2]));
     assert_eq!(sentinel_pid(&g, "m"), pids[0]);
     assert_eq!(myid(&g, "r2"), id);

@@ -209,7 +209,11 @@ pub fn mask(text: &str, password: Option<&str>) -> String {
             let indent = &line[..line.len() - trimmed.len()];
             // Keep `sentinel auth-pass NAME` / `sentinel sentinel-pass`, hide the rest.
             let n = if words[1] == "auth-pass" { 3 } else { 2 };
-            let keep = trimmed.split_whitespace().take(n).collect::<Vec<_>>().join(" ");
+            let keep = trimmed
+                .split_whitespace()
+                .take(n)
+                .collect::<Vec<_>>()
+                .join(" ");
             out.push_str(indent);
             out.push_str(&keep);
             out.push_str(" ********");

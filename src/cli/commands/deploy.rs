@@ -30,11 +30,11 @@ use crate::cli::ops::{self, StopMode};
 use crate::cli::plan::{self, HostPlan, Plan, Step};
 use crate::cli::probe::{self, Failure, LiveRole};
 use crate::cli::render::{mask, Renderer};
+use crate::cli::report::Progress;
 use crate::cli::sentinel::{
     self,
     plan::{SStep, SentinelPlan},
 };
-use crate::cli::report::Progress;
 use crate::cli::transport;
 
 /// How long deploy waits for the replication links to come up after the hosts are done.
@@ -144,9 +144,8 @@ fn sentinel_details(inv: &Inventory, splan: &[SentinelPlan]) -> String {
         }
         let pw = s.node.host.redis.password.as_deref();
         match (&s.step, s.state.rendered_sha256.is_some()) {
-            (SStep::Keep, _) | (SStep::Start { fresh: false }, _) => out.push_str(
-                "render: unchanged (what Sentinel rewrote into sentinel.conf is kept)\n",
-            ),
+            (SStep::Keep, _) | (SStep::Start { fresh: false }, _) => out
+                .push_str("render: unchanged (what Sentinel rewrote into sentinel.conf is kept)\n"),
             (_, false) => {
                 out.push_str(&format!("sentinel.conf ({}):\n", s.node.config_file()));
                 out.push_str(&crate::cli::report::diff("", &mask(&s.config, pw)));

@@ -16,9 +16,9 @@ use crate::cli::error::{Error, Result};
 use crate::cli::group::{self, Snapshot};
 use crate::cli::handover::{self, replicaof};
 use crate::cli::inventory::{Host, Inventory};
+use crate::cli::probe::{self, LiveRole};
 use crate::cli::roles;
 use crate::cli::sentinel::{self, ask};
-use crate::cli::probe::{self, LiveRole};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -290,4 +290,3 @@ async fn force_promote(
     }
     Ok(())
 }
-

@@ -107,7 +107,10 @@ pub fn add_sentinels(inv: &Inventory, st: &mut GroupStatus, views: Vec<ask::View
             if v.quorum_ok != Some(true) {
                 st.problems.push(format!(
                     "Sentinel {name}: quorum not OK ({})",
-                    v.quorum_text.clone().or(v.error.clone()).unwrap_or_default()
+                    v.quorum_text
+                        .clone()
+                        .or(v.error.clone())
+                        .unwrap_or_default()
                 ));
             }
         }
@@ -284,7 +287,11 @@ pub fn render_table(inv: &Inventory, st: &GroupStatus) -> String {
                 vec![
                     s.name.clone(),
                     format!("{}:{}", s.address, s.port),
-                    if s.reachable { "yes".into() } else { "NO".into() },
+                    if s.reachable {
+                        "yes".into()
+                    } else {
+                        "NO".into()
+                    },
                     s.master.clone().unwrap_or_else(|| "-".into()),
                     match s.quorum_ok {
                         Some(true) => "OK".into(),

@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use crate::cli::error::{Error, Result};
 use crate::cli::group::Snapshot;
-use crate::cli::sentinel::ask;
 use crate::cli::inventory::{Host, Inventory};
 use crate::cli::probe;
 use crate::cli::report;
+use crate::cli::sentinel::ask;
 
 const T: Duration = Duration::from_secs(10);
 const BATCH: usize = 100;

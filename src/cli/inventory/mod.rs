@@ -332,7 +332,14 @@ pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory>
     validate::no_open_passwordless(&v, &hosts, raw.allow_no_password.unwrap_or(false))?;
     let mut warnings = Vec::new();
     let sentinel = match &raw.sentinel {
-        Some(s) => Some(sentinel::resolve(&v, s, &raw, &hosts, &base, &mut warnings)?),
+        Some(s) => Some(sentinel::resolve(
+            &v,
+            s,
+            &raw,
+            &hosts,
+            &base,
+            &mut warnings,
+        )?),
         None => None,
     };
     Ok(Inventory {

@@ -101,13 +101,20 @@ fn sentinel_hosts(v: &Validator, raw_s: &RawSentinel, hosts: &[Host]) -> Result<
     }
     let mut seen = HashSet::new();
     for (i, name) in list.iter().enumerate() {
-        let at = [vec![K("sentinel"), K("hosts"), I(i)], vec![K("sentinel"), K("hosts")]];
+        let at = [
+            vec![K("sentinel"), K("hosts"), I(i)],
+            vec![K("sentinel"), K("hosts")],
+        ];
         if !hosts.iter().any(|h| &h.name == name) {
             return Err(v.err_at(
                 &at,
                 format!(
                     "sentinel hosts: no host is named {name:?}; the hosts are {}",
-                    hosts.iter().map(|h| h.name.as_str()).collect::<Vec<_>>().join(", ")
+                    hosts
+                        .iter()
+                        .map(|h| h.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -162,7 +169,12 @@ fn nodes(
     let mut nodes = Vec::new();
     let mut endpoints: HashMap<(String, u16), String> = hosts
         .iter()
-        .map(|h| ((canonical_address(&h.address), h.redis.port), h.name.clone()))
+        .map(|h| {
+            (
+                (canonical_address(&h.address), h.redis.port),
+                h.name.clone(),
+            )
+        })
         .collect();
     for (i, (h, rh)) in hosts.iter().zip(&raw.hosts).enumerate() {
         let own = rh.sentinel.as_ref().and_then(|s| s.port);
@@ -185,7 +197,10 @@ fn nodes(
         }
         let p = own.or(raw_s.port).unwrap_or(DEFAULT_PORT);
         let port = check_port(p).ok_or_else(|| {
-            v.err_at(&at, format!("host {}: bad sentinel port {p}: expected 1-65535", h.name))
+            v.err_at(
+                &at,
+                format!("host {}: bad sentinel port {p}: expected 1-65535", h.name),
+            )
         })?;
         let key = (canonical_address(&h.address), port);
         if let Some(other) = endpoints.insert(key, format!("the Sentinel of {}", h.name)) {
@@ -214,7 +229,10 @@ fn one_password(v: &Validator, hosts: &[Host]) -> Result<()> {
     if let Some(pw) = &first.redis.password {
         // Sentinel 7.0 writes auth-pass and sentinel-pass back into its config unquoted: a
         // space or quote would break its next start.
-        if pw.chars().any(|c| c.is_whitespace() || c == '"' || c == '\'' || c == '\\') {
+        if pw
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '\'' || c == '\\')
+        {
             return Err(v.err_at(
                 &[
                     vec![K("hosts"), I(0), K("redis"), K("password")],

@@ -232,8 +232,8 @@ pub async fn view_all(inv: &Inventory) -> Vec<View> {
         return Vec::new();
     };
     let mut tasks = Vec::new();
-    for n in s.nodes.iter().cloned() {
-        let cluster = inv.cluster.clone();
+    for n in &s.nodes {
+        let (n, cluster) = (n.clone(), inv.cluster.clone());
         tasks.push(tokio::spawn(async move { view(&n, &cluster).await }));
     }
     let mut out = Vec::new();

@@ -87,7 +87,12 @@ async fn pause(h: &Host, ms: Option<u128>) -> Result<()> {
 }
 
 /// Waits until Sentinel `leader` reads the wanted priorities: 0 for `zero`, not 0 for `target`.
-async fn wait_priorities(inv: &Inventory, leader: &View, target: &Host, zero: &[Host]) -> Result<()> {
+async fn wait_priorities(
+    inv: &Inventory,
+    leader: &View,
+    target: &Host,
+    zero: &[Host],
+) -> Result<()> {
     let deadline = Instant::now() + PRIORITY_LIMIT;
     loop {
         let mut con = ask::connect(&leader.node).await?;

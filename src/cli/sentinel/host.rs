@@ -74,13 +74,6 @@ pub fn upload_binary(t: &mut dyn Transport, node: &SentinelNode, bytes: &[u8]) -
     t.upload(bytes, &node.binary(), 0o755)
 }
 
-/// Puts a fresh render in place as the config Sentinel starts from, and records it as
-/// tripod's last render (both mode 0600: they hold the password).
-pub fn upload_config(t: &mut dyn Transport, node: &SentinelNode, config: &str) -> Result<()> {
-    t.upload(config.as_bytes(), &node.config_file(), 0o600)?;
-    record_render(t, node, config)
-}
-
 /// Records `config` as tripod's last render without touching what Sentinel runs from (after
 /// applying a change at run time with SENTINEL SET).
 pub fn record_render(t: &mut dyn Transport, node: &SentinelNode, config: &str) -> Result<()> {

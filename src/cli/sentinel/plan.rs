@@ -168,7 +168,8 @@ fn run_time_changes(old: &str, new: &str) -> Option<Vec<(String, String)>> {
     if fixed(&o) != fixed(&n) {
         return None;
     }
-    let get = |v: &[(String, String)], k: &str| v.iter().find(|(x, _)| x == k).map(|(_, y)| y.clone());
+    let get =
+        |v: &[(String, String)], k: &str| v.iter().find(|(x, _)| x == k).map(|(_, y)| y.clone());
     let mut changes = Vec::new();
     for k in std::iter::once("quorum").chain(SETTABLE.iter().copied()) {
         let (a, b) = (get(&o, k), get(&n, k));
@@ -220,7 +221,8 @@ pub async fn compute(inv: &Inventory) -> Result<Vec<SentinelPlan>> {
         let upload_binary = binary
             .as_ref()
             .is_some_and(|b| state.binary_sha256.as_deref() != Some(b.sha256.as_str()));
-        let same_render = state.rendered_sha256.as_deref() == Some(host::render_sha(&config).as_str());
+        let same_render =
+            state.rendered_sha256.as_deref() == Some(host::render_sha(&config).as_str());
         let step = if state.running_pid.is_none() {
             SStep::Start {
                 fresh: !(same_render && state.has_config),
@@ -288,7 +290,12 @@ pub async fn apply(inv: &Inventory, plans: &[SentinelPlan]) -> Vec<(String, Resu
         Err(e) => {
             return plans
                 .iter()
-                .map(|p| (p.node.name().to_string(), Err(Error::failed(e.message.clone()))))
+                .map(|p| {
+                    (
+                        p.node.name().to_string(),
+                        Err(Error::failed(e.message.clone())),
+                    )
+                })
                 .collect()
         }
     };
@@ -296,7 +303,10 @@ pub async fn apply(inv: &Inventory, plans: &[SentinelPlan]) -> Vec<(String, Resu
     let mut results = Vec::new();
     // Uploads and starts, every Sentinel at once.
     let mut tasks = Vec::new();
-    for p in plans.iter().filter(|p| !matches!(p.step, SStep::Restart { .. } | SStep::Set { .. })) {
+    for p in plans
+        .iter()
+        .filter(|p| !matches!(p.step, SStep::Restart { .. } | SStep::Set { .. }))
+    {
         let (p, bin, program) = (p.clone(), binary.clone(), program.clone());
         tasks.push(tokio::task::spawn_blocking(move || -> Result<String> {
             if let Some(e) = &p.error {
@@ -374,8 +384,8 @@ pub async fn apply(inv: &Inventory, plans: &[SentinelPlan]) -> Vec<(String, Resu
             let old = t
                 .read_file(&p.node.config_file())?
                 .map(|b| String::from_utf8_lossy(&b).into_owned());
-            let same_render = p.state.rendered_sha256.as_deref()
-                == Some(host::render_sha(&p.config).as_str());
+            let same_render =
+                p.state.rendered_sha256.as_deref() == Some(host::render_sha(&p.config).as_str());
             if !(same_render && old.is_some()) {
                 let cfg = carry_over(&p.config, old.as_deref());
                 t.upload(cfg.as_bytes(), &p.node.config_file(), 0o600)?;
@@ -490,7 +500,10 @@ pub async fn problems(inv: &Inventory) -> Vec<String> {
         if v.quorum_ok != Some(true) {
             out.push(format!(
                 "Sentinel {name}: SENTINEL CKQUORUM: {}",
-                v.quorum_text.clone().or(v.error.clone()).unwrap_or_default()
+                v.quorum_text
+                    .clone()
+                    .or(v.error.clone())
+                    .unwrap_or_default()
             ));
         }
         // Every replica known and up.
@@ -538,5 +551,49 @@ pub async fn wait_verified(inv: &Inventory, limit: Duration) -> Vec<String> {
             return p;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str = "port 26379\nsentinel monitor c 10.0.0.1 6379 2\nsentinel auth-pass c \"pw\"\nsentinel down-after-milliseconds c 5000\nsentinel failover-timeout c 60000\nsentinel parallel-syncs c 1\n";
+
+    #[test]
+    fn run_time_changes_are_sentinel_set() {
+        let new = OLD
+            .replace("6379 2", "6379 3")
+            .replace("c 5000", "c 800")
+            .replace("\"pw\"", "\"pw2\"");
+        assert_eq!(
+            run_time_changes(OLD, &new),
+            Some(vec![
+                ("quorum".to_string(), "3".to_string()),
+                ("down-after-milliseconds".to_string(), "800".to_string()),
+                ("auth-pass".to_string(), "pw2".to_string()),
+            ])
+        );
+        // The monitored address alone: nothing to set (Sentinel follows the live master).
+        assert_eq!(
+            run_time_changes(OLD, &OLD.replace("10.0.0.1", "10.0.0.2")),
+            Some(vec![])
+        );
+        // A port needs a restart.
+        assert_eq!(
+            run_time_changes(OLD, &OLD.replace("port 26379", "port 26380")),
+            None
+        );
+    }
+
+    #[test]
+    fn carry_over_keeps_id_and_epoch() {
+        let rewritten = format!("{OLD}sentinel myid abc\nsentinel current-epoch 7\nsentinel known-replica c 10.0.0.2 6379\n");
+        let out = carry_over(OLD, Some(&rewritten));
+        assert!(
+            out.ends_with("sentinel myid abc\nsentinel current-epoch 7\n"),
+            "{out}"
+        );
+        assert!(!out.contains("known-replica"));
     }
 }
