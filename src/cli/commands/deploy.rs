@@ -15,6 +15,12 @@
 //!    before and after. A writer sees writes refused (READONLY) for the time of the switches,
 //!    and no acknowledged write is lost.
 //!
+//! 6. with a `sentinel:` section, the Sentinels ([`sentinel::plan`]): started after the data
+//!    nodes, reconfigured at run time or restarted one at a time, then verified.
+//!
+//! Before planning, with Sentinels running, the master they agree on becomes the inventory's
+//! master ([`sentinel::follow`]): deploy never demotes Sentinel's choice.
+//!
 //! A step that fails stops the rolling part (no further restarts); the other hosts' uploads and
 //! starts still happen, and the next deploy finishes the job (a server started from other files
 //! than those on disk is restarted then).
