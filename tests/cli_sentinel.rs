@@ -549,6 +549,35 @@ fn sentinel_command_run_time_changes_and_a_new_port() {
     assert_eq!(st["healthy"], true, "{st}");
     assert_eq!(st["sentinels"][2]["port"], new_port);
 
+    // The master dies: promote refuses without --force (Sentinel will fail over); with --force
+    // it waits for Sentinel's failover instead of racing it, then moves the role on to r2.
+    let m_pid = pid_of(&g.node("m")).unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &m_pid.to_string()])
+        .status()
+        .unwrap();
+    let o = tripod(&["promote", g.inv(), "r2"]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("Sentinel fails it over")
+            || stdout(&o).contains("failover is in progress"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tripod(&["promote", g.inv(), "r2", "--force"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("updated "), "{}", stdout(&o));
+    let st = json(&tripod(&["status", g.inv(), "--json"]));
+    assert_eq!(st["master"], "r2", "{st}");
+    assert_eq!(roles_in_inventory(&g), ["replica", "replica", "master"]);
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("m   uploaded config, started") || stdout(&o).contains("m   started"),
+        "{}",
+        stdout(&o)
+    );
+
     let o = tripod(&["stop", g.inv()]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     for n in ["m", "r1", "r2"] {
