@@ -556,6 +556,19 @@ fn sentinel_command_run_time_changes_and_a_new_port() {
         .args(["-9", &m_pid.to_string()])
         .status()
         .unwrap();
+    // (deploy does not race Sentinel either)
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("have not failed it over yet")
+            || stdout(&o).contains("failover is in progress"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        pid_of(&g.node("m")).is_none_or(|p| !alive(p)),
+        "deploy restarted m"
+    );
     let o = tripod(&["promote", g.inv(), "r2"]);
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     assert!(

@@ -29,7 +29,26 @@ pub async fn follow(
     let views = ask::settled_views(&inv, ask::failover_wait(&inv)).await;
     let problem = match ask::agreed_master(&inv, &views) {
         Agreement::NoAnswer => return Ok((inv, snap)),
-        Agreement::Host(name) if name == inv.master().name => return Ok((inv, snap)),
+        Agreement::Host(name) if name == inv.master().name => {
+            // The Sentinels' master is down while a replica is up: they are about to fail
+            // over (after down_after_ms); restarting it now would race them. With no node up
+            // Sentinel cannot fail over, and deploy starting the master is what it waits for.
+            let live = |n: &str| {
+                snap.probe_of(n)
+                    .and_then(|p| p.info.as_ref())
+                    .is_some_and(|i| i.role == LiveRole::Master)
+            };
+            let replica_up = inv
+                .replicas()
+                .any(|h| snap.probe_of(&h.name).is_some_and(|p| p.info.is_some()));
+            if live(&name) || !replica_up {
+                return Ok((inv, snap));
+            }
+            format!(
+                "the master {name} is down and the Sentinels have not failed it over yet (they do after down_after_ms); \
+                 restarting it now would race them"
+            )
+        }
         Agreement::Host(name) => {
             let live = snap
                 .probe_of(&name)
