@@ -426,3 +426,96 @@ fn passwordless_public_bind_is_refused() {
         stdout(&o)
     );
 }
+
+#[test]
+fn sentinel_section() {
+    let with = |s: &str| format!("{BASE}sentinel:\n{s}");
+    // valid: defaults (every host, quorum 2 of 3)
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inv.yaml");
+    std::fs::write(&path, with("  command: redis-sentinel\n")).unwrap();
+    let o = tripod(&["render", path.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("sentinel monitor t 10.0.0.1 6379 2\n"));
+    assert!(stdout(&o).contains("sentinel announce-ip 10.0.0.3\n"));
+    assert!(stdout(&o).contains("sentinel auth-pass t ********\n"));
+    assert!(stdout(&o).contains("port 26379\n"));
+
+    refused(
+        &with("  port: 26379\n  quorum: 4\n  command: redis-sentinel\n"),
+        "22:3",
+        "sentinel quorum 4: it must be between 1 and the number of Sentinels (3)",
+    );
+    refused(
+        &with("  quorum: 0\n  command: redis-sentinel\n"),
+        "21:3",
+        "between 1 and the number",
+    );
+    refused(
+        &with("  binary: /x\n  command: redis-sentinel\n"),
+        "22:3",
+        "set either binary",
+    );
+    refused(&with("  port: 1\n"), "20:1", "sentinel: set binary");
+    refused(
+        &with("  command: redis-sentinel\n  hosts: [a, zz]\n"),
+        "22:3",
+        "no host is named \"zz\"",
+    );
+    refused(
+        &with("  command: redis-sentinel\n  hosts: [a, a]\n"),
+        "22:3",
+        "a is listed twice",
+    );
+    refused(
+        &with("  command: redis-sentinel\n  down_after_ms: -5\n"),
+        "22:3",
+        "sentinel down_after_ms -5",
+    );
+    refused(
+        &with("  command: redis-sentinel\n  parallel_syncs: 0\n"),
+        "22:3",
+        "parallel_syncs 0",
+    );
+    refused(
+        &with("  command: redis-sentinel\n  prot: 1\n"),
+        "22:3",
+        "unknown field `prot`",
+    );
+    // A Sentinel on a data node's endpoint.
+    refused(
+        &with("  command: redis-sentinel\n  port: 6379\n"),
+        "22:3",
+        "which a uses",
+    );
+    // A host's own port, and a host that runs no Sentinel may not set one.
+    let own = BASE.replace(
+        "    address: 10.0.0.3\n",
+        "    address: 10.0.0.3\n    sentinel: { port: 99999 }\n",
+    );
+    refused(
+        &format!("{own}sentinel:\n  command: redis-sentinel\n"),
+        "19:17",
+        "bad sentinel port 99999",
+    );
+    refused(
+        &format!("{own}sentinel:\n  command: redis-sentinel\n  hosts: [a, b]\n"),
+        "19:5",
+        "host c sets sentinel keys but runs no Sentinel",
+    );
+    // One password for the group, without spaces (Sentinel rewrites it unquoted).
+    let other_pw = BASE.replace(
+        "    address: 10.0.0.2\n",
+        "    address: 10.0.0.2\n    redis: { password: other }\n",
+    );
+    refused(
+        &format!("{other_pw}sentinel:\n  command: redis-sentinel\n"),
+        "16:14",
+        "every host needs the same password",
+    );
+    refused(
+        &with("  command: redis-sentinel\n").replace("\"123456\"", "\"12 3456\""),
+        "8:3",
+        "must not hold spaces",
+    );
+}

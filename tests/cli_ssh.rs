@@ -218,3 +218,93 @@ fn ssh_host_with_several_keys_is_checked_against_the_recorded_one() {
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert_eq!(std::fs::read_to_string(&h.known_hosts).unwrap(), kh);
 }
+
+/// Sentinel over SSH: tripod uploads Debian's Sentinel to the three hosts, starts and verifies
+/// it; `kill -9` of the master, Sentinel fails over, deploy keeps Sentinel's master (and says so
+/// in the inventory) and brings the old one back as a replica; promote back through Sentinel;
+/// stop stops the Sentinels first.
+#[test]
+fn ssh_sentinel_failover_flow() {
+    let _lock = ssh_lock();
+    let h = SshHosts::start();
+    let (inv, base) = setup(&h, "accept-new");
+    let invs = inv.to_str().unwrap();
+    let bin = ["/usr/bin/redis-sentinel", "/usr/bin/redis-server"]
+        .iter()
+        .map(std::path::Path::new)
+        .find(|p| p.exists())
+        .map(|p| std::fs::canonicalize(p).unwrap())
+        .expect("redis-sentinel or redis-server installed");
+    let sport = free_port();
+    let text = std::fs::read_to_string(&inv).unwrap().replacen(
+        "hosts:\n",
+        &format!(
+            "sentinel:\n  port: {sport}\n  quorum: 2\n  down_after_ms: 1000\n  failover_timeout_ms: 4000\n  binary: {}\nhosts:\n",
+            bin.display()
+        ),
+        1,
+    );
+    std::fs::write(&inv, text).unwrap();
+    let o = tripod(&["deploy", invs]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("Sentinels verified: 3 Sentinel(s) see m as the master"));
+    let st = json(&tripod(&["status", invs, "--json"]));
+    assert_eq!(st["healthy"], true, "{st}");
+    let sentinels = st["sentinels"].as_array().unwrap();
+    assert_eq!(sentinels.len(), 3);
+    for (i, s) in sentinels.iter().enumerate() {
+        assert_eq!(s["address"], SSH_ADDRS[i]);
+        assert_eq!(s["port"], sport);
+        assert_eq!(s["quorum_ok"], true);
+        assert_eq!(
+            s["master"].as_str().unwrap(),
+            format!("{}:{}", SSH_ADDRS[0], st["nodes"][0]["port"])
+        );
+    }
+
+    // kill -9 the master; Sentinel promotes a replica.
+    let pid = pid_of(&base.join("m")).unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let new_master = loop {
+        let st = json(&tripod(&["status", invs, "--json"]));
+        let settled = !st["problems"]
+            .to_string()
+            .contains("failover is in progress");
+        if let Some(m) = st["master"].as_str().filter(|m| *m != "m" && settled) {
+            break m.to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "no failover: {st}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    let o = tripod(&["deploy", invs]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains(&format!("Sentinel made {new_master} the master")));
+    assert!(
+        stdout(&o).contains("m   uploaded config, started"),
+        "{}",
+        stdout(&o)
+    );
+    let o = tripod(&["deploy", invs]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(!stdout(&o).contains("restart"), "{}", stdout(&o));
+
+    let o = tripod(&["promote", invs, "m"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("Sentinel switched the master to m"));
+    let st = json(&tripod(&["status", invs, "--json"]));
+    assert_eq!(st["master"], "m", "{st}");
+    assert_eq!(st["healthy"], true, "{st}");
+
+    let o = tripod(&["stop", invs]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.find("sentinel m  stopped").unwrap() < out.find("stopped (data kept)").unwrap());
+    for n in ["m", "r1", "r2"] {
+        assert!(!base.join(n).join("sentinel.pid").exists());
+        assert!(!base.join(n).join("redis.pid").exists());
+    }
+}

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 # ssh2's vendored OpenSSL builds with perl and make; chroot runs the empty-root test.
@@ -22,7 +23,7 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   echo "tests/run.sh: installing ${need[*]}"
   apt-get update -qq
-  # Packages must not start their own services (redis on 6379, sshd on 22).
+  # Packages must not start their own services (redis on 6379, sentinel on 26379, sshd on 22).
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
   rm -f /usr/sbin/policy-rc.d

@@ -13,6 +13,10 @@
 //! - [`group`]: the whole group: fan out over hosts with progress, the live master, health,
 //!   waiting until healthy or caught up;
 //! - [`handover`]: moving the master role with FAILOVER, used by promote and deploy;
+//! - [`roles`]: persisting a new master (inventory roles rewritten in place, configs re-rendered
+//!   without a restart), for promote and for deploy after a Sentinel failover;
+//! - [`sentinel`]: Redis Sentinel over the group (optional `sentinel:`): its files and process
+//!   per host, asking the Sentinels, deploy's Sentinel plan, promote through Sentinel;
 //! - [`plan`]: deploy's plan (uploads and a step per host, refusals, warnings);
 //! - [`report`]: progress lines, tables, JSON;
 //! - [`commands`]: one file per subcommand, built from the layers above.
@@ -49,7 +53,9 @@ mod probe;
 mod rdb_head;
 mod render;
 mod report;
+mod roles;
 mod safety;
+mod sentinel;
 mod transport;
 
 pub use error::{Result, EXIT_FAILED, EXIT_USAGE};

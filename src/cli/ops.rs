@@ -91,7 +91,7 @@ pub fn load_server_binary(path: Option<&std::path::Path>) -> Result<ServerBinary
 
 /// A shell function `alive PID`: the process exists and is not a zombie (a zombie whose parent
 /// does not reap it still answers `kill -0`).
-const ALIVE_FN: &str = "alive() { kill -0 \"$1\" 2>/dev/null || return 1; \
+pub const ALIVE_FN: &str = "alive() { kill -0 \"$1\" 2>/dev/null || return 1; \
      if [ -r /proc/$1/stat ]; then [ \"$(sed 's/.*) //' /proc/$1/stat | cut -d' ' -f1)\" != Z ] || return 1; fi; return 0; }; ";
 
 /// A shell function `ours PID`, run inside install_dir: the process is alive and runs this

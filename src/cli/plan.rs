@@ -47,6 +47,11 @@ pub struct HostPlan {
     /// The config on the host now, when it differs (for the diff).
     pub old_config: Option<String>,
     pub step: Step,
+    /// The config on the host differs from the render only in the role lines (replicaof,
+    /// masterauth) and in how CONFIG REWRITE spells things, and the running server already has
+    /// the render's role: Sentinel (or an operator's REPLICAOF + CONFIG REWRITE) changed it.
+    /// Deploy uploads the render and records it as what runs; no restart.
+    pub adopt_config: bool,
     /// The host could not be inspected (SSH refused, a changed host key, ...): deploy reports
     /// it as failed and goes on with the others; the next deploy picks it up.
     pub error: Option<String>,
@@ -62,7 +67,12 @@ impl HostPlan {
         if self.upload_binary {
             a.push("upload tripod-server".to_string());
         }
-        if self.upload_config {
+        if self.upload_config && self.adopt_config {
+            a.push(
+                "upload config (the running server already has its role: the file was rewritten at run time)"
+                    .to_string(),
+            );
+        } else if self.upload_config {
             a.push("upload config".to_string());
         }
         a.push(match &self.step {
@@ -216,6 +226,7 @@ pub async fn compute(inv: &Inventory, snap: &Snapshot) -> Result<Plan> {
             state,
             old_config,
             step: Step::Keep,
+            adopt_config: false,
             error,
         })
     }
@@ -325,8 +336,19 @@ fn decide_steps(inv: &Inventory, snap: &Snapshot, plan: &mut Plan) {
         if h.error.is_some() {
             continue;
         }
+        let adopt = h.state.running_pid.is_some()
+            && h.upload_config
+            && !h.upload_binary
+            && live_has_role(inv, snap, h)
+            && h.old_config
+                .as_deref()
+                .is_some_and(|old| same_but_role(old, &h.config));
+        plan.hosts[i].adopt_config = adopt;
+        let h = &plan.hosts[i];
         let step = if h.state.running_pid.is_none() {
             Step::Start
+        } else if adopt {
+            Step::Keep
         } else {
             let why = restart_reasons(inv, snap, h);
             if why.is_empty() {
@@ -344,6 +366,93 @@ fn decide_steps(inv: &Inventory, snap: &Snapshot, plan: &mut Plan) {
         };
         plan.hosts[i].step = step;
     }
+}
+
+/// The node answers with the role the inventory gives it (a replica: linked to the inventory's
+/// master).
+fn live_has_role(inv: &Inventory, snap: &Snapshot, h: &HostPlan) -> bool {
+    let Some(info) = snap.probe_of(&h.host.name).and_then(|p| p.info.as_ref()) else {
+        return false;
+    };
+    match h.host.role {
+        Role::Master => info.role == LiveRole::Master,
+        Role::Replica => info.role == LiveRole::Replica && info.follows(inv.master()),
+    }
+}
+
+/// Directives that say which role a node has; Sentinel and promote change them at run time.
+const ROLE_DIRECTIVES: &[&str] = &["replicaof", "slaveof", "masterauth"];
+
+/// Words of a config line as redis.conf reads them: split on spaces, double quotes removed
+/// (with `\"` and `\\` unescaped).
+fn config_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let (mut in_q, mut any) = (false, false);
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                in_q = !in_q;
+                any = true;
+            }
+            '\\' if in_q => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            c if c.is_whitespace() && !in_q => {
+                if any || !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any || !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// The settings a config file gives, role directives left out, in a form that does not depend
+/// on how CONFIG REWRITE spells them: names lowercased, quotes removed, `save` lines joined into
+/// one list of points, sorted.
+fn settings_but_role(config: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut save: Vec<String> = Vec::new();
+    for line in config.lines() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let w = config_words(l);
+        let Some((k, rest)) = w.split_first() else {
+            continue;
+        };
+        let k = k.to_ascii_lowercase();
+        if ROLE_DIRECTIVES.contains(&k.as_str()) {
+            continue;
+        }
+        if k == "save" {
+            save.extend(rest.iter().cloned());
+            continue;
+        }
+        out.push((k, rest.join(" ")));
+    }
+    out.push(("save".to_string(), save.join(" ")));
+    out.sort();
+    out
+}
+
+/// `old` (the file on the host) and `new` (the render) give the same settings but for the
+/// role directives.
+fn same_but_role(old: &str, new: &str) -> bool {
+    settings_but_role(old) == settings_but_role(new)
 }
 
 /// The Linux machine names a binary built for `elf` runs on.
@@ -485,5 +594,45 @@ fn warn_persistence(inv: &Inventory, plan: &mut Plan) {
              on the master (Redis's replication documentation warns about this setup).",
             master.name
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What tripod renders, and what tripod-server's CONFIG REWRITE made of it after Sentinel's
+    /// `REPLICAOF NO ONE` (quotes added, save points split, replicaof gone).
+    const RENDERED: &str = "# c: m (replica)\nbind 127.0.0.1\nport 7001\nreplica-announce-ip 127.0.0.1\ndir \"/srv/a b\"\ndbfilename dump.rdb\nsave 3600 1 300 100 60 10000\nrequirepass \"pw\"\n\n# replica of n\nreplicaof 127.0.0.1 7002\nmasterauth \"pw\"\nreplica-read-only yes\n";
+    const REWRITTEN: &str = "# c: m (replica)\nbind 127.0.0.1\nport 7001\nreplica-announce-ip \"127.0.0.1\"\ndir \"/srv/a b\"\ndbfilename \"dump.rdb\"\nsave 3600 1\nrequirepass \"pw\"\n\n# replica of n\nmasterauth \"pw\"\nreplica-read-only yes\n\n# Generated by CONFIG REWRITE\nsave 300 100\nsave 60 10000\n";
+
+    #[test]
+    fn config_rewrite_is_the_same_but_role() {
+        assert!(same_but_role(REWRITTEN, RENDERED));
+        let master = RENDERED
+            .replace("replicaof 127.0.0.1 7002\n", "")
+            .replace("masterauth \"pw\"\n", "");
+        assert!(same_but_role(REWRITTEN, &master));
+        assert!(!same_but_role(
+            REWRITTEN,
+            &RENDERED.replace("port 7001", "port 7009")
+        ));
+        assert!(!same_but_role(
+            REWRITTEN,
+            &RENDERED.replace("60 10000", "60 10001")
+        ));
+        assert!(!same_but_role(
+            &REWRITTEN.replace("\"/srv/a b\"", "/srv/a"),
+            RENDERED
+        ));
+    }
+
+    #[test]
+    fn config_words_unquote() {
+        assert_eq!(
+            config_words("dir \"/a b\" x\\y \"q\\\"\""),
+            ["dir", "/a b", "x\\y", "q\""]
+        );
+        assert_eq!(config_words("save \"\""), ["save", ""]);
     }
 }

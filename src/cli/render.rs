@@ -1,12 +1,17 @@
 //! Per-host redis.conf, rendered with minijinja from `templates/redis.conf.j2` (built in) or
-//! from the `redis.conf.j2` in the inventory's `templates:` folder.
+//! from the `redis.conf.j2` in the inventory's `templates:` folder; and, with a `sentinel:`
+//! section, each Sentinel's sentinel.conf from `templates/sentinel.conf.j2` (or the folder's
+//! own `sentinel.conf.j2`).
 use minijinja::{context, Environment};
 
 use super::error::{Error, Result};
-use super::inventory::{Host, Inventory, Role};
+use super::inventory::{Host, Inventory, Role, SentinelNode};
 
 /// The built-in template (templates/redis.conf.j2 in the repository).
 pub const DEFAULT_TEMPLATE: &str = include_str!("../../templates/redis.conf.j2");
+
+/// The built-in Sentinel template (templates/sentinel.conf.j2 in the repository).
+pub const SENTINEL_TEMPLATE: &str = include_str!("../../templates/sentinel.conf.j2");
 
 /// A config value as redis.conf reads it: quoted, with `\` and `"` escaped.
 fn quote(value: String) -> String {
@@ -46,6 +51,21 @@ impl Renderer {
         env.add_filter("quote", quote);
         env.add_template_owned("redis.conf.j2", source)
             .map_err(|e| Error::usage(format!("template redis.conf.j2: {e:#}")))?;
+        if inv.sentinel.is_some() {
+            let own = inv
+                .templates_dir
+                .as_ref()
+                .map(|d| d.join("sentinel.conf.j2"))
+                .filter(|p| p.is_file());
+            let source = match own {
+                Some(path) => std::fs::read_to_string(&path).map_err(|e| {
+                    Error::usage(format!("cannot read the template {}: {e}", path.display()))
+                })?,
+                None => SENTINEL_TEMPLATE.to_string(),
+            };
+            env.add_template_owned("sentinel.conf.j2", source)
+                .map_err(|e| Error::usage(format!("template sentinel.conf.j2: {e:#}")))?;
+        }
         Ok(Renderer { env })
     }
 
@@ -111,6 +131,64 @@ impl Renderer {
     }
 }
 
+impl Renderer {
+    /// The sentinel.conf for Sentinel `node` of `inv` (which has a `sentinel:` section),
+    /// monitoring `inv`'s master under the name `cluster`: auth-pass (and requirepass with
+    /// sentinel-pass, so Sentinels log in to each other) from the group's password, announce-ip
+    /// and announce-port from the host's address and the Sentinel's port (a host name turns
+    /// on Sentinel's hostname support), the timings.
+    pub fn render_sentinel(&self, inv: &Inventory, node: &SentinelNode) -> Result<String> {
+        let Some(s) = &inv.sentinel else {
+            return Err(Error::usage("the inventory has no sentinel section"));
+        };
+        let master = inv.master();
+        let h = &node.host;
+        for (what, value) in [
+            ("name", h.name.as_str()),
+            ("address", &h.address),
+            ("bind", &h.redis.bind),
+            ("password", h.redis.password.as_deref().unwrap_or("")),
+            ("install_dir", &h.redis.install_dir),
+        ] {
+            if value.chars().any(|c| c.is_control()) {
+                return Err(Error::usage(format!(
+                    "rendering the Sentinel config of {}: the value of {what} holds a control character",
+                    h.name
+                )));
+            }
+        }
+        let tmpl = self
+            .env
+            .get_template("sentinel.conf.j2")
+            .map_err(|e| Error::usage(format!("template sentinel.conf.j2: {e:#}")))?;
+        tmpl.render(context! {
+            cluster => inv.cluster,
+            name => h.name,
+            address => h.address,
+            hostnames => h.address.parse::<std::net::IpAddr>().is_err(),
+            port => node.port,
+            bind => h.redis.bind,
+            password => h.redis.password,
+            install_dir => h.redis.install_dir,
+            pid_file => node.pid_file(),
+            log_file => node.log_file(),
+            master_name => master.name,
+            master_address => master.address,
+            master_port => master.redis.port,
+            quorum => s.quorum,
+            down_after_ms => s.down_after_ms,
+            failover_timeout_ms => s.failover_timeout_ms,
+            parallel_syncs => s.parallel_syncs,
+        })
+        .map_err(|e| {
+            Error::usage(format!(
+                "rendering the Sentinel config of {}: {e:#}",
+                h.name
+            ))
+        })
+    }
+}
+
 /// Hides secrets for the screen: the values of requirepass/masterauth lines and any literal
 /// occurrence of the password.
 pub fn mask(text: &str, password: Option<&str>) -> String {
@@ -118,7 +196,31 @@ pub fn mask(text: &str, password: Option<&str>) -> String {
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_start();
         let directive = trimmed.split_whitespace().next().unwrap_or("");
-        if ["requirepass", "masterauth"].contains(&directive.to_ascii_lowercase().as_str()) {
+        let words: Vec<String> = trimmed
+            .split_whitespace()
+            .take(2)
+            .map(|w| w.to_ascii_lowercase())
+            .collect();
+        let sentinel_secret = words.first().is_some_and(|w| w == "sentinel")
+            && words
+                .get(1)
+                .is_some_and(|w| w == "auth-pass" || w == "sentinel-pass");
+        if sentinel_secret {
+            let indent = &line[..line.len() - trimmed.len()];
+            // Keep `sentinel auth-pass NAME` / `sentinel sentinel-pass`, hide the rest.
+            let n = if words[1] == "auth-pass" { 3 } else { 2 };
+            let keep = trimmed
+                .split_whitespace()
+                .take(n)
+                .collect::<Vec<_>>()
+                .join(" ");
+            out.push_str(indent);
+            out.push_str(&keep);
+            out.push_str(" ********");
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else if ["requirepass", "masterauth"].contains(&directive.to_ascii_lowercase().as_str()) {
             let indent = &line[..line.len() - trimmed.len()];
             out.push_str(indent);
             out.push_str(directive);

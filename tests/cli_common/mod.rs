@@ -212,7 +212,8 @@ impl Drop for SshHosts {
     }
 }
 
-/// Kills (by pid file) every server whose `redis.pid` lies under `dir`.
+/// Kills (by pid file) every server whose `redis.pid` (and every Sentinel whose
+/// `sentinel.pid`) lies under `dir`.
 pub fn kill_servers_under(dir: &Path) {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -223,7 +224,10 @@ pub fn kill_servers_under(dir: &Path) {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.file_name().is_some_and(|n| n == "redis.pid") {
+            } else if p
+                .file_name()
+                .is_some_and(|n| n == "redis.pid" || n == "sentinel.pid")
+            {
                 if let Some(pid) = std::fs::read_to_string(&p)
                     .ok()
                     .and_then(|s| s.trim().parse::<i32>().ok())

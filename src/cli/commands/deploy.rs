@@ -15,6 +15,12 @@
 //!    before and after. A writer sees writes refused (READONLY) for the time of the switches,
 //!    and no acknowledged write is lost.
 //!
+//! 6. with a `sentinel:` section, the Sentinels ([`sentinel::plan`]): started after the data
+//!    nodes, reconfigured at run time or restarted one at a time, then verified.
+//!
+//! Before planning, with Sentinels running, the master they agree on becomes the inventory's
+//! master ([`sentinel::follow`]): deploy never demotes Sentinel's choice.
+//!
 //! A step that fails stops the rolling part (no further restarts); the other hosts' uploads and
 //! starts still happen, and the next deploy finishes the job (a server started from other files
 //! than those on disk is restarted then).
@@ -29,8 +35,12 @@ use crate::cli::inventory::{Host, Inventory, Role};
 use crate::cli::ops::{self, StopMode};
 use crate::cli::plan::{self, HostPlan, Plan, Step};
 use crate::cli::probe::{self, Failure, LiveRole};
-use crate::cli::render::Renderer;
+use crate::cli::render::{mask, Renderer};
 use crate::cli::report::Progress;
+use crate::cli::sentinel::{
+    self,
+    plan::{SStep, SentinelPlan},
+};
 use crate::cli::transport;
 
 /// How long deploy waits for the replication links to come up after the hosts are done.
@@ -39,14 +49,22 @@ const VERIFY_LIMIT: Duration = Duration::from_secs(30);
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(120);
 /// How long a handover may keep writes paused at most.
 const HANDOVER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long deploy waits for the Sentinels to find each other and every replica (they announce
+/// themselves every 2 s and ask the master for its replicas every 10 s).
+const SENTINEL_VERIFY_LIMIT: Duration = Duration::from_secs(40);
 
 /// Runs deploy; the exit status is 0 when every host is deployed and replication verified.
 pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
     if dry_run {
         transport::ssh::set_record_new_host_keys(false);
     }
-    // Who is master right now? Refuse to demote a live master the inventory calls a replica.
+    for w in &inv.warnings {
+        out!("{w}");
+    }
+    // Who is master right now? With Sentinels, the one they name (the inventory follows it).
+    // Refuse to demote a live master the inventory calls a replica.
     let snap = Snapshot::take(&inv.hosts).await;
+    let (inv, snap) = sentinel::follow::follow(inv, snap, dry_run, force).await?;
     if let Some(msg) = live_master_conflict(&inv, &snap) {
         if force {
             out!("warning: {msg}\n--force: deploying the inventory's roles anyway.");
@@ -59,6 +77,7 @@ pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
         }
     }
     let plan = plan::compute(&inv, &snap).await?;
+    let splan = sentinel::plan::compute(&inv).await?;
     for w in &plan.warnings {
         out!("{w}");
     }
@@ -72,14 +91,20 @@ pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
     }
     if dry_run {
         out_nonl!("{}", plan.details());
+        out_nonl!("{}", sentinel_details(&inv, &splan));
         for l in plan.lines() {
+            out!("{l}");
+        }
+        for l in sentinel_lines(&splan) {
             out!("{l}");
         }
         for r in &blocking {
             out!("deploy would refuse: {}", r.message);
         }
         out!("dry run: nothing was changed");
-        let ok = blocking.is_empty() && plan.hosts.iter().all(|h| h.error.is_none());
+        let ok = blocking.is_empty()
+            && plan.hosts.iter().all(|h| h.error.is_none())
+            && splan.iter().all(|s| s.error.is_none());
         return Ok(if ok { 0 } else { 1 });
     }
     if !blocking.is_empty() {
@@ -95,7 +120,48 @@ pub async fn run(inv: Inventory, dry_run: bool, force: bool) -> Result<i32> {
     for l in plan.lines() {
         out!("{l}");
     }
-    apply(&inv, plan).await
+    for l in sentinel_lines(&splan) {
+        out!("{l}");
+    }
+    apply(&inv, plan, &splan).await
+}
+
+/// One line per Sentinel: `plan sentinel NAME: actions`.
+fn sentinel_lines(splan: &[SentinelPlan]) -> Vec<String> {
+    splan
+        .iter()
+        .map(|s| format!("plan sentinel {}: {}", s.node.name(), s.actions()))
+        .collect()
+}
+
+/// The dry-run report for the Sentinels: per Sentinel its endpoint, whether tripod's render
+/// changed (the diff against tripod's last render, secrets masked) and the actions.
+fn sentinel_details(inv: &Inventory, splan: &[SentinelPlan]) -> String {
+    let mut out = String::new();
+    for s in splan {
+        out.push_str(&format!(
+            "== sentinel {} ({}) ==\n",
+            s.node.name(),
+            s.node.endpoint()
+        ));
+        if let Some(e) = &s.error {
+            out.push_str(&format!("cannot plan: {e}\n\n"));
+            continue;
+        }
+        let pw = s.node.host.redis.password.as_deref();
+        match (&s.step, s.state.rendered_sha256.is_some()) {
+            (SStep::Keep, _) | (SStep::Start { fresh: false }, _) => out
+                .push_str("render: unchanged (what Sentinel rewrote into sentinel.conf is kept)\n"),
+            (_, false) => {
+                out.push_str(&format!("sentinel.conf ({}):\n", s.node.config_file()));
+                out.push_str(&crate::cli::report::diff("", &mask(&s.config, pw)));
+            }
+            _ => out.push_str("render: changed since the last deploy\n"),
+        }
+        out.push_str(&format!("actions: {}\n\n", s.actions()));
+    }
+    let _ = inv;
+    out
 }
 
 /// Some(explanation) when a node other than the inventory's master is the live master, or the
@@ -201,8 +267,8 @@ async fn on_host<T: Send + 'static>(
     })
 }
 
-/// Carries out `plan` in the order the module doc gives.
-async fn apply(inv: &Inventory, plan: Plan) -> Result<i32> {
+/// Carries out `plan` in the order the module doc gives, then the Sentinels' plan.
+async fn apply(inv: &Inventory, plan: Plan, splan: &[SentinelPlan]) -> Result<i32> {
     let started_at = Instant::now();
     let names: Vec<String> = inv.hosts.iter().map(|h| h.name.clone()).collect();
     let progress = Arc::new(Progress::new(&names));
@@ -233,10 +299,60 @@ async fn apply(inv: &Inventory, plan: Plan) -> Result<i32> {
     let replicas: Vec<&Host> = inv.replicas().collect();
     let problems = group::wait_healthy(&inv.hosts, master, &replicas, limit).await;
     drop(progress);
+    let (sentinel_results, sentinel_problems) = if splan.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        out!("deploying the Sentinels…");
+        let r = sentinel::plan::apply(inv, splan).await;
+        out!("verifying the Sentinels…");
+        let limit = if r.iter().all(|(_, x)| x.is_ok()) && problems.is_empty() {
+            SENTINEL_VERIFY_LIMIT
+        } else {
+            Duration::from_secs(3)
+        };
+        (r, sentinel::plan::wait_verified(inv, limit).await)
+    };
     report(inv, &results, &problems, started_at);
-    if failed.is_empty() && problems.is_empty() {
+    let mut sentinel_failed = Vec::new();
+    for (name, r) in &sentinel_results {
+        match r {
+            Ok(o) => out!("sentinel {name}  {o}"),
+            Err(e) => {
+                out!("sentinel {name}  FAILED: {}", e.message);
+                sentinel_failed.push(name.clone());
+            }
+        }
+    }
+    if !splan.is_empty() {
+        if sentinel_problems.is_empty() {
+            let s = inv.sentinel.as_ref().expect("a sentinel plan");
+            out!(
+                "Sentinels verified: {} Sentinel(s) see {} as the master with {} replica(s), know each other, quorum {} OK",
+                s.nodes.len(),
+                inv.master().name,
+                inv.replicas().count(),
+                s.quorum
+            );
+        } else {
+            out!("Sentinels NOT verified:");
+            for p in &sentinel_problems {
+                out!("  - {p}");
+            }
+        }
+    }
+    if failed.is_empty()
+        && problems.is_empty()
+        && sentinel_failed.is_empty()
+        && sentinel_problems.is_empty()
+    {
         Ok(0)
     } else {
+        if !sentinel_failed.is_empty() {
+            eprintln!(
+                "tripod: deploying the Sentinel failed on {}; run deploy again when the cause is fixed.",
+                sentinel_failed.join(", ")
+            );
+        }
         if !failed.is_empty() {
             eprintln!(
                 "tripod: deploy failed on {}; nothing acknowledged was lost. Fix the cause and run deploy again to finish.",
@@ -432,6 +548,10 @@ fn upload(hp: &HostPlan, pr: &Progress) -> Result<Outcome> {
         pr.step(&host.name, "uploading config");
         t.upload(hp.config.as_bytes(), &host.redis.config_file(), 0o600)?;
         o.config_uploaded = true;
+        if hp.adopt_config {
+            // The running server already is what this config says (see HostPlan::adopt_config).
+            ops::record_running(t, host)?;
+        }
     }
     Ok(o)
 }

@@ -6,17 +6,19 @@
 //! have every byte, and switches, or aborts and resumes writes after `--timeout`; so a slow or
 //! stopped target leaves the old master in charge, never two masters. Only `--force` (the master
 //! is unreachable) makes a replica master without it, and says what that can lose.
-use std::sync::Arc;
+//!
+//! With Sentinels running, the role moves through Sentinel instead (a REPLICAOF behind its back
+//! would be undone): see [`sentinel::failover`]. With the master down, `--force` waits for
+//! Sentinel's own failover rather than racing it.
 use std::time::Duration;
 
 use crate::cli::error::{Error, Result};
 use crate::cli::group::{self, Snapshot};
 use crate::cli::handover::{self, replicaof};
-use crate::cli::inventory::{self, Host, Inventory, Role};
-use crate::cli::ops;
+use crate::cli::inventory::{Host, Inventory};
 use crate::cli::probe::{self, LiveRole};
-use crate::cli::render::Renderer;
-use crate::cli::transport;
+use crate::cli::roles;
+use crate::cli::sentinel::{self, ask};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -35,6 +37,14 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
     };
     let snap = Snapshot::take(&inv.hosts).await;
     out!("offsets before: {}", snap.offsets_line());
+    if inv.sentinel.is_some() {
+        let views = ask::settled_views(&inv, ask::failover_wait(&inv)).await;
+        if views.iter().any(|v| v.reachable && v.master.is_some()) {
+            through_sentinel(&inv, &snap, views, &target, force, timeout).await?;
+            return finish(&inv, &snap, &target).await;
+        }
+        out!("no Sentinel answers (not deployed yet?): promoting without Sentinel");
+    }
     let live_master = snap.live_master();
     let ti = snap.index(&target.name).expect("an inventory host");
     let tinfo = snap.probes[ti].info.clone();
@@ -87,9 +97,15 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
         }
     }
 
-    // Persist: the inventory first (it is what later deploys read), then every host's config.
-    let new_inv = persist_inventory(&inv, &target)?;
-    let unreachable: Vec<String> = upload_configs(&new_inv).await;
+    finish(&inv, &snap, &target).await
+}
+
+/// After the switch: persist the roles (the inventory first, it is what later deploys read,
+/// then every host's config), verify as deploy does leaving out nodes that are down, and with
+/// Sentinels check that they all name the new master.
+async fn finish(inv: &Inventory, snap: &Snapshot, target: &Host) -> Result<i32> {
+    let new_inv = roles::persist_inventory(inv, target)?;
+    let unreachable: Vec<String> = roles::upload_configs(&new_inv).await;
 
     // Verify as deploy does, leaving out nodes that are down.
     let down: Vec<&str> = inv
@@ -104,8 +120,11 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
         .replicas()
         .filter(|h| !down.contains(&h.name.as_str()))
         .collect();
-    let problems =
+    let mut problems =
         group::wait_healthy(&new_inv.hosts, &master, &replicas, Duration::from_secs(20)).await;
+    if new_inv.sentinel.is_some() && down.is_empty() {
+        problems.extend(sentinel::plan::wait_verified(&new_inv, Duration::from_secs(30)).await);
+    }
     let after = Snapshot::take(&new_inv.hosts).await;
     out!("offsets after:  {}", after.offsets_line());
     for d in &down {
@@ -132,6 +151,89 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
         }
         Ok(1)
     }
+}
+
+/// promote with Sentinels running: through SENTINEL FAILOVER ([`sentinel::failover`]). The
+/// master is the one the Sentinels name; when it is down, `--force` waits for Sentinel's own
+/// failover and then, if Sentinel chose another replica, moves the role on to `target`.
+async fn through_sentinel(
+    inv: &Inventory,
+    snap: &Snapshot,
+    views: Vec<ask::View>,
+    target: &Host,
+    force: bool,
+    timeout: Duration,
+) -> Result<()> {
+    let live_master = |name: &str, snap: &Snapshot| {
+        snap.probe_of(name)
+            .and_then(|p| p.info.as_ref())
+            .is_some_and(|i| i.role == LiveRole::Master)
+    };
+    let mut views = views;
+    let mut snap = snap.clone();
+    let master = match ask::agreed_master(inv, &views) {
+        ask::Agreement::Host(m) if live_master(&m, &snap) => inv.host(&m).cloned().expect("a host"),
+        ask::Agreement::Host(m) => {
+            let dead = inv.host(&m).cloned().expect("a host");
+            if !force {
+                return Err(Error::failed(format!(
+                    "the Sentinels' master {m} is not a live master ({}); Sentinel fails it over after down_after_ms. \
+                     Nothing was changed; promote --force waits for Sentinel's failover and then promotes {}",
+                    snap.probe_of(&m).and_then(|p| p.error.clone()).unwrap_or_else(|| "not a master".into()),
+                    target.name
+                )));
+            }
+            let new = sentinel::failover::wait_for_sentinel_failover(inv, &dead).await?;
+            views = ask::settled_views(inv, ask::failover_wait(inv)).await;
+            snap = Snapshot::take(&inv.hosts).await;
+            new
+        }
+        ask::Agreement::Stranger(ep) => {
+            return Err(Error::failed(format!(
+                "the Sentinels name {ep} as the master, which is no host of the inventory; nothing was changed"
+            )))
+        }
+        ask::Agreement::Split(sides) => {
+            return Err(Error::failed(format!(
+                "the Sentinels disagree about the master ({}); a failover may be under way. Nothing was changed; try again",
+                sides.join("; ")
+            )))
+        }
+        ask::Agreement::NoAnswer => {
+            return Err(Error::failed("no Sentinel names a master; nothing was changed"))
+        }
+    };
+    if master.name == target.name {
+        out!("{} is already the master (Sentinel agrees)", target.name);
+        return Ok(());
+    }
+    let tinfo = snap.probe_of(&target.name).and_then(|p| p.info.clone());
+    let linked = tinfo
+        .as_ref()
+        .is_some_and(|t| t.role == LiveRole::Replica && t.link_up() && t.follows(&master));
+    if !linked {
+        return Err(Error::failed(format!(
+            "refusing to promote {}: it is not a linked replica of the master {} ({}); nothing was changed",
+            target.name,
+            master.name,
+            match &tinfo {
+                Some(t) => format!(
+                    "role:{}, master_link_status:{}",
+                    t.role.as_str(),
+                    t.master_link_status.as_deref().unwrap_or("-")
+                ),
+                None => "it does not answer".to_string(),
+            }
+        )));
+    }
+    let others: Vec<Host> = inv
+        .hosts
+        .iter()
+        .zip(&snap.probes)
+        .filter(|(h, p)| h.name != target.name && h.name != master.name && p.info.is_some())
+        .map(|(h, _)| h.clone())
+        .collect();
+    sentinel::failover::promote(inv, &views, &master, target, &others, timeout).await
 }
 
 /// The master is unreachable: with `force`, make `target` master without a handover and
@@ -187,103 +289,4 @@ async fn force_promote(
         }
     }
     Ok(())
-}
-
-/// Rewrites the inventory's roles in place (comments kept), re-reads it, says what changed.
-fn persist_inventory(inv: &Inventory, target: &Host) -> Result<Inventory> {
-    let changes: Vec<(String, Role)> = inv
-        .hosts
-        .iter()
-        .filter_map(|h| {
-            let want = if h.name == target.name {
-                Role::Master
-            } else {
-                Role::Replica
-            };
-            (h.role != want).then(|| (h.name.clone(), want))
-        })
-        .collect();
-    if changes.is_empty() {
-        return Ok(inv.clone());
-    }
-    let path = &inv.path;
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::failed(format!("cannot read {}: {e}", path.display())))?;
-    let manual = || {
-        format!(
-            "the servers have the new roles, but {} could not be updated: set `role: master` on {} and `role: replica` on the others by hand",
-            path.display(),
-            target.name
-        )
-    };
-    let new_text =
-        inventory::rewrite_roles(&text, &changes).ok_or_else(|| Error::failed(manual()))?;
-    let new_inv = inventory::parse(path, &new_text)
-        .map_err(|e| Error::failed(format!("{} ({})", manual(), e.message)))?;
-    if new_inv.master().name != target.name {
-        return Err(Error::failed(manual()));
-    }
-    let tmp = path.with_file_name(format!(
-        ".{}.tripod.tmp",
-        path.file_name()
-            .and_then(|f| f.to_str())
-            .unwrap_or("inventory")
-    ));
-    let write = || -> std::io::Result<()> {
-        std::fs::write(&tmp, &new_text)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| Error::failed(format!("{} ({e})", manual())))?;
-    let old_roles: std::collections::HashMap<&str, Role> = inv
-        .hosts
-        .iter()
-        .map(|h| (h.name.as_str(), h.role))
-        .collect();
-    let desc: Vec<String> = changes
-        .iter()
-        .map(|(n, r)| format!("{n}: {} -> {}", old_roles[n.as_str()].as_str(), r.as_str()))
-        .collect();
-    out!("updated {}: {}", path.display(), desc.join(", "));
-    Ok(new_inv)
-}
-
-/// Uploads every host's re-rendered config (no restart: the running servers already have the
-/// roles) and records it as what the server runs, so a restart keeps the roles and the next
-/// deploy finds nothing to change.
-async fn upload_configs(inv: &Inventory) -> Vec<String> {
-    let renderer = match Renderer::new(inv) {
-        Ok(r) => Arc::new(r),
-        Err(e) => return vec![e.message],
-    };
-    let inv2 = Arc::new(inv.clone());
-    let results = group::fan_out(
-        &inv.hosts,
-        move |h, pr| {
-            let cfg = renderer.render(&inv2, h)?;
-            pr.step(&h.name, "saving the new role in its config");
-            let mut t = transport::connect(h)?;
-            t.upload(cfg.as_bytes(), &h.redis.config_file(), 0o600)?;
-            if ops::inspect(t.as_mut(), h, false)?.running_pid.is_some() {
-                ops::record_running(t.as_mut(), h)?;
-            }
-            Ok(h.role)
-        },
-        |role: &Role| format!("config saved ({})", role.as_str()),
-    )
-    .await;
-    inv.hosts
-        .iter()
-        .zip(results)
-        .filter_map(|(h, r)| {
-            r.err().map(|e| {
-                format!(
-                    "{}: config not saved ({}); run deploy when it is reachable",
-                    h.name, e.message
-                )
-            })
-        })
-        .collect()
 }

@@ -7,18 +7,41 @@ use crate::cli::error::{Error, Result};
 use crate::cli::inventory::Inventory;
 use crate::cli::render::{mask, Renderer};
 
-/// Prints every host's rendered config with secrets masked, or writes them unmasked
-/// (mode 0600) into `out`.
+/// Prints every host's rendered config (and, with a `sentinel:` section, every Sentinel's
+/// sentinel.conf) with secrets masked, or writes them unmasked (mode 0600) into `out` as
+/// `<host>.conf` and `<host>.sentinel.conf`.
 pub fn run(inv: &Inventory, out: Option<&Path>) -> Result<i32> {
     let renderer = Renderer::new(inv)?;
+    // (file name for --out, what it is, where deploy puts it, text, password to mask)
+    type Rendered = (String, String, String, String, Option<String>);
+    let mut files: Vec<Rendered> = Vec::new();
     for h in &inv.hosts {
-        let text = renderer.render(inv, h)?;
+        files.push((
+            format!("{}.conf", h.name),
+            format!("{} ({}, {})", h.name, h.endpoint(), h.role.as_str()),
+            h.redis.config_file(),
+            renderer.render(inv, h)?,
+            h.redis.password.clone(),
+        ));
+    }
+    if let Some(s) = &inv.sentinel {
+        for n in &s.nodes {
+            files.push((
+                format!("{}.sentinel.conf", n.name()),
+                format!("sentinel {} ({})", n.name(), n.endpoint()),
+                n.config_file(),
+                renderer.render_sentinel(inv, n)?,
+                n.host.redis.password.clone(),
+            ));
+        }
+    }
+    for (file, what, remote, text, pw) in files {
         match out {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| Error::failed(format!("cannot create {}: {e}", dir.display())))?;
-                let path = dir.join(format!("{}.conf", h.name));
-                let tmp = dir.join(format!(".{}.conf.tmp", h.name));
+                let path = dir.join(&file);
+                let tmp = dir.join(format!(".{file}.tmp"));
                 let write = || -> std::io::Result<()> {
                     let _ = std::fs::remove_file(&tmp);
                     let mut f = std::fs::OpenOptions::new()
@@ -31,17 +54,11 @@ pub fn run(inv: &Inventory, out: Option<&Path>) -> Result<i32> {
                 };
                 write()
                     .map_err(|e| Error::failed(format!("cannot write {}: {e}", path.display())))?;
-                out!("wrote {} ({}, {})", path.display(), h.name, h.role.as_str());
+                out!("wrote {} ({what})", path.display());
             }
             None => {
-                out!(
-                    "# ---- {} ({}, {}) -> {}",
-                    h.name,
-                    h.endpoint(),
-                    h.role.as_str(),
-                    h.redis.config_file()
-                );
-                out_nonl!("{}", mask(&text, h.redis.password.as_deref()));
+                out!("# ---- {what} -> {remote}");
+                out_nonl!("{}", mask(&text, pw.as_deref()));
                 out!();
             }
         }

@@ -8,6 +8,7 @@ use crate::cli::group::Snapshot;
 use crate::cli::inventory::Inventory;
 use crate::cli::probe::{LiveRole, Probe};
 use crate::cli::report;
+use crate::cli::sentinel::ask;
 
 #[derive(Debug, Serialize)]
 pub struct NodeStatus {
@@ -38,11 +39,96 @@ pub struct GroupStatus {
     pub master: Option<String>,
     pub problems: Vec<String>,
     pub nodes: Vec<NodeStatus>,
+    /// With a `sentinel:` section: every Sentinel (absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentinels: Option<Vec<SentinelStatus>>,
 }
 
-/// Probes the group and judges it.
+/// One Sentinel as `status` shows it (the `sentinels` list of DESIGN.md, plus extras).
+#[derive(Debug, Serialize)]
+pub struct SentinelStatus {
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+    pub reachable: bool,
+    /// The master as this Sentinel sees it, "address:port".
+    pub master: Option<String>,
+    /// SENTINEL CKQUORUM said OK; null when it could not be asked.
+    pub quorum_ok: Option<bool>,
+    /// How many other Sentinels it knows.
+    pub other_sentinels: Option<i64>,
+    /// The master's config epoch: it goes up with every failover.
+    pub config_epoch: Option<i64>,
+    /// Sentinel's flags for the master ("master", "master,s_down", ...).
+    pub master_flags: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Probes the group (and asks its Sentinels) and judges it.
 pub async fn collect(inv: &Inventory) -> GroupStatus {
-    build(inv, &Snapshot::take(&inv.hosts).await)
+    let (snap, views) = tokio::join!(Snapshot::take(&inv.hosts), ask::view_all(inv));
+    let mut st = build(inv, &snap);
+    if inv.sentinel.is_some() {
+        add_sentinels(inv, &mut st, views);
+    }
+    st
+}
+
+/// Adds the Sentinels' views to `st`; a Sentinel that does not answer, sees another master
+/// than the live one, or fails CKQUORUM makes the group unhealthy.
+pub fn add_sentinels(inv: &Inventory, st: &mut GroupStatus, views: Vec<ask::View>) {
+    let live = st
+        .master
+        .as_deref()
+        .and_then(|m| inv.host(m))
+        .map(|h| h.endpoint());
+    let mut list = Vec::new();
+    for v in views {
+        let name = v.node.name().to_string();
+        let master = v.master_endpoint();
+        if !v.reachable {
+            st.problems.push(format!("Sentinel {name} is unreachable"));
+        } else {
+            match (&master, &live) {
+                (None, _) => st
+                    .problems
+                    .push(format!("Sentinel {name} does not monitor {}", inv.cluster)),
+                (Some(m), Some(l)) if m != l => {
+                    let who = ask::host_at_endpoint(inv, m).unwrap_or_else(|| m.clone());
+                    st.problems
+                        .push(format!("Sentinel {name} sees {who} as the master"))
+                }
+                _ => {}
+            }
+            if v.failover_in_progress() {
+                st.problems
+                    .push(format!("Sentinel {name}: a failover is in progress"));
+            }
+            if v.quorum_ok != Some(true) {
+                st.problems.push(format!(
+                    "Sentinel {name}: quorum not OK ({})",
+                    v.quorum_text
+                        .clone()
+                        .or(v.error.clone())
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        list.push(SentinelStatus {
+            name,
+            address: v.node.host.address.clone(),
+            port: v.node.port,
+            reachable: v.reachable,
+            master,
+            quorum_ok: v.quorum_ok,
+            other_sentinels: v.field_num("num-other-sentinels"),
+            config_epoch: v.field_num("config-epoch"),
+            master_flags: v.fields.get("flags").cloned(),
+            error: v.error.clone(),
+        });
+    }
+    st.healthy = st.problems.is_empty();
+    st.sentinels = Some(list);
 }
 
 /// The group's status from one snapshot: healthy means exactly one master, and every other
@@ -147,6 +233,7 @@ pub fn build(inv: &Inventory, snap: &Snapshot) -> GroupStatus {
         master: live_master.map(|m| inv.hosts[m].name.clone()),
         problems,
         nodes,
+        sentinels: None,
     }
 }
 
@@ -192,16 +279,68 @@ pub fn render_table(inv: &Inventory, st: &GroupStatus) -> String {
             out.push_str(&format!("  {}: {e}\n", n.name));
         }
     }
+    if let Some(sentinels) = &st.sentinels {
+        let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+        let rows: Vec<Vec<String>> = sentinels
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    format!("{}:{}", s.address, s.port),
+                    if s.reachable {
+                        "yes".into()
+                    } else {
+                        "NO".into()
+                    },
+                    s.master.clone().unwrap_or_else(|| "-".into()),
+                    match s.quorum_ok {
+                        Some(true) => "OK".into(),
+                        Some(false) => "NO".into(),
+                        None => "-".into(),
+                    },
+                    opt(s.other_sentinels),
+                    opt(s.config_epoch),
+                ]
+            })
+            .collect();
+        out.push_str(&format!("sentinels (master name {})\n", st.cluster));
+        out.push_str(&report::table(
+            &[
+                "SENTINEL",
+                "ADDRESS",
+                "REACHABLE",
+                "MASTER",
+                "QUORUM",
+                "OTHERS",
+                "EPOCH",
+            ],
+            &rows,
+        ));
+        for s in sentinels {
+            if let Some(e) = &s.error {
+                out.push_str(&format!("  sentinel {}: {e}\n", s.name));
+            }
+        }
+    }
     if let Some(m) = &st.master {
         if *m != inv.master().name {
             out.push_str(&format!(
-                "note: the live master is {m}, the inventory says {}\n",
-                inv.master().name
+                "note: the live master is {m}, the inventory says {}{}\n",
+                inv.master().name,
+                if st.sentinels.is_some() {
+                    " (Sentinel failed over; `tripod deploy` updates the inventory and keeps it)"
+                } else {
+                    ""
+                }
             ));
         }
     }
     if st.healthy {
-        out.push_str("healthy: one master, every replica online and linked\n");
+        out.push_str("healthy: one master, every replica online and linked");
+        if st.sentinels.is_some() {
+            out.push_str(", every Sentinel sees it with its quorum");
+        }
+        out.push('\n');
     } else {
         out.push_str("UNHEALTHY:\n");
         for p in &st.problems {

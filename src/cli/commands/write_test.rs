@@ -11,6 +11,7 @@ use crate::cli::group::Snapshot;
 use crate::cli::inventory::{Host, Inventory};
 use crate::cli::probe;
 use crate::cli::report;
+use crate::cli::sentinel::ask;
 
 const T: Duration = Duration::from_secs(10);
 const BATCH: usize = 100;
@@ -166,23 +167,29 @@ fn print_text(wt: &WriteTest) {
 }
 
 async fn execute(inv: &Inventory, n: usize, keep: bool, wt: &mut WriteTest) -> Result<()> {
-    // The live master (the inventory's, if it is one; otherwise the only reachable master).
-    let snap = Snapshot::take(&inv.hosts).await;
+    // The live master: with Sentinels running, the one they agree on (when it is a live
+    // master); else the inventory's, if it is one; otherwise the only reachable master.
+    let (snap, views) = tokio::join!(Snapshot::take(&inv.hosts), ask::view_all(inv));
     let probes = &snap.probes;
     let masters = snap.masters();
     let is_master = |i: usize| masters.contains(&i);
-    let inv_master = inv
-        .hosts
-        .iter()
-        .position(|h| h.name == inv.master().name)
-        .expect("master");
+    let by_sentinel = match ask::agreed_master(inv, &views) {
+        ask::Agreement::Host(name) => snap.index(&name).filter(|&i| is_master(i)),
+        _ => None,
+    };
+    let inv_master = by_sentinel.unwrap_or_else(|| {
+        inv.hosts
+            .iter()
+            .position(|h| h.name == inv.master().name)
+            .expect("master")
+    });
     let mi = if is_master(inv_master) {
         inv_master
     } else {
         if masters.len() != 1 {
             return Err(Error::failed(format!(
                 "no master to write to: the inventory's master {} is {} (run `tripod status`)",
-                inv.master().name,
+                inv.hosts[inv_master].name,
                 probes[inv_master]
                     .error
                     .clone()

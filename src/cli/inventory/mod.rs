@@ -11,6 +11,7 @@
 //!   and address, `ssh:`, `redis:` with bind, password, install_dir and config directives), then
 //!   the checks across hosts (one master, a replica, unique names and endpoints), the cluster
 //!   name and the templates folder;
+//! - [`sentinel`]: the optional `sentinel:` section ([`Sentinel`], [`SentinelNode`]);
 //! - [`locate`]: a key path to file:line:column for error messages ([`Seg`], [`locate`]);
 //! - [`rewrite`]: the in-place rewrite of hosts' roles that promote uses ([`rewrite_roles`]).
 use std::net::IpAddr;
@@ -23,6 +24,7 @@ use super::error::{Error, Result};
 mod locate;
 mod raw;
 mod rewrite;
+mod sentinel;
 mod validate;
 
 pub use locate::{locate, Seg};
@@ -159,6 +161,80 @@ pub struct Inventory {
     pub cluster: String,
     pub templates_dir: Option<PathBuf>,
     pub hosts: Vec<Host>,
+    /// Redis Sentinel over the group, when the inventory has a `sentinel:` section.
+    pub sentinel: Option<Sentinel>,
+    /// Things the file allows but the operator should know (file:line:column: ...); deploy
+    /// prints them.
+    pub warnings: Vec<String>,
+}
+
+/// How Sentinel runs on its hosts: `binary` or `command` (exactly one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SentinelProgram {
+    /// A file on this machine, uploaded to `install_dir/redis-sentinel` on every Sentinel host.
+    Upload(PathBuf),
+    /// A command already installed on the hosts, as words (run without a shell's expansion).
+    Command(Vec<String>),
+}
+
+/// The resolved `sentinel:` section. The master name Sentinel monitors is the inventory's
+/// `cluster`.
+#[derive(Debug, Clone)]
+pub struct Sentinel {
+    pub quorum: u32,
+    pub down_after_ms: u64,
+    pub failover_timeout_ms: u64,
+    pub parallel_syncs: u32,
+    pub program: SentinelProgram,
+    /// One per Sentinel, in the order of `hosts:`.
+    pub nodes: Vec<SentinelNode>,
+}
+
+/// One Sentinel: it runs on `host` (same transport, address, install_dir and password) and
+/// listens on `port`.
+#[derive(Debug, Clone)]
+pub struct SentinelNode {
+    pub host: Host,
+    pub port: u16,
+}
+
+impl SentinelNode {
+    /// The host's name (a Sentinel is named after the host it runs on).
+    pub fn name(&self) -> &str {
+        &self.host.name
+    }
+    /// `address:port` of the Sentinel, for messages.
+    pub fn endpoint(&self) -> String {
+        format!("{}:{}", self.host.address, self.port)
+    }
+    /// `install_dir/sentinel.conf`: the config Sentinel runs from and rewrites itself.
+    pub fn config_file(&self) -> String {
+        format!("{}/sentinel.conf", self.host.redis.install_dir)
+    }
+    /// `install_dir/sentinel.pid`.
+    pub fn pid_file(&self) -> String {
+        format!("{}/sentinel.pid", self.host.redis.install_dir)
+    }
+    /// `install_dir/sentinel.log`.
+    pub fn log_file(&self) -> String {
+        format!("{}/sentinel.log", self.host.redis.install_dir)
+    }
+    /// `install_dir/redis-sentinel`: where an uploaded Sentinel binary lives (the name makes
+    /// a redis-server binary start in Sentinel mode too).
+    pub fn binary(&self) -> String {
+        format!("{}/redis-sentinel", self.host.redis.install_dir)
+    }
+    /// `install_dir/sentinel.rendered.conf`: the config tripod last rendered and uploaded,
+    /// kept beside what Sentinel rewrote, so a redeploy compares renders, not Sentinel's state.
+    pub fn rendered_file(&self) -> String {
+        format!("{}/sentinel.rendered.conf", self.host.redis.install_dir)
+    }
+    /// The host as a redis client target on the Sentinel's port (same address and password).
+    pub fn as_target(&self) -> Host {
+        let mut h = self.host.clone();
+        h.redis.port = self.port;
+        h
+    }
 }
 
 impl Inventory {
@@ -254,11 +330,25 @@ pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory>
     let cluster = validate::cluster(&v, raw.cluster.as_deref())?;
     let templates_dir = validate::templates_dir(&v, raw.templates.as_deref(), &base)?;
     validate::no_open_passwordless(&v, &hosts, raw.allow_no_password.unwrap_or(false))?;
+    let mut warnings = Vec::new();
+    let sentinel = match &raw.sentinel {
+        Some(s) => Some(sentinel::resolve(
+            &v,
+            s,
+            &raw,
+            &hosts,
+            &base,
+            &mut warnings,
+        )?),
+        None => None,
+    };
     Ok(Inventory {
         path: path.to_path_buf(),
         cluster,
         templates_dir,
         hosts,
+        sentinel,
+        warnings,
     })
 }
 

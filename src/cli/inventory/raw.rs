@@ -45,6 +45,32 @@ pub(super) struct RawHost {
     pub(super) connection: Option<Connection>,
     pub(super) ssh: Option<RawSsh>,
     pub(super) redis: Option<RawRedis>,
+    /// This host's own Sentinel port, over the group's `sentinel.port`.
+    pub(super) sentinel: Option<RawHostSentinel>,
+}
+
+/// The `sentinel:` section (see DESIGN.md): Redis Sentinel on some or all hosts.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSentinel {
+    pub(super) port: Option<i64>,
+    pub(super) quorum: Option<i64>,
+    pub(super) down_after_ms: Option<i64>,
+    pub(super) failover_timeout_ms: Option<i64>,
+    pub(super) parallel_syncs: Option<i64>,
+    /// A Sentinel executable on the control machine, uploaded to every Sentinel host.
+    pub(super) binary: Option<String>,
+    /// A command already installed on the hosts (`redis-sentinel`).
+    pub(super) command: Option<String>,
+    /// The hosts that run a Sentinel (names from `hosts:`); default every host.
+    pub(super) hosts: Option<Vec<String>>,
+}
+
+/// A host's own `sentinel:` keys.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHostSentinel {
+    pub(super) port: Option<i64>,
 }
 
 /// The whole file.
@@ -60,6 +86,8 @@ pub(super) struct RawInventory {
     pub(super) hosts: Vec<RawHost>,
     /// Deploy a group whose servers listen beyond loopback without a password (with a warning).
     pub(super) allow_no_password: Option<bool>,
+    /// Redis Sentinel over the group (optional).
+    pub(super) sentinel: Option<RawSentinel>,
 }
 
 /// Deserialises the inventory text; a syntax error or an unknown or mistyped key is an error

@@ -592,7 +592,7 @@ fn scalar(v: &serde_yaml::Value) -> Option<String> {
 }
 
 /// `p` as a TCP port, when it is one (1-65535).
-fn check_port(p: i64) -> Option<u16> {
+pub(super) fn check_port(p: i64) -> Option<u16> {
     if (1..=65535).contains(&p) {
         Some(p as u16)
     } else {
@@ -623,7 +623,7 @@ fn valid_address(a: &str) -> bool {
 
 /// The address in one spelling, to compare endpoints: an IP address as Rust prints it, a
 /// name in lowercase.
-fn canonical_address(a: &str) -> String {
+pub(super) fn canonical_address(a: &str) -> String {
     match a.parse::<IpAddr>() {
         Ok(ip) => ip.to_string(),
         Err(_) => a.to_ascii_lowercase(),
@@ -631,7 +631,7 @@ fn canonical_address(a: &str) -> String {
 }
 
 /// `~/x` is under $HOME; a relative path is relative to the inventory file's folder.
-fn resolve_local_path(base: &Path, p: &str) -> PathBuf {
+pub(super) fn resolve_local_path(base: &Path, p: &str) -> PathBuf {
     if let Some(rest) = p.strip_prefix("~/") {
         home_dir().join(rest)
     } else if p == "~" {
@@ -648,7 +648,7 @@ fn resolve_local_path(base: &Path, p: &str) -> PathBuf {
 
 /// `p` as an absolute path (relative to the working directory), `.` and `..` dropped
 /// lexically.
-fn absolutize(p: &Path) -> PathBuf {
+pub(super) fn absolutize(p: &Path) -> PathBuf {
     let joined = if p.is_absolute() {
         p.to_path_buf()
     } else {
