@@ -3,7 +3,7 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets, strings,
+    connection, geo, hashes, hyperloglog, keys, lists, persistence, pubsub, replication, server_admin, sets, strings,
     transactions, zsets,
 };
 use crate::server::client::Client;
@@ -170,6 +170,8 @@ impl Command {
             "connection" => v.push("@connection"),
             "pubsub" => v.push("@pubsub"),
             "transactions" => v.push("@transaction"),
+            "hyperloglog" => v.push("@hyperloglog"),
+            "geo" => v.push("@geo"),
             _ => {}
         }
         if self.flags & ADMIN != 0 {
@@ -222,6 +224,8 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             lists::COMMANDS,
             sets::COMMANDS,
             zsets::COMMANDS,
+            hyperloglog::COMMANDS,
+            geo::COMMANDS,
             transactions::COMMANDS,
             pubsub::COMMANDS,
             persistence::COMMANDS,
