@@ -3,8 +3,8 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, geo, hashes, hyperloglog, keys, lists, persistence, pubsub, replication, server_admin, sets, strings,
-    transactions, zsets,
+    connection, geo, hashes, hyperloglog, keys, lists, persistence, pubsub, replication,
+    server_admin, sets, strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -34,6 +34,9 @@ pub const NO_MULTI: u64 = 1 << 14;
 pub const ALLOW_BUSY: u64 = 1 << 15;
 pub const NO_MANDATORY_KEYS: u64 = 1 << 16;
 pub const SENTINEL: u64 = 1 << 17;
+/// Key positions depend on the arguments (GEORADIUS's STORE...): COMMAND INFO
+/// prints "movablekeys" after the other flags, as Redis's cmdHasMovableKeys.
+pub const MOVABLE_KEYS: u64 = 1 << 18;
 
 const FLAG_NAMES: &[(u64, &str)] = &[
     (WRITE, "write"),
@@ -49,10 +52,11 @@ const FLAG_NAMES: &[(u64, &str)] = &[
     (SKIP_SLOWLOG, "skip_slowlog"),
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
-    (MAY_REPLICATE, "may_replicate"),
+    // may_replicate is hidden from COMMAND INFO on purpose in Redis 7.0.
     (NO_MULTI, "no_multi"),
     (ALLOW_BUSY, "allow_busy"),
     (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (MOVABLE_KEYS, "movablekeys"),
 ];
 
 /// One entry of the command table.

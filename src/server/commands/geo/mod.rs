@@ -38,7 +38,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new("georadius", georadius)
         .arity(-6)
         .group("geo")
-        .flags(WRITE | DENYOOM)
+        .flags(WRITE | DENYOOM | MOVABLE_KEYS)
         .keys(1, 1, 1),
     Command::new("georadius_ro", georadius_ro)
         .arity(-6)
@@ -48,7 +48,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new("georadiusbymember", georadiusbymember)
         .arity(-5)
         .group("geo")
-        .flags(WRITE | DENYOOM)
+        .flags(WRITE | DENYOOM | MOVABLE_KEYS)
         .keys(1, 1, 1),
     Command::new("georadiusbymember_ro", georadiusbymember_ro)
         .arity(-5)

@@ -196,7 +196,8 @@ pub fn radius_generic(
         return;
     }
     if any && count == 0 {
-        c.reply.error("ERR the ANY argument requires COUNT argument");
+        c.reply
+            .error("ERR the ANY argument requires COUNT argument");
         return;
     }
     if !exists {
