@@ -313,7 +313,7 @@ mod tests {
     fn distances_and_coords_format_as_redis() {
         assert_eq!(format_distance(0.0), "0.0000");
         assert_eq!(format_distance(166274.15156960033), "166274.1516");
-        assert_eq!(format_coord(0.99999994039535522), "0.99999994039535522");
+        assert_eq!(format_coord(0.999_999_940_395_355_2), "0.99999994039535522");
         assert_eq!(format_coord(-0.0), "0");
         assert_eq!(format_coord(13.0), "13");
     }
