@@ -133,14 +133,30 @@ pub fn area_center(a: &Area) -> [f64; 2] {
     [lon, lat]
 }
 
-/// Decodes a sorted-set score into [longitude, latitude] (Redis's
-/// decodeGeohash: the score is truncated to an integer of 52 bits' meaning).
-pub fn decode_score(score: f64) -> [f64; 2] {
-    let bits = if score < 0.0 {
-        score as i64 as u64
-    } else {
-        score as u64
+/// A score converted to 64 bits as Redis's `(uint64_t)score` does on x86-64
+/// (any score can be in a sorted set: negative ones wrap around, ones beyond
+/// the integer range give the CPU's "integer indefinite" pattern).
+fn score_bits(score: f64) -> u64 {
+    const TWO63: f64 = 9_223_372_036_854_775_808.0;
+    const INDEFINITE: u64 = 0x8000_0000_0000_0000;
+    let to_i64 = |x: f64| {
+        if x.is_nan() || x >= TWO63 || x < -TWO63 {
+            INDEFINITE
+        } else {
+            x as i64 as u64
+        }
     };
+    if score < TWO63 {
+        to_i64(score)
+    } else {
+        to_i64(score - TWO63) ^ INDEFINITE
+    }
+}
+
+/// Decodes a sorted-set score into [longitude, latitude] (Redis's
+/// decodeGeohash: the score truncated to an integer, its 52 bits decoded).
+pub fn decode_score(score: f64) -> [f64; 2] {
+    let bits = score_bits(score);
     let (lo, la) = coord_ranges();
     area_center(&decode(
         lo,
