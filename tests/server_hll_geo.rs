@@ -234,6 +234,28 @@ fn geo_replies_match_redis() {
         cmds.push(cmd(&format!("GEOPOS g {} {} nosuch", member, other)));
         cmds.push(cmd(&format!("GEOHASH g {} {} nosuch", member, other)));
     }
+    // Many points at equal distances: with COUNT Redis sorts with its
+    // partial quicksort, whose order of ties must be reproduced.
+    let grid = ["0", "0.001", "0.002", "-0.001"];
+    let mut add = vec!["GEOADD".to_string(), "ties".to_string()];
+    for j in 0..300u64 {
+        add.push(grid[rng.below(4) as usize].into());
+        add.push(grid[rng.below(3) as usize].into());
+        add.push(format!("p{:03}", j));
+    }
+    cmds.push(add);
+    for count in [1, 3, 7, 8, 41, 60, 150, 299, 300, 301] {
+        for extra in ["", " DESC", " WITHDIST", " ANY", " ANY DESC"] {
+            cmds.push(cmd(&format!(
+                "GEORADIUS ties 0 0 1 km COUNT {}{}",
+                count, extra
+            )));
+            cmds.push(cmd(&format!(
+                "GEOSEARCH ties FROMLONLAT 0.0004 0 BYBOX 0.6 0.6 km COUNT {}{}",
+                count, extra
+            )));
+        }
+    }
     for c in [
         "GEOADD p 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
         "GEOADD p CH XX 13.361389 38.115557 Palermo 1 1 new",

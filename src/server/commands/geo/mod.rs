@@ -3,6 +3,7 @@
 //! those scores (and is propagated as one), searches scan the nine geohash
 //! boxes covering the area and filter by exact distance (`search`).
 mod geohash;
+mod pqsort;
 mod search;
 
 use super::*;
@@ -12,6 +13,7 @@ use crate::server::state::Server;
 use crate::server::types::{Value, WRONGTYPE};
 use crate::server::util::parse_f64;
 use geohash::*;
+use pqsort::pqsort;
 use search::*;
 
 pub static COMMANDS: &[Command] = &[

@@ -1,10 +1,11 @@
 //! The one search behind GEORADIUS, GEORADIUSBYMEMBER (and their _RO forms),
 //! GEOSEARCH and GEOSEARCHSTORE (Redis's georadiusGeneric): argument parsing
 //! in Redis's order with its errors, the nine-box scan of the sorted set, the
-//! sort by distance, the reply or the stored sorted set.
+//! sort by distance (a full stable sort, or Redis's pqsort with COUNT), the reply or the stored sorted set.
 use super::*;
 use crate::server::types::ZSet;
 use crate::server::util::parse_i64;
+use std::cmp::Ordering;
 
 /// Which command form runs the search.
 #[derive(Clone, Copy, PartialEq)]
@@ -229,16 +230,33 @@ pub fn radius_generic(
         c.reply.array(0);
         return;
     }
-    match sort {
-        Sort::Asc => points.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
-        Sort::Desc => points.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
-        Sort::None => {}
-    }
     let returned = if count == 0 {
         points.len()
     } else {
         points.len().min(count as usize)
     };
+    if sort != Sort::None {
+        // Redis's comparator: greater, equal, else less (so NaN sorts as less).
+        let asc = |a: &Point, b: &Point| {
+            if a.dist > b.dist {
+                Ordering::Greater
+            } else if a.dist == b.dist {
+                Ordering::Equal
+            } else {
+                Ordering::Less
+            }
+        };
+        let cmp = |a: &Point, b: &Point| match sort {
+            Sort::Desc => asc(a, b).reverse(),
+            _ => asc(a, b),
+        };
+        if returned == points.len() {
+            // glibc's qsort (a merge sort) keeps ties in scan order, as this does.
+            points.sort_by(cmp);
+        } else {
+            pqsort(&mut points, &cmp, 0, returned - 1);
+        }
+    }
     points.truncate(returned);
     for p in &mut points {
         p.dist /= conversion;
