@@ -59,6 +59,31 @@ const FLAG_NAMES: &[(u64, &str)] = &[
     (MOVABLE_KEYS, "movablekeys"),
 ];
 
+/// Redis's ACL categories in the order of its category table.
+const ACL_ORDER: &[&str] = &[
+    "@keyspace",
+    "@read",
+    "@write",
+    "@set",
+    "@sortedset",
+    "@list",
+    "@hash",
+    "@string",
+    "@bitmap",
+    "@hyperloglog",
+    "@geo",
+    "@stream",
+    "@pubsub",
+    "@admin",
+    "@fast",
+    "@slow",
+    "@blocking",
+    "@dangerous",
+    "@connection",
+    "@transaction",
+    "@scripting",
+];
+
 /// One entry of the command table.
 #[derive(Debug)]
 pub struct Command {
@@ -74,6 +99,9 @@ pub struct Command {
     pub step: i32,
     pub handler: Handler,
     pub subcommands: &'static [Command],
+    /// Key positions that depend on the arguments (Redis's getkeys_proc), for
+    /// commands flagged MOVABLE_KEYS; None means first/last/step say it all.
+    pub get_keys: Option<fn(&[Vec<u8>]) -> Vec<usize>>,
 }
 
 impl Command {
@@ -91,6 +119,7 @@ impl Command {
             step: 0,
             handler,
             subcommands: &[],
+            get_keys: None,
         }
     }
 
@@ -117,6 +146,14 @@ impl Command {
     /// The command flags (`WRITE | DENYOOM`...).
     pub const fn flags(mut self, flags: u64) -> Self {
         self.flags = flags;
+        self
+    }
+
+    /// Key positions computed from the arguments (GEORADIUS's STORE key...);
+    /// marks the command movablekeys as Redis does.
+    pub const fn get_keys(mut self, f: fn(&[Vec<u8>]) -> Vec<usize>) -> Self {
+        self.get_keys = Some(f);
+        self.flags |= MOVABLE_KEYS;
         self
     }
 
@@ -190,7 +227,18 @@ impl Command {
         if self.flags & BLOCKING != 0 {
             v.push("@blocking");
         }
+        // COMMAND INFO lists them in the order of Redis's category table.
+        v.sort_by_key(|c| ACL_ORDER.iter().position(|o| o == c));
         v
+    }
+
+    /// The key positions of this invocation `argv` (argv[0] the command name):
+    /// the command's own key finder when it has one, else `key_positions`.
+    pub fn keys_of(&self, argv: &[Vec<u8>]) -> Vec<usize> {
+        match self.get_keys {
+            Some(f) => f(argv),
+            None => self.key_positions(argv.len()),
+        }
     }
 
     /// The key positions of this invocation (COMMAND GETKEYS).

@@ -40,8 +40,9 @@ pub static COMMANDS: &[Command] = &[
     Command::new("georadius", georadius)
         .arity(-6)
         .group("geo")
-        .flags(WRITE | DENYOOM | MOVABLE_KEYS)
-        .keys(1, 1, 1),
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1)
+        .get_keys(radius_keys),
     Command::new("georadius_ro", georadius_ro)
         .arity(-6)
         .group("geo")
@@ -50,8 +51,9 @@ pub static COMMANDS: &[Command] = &[
     Command::new("georadiusbymember", georadiusbymember)
         .arity(-5)
         .group("geo")
-        .flags(WRITE | DENYOOM | MOVABLE_KEYS)
-        .keys(1, 1, 1),
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1)
+        .get_keys(radius_member_keys),
     Command::new("georadiusbymember_ro", georadiusbymember_ro)
         .arity(-5)
         .group("geo")
@@ -68,6 +70,31 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .keys(1, 2, 1),
 ];
+
+/// GEORADIUS's keys as Redis 7.0's key specs find them: the source, then the
+/// key after the first STORE, then after the first STOREDIST, searched from
+/// argument `from` (6 for GEORADIUS, 5 for GEORADIUSBYMEMBER) to the one
+/// before last.
+fn store_keys(argv: &[Vec<u8>], from: usize) -> Vec<usize> {
+    let mut keys = vec![1];
+    for word in [&b"store"[..], b"storedist"] {
+        let end = argv.len().saturating_sub(1);
+        if let Some(i) = (from..end).find(|&i| argv[i].eq_ignore_ascii_case(word)) {
+            keys.push(i + 1);
+        }
+    }
+    keys
+}
+
+/// GEORADIUS's key positions.
+fn radius_keys(argv: &[Vec<u8>]) -> Vec<usize> {
+    store_keys(argv, 6)
+}
+
+/// GEORADIUSBYMEMBER's key positions.
+fn radius_member_keys(argv: &[Vec<u8>]) -> Vec<usize> {
+    store_keys(argv, 5)
+}
 
 /// Parses a longitude/latitude pair at argv[i], argv[i+1] (Redis's
 /// extractLongLatOrReply): floats, within -180..180 and ±85.05112878.
