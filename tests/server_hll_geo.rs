@@ -427,3 +427,67 @@ fn stream_carries_geoadd_as_zadd_and_pfcount_cache_updates() {
         ]
     );
 }
+
+/// The first `n` elements of COMMAND INFO's one entry (name, arity, flags,
+/// key range, ACL categories, tips), raw.
+fn info_head(reply: &[u8], n: usize) -> Vec<u8> {
+    // "*1\r\n*10\r\n" then the elements.
+    let mut p = 0;
+    for _ in 0..2 {
+        p += reply[p..].windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+    }
+    let start = p;
+    for _ in 0..n {
+        p += reply_len(&reply[p..]).unwrap();
+    }
+    reply[start..p].to_vec()
+}
+
+#[test]
+fn command_info_and_getkeys_match_redis() {
+    let redis = start_redis(&[]);
+    let tripod = start_tripod(&[]);
+    let mut r = redis.conn();
+    let mut t = tripod.conn();
+    for name in [
+        "pfadd",
+        "pfcount",
+        "pfmerge",
+        "pfdebug",
+        "pfselftest",
+        "geoadd",
+        "geodist",
+        "geohash",
+        "geopos",
+        "georadius",
+        "georadius_ro",
+        "georadiusbymember",
+        "georadiusbymember_ro",
+        "geosearch",
+        "geosearchstore",
+    ] {
+        let q = ["COMMAND", "INFO", name];
+        assert_eq!(
+            String::from_utf8_lossy(&info_head(r.c(&q).as_bytes(), 8)),
+            String::from_utf8_lossy(&info_head(t.c(&q).as_bytes(), 8)),
+            "{}",
+            name
+        );
+    }
+    for line in [
+        "COMMAND GETKEYS georadius k 0 0 1 km STORE dst",
+        "COMMAND GETKEYS georadius k 0 0 1 km STORE dst STOREDIST d2",
+        "COMMAND GETKEYS georadius k 0 0 1 km STOREDIST d2 STORE dst",
+        "COMMAND GETKEYS georadius k 0 0 1 km STORE",
+        "COMMAND GETKEYS georadius k 0 0 1 km",
+        "COMMAND GETKEYS georadiusbymember k store 1 km STORE a",
+        "COMMAND GETKEYS georadius_ro k 0 0 1 km",
+        "COMMAND GETKEYS geosearchstore d s FROMLONLAT 0 0 BYRADIUS 1 km",
+        "COMMAND GETKEYS pfmerge a b c",
+        "COMMAND GETKEYS pfcount a b",
+        "COMMAND GETKEYS pfdebug getreg k",
+    ] {
+        let args: Vec<&str> = line.split(' ').collect();
+        assert_eq!(r.c(&args), t.c(&args), "{}", line);
+    }
+}
