@@ -83,7 +83,14 @@ fn hyperloglog_replies_and_bytes_match_redis() {
                 cmds.push(cmd(&format!("GET {}", key)));
             }
         }
-        for c in ["GET", "PFCOUNT", "GET", "PFDEBUG ENCODING", "STRLEN"] {
+        for c in [
+            "GET",
+            "PFCOUNT",
+            "GET",
+            "PFDEBUG ENCODING",
+            "STRLEN",
+            "OBJECT ENCODING",
+        ] {
             cmds.push(cmd(&format!("{} {}", c, key)));
         }
     }

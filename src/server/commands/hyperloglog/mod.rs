@@ -76,6 +76,17 @@ fn hll_mut<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Vec
     }
 }
 
+/// The HLL string at `key` for modification: like Redis's
+/// dbUnshareStringValue, the value becomes a raw string (OBJECT ENCODING).
+fn hll_unshared<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Vec<u8>> {
+    let e = srv.dbs[db].get_mut(key)?;
+    e.raw = true;
+    match &mut e.value {
+        Value::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
 fn sparse_max(srv: &Server) -> u64 {
     srv.config.hll_sparse_max_bytes
 }
@@ -97,7 +108,7 @@ fn pfadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Ok(Found::Hll) => {}
     }
     let max = sparse_max(srv);
-    let s = hll_mut(srv, db, key).expect("checked");
+    let s = hll_unshared(srv, db, key).expect("checked");
     for ele in &argv[2..] {
         match add(s, ele, max) {
             Ok(true) => updated += 1,
@@ -148,7 +159,7 @@ fn pfcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
         Ok(Found::Hll) => {}
     }
-    let s = hll_mut(srv, db, key).expect("checked");
+    let s = hll_unshared(srv, db, key).expect("checked");
     if let Some(card) = cached(s) {
         c.reply.int(card as i64);
         return;
@@ -192,7 +203,7 @@ fn pfmerge(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         srv.dbs[db].set(key, Value::Str(new_sparse()), false);
     }
     let limit = sparse_max(srv);
-    let Some(s) = hll_mut(srv, db, key) else {
+    let Some(s) = hll_unshared(srv, db, key) else {
         return;
     };
     if use_dense && sparse_to_dense(s).is_err() {
@@ -233,7 +244,7 @@ fn pfdebug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if check_hll(srv, c, db, key).is_err() {
         return;
     }
-    let s = hll_mut(srv, db, key).expect("checked");
+    let s = hll_unshared(srv, db, key).expect("checked");
     match cmd.to_ascii_lowercase().as_str() {
         "getreg" => {
             let was_sparse = s[4] == SPARSE;
