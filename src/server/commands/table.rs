@@ -84,6 +84,9 @@ const ACL_ORDER: &[&str] = &[
     "@scripting",
 ];
 
+/// Finds the key positions of a full command line (argv[0] the name).
+pub type KeyFinder = fn(&[Vec<u8>]) -> Vec<usize>;
+
 /// One entry of the command table.
 #[derive(Debug)]
 pub struct Command {
@@ -101,7 +104,7 @@ pub struct Command {
     pub subcommands: &'static [Command],
     /// Key positions that depend on the arguments (Redis's getkeys_proc), for
     /// commands flagged MOVABLE_KEYS; None means first/last/step say it all.
-    pub get_keys: Option<fn(&[Vec<u8>]) -> Vec<usize>>,
+    pub get_keys: Option<KeyFinder>,
 }
 
 impl Command {
@@ -151,7 +154,7 @@ impl Command {
 
     /// Key positions computed from the arguments (GEORADIUS's STORE key...);
     /// marks the command movablekeys as Redis does.
-    pub const fn get_keys(mut self, f: fn(&[Vec<u8>]) -> Vec<usize>) -> Self {
+    pub const fn get_keys(mut self, f: KeyFinder) -> Self {
         self.get_keys = Some(f);
         self.flags |= MOVABLE_KEYS;
         self

@@ -140,7 +140,7 @@ fn score_bits(score: f64) -> u64 {
     const TWO63: f64 = 9_223_372_036_854_775_808.0;
     const INDEFINITE: u64 = 0x8000_0000_0000_0000;
     let to_i64 = |x: f64| {
-        if x.is_nan() || x >= TWO63 || x < -TWO63 {
+        if !(-TWO63..TWO63).contains(&x) {
             INDEFINITE
         } else {
             x as i64 as u64
