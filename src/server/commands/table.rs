@@ -3,8 +3,8 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, debug, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets,
-    strings, transactions, zsets,
+    connection, debug, geo, hashes, hyperloglog, keys, lists, persistence, pubsub, replication,
+    server_admin, sets, strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -34,6 +34,9 @@ pub const NO_MULTI: u64 = 1 << 14;
 pub const ALLOW_BUSY: u64 = 1 << 15;
 pub const NO_MANDATORY_KEYS: u64 = 1 << 16;
 pub const SENTINEL: u64 = 1 << 17;
+/// Key positions depend on the arguments (GEORADIUS's STORE...): COMMAND INFO
+/// prints "movablekeys" after the other flags, as Redis's cmdHasMovableKeys.
+pub const MOVABLE_KEYS: u64 = 1 << 18;
 
 const FLAG_NAMES: &[(u64, &str)] = &[
     (WRITE, "write"),
@@ -49,11 +52,40 @@ const FLAG_NAMES: &[(u64, &str)] = &[
     (SKIP_SLOWLOG, "skip_slowlog"),
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
-    (MAY_REPLICATE, "may_replicate"),
+    // may_replicate is hidden from COMMAND INFO on purpose in Redis 7.0.
     (NO_MULTI, "no_multi"),
     (ALLOW_BUSY, "allow_busy"),
     (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (MOVABLE_KEYS, "movablekeys"),
 ];
+
+/// Redis's ACL categories in the order of its category table.
+const ACL_ORDER: &[&str] = &[
+    "@keyspace",
+    "@read",
+    "@write",
+    "@set",
+    "@sortedset",
+    "@list",
+    "@hash",
+    "@string",
+    "@bitmap",
+    "@hyperloglog",
+    "@geo",
+    "@stream",
+    "@pubsub",
+    "@admin",
+    "@fast",
+    "@slow",
+    "@blocking",
+    "@dangerous",
+    "@connection",
+    "@transaction",
+    "@scripting",
+];
+
+/// Finds the key positions of a full command line (argv[0] the name).
+pub type KeyFinder = fn(&[Vec<u8>]) -> Vec<usize>;
 
 /// One entry of the command table.
 #[derive(Debug)]
@@ -70,6 +102,9 @@ pub struct Command {
     pub step: i32,
     pub handler: Handler,
     pub subcommands: &'static [Command],
+    /// Key positions that depend on the arguments (Redis's getkeys_proc), for
+    /// commands flagged MOVABLE_KEYS; None means first/last/step say it all.
+    pub get_keys: Option<KeyFinder>,
 }
 
 impl Command {
@@ -87,6 +122,7 @@ impl Command {
             step: 0,
             handler,
             subcommands: &[],
+            get_keys: None,
         }
     }
 
@@ -113,6 +149,14 @@ impl Command {
     /// The command flags (`WRITE | DENYOOM`...).
     pub const fn flags(mut self, flags: u64) -> Self {
         self.flags = flags;
+        self
+    }
+
+    /// Key positions computed from the arguments (GEORADIUS's STORE key...);
+    /// marks the command movablekeys as Redis does.
+    pub const fn get_keys(mut self, f: KeyFinder) -> Self {
+        self.get_keys = Some(f);
+        self.flags |= MOVABLE_KEYS;
         self
     }
 
@@ -170,6 +214,8 @@ impl Command {
             "connection" => v.push("@connection"),
             "pubsub" => v.push("@pubsub"),
             "transactions" => v.push("@transaction"),
+            "hyperloglog" => v.push("@hyperloglog"),
+            "geo" => v.push("@geo"),
             _ => {}
         }
         if self.flags & ADMIN != 0 {
@@ -184,7 +230,18 @@ impl Command {
         if self.flags & BLOCKING != 0 {
             v.push("@blocking");
         }
+        // COMMAND INFO lists them in the order of Redis's category table.
+        v.sort_by_key(|c| ACL_ORDER.iter().position(|o| o == c));
         v
+    }
+
+    /// The key positions of this invocation `argv` (argv[0] the command name):
+    /// the command's own key finder when it has one, else `key_positions`.
+    pub fn keys_of(&self, argv: &[Vec<u8>]) -> Vec<usize> {
+        match self.get_keys {
+            Some(f) => f(argv),
+            None => self.key_positions(argv.len()),
+        }
     }
 
     /// The key positions of this invocation (COMMAND GETKEYS).
@@ -223,6 +280,8 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             lists::COMMANDS,
             sets::COMMANDS,
             zsets::COMMANDS,
+            hyperloglog::COMMANDS,
+            geo::COMMANDS,
             transactions::COMMANDS,
             pubsub::COMMANDS,
             persistence::COMMANDS,

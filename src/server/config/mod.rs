@@ -80,6 +80,8 @@ pub struct Config {
     pub hash_max_listpack_value: u64,
     pub set_max_intset_entries: u64,
     pub zset_max_listpack_entries: u64,
+    /// hll-sparse-max-bytes: a sparse HyperLogLog growing past it turns dense.
+    pub hll_sparse_max_bytes: u64,
     pub zset_max_listpack_value: u64,
     pub list_max_listpack_size: i64,
     pub list_compress_depth: u64,
@@ -187,6 +189,7 @@ impl Config {
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
+            hll_sparse_max_bytes: 3000,
             zset_max_listpack_value: 64,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
@@ -534,6 +537,7 @@ impl Config {
         self.hash_max_listpack_value = u("hash-max-listpack-value");
         self.set_max_intset_entries = u("set-max-intset-entries");
         self.zset_max_listpack_entries = u("zset-max-listpack-entries");
+        self.hll_sparse_max_bytes = u("hll-sparse-max-bytes");
         self.zset_max_listpack_value = u("zset-max-listpack-value");
         self.list_max_listpack_size = i("list-max-listpack-size");
         self.list_compress_depth = u("list-compress-depth");

@@ -273,7 +273,7 @@ fn reply_with_scores(c: &mut Client, items: &[(Vec<u8>, f64)], withscores: bool)
 // ---------------------------------------------------------------------------
 // ZADD / ZINCRBY / ZREM / simple reads
 
-fn zadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+pub(crate) fn zadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     zadd_generic(srv, c, argv, false)
 }
 
