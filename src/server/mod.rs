@@ -33,7 +33,8 @@
 //!   listeners, signals, the cron task); `cron`: periodic housekeeping
 //!   (active expiry, timeouts, persistence and replication chores); `info`:
 //!   INFO; `fdlimit`: maxclients against the open-files limit; `slowlog`,
-//!   `log`, `memory`: what their names say; `util`: numbers,
+//!   `log`, `memory`: what their names say; `tracking`: client-side
+//!   caching (the keys tracking clients read, their invalidations); `util`: numbers,
 //!   glob, argument splitting, clock, random.
 //!
 //! Modules form a graph from `startup`/`connection` down to `util`; the one
@@ -64,5 +65,6 @@ pub(crate) mod resp;
 pub(crate) mod slowlog;
 pub mod startup;
 pub(crate) mod state;
+pub(crate) mod tracking;
 pub(crate) mod types;
 pub(crate) mod util;

@@ -615,6 +615,11 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             std::thread::sleep(std::time::Duration::from_micros((secs * 1e6) as u64));
             c.reply.ok();
         }
+        ("pause-cron", 3) => {
+            // DEBUG PAUSE-CRON 0|1: skip the cron's work while set (a test aid).
+            srv.cron_paused = argv[2] != b"0";
+            c.reply.ok();
+        }
         ("set-active-expire", 3) => {
             srv.active_expire_enabled = argv[2] != b"0";
             c.reply.ok();
