@@ -389,7 +389,8 @@ fn sharded_pubsub() {
         read(t, "s3", &mut s3, 1);
         run(t, "pb", &mut pb, &["PUBLISH", "ch1", "plain"]);
         read(t, "s3", &mut s3, 1);
-        run(t, "pb", &mut pb, &["PUBSUB", "SHARDCHANNELS"]);
+        // (The order of several channels is the hash table's: one at a time.)
+        run(t, "pb", &mut pb, &["PUBSUB", "SHARDCHANNELS", "*1"]);
         run(t, "pb", &mut pb, &["PUBSUB", "SHARDCHANNELS", "*2"]);
         run(
             t,
@@ -430,5 +431,25 @@ fn sharded_pubsub() {
         run(t, "pb", &mut pb, &["SSUBSCRIBE", "x"]);
         run(t, "pb", &mut pb, &["SUBSCRIBE", "y"]);
         run(t, "pb", &mut pb, &["EXEC"]);
+    });
+}
+
+#[test]
+fn one_pipeline_switching_to_resp3_gets_its_own_invalidation() {
+    side_by_side(|p, t| {
+        let mut c = p.conn();
+        let mut batch = Vec::new();
+        for cmd in [
+            &[&b"HELLO"[..], b"3"][..],
+            &[b"CLIENT", b"TRACKING", b"on"],
+            &[b"GET", b"p"],
+            &[b"SET", b"p", b"1"],
+            &[b"PING"],
+        ] {
+            batch.extend(encode(cmd));
+        }
+        c.send(&batch);
+        let _hello = c.read_reply();
+        read(t, "c", &mut c, 5);
     });
 }

@@ -479,6 +479,19 @@ impl Clients {
         }
     }
 
+    /// Refreshes what the table knows of a lent client's protocol and
+    /// subscriptions (its previous command may have changed them), so that
+    /// output produced for it meanwhile is encoded right.
+    pub fn sync_lent(&mut self, c: &Client) {
+        if let Some(Slot::Lent {
+            resp3, subscribed, ..
+        }) = self.map.get_mut(&c.id)
+        {
+            *resp3 = c.reply.resp3;
+            *subscribed = c.total_subscriptions() > 0;
+        }
+    }
+
     /// Whether client `id` is connected (lent or not).
     pub fn contains(&self, id: u64) -> bool {
         self.map.contains_key(&id)

@@ -21,6 +21,7 @@ fn runs_in_multi(name: &str) -> bool {
 /// then serves clients blocked on keys this command fed.
 pub fn process_command(srv: &mut Server, c: &mut Client, argv: Vec<Vec<u8>>) {
     let outer = srv.tracking.current.replace(c.id);
+    srv.clients.sync_lent(c);
     let name = process(srv, c, argv);
     crate::server::tracking::after_command(srv, c, name);
     // Invalidations produced for this client while it ran follow its reply.

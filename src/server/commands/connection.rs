@@ -343,10 +343,10 @@ fn client_getname(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
 /// "normal" excludes clients with pub/sub subscriptions, which count as "pubsub".
 fn client_type_matches(c: &Client, ty: &[u8]) -> bool {
     match ty {
-        b"normal" => c.kind == ClientKind::Normal && c.channels.is_empty() && c.patterns.is_empty(),
+        b"normal" => c.kind == ClientKind::Normal && c.total_subscriptions() == 0,
         b"master" => c.kind == ClientKind::Master,
         b"replica" | b"slave" => c.kind == ClientKind::Replica,
-        b"pubsub" => !c.channels.is_empty() || !c.patterns.is_empty(),
+        b"pubsub" => c.total_subscriptions() > 0,
         _ => false,
     }
 }
