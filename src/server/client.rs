@@ -81,6 +81,8 @@ pub struct Client {
     pub watched: Vec<(usize, Vec<u8>)>,
     pub channels: HashSet<Vec<u8>>,
     pub patterns: HashSet<Vec<u8>>,
+    /// Shard channels (SSUBSCRIBE).
+    pub shard_channels: HashSet<Vec<u8>>,
     pub blocked: Option<Blocked>,
     pub monitor: bool,
     pub no_evict: bool,
@@ -139,6 +141,7 @@ impl Client {
             watched: Vec::new(),
             channels: HashSet::new(),
             patterns: HashSet::new(),
+            shard_channels: HashSet::new(),
             blocked: None,
             monitor: false,
             no_evict: false,
@@ -159,9 +162,16 @@ impl Client {
         self.notify.notify_one();
     }
 
-    /// In RESP2, a client with subscriptions may only run (un)subscribe commands.
+    /// In RESP2, a client with subscriptions (channels, patterns or shard
+    /// channels) may only run (un)subscribe commands.
     pub fn in_pubsub_context(&self) -> bool {
-        !self.reply.resp3 && (!self.channels.is_empty() || !self.patterns.is_empty())
+        !self.reply.resp3 && self.total_subscriptions() > 0
+    }
+
+    /// Channels, patterns and shard channels subscribed to: a client with any
+    /// is in pub/sub mode (Redis's CLIENT_PUBSUB).
+    pub fn total_subscriptions(&self) -> usize {
+        self.channels.len() + self.patterns.len() + self.shard_channels.len()
     }
 
     /// Number of channels plus patterns subscribed to (the count SUBSCRIBE and
@@ -189,13 +199,18 @@ impl Client {
             + self.repl.as_ref().map_or(0, |r| r.held.len())
     }
 
-    /// One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order.
-    pub fn info_line(&self, now: i64) -> String {
+    /// One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order;
+    /// `tracking` is the client's tracking mode when tracking is on.
+    pub fn info_line(
+        &self,
+        now: i64,
+        tracking: Option<&crate::server::tracking::ClientTracking>,
+    ) -> String {
         let c = self;
         let multi = c.multi.as_ref().map(|q| q.len() as i64).unwrap_or(-1);
         let obl = c.reply.len();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}\n",
             c.id,
             c.addr,
             c.laddr,
@@ -203,10 +218,11 @@ impl Client {
             String::from_utf8_lossy(c.name.as_deref().unwrap_or(b"")),
             (now - c.created_ms) / 1000,
             (now - c.last_interaction_ms) / 1000,
-            c.flags_string(),
+            c.flags_string(tracking),
             c.db,
             c.channels.len(),
             c.patterns.len(),
+            c.shard_channels.len(),
             multi,
             c.qbuf_len,
             16384usize.saturating_sub(c.qbuf_len),
@@ -215,6 +231,7 @@ impl Client {
             c.output_len(),
             c.output_len() + c.qbuf_len + 20000,
             c.last_cmd,
+            tracking.map_or(-1, |t| t.redirect as i64),
             if c.reply.resp3 { 3 } else { 2 }
         )
     }
@@ -227,15 +244,21 @@ impl Client {
             || !self.reply.is_empty()
     }
 
-    /// The `flags=` letters of CLIENT LIST.
-    pub fn flags_string(&self) -> String {
+    /// The `flags=` letters of CLIENT LIST, in Redis 7.0's order.
+    pub fn flags_string(
+        &self,
+        tracking: Option<&crate::server::tracking::ClientTracking>,
+    ) -> String {
         let mut f = String::new();
+        if self.monitor {
+            f.push('O');
+        }
         match self.kind {
             ClientKind::Replica => f.push('S'),
             ClientKind::Master => f.push('M'),
             ClientKind::Normal => {}
         }
-        if !self.channels.is_empty() || !self.patterns.is_empty() {
+        if self.total_subscriptions() > 0 {
             f.push('P');
         }
         if self.multi.is_some() {
@@ -244,14 +267,20 @@ impl Client {
         if self.blocked.is_some() {
             f.push('b');
         }
+        if let Some(t) = tracking {
+            f.push('t');
+            if t.broken_redir {
+                f.push('R');
+            }
+            if t.bcast {
+                f.push('B');
+            }
+        }
         if self.dirty_cas {
             f.push('d');
         }
         if self.close_after_reply {
             f.push('c');
-        }
-        if self.monitor {
-            f.push('O');
         }
         if self.no_evict {
             f.push('e');
@@ -358,6 +387,13 @@ enum Slot {
         kind: ClientKind,
         /// A key it WATCHes changed while it ran.
         dirty_cas: bool,
+        /// Its protocol and whether it has subscriptions, when it was lent
+        /// (to encode output for it meanwhile).
+        resp3: bool,
+        subscribed: bool,
+        /// Output others produced for it while it ran (invalidations),
+        /// written after its command's reply.
+        deferred: Vec<u8>,
     },
 }
 
@@ -388,6 +424,9 @@ impl Clients {
         let lent = Slot::Lent {
             kind: c.kind,
             dirty_cas: false,
+            resp3: c.reply.resp3,
+            subscribed: c.total_subscriptions() > 0,
+            deferred: Vec::new(),
         };
         match std::mem::replace(slot, lent) {
             Slot::Here(c) => Some(c),
@@ -395,10 +434,79 @@ impl Clients {
         }
     }
 
-    /// Puts a lent client back, with the flags raised on it meanwhile.
+    /// Puts a lent client back, with the flags raised on it meanwhile and
+    /// the output kept for it.
     pub fn give_back(&mut self, mut c: Box<Client>) {
         self.take_flags(&mut c);
+        self.take_deferred(&mut c);
         self.map.insert(c.id, Slot::Here(c));
+    }
+
+    /// Appends the output others produced for a lent client while it ran to
+    /// its reply (after its command's reply, so it never lands inside one).
+    pub fn take_deferred(&mut self, c: &mut Client) {
+        if let Some(Slot::Lent { deferred, .. }) = self.map.get_mut(&c.id) {
+            if !deferred.is_empty() {
+                c.reply.raw(deferred);
+                deferred.clear();
+                c.wake();
+            }
+        }
+    }
+
+    /// Writes output for client `id` from outside its own command: `f` gets
+    /// a reply buffer in the client's protocol and whether it has
+    /// subscriptions. A lent client's output waits for the end of its
+    /// command ([`Clients::take_deferred`]). False if the client is gone.
+    pub fn send(&mut self, id: u64, f: impl FnOnce(&mut Reply, bool)) -> bool {
+        match self.map.get_mut(&id) {
+            Some(Slot::Here(c)) => {
+                let subscribed = c.total_subscriptions() > 0;
+                f(&mut c.reply, subscribed);
+                c.wake();
+                true
+            }
+            Some(Slot::Lent {
+                resp3,
+                subscribed,
+                deferred,
+                ..
+            }) => {
+                let mut r = Reply::new();
+                r.resp3 = *resp3;
+                f(&mut r, *subscribed);
+                deferred.extend_from_slice(&r.buf);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Refreshes what the table knows of a lent client's protocol and
+    /// subscriptions (its previous command may have changed them), so that
+    /// output produced for it meanwhile is encoded right.
+    pub fn sync_lent(&mut self, c: &Client) {
+        if let Some(Slot::Lent {
+            resp3, subscribed, ..
+        }) = self.map.get_mut(&c.id)
+        {
+            *resp3 = c.reply.resp3;
+            *subscribed = c.total_subscriptions() > 0;
+        }
+    }
+
+    /// Whether client `id` is connected (lent or not).
+    pub fn contains(&self, id: u64) -> bool {
+        self.map.contains_key(&id)
+    }
+
+    /// Whether client `id` speaks RESP3 (false when it is gone).
+    pub fn resp3_of(&self, id: u64) -> bool {
+        match self.map.get(&id) {
+            Some(Slot::Here(c)) => c.reply.resp3,
+            Some(Slot::Lent { resp3, .. }) => *resp3,
+            None => false,
+        }
     }
 
     /// Moves the flags raised on a lent client's entry onto `c` (after each of

@@ -360,6 +360,9 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
     input.compact();
     c.qbuf_len = input.buf.len() - input.start;
     srv.clients.give_back(c);
+    // Keys changed under BCAST prefixes during this batch (Redis sends them
+    // before going back to the event loop).
+    crate::server::tracking::broadcast(srv);
     if srv.repl.ack_arrived {
         srv.repl.ack_arrived = false;
         commands::wake_waiters(srv);
@@ -684,7 +687,7 @@ fn read_some<S: Socket>(stream: &S, input: &mut Input) -> ReadResult {
 
 impl Server {
     /// Forgets a client whose connection is gone: subscriptions, blocking, WATCH,
-    /// MONITOR and replica registrations.
+    /// tracking, MONITOR and replica registrations.
     pub fn free_client(&mut self, id: u64) {
         let Some(mut c) = self.clients.remove(&id) else {
             return;
@@ -714,6 +717,15 @@ impl Server {
                 }
             }
         }
+        for ch in c.shard_channels.drain() {
+            if let Some(v) = self.shard_channels.get_mut(&ch) {
+                v.retain(|&x| x != id);
+                if v.is_empty() {
+                    self.shard_channels.remove(&ch);
+                }
+            }
+        }
+        crate::server::tracking::disable(self, id);
         self.monitors.retain(|&x| x != id);
         if self.repl.master_client == Some(id) {
             self.repl.master_client = None;

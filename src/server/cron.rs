@@ -7,7 +7,8 @@ use crate::server::state::{PauseKind, Server};
 use crate::server::util::now_ms;
 
 /// One cron tick (Redis's serverCron): active expiry (each expired key its own
-/// propagation unit), client timeouts, the end of CLIENT PAUSE, statistics,
+/// propagation unit), client timeouts, the tracking table's limit and BCAST
+/// invalidations, the end of CLIENT PAUSE, statistics,
 /// rehashing, persistence and replication chores, WAIT wake-ups.
 pub fn run(srv: &mut Server) {
     if srv.debug.cron_paused {
@@ -21,6 +22,11 @@ pub fn run(srv: &mut Server) {
     }
     client_timeouts(srv, now);
     output_limits(srv);
+    if !srv.tracking.clients.is_empty() {
+        crate::server::tracking::limit_used_slots(srv);
+    }
+    // Keys that expired under BCAST prefixes.
+    crate::server::tracking::broadcast(srv);
     if srv.pause != PauseKind::None && srv.pause_until_ms <= now {
         srv.pause = PauseKind::None;
         srv.unpause.notify_waiters();
@@ -103,7 +109,7 @@ fn client_timeouts(srv: &mut Server, now: i64) {
         return;
     }
     for c in srv.clients.values_mut() {
-        if c.kind != ClientKind::Normal || c.blocked.is_some() || c.subscriptions() > 0 {
+        if c.kind != ClientKind::Normal || c.blocked.is_some() || c.total_subscriptions() > 0 {
             continue;
         }
         if now - c.last_interaction_ms > timeout {

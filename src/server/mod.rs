@@ -34,7 +34,8 @@
 //!   (active expiry, timeouts, persistence and replication chores); `info`:
 //!   INFO; `fdlimit`: maxclients against the open-files limit; `oom`: the
 //!   OOM-killer score per role; `slowlog`,
-//!   `log`, `memory`: what their names say; `util`: numbers,
+//!   `log`, `memory`: what their names say; `tracking`: client-side
+//!   caching (the keys tracking clients read, their invalidations); `util`: numbers,
 //!   glob, argument splitting, clock, random.
 //!
 //! Modules form a graph from `startup`/`connection` down to `util`; the one
@@ -66,5 +67,6 @@ pub(crate) mod resp;
 pub(crate) mod slowlog;
 pub mod startup;
 pub(crate) mod state;
+pub(crate) mod tracking;
 pub(crate) mod types;
 pub(crate) mod util;

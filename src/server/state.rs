@@ -103,6 +103,10 @@ pub struct Server {
     pub channels: HashMap<Vec<u8>, Vec<u64>>,
     /// Pattern -> subscribed client ids.
     pub patterns: HashMap<Vec<u8>, Vec<u64>>,
+    /// Shard channel -> subscribed client ids (SSUBSCRIBE).
+    pub shard_channels: HashMap<Vec<u8>, Vec<u64>>,
+    /// Client-side caching: the tracking table, BCAST prefixes, tracking clients.
+    pub tracking: crate::server::tracking::Tracking,
     /// (db, key) -> clients blocked on it, in arrival order.
     pub blocking_keys: HashMap<(usize, Vec<u8>), VecDeque<u64>>,
     /// Keys that got data while clients were blocked on them (served after the command).
@@ -172,6 +176,8 @@ impl Server {
             repl,
             channels: HashMap::new(),
             patterns: HashMap::new(),
+            shard_channels: HashMap::new(),
+            tracking: Default::default(),
             blocking_keys: HashMap::new(),
             ready_keys: Vec::new(),
             watched_keys: HashMap::new(),
@@ -248,7 +254,7 @@ impl Server {
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
         if self.dbs[db].remove(key).is_some() {
             self.stats.expired_keys += 1;
-            self.signal_modified(db, key);
+            self.signal_modified_by(db, key, None);
             self.propagate_deletion(db, key, self.config.lazyfree_lazy_expire);
         }
     }
@@ -333,8 +339,18 @@ impl Server {
         }
     }
 
-    /// Tells WATCHers that a key changed (Redis's signalModifiedKey / touchWatchedKey).
+    /// A client's command changed a key (Redis's signalModifiedKey): WATCHers
+    /// are flagged and clients caching it are invalidated.
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        self.signal_modified_by(db, key, self.tracking.current);
+    }
+
+    /// A key changed, by the command of client `by` or, with None, by the
+    /// server itself (expiry, eviction): touches WATCHers (touchWatchedKey)
+    /// and invalidates client-side caches (trackingInvalidateKey; `by` is what
+    /// BCAST's NOLOOP compares against).
+    pub fn signal_modified_by(&mut self, db: usize, key: &[u8], by: Option<u64>) {
+        crate::server::tracking::invalidate_key(self, key, true, by);
         if self.watched_keys.is_empty() {
             return;
         }
@@ -343,6 +359,14 @@ impl Server {
                 self.clients.flag_dirty_cas(id);
             }
         }
+    }
+
+    /// One or all databases were flushed (Redis's signalFlushedDb): WATCHers of
+    /// their keys are flagged and every tracking client gets a null
+    /// invalidation.
+    pub fn signal_flushed_db(&mut self, db: Option<usize>) {
+        self.signal_db_modified(db);
+        crate::server::tracking::invalidate_on_flush(self);
     }
 
     /// Marks every watched key of a database as modified (FLUSHDB, SWAPDB...).
@@ -371,6 +395,14 @@ impl Server {
     /// Marks the dataset as changed `n` times (save rules, propagation).
     pub fn add_dirty(&mut self, n: u64) {
         self.dirty += n;
+    }
+
+    /// Writes output for client `id` from outside its command (see
+    /// `Clients::send`), then applies the output limits to it.
+    pub fn send_to(&mut self, id: u64, f: impl FnOnce(&mut crate::server::resp::Reply, bool)) {
+        if self.clients.send(id, f) {
+            self.enforce_output_limits(id);
+        }
     }
 
     /// Sends a message to a client other than the one executing (pub/sub, MONITOR).
@@ -410,7 +442,7 @@ impl Server {
 pub fn check_output_limits(config: &crate::server::config::Config, c: &mut Client) -> bool {
     let class = if c.kind == crate::server::client::ClientKind::Replica {
         "replica"
-    } else if c.subscriptions() > 0 {
+    } else if c.total_subscriptions() > 0 {
         "pubsub"
     } else {
         "normal"
@@ -442,7 +474,7 @@ pub fn check_output_limits(config: &crate::server::config::Config, c: &mut Clien
         c.obuf_soft_since = 0;
     }
     if close && !c.close_asap {
-        let info = c.info_line(now);
+        let info = c.info_line(now, None);
         crate::server::log::warning(&format!(
             "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
             info.trim_end()

@@ -101,7 +101,11 @@ pub fn serve_blocked_clients(srv: &mut Server) {
                 let saved_db = bc.db;
                 bc.db = db;
                 if let Ok(cmd) = resolve(&argv) {
+                    // It is the current client while its command runs (NOLOOP).
+                    let outer = srv.tracking.current.replace(id);
+                    srv.clients.sync_lent(&bc);
                     call(srv, &mut bc, cmd, &argv);
+                    srv.tracking.current = outer;
                 }
                 // Blocked again (nothing left for it): it keeps its first deadline.
                 if let Some(Blocked::Keys { deadline_ms, .. }) = &mut bc.blocked {

@@ -20,24 +20,46 @@ fn runs_in_multi(name: &str) -> bool {
 /// Processes one request from client `c`: checks, MULTI queueing or execution,
 /// then serves clients blocked on keys this command fed.
 pub fn process_command(srv: &mut Server, c: &mut Client, argv: Vec<Vec<u8>>) {
-    let reply_start = c.reply.len();
+    let outer = srv.tracking.current.replace(c.id);
+    srv.clients.sync_lent(c);
+    let name = process(srv, c, argv);
+    crate::server::tracking::after_command(srv, c, name);
+    // Invalidations produced for this client while it ran follow its reply.
+    srv.clients.take_deferred(c);
+    srv.tracking.current = outer;
+}
+
+/// `process_command` for the client set as the current one; returns the
+/// name of the command it resolved to, if any.
+fn process(srv: &mut Server, c: &mut Client, argv: Vec<Vec<u8>>) -> Option<&'static str> {
+    // Push marks left by output written outside a command are stale.
+    c.reply.forget_pushes();
+    let mut reply_start = c.reply.len();
     let cmd = match resolve(&argv) {
         Ok(cmd) => cmd,
         Err(e) => {
             reject(srv, c, None, &e);
             finish_reply_mode(c, reply_start);
-            return;
+            return None;
         }
     };
-    if let Err(e) = precheck(srv, c, cmd, &argv) {
+    let checked = precheck(srv, c, cmd, &argv);
+    if checked.is_ok() && !srv.tracking.clients.is_empty() {
+        crate::server::tracking::limit_used_slots(srv);
+    }
+    // Invalidations for keys evicted (or dropped from the tracking table)
+    // before the command come before its reply, as in Redis.
+    srv.clients.take_deferred(c);
+    reply_start = reply_start.max(c.reply.len());
+    if let Err(e) = checked {
         reject(srv, c, Some(cmd), &e);
         finish_reply_mode(c, reply_start);
-        return;
+        return Some(cmd.name);
     }
     // CLIENT PAUSE postpones the command (and everything after it from this client).
     if is_paused_for(srv, c, cmd) {
         c.blocked = Some(Blocked::Paused { argv });
-        return;
+        return Some(cmd.name);
     }
     if c.multi.is_some() && !runs_in_multi(cmd.name) {
         if cmd.flags & NO_MULTI != 0 {
@@ -47,27 +69,33 @@ pub fn process_command(srv: &mut Server, c: &mut Client, argv: Vec<Vec<u8>>) {
                 Some(cmd),
                 "ERR Command not allowed inside a transaction",
             );
-            return;
+            return Some(cmd.name);
         }
         c.multi.as_mut().expect("in multi").push(argv);
         c.reply.simple("QUEUED");
-        return;
+        return Some(cmd.name);
     }
     call(srv, c, cmd, &argv);
     finish_reply_mode(c, reply_start);
     if !srv.ready_keys.is_empty() {
         serve_blocked_clients(srv);
     }
+    Some(cmd.name)
 }
 
-/// CLIENT REPLY OFF/SKIP: drop what this command replied.
+/// CLIENT REPLY OFF/SKIP: drop what this command replied, except the
+/// pushes it sent itself (pub/sub confirmations and messages), which Redis
+/// writes whatever the reply mode.
 fn finish_reply_mode(c: &mut Client, reply_start: usize) {
     match c.reply_mode {
-        ReplyMode::On => {}
-        ReplyMode::Off => c.reply.truncate(reply_start),
-        ReplyMode::Skip => c.reply_mode = ReplyMode::SkipNext,
+        ReplyMode::On => c.reply.forget_pushes(),
+        ReplyMode::Off => c.reply.drop_since(reply_start),
+        ReplyMode::Skip => {
+            c.reply.forget_pushes();
+            c.reply_mode = ReplyMode::SkipNext;
+        }
         ReplyMode::SkipNext => {
-            c.reply.truncate(reply_start);
+            c.reply.drop_since(reply_start);
             c.reply_mode = ReplyMode::On;
         }
     }
@@ -229,6 +257,11 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     (cmd.handler)(srv, c, argv);
     // WATCHed keys this command changed itself flag it for its next command.
     srv.clients.take_flags(c);
+    // A tracking client caches what a read-only command read.
+    if cmd.flags & READONLY != 0 && !srv.tracking.clients.is_empty() {
+        let keys = cmd.key_positions(argv.len());
+        crate::server::tracking::remember_keys(srv, c.id, argv, &keys);
+    }
 
     let usec = (crate::server::util::tick() - start_us).max(0) as u64;
     let failed = c.reply.errors > errors_before;

@@ -84,6 +84,18 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         .arity(2)
         .group("connection")
         .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|tracking", client_tracking)
+        .arity(-3)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|caching", client_caching)
+        .arity(3)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Command::new("client|trackinginfo", client_trackinginfo)
+        .arity(2)
+        .group("connection")
+        .flags(NOSCRIPT | LOADING | STALE),
     Command::new("client|help", client_help)
         .arity(2)
         .group("connection")
@@ -122,6 +134,7 @@ fn quit(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
 }
 
 /// RESET: discards any MULTI, unwatches all keys, leaves every pub/sub channel and pattern,
+/// turns client-side caching off,
 /// stops MONITOR, selects DB 0, clears the name, switches back to RESP2, turns CLIENT REPLY
 /// and NO-EVICT back to their defaults and de-authenticates the connection if a
 /// `requirepass` is set. Replies with the simple string RESET.
@@ -129,6 +142,7 @@ fn reset(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     super::transactions::discard_transaction(srv, c);
     super::transactions::unwatch_all(srv, c);
     super::pubsub::reset(srv, c);
+    crate::server::tracking::disable(srv, c.id);
     if c.monitor {
         c.monitor = false;
         srv.monitors.retain(|&x| x != c.id);
@@ -329,10 +343,10 @@ fn client_getname(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
 /// "normal" excludes clients with pub/sub subscriptions, which count as "pubsub".
 fn client_type_matches(c: &Client, ty: &[u8]) -> bool {
     match ty {
-        b"normal" => c.kind == ClientKind::Normal && c.channels.is_empty() && c.patterns.is_empty(),
+        b"normal" => c.kind == ClientKind::Normal && c.total_subscriptions() == 0,
         b"master" => c.kind == ClientKind::Master,
         b"replica" | b"slave" => c.kind == ClientKind::Replica,
-        b"pubsub" => !c.channels.is_empty() || !c.patterns.is_empty(),
+        b"pubsub" => c.total_subscriptions() > 0,
         _ => false,
     }
 }
@@ -388,14 +402,14 @@ fn client_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 continue;
             }
         }
-        out.push_str(&x.info_line(now));
+        out.push_str(&x.info_line(now, srv.tracking.clients.get(&x.id)));
     }
     c.reply.verbatim(out.as_bytes());
 }
 
 /// CLIENT INFO: replies with the `Client::info_line` of the calling connection as a verbatim string.
-fn client_info(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
-    let line = c.info_line(now_ms());
+fn client_info(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let line = c.info_line(now_ms(), srv.tracking.clients.get(&c.id));
     c.reply.verbatim(line.as_bytes());
 }
 
@@ -593,16 +607,193 @@ fn client_reply(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
-/// CLIENT GETREDIR: client-side caching tracking is not supported, so this always replies -1
-/// (no redirection).
-fn client_getredir(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
-    c.reply.int(-1);
+/// CLIENT GETREDIR: the id invalidations are redirected to while tracking is
+/// on (0 when they go to this connection), -1 when tracking is off.
+fn client_getredir(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let r = srv
+        .tracking
+        .clients
+        .get(&c.id)
+        .map_or(-1, |t| t.redirect as i64);
+    c.reply.int(r);
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN] [OPTOUT]
+/// [NOLOOP]: turns client-side caching on or off for this connection, with
+/// Redis 7.0's option checks and error texts (the redirect client must exist,
+/// PREFIX needs BCAST, BCAST/OPTIN/OPTOUT cannot change while on, prefixes may
+/// not overlap). Replies OK.
+fn client_tracking(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    use crate::server::tracking;
+    let mut mode = tracking::ClientTracking::default();
+    let mut prefixes: Vec<Vec<u8>> = Vec::new();
+    let mut j = 3;
+    while j < argv.len() {
+        let more = j + 1 < argv.len();
+        let opt = argv[j].to_ascii_lowercase();
+        if opt == b"redirect" && more {
+            j += 1;
+            if mode.redirect != 0 {
+                c.reply
+                    .error("ERR A client can only redirect to a single other client");
+                return;
+            }
+            let Some(id) = parse_i64(&argv[j]) else {
+                c.reply.error(errors::NOT_INTEGER);
+                return;
+            };
+            if id <= 0 || !(srv.clients.contains(id as u64)) {
+                c.reply
+                    .error("ERR The client ID you want redirect to does not exist");
+                return;
+            }
+            mode.redirect = id as u64;
+        } else if opt == b"bcast" {
+            mode.bcast = true;
+        } else if opt == b"optin" {
+            mode.optin = true;
+        } else if opt == b"optout" {
+            mode.optout = true;
+        } else if opt == b"noloop" {
+            mode.noloop = true;
+        } else if opt == b"prefix" && more {
+            j += 1;
+            prefixes.push(argv[j].clone());
+        } else {
+            c.reply.error(errors::SYNTAX);
+            return;
+        }
+        j += 1;
+    }
+    match &argv[2].to_ascii_lowercase()[..] {
+        b"on" => {
+            if !mode.bcast && !prefixes.is_empty() {
+                c.reply
+                    .error("ERR PREFIX option requires BCAST mode to be enabled");
+                return;
+            }
+            let current = srv.tracking.clients.get(&c.id);
+            if current.is_some_and(|t| t.bcast != mode.bcast) {
+                c.reply.error("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.");
+                return;
+            }
+            if mode.bcast && (mode.optin || mode.optout) {
+                c.reply
+                    .error("ERR OPTIN and OPTOUT are not compatible with BCAST");
+                return;
+            }
+            if mode.optin && mode.optout {
+                c.reply
+                    .error("ERR You can't specify both OPTIN mode and OPTOUT mode");
+                return;
+            }
+            if current.is_some_and(|t| (mode.optin && t.optout) || (mode.optout && t.optin)) {
+                c.reply.error("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.");
+                return;
+            }
+            if mode.bcast {
+                if let Some((err, goes_on)) = tracking::prefix_collision(srv, c.id, &prefixes) {
+                    c.reply.error(&err);
+                    if !goes_on {
+                        return;
+                    }
+                }
+            }
+            tracking::enable(srv, c, mode, &prefixes);
+        }
+        b"off" => tracking::disable(srv, c.id),
+        _ => {
+            c.reply.error(errors::SYNTAX);
+            return;
+        }
+    }
+    c.reply.ok();
+}
+
+/// CLIENT CACHING YES|NO: in OPTIN mode (YES) or OPTOUT mode (NO), makes the
+/// next command (or transaction) cached, or not cached. Replies OK, or
+/// Redis's errors when tracking is off or in the other mode.
+fn client_caching(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let Some(t) = srv.tracking.clients.get_mut(&c.id) else {
+        c.reply.error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
+        return;
+    };
+    match &argv[2].to_ascii_lowercase()[..] {
+        b"yes" if t.optin => t.caching = true,
+        b"yes" => {
+            c.reply.error(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            );
+            return;
+        }
+        b"no" if t.optout => t.caching = true,
+        b"no" => {
+            c.reply.error(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            );
+            return;
+        }
+        _ => {
+            c.reply.error(errors::SYNTAX);
+            return;
+        }
+    }
+    c.reply.ok();
+}
+
+/// CLIENT TRACKINGINFO: a map of `flags` (a set: on/off, bcast, optin and
+/// caching-yes, optout and caching-no, noloop, broken_redirect), `redirect`
+/// (as CLIENT GETREDIR) and `prefixes` (the BCAST prefixes, sorted).
+fn client_trackinginfo(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
+    let t = srv.tracking.clients.get(&c.id);
+    let mut flags: Vec<&[u8]> = vec![if t.is_some() { b"on" } else { b"off" }];
+    if let Some(t) = t {
+        if t.bcast {
+            flags.push(b"bcast");
+        }
+        if t.optin {
+            flags.push(b"optin");
+            if t.caching {
+                flags.push(b"caching-yes");
+            }
+        }
+        if t.optout {
+            flags.push(b"optout");
+            if t.caching {
+                flags.push(b"caching-no");
+            }
+        }
+        if t.noloop {
+            flags.push(b"noloop");
+        }
+        if t.broken_redir {
+            flags.push(b"broken_redirect");
+        }
+    }
+    c.reply.map(3);
+    c.reply.bulk(b"flags");
+    c.reply.set(flags.len());
+    for f in flags {
+        c.reply.bulk(f);
+    }
+    c.reply.bulk(b"redirect");
+    c.reply.int(t.map_or(-1, |t| t.redirect as i64));
+    c.reply.bulk(b"prefixes");
+    let prefixes: Vec<&Vec<u8>> = t.map(|t| t.prefixes.iter().collect()).unwrap_or_default();
+    c.reply.array(prefixes.len());
+    for p in prefixes {
+        c.reply.bulk(p);
+    }
 }
 
 /// CLIENT HELP: replies with the list of CLIENT subcommands as simple strings.
 fn client_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     let lines = [
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
@@ -612,9 +803,21 @@ fn client_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
         "KILL <ip:port>",
         "    Kill connection made from <ip:port>.",
         "KILL <option> <value> [<option> <value> [...]]",
-        "    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME, MAXAGE.",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
         "LIST [options ...]",
-        "    Return information about client connections.",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
         "UNPAUSE",
         "    Stop the current client pause, resuming traffic.",
         "PAUSE <timeout> [WRITE|ALL]",
@@ -623,6 +826,13 @@ fn client_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
         "    Control the replies sent to the current connection.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         "HELP",

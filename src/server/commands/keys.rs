@@ -683,7 +683,7 @@ fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     let n = srv.dbs[c.db].len() as u64;
     srv.dbs[c.db].clear();
-    srv.signal_db_modified(Some(c.db));
+    srv.signal_flushed_db(Some(c.db));
     // Always propagated, even when the database was already empty.
     srv.add_dirty(n.max(1));
     c.reply.ok();
@@ -702,7 +702,7 @@ fn flushall(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         n += db.len() as u64;
         db.clear();
     }
-    srv.signal_db_modified(None);
+    srv.signal_flushed_db(None);
     srv.add_dirty(n.max(1));
     // Like Redis: with save points configured, FLUSHALL writes the (empty)
     // snapshot, which leaves no change unsaved; it still goes to the replicas.

@@ -1,4 +1,6 @@
-//! Pub/sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and PUBSUB.
+//! Pub/sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, the
+//! sharded SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH (one shard here: no
+//! cluster), and PUBSUB.
 //! Messages reach subscribers through their output buffers (with the pub/sub
 //! output limit), as push frames for RESP3 clients and arrays for RESP2 ones.
 use super::*;
@@ -28,6 +30,21 @@ pub static COMMANDS: &[Command] = &[
         .arity(3)
         .group("pubsub")
         .flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE),
+    Command::new("ssubscribe", ssubscribe)
+        .arity(-2)
+        .group("pubsub")
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE)
+        .keys(1, -1, 1),
+    Command::new("sunsubscribe", sunsubscribe)
+        .arity(-1)
+        .group("pubsub")
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE)
+        .keys(1, -1, 1),
+    Command::new("spublish", spublish)
+        .arity(3)
+        .group("pubsub")
+        .flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE)
+        .keys(1, 1, 1),
     Command::container("pubsub", PUBSUB_SUBCOMMANDS)
         .arity(-2)
         .group("pubsub"),
@@ -50,7 +67,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
         .arity(-2)
         .group("pubsub")
         .flags(PUBSUB | LOADING | STALE),
-    Command::new("pubsub|shardnumsub", pubsub_numsub_empty)
+    Command::new("pubsub|shardnumsub", pubsub_shardnumsub)
         .arity(-2)
         .group("pubsub")
         .flags(PUBSUB | LOADING | STALE),
@@ -60,8 +77,10 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
         .flags(LOADING | STALE),
 ];
 
-/// `[kind, name, count]` confirmation for (un)subscribe.
+/// `[kind, name, count]` confirmation for (un)subscribe, written as a push:
+/// it is sent even under CLIENT REPLY OFF, as in Redis.
 fn confirm(r: &mut Reply, kind: &[u8], name: Option<&[u8]>, count: usize) {
+    let start = r.len();
     r.push(3);
     r.bulk(kind);
     match name {
@@ -69,17 +88,13 @@ fn confirm(r: &mut Reply, kind: &[u8], name: Option<&[u8]>, count: usize) {
         None => r.null(),
     }
     r.int(count as i64);
+    r.mark_push(start);
 }
 
 /// SUBSCRIBE channel [channel ...]: subscribes to each channel, replying with one
-/// `["subscribe", channel, total-subscriptions]` frame per channel (a push frame in RESP3).
-/// Refused inside MULTI/EXEC with Redis 7.0's "DENY BLOCKING client" error.
+/// `["subscribe", channel, channels+patterns]` frame per channel (a push frame in
+/// RESP3). Allowed inside MULTI/EXEC, as in Redis 7.0.
 fn subscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    if srv.in_exec {
-        c.reply
-            .error("ERR SUBSCRIBE isn't allowed for a DENY BLOCKING client");
-        return;
-    }
     for ch in &argv[1..] {
         if c.channels.insert(ch.clone()) {
             srv.channels.entry(ch.clone()).or_default().push(c.id);
@@ -90,14 +105,9 @@ fn subscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 /// PSUBSCRIBE pattern [pattern ...]: subscribes to glob patterns, replying with one
-/// `["psubscribe", pattern, total-subscriptions]` frame per pattern. Refused inside
+/// `["psubscribe", pattern, channels+patterns]` frame per pattern. Allowed inside
 /// MULTI/EXEC like SUBSCRIBE.
 fn psubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    if srv.in_exec {
-        c.reply
-            .error("ERR PSUBSCRIBE isn't allowed for a DENY BLOCKING client");
-        return;
-    }
     for p in &argv[1..] {
         if c.patterns.insert(p.clone()) {
             srv.patterns.entry(p.clone()).or_default().push(c.id);
@@ -173,10 +183,12 @@ fn punsubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 pub fn publish_message(srv: &mut Server, me: &mut Client, channel: &[u8], msg: &[u8]) -> usize {
     let mut n = 0;
     let write_msg = |r: &mut Reply| {
+        let start = r.len();
         r.push(3);
         r.bulk(b"message");
         r.bulk(channel);
         r.bulk(msg);
+        r.mark_push(start);
     };
     if let Some(ids) = srv.channels.get(channel).cloned() {
         for id in ids {
@@ -196,11 +208,13 @@ pub fn publish_message(srv: &mut Server, me: &mut Client, channel: &[u8], msg: &
         .collect();
     for (p, ids) in pats {
         let write_pmsg = |r: &mut Reply| {
+            let start = r.len();
             r.push(4);
             r.bulk(b"pmessage");
             r.bulk(&p);
             r.bulk(channel);
             r.bulk(msg);
+            r.mark_push(start);
         };
         for id in ids {
             if id == me.id {
@@ -255,19 +269,104 @@ fn pubsub_numsub(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
 }
 
-/// PUBSUB SHARDNUMSUB [shardchannel ...]: sharded pub/sub is not supported, so every shard
-/// channel is reported with 0 subscribers.
-fn pubsub_numsub_empty(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+/// PUBSUB SHARDNUMSUB [shardchannel ...]: replies with a map (flat array in RESP2) of
+/// each shard channel to its number of subscribers.
+fn pubsub_shardnumsub(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.map(argv.len() - 2);
     for ch in &argv[2..] {
         c.reply.bulk(ch);
-        c.reply.int(0);
+        c.reply
+            .int(srv.shard_channels.get(ch).map_or(0, |v| v.len()) as i64);
     }
 }
 
-/// PUBSUB SHARDCHANNELS [pattern]: sharded pub/sub is not supported; always an empty array.
-fn pubsub_shardchannels(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
-    c.reply.array(0);
+/// PUBSUB SHARDCHANNELS [pattern]: replies with the sorted active shard channels,
+/// optionally filtered by a glob pattern.
+fn pubsub_shardchannels(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len() > 3 {
+        c.reply
+            .error("ERR wrong number of arguments for 'pubsub|shardchannels' command");
+        return;
+    }
+    let mut names: Vec<&Vec<u8>> = srv
+        .shard_channels
+        .keys()
+        .filter(|ch| argv.get(2).is_none_or(|p| glob_match(p, ch, false)))
+        .collect();
+    names.sort();
+    c.reply.array(names.len());
+    for n in names {
+        c.reply.bulk(n);
+    }
+}
+
+/// SSUBSCRIBE shardchannel [shardchannel ...]: subscribes to shard channels, replying
+/// with one `["ssubscribe", channel, shard-subscriptions]` frame per channel (the count
+/// is of shard channels only). Refused inside MULTI/EXEC with Redis 7.0's error.
+fn ssubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if srv.in_exec {
+        c.reply
+            .error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        return;
+    }
+    for ch in &argv[1..] {
+        if c.shard_channels.insert(ch.clone()) {
+            srv.shard_channels.entry(ch.clone()).or_default().push(c.id);
+        }
+        let n = c.shard_channels.len();
+        confirm(&mut c.reply, b"ssubscribe", Some(ch), n);
+    }
+}
+
+/// SUNSUBSCRIBE [shardchannel ...]: leaves the given shard channels, or all (sorted)
+/// when none are given, one `["sunsubscribe", channel, remaining-shard-subscriptions]`
+/// frame each; a single frame with a nil channel when there was nothing to leave.
+fn sunsubscribe(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let targets: Vec<Vec<u8>> = if argv.len() > 1 {
+        argv[1..].to_vec()
+    } else {
+        let mut v: Vec<Vec<u8>> = c.shard_channels.iter().cloned().collect();
+        v.sort();
+        v
+    };
+    if targets.is_empty() {
+        let n = c.shard_channels.len();
+        confirm(&mut c.reply, b"sunsubscribe", None, n);
+        return;
+    }
+    for ch in targets {
+        if c.shard_channels.remove(&ch) {
+            remove_sub(&mut srv.shard_channels, &ch, c.id);
+        }
+        let n = c.shard_channels.len();
+        confirm(&mut c.reply, b"sunsubscribe", Some(&ch), n);
+    }
+}
+
+/// SPUBLISH shardchannel message: delivers `["smessage", channel, message]` to the shard
+/// channel's subscribers (patterns do not apply) and replies with their number. It is
+/// propagated to replicas, whose shard subscribers get it too.
+fn spublish(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let (channel, msg) = (&argv[1], &argv[2]);
+    let write = |r: &mut Reply| {
+        let start = r.len();
+        r.push(3);
+        r.bulk(b"smessage");
+        r.bulk(channel);
+        r.bulk(msg);
+        r.mark_push(start);
+    };
+    let mut n = 0;
+    for id in srv.shard_channels.get(channel).cloned().unwrap_or_default() {
+        if id == c.id {
+            write(&mut c.reply);
+        } else {
+            srv.push_to(id, write);
+        }
+        n += 1;
+    }
+    srv.propagate_instead(c.db, vec![argv.to_vec()]);
+    c.reply.int(n);
 }
 
 /// PUBSUB NUMPAT: replies with the number of distinct patterns subscribed to.
@@ -306,5 +405,8 @@ pub fn reset(srv: &mut Server, c: &mut Client) {
     }
     for p in c.patterns.drain() {
         remove_sub(&mut srv.patterns, &p, c.id);
+    }
+    for ch in c.shard_channels.drain() {
+        remove_sub(&mut srv.shard_channels, &ch, c.id);
     }
 }

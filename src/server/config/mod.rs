@@ -88,6 +88,8 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub latency_tracking: bool,
+    /// tracking-table-max-keys: keys the tracking table may hold (0: no limit).
+    pub tracking_table_max_keys: u64,
     pub lazyfree_lazy_expire: bool,
     pub lazyfree_lazy_user_del: bool,
     pub lazyfree_lazy_user_flush: bool,
@@ -196,6 +198,7 @@ impl Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_tracking: true,
+            tracking_table_max_keys: 1_000_000,
             lazyfree_lazy_expire: false,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
@@ -544,6 +547,7 @@ impl Config {
         self.slowlog_log_slower_than = i("slowlog-log-slower-than");
         self.slowlog_max_len = u("slowlog-max-len");
         self.latency_tracking = b("latency-tracking");
+        self.tracking_table_max_keys = u("tracking-table-max-keys");
         self.lazyfree_lazy_expire = b("lazyfree-lazy-expire");
         self.lazyfree_lazy_user_del = b("lazyfree-lazy-user-del");
         self.lazyfree_lazy_user_flush = b("lazyfree-lazy-user-flush");

@@ -15,6 +15,9 @@ pub struct Reply {
     /// The code of the last error reply written (`ERR`, `WRONGTYPE`...), for
     /// INFO errorstats.
     pub last_error_code: String,
+    /// Byte ranges written as pushes during the current command (kept when
+    /// CLIENT REPLY OFF/SKIP drops the command's reply).
+    pushes: Vec<(usize, usize)>,
 }
 
 impl Reply {
@@ -25,6 +28,7 @@ impl Reply {
             resp3: false,
             errors: 0,
             last_error_code: String::new(),
+            pushes: Vec::new(),
         }
     }
 
@@ -157,10 +161,33 @@ impl Reply {
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
-    /// Drops everything written after byte `len`: lets the dispatcher discard a
-    /// command's reply (CLIENT REPLY OFF/SKIP) by truncating back to where it began.
-    pub fn truncate(&mut self, len: usize) {
-        self.buf.truncate(len);
+    /// Marks what was written since byte `from` as a push: it survives
+    /// [`Reply::drop_since`] (Redis's CLIENT_PUSHING).
+    pub fn mark_push(&mut self, from: usize) {
+        if from < self.buf.len() {
+            self.pushes.push((from, self.buf.len()));
+        }
+    }
+
+    /// Forgets the push marks (the command's reply is kept whole).
+    pub fn forget_pushes(&mut self) {
+        self.pushes.clear();
+    }
+
+    /// Drops what was written after byte `start` except the ranges marked as
+    /// pushes, then forgets the marks.
+    pub fn drop_since(&mut self, start: usize) {
+        let marks = std::mem::take(&mut self.pushes);
+        let start = start.min(self.buf.len());
+        let mut kept = Vec::new();
+        for (a, b) in marks {
+            let (a, b) = (a.max(start), b.min(self.buf.len()));
+            if a < b {
+                kept.extend_from_slice(&self.buf[a..b]);
+            }
+        }
+        self.buf.truncate(start);
+        self.buf.extend_from_slice(&kept);
     }
 }
 
