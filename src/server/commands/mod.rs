@@ -6,6 +6,7 @@
 //! - `blocking`: clients blocked on keys, in WAIT or behind CLIENT PAUSE;
 //! - `args`: argument helpers shared by families;
 //! - `debug`: DEBUG subcommands owned by persistence and replication;
+//! - `sort`: SORT and SORT_RO;
 //! - one module per family (`strings`, `lists`...), each exporting `COMMANDS`.
 
 mod args;
@@ -21,6 +22,7 @@ pub mod pubsub;
 pub mod replication;
 pub mod server_admin;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 mod table;
 pub mod transactions;

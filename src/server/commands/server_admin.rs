@@ -24,6 +24,7 @@ pub static COMMANDS: &[Command] = &[
         step: 0,
         handler: command_all,
         subcommands: COMMAND_SUBCOMMANDS,
+        getkeys: None,
     },
     Command::new("time", time)
         .arity(1)
@@ -454,7 +455,7 @@ fn command_getkeys(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             return;
         }
     };
-    let pos = cmd.key_positions(args.len());
+    let pos = cmd.key_positions(args);
     if pos.is_empty() {
         c.reply.error("ERR The command has no key arguments");
         return;

@@ -3,8 +3,8 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets, strings,
-    transactions, zsets,
+    connection, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets, sort,
+    strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -34,6 +34,13 @@ pub const NO_MULTI: u64 = 1 << 14;
 pub const ALLOW_BUSY: u64 = 1 << 15;
 pub const NO_MANDATORY_KEYS: u64 = 1 << 16;
 pub const SENTINEL: u64 = 1 << 17;
+pub const ASKING: u64 = 1 << 18;
+/// Keys found by a function of the arguments (COMMAND INFO says "movablekeys");
+/// set by [`Command::getkeys`].
+pub const MOVABLE_KEYS: u64 = 1 << 19;
+
+/// Finds the key arguments of one invocation of a command with movable keys.
+pub type KeysFn = fn(&[Vec<u8>]) -> Vec<usize>;
 
 const FLAG_NAMES: &[(u64, &str)] = &[
     (WRITE, "write"),
@@ -47,12 +54,14 @@ const FLAG_NAMES: &[(u64, &str)] = &[
     (STALE, "stale"),
     (SKIP_MONITOR, "skip_monitor"),
     (SKIP_SLOWLOG, "skip_slowlog"),
+    (ASKING, "asking"),
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
     (MAY_REPLICATE, "may_replicate"),
     (NO_MULTI, "no_multi"),
     (ALLOW_BUSY, "allow_busy"),
     (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (MOVABLE_KEYS, "movablekeys"),
 ];
 
 /// One entry of the command table.
@@ -70,6 +79,9 @@ pub struct Command {
     pub step: i32,
     pub handler: Handler,
     pub subcommands: &'static [Command],
+    /// For commands with movable keys (SORT STORE, MIGRATE KEYS): where the
+    /// keys of one invocation are.
+    pub getkeys: Option<KeysFn>,
 }
 
 impl Command {
@@ -87,6 +99,7 @@ impl Command {
             step: 0,
             handler,
             subcommands: &[],
+            getkeys: None,
         }
     }
 
@@ -113,6 +126,14 @@ impl Command {
     /// The command flags (`WRITE | DENYOOM`...).
     pub const fn flags(mut self, flags: u64) -> Self {
         self.flags = flags;
+        self
+    }
+
+    /// Keys found by `f` from the arguments (COMMAND GETKEYS); flags the command
+    /// "movablekeys".
+    pub const fn getkeys(mut self, f: KeysFn) -> Self {
+        self.getkeys = Some(f);
+        self.flags |= MOVABLE_KEYS;
         self
     }
 
@@ -188,7 +209,11 @@ impl Command {
     }
 
     /// The key positions of this invocation (COMMAND GETKEYS).
-    pub fn key_positions(&self, argc: usize) -> Vec<usize> {
+    pub fn key_positions(&self, argv: &[Vec<u8>]) -> Vec<usize> {
+        if let Some(f) = self.getkeys {
+            return f(argv);
+        }
+        let argc = argv.len();
         if self.first_key <= 0 {
             return Vec::new();
         }
@@ -221,6 +246,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             hashes::COMMANDS,
             lists::COMMANDS,
             sets::COMMANDS,
+            sort::COMMANDS,
             zsets::COMMANDS,
             transactions::COMMANDS,
             pubsub::COMMANDS,
