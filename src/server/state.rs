@@ -56,6 +56,8 @@ pub struct CmdStat {
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// LATENCY HISTOGRAM's distribution of this command's run times.
+    pub hist: crate::server::latency::Histogram,
 }
 
 /// CLIENT PAUSE state.
@@ -139,6 +141,10 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// A handle on the shared server, for commands that start tasks (REPLICAOF).
     pub handle: Option<std::rc::Weak<std::cell::RefCell<Server>>>,
+    /// MIGRATE's cached connections to its targets.
+    pub migrate_sockets: crate::server::commands::migrate::SocketCache,
+    /// The latency monitor's events (LATENCY LATEST, HISTORY...).
+    pub latency: crate::server::latency::Monitor,
 }
 
 impl Server {
@@ -187,6 +193,8 @@ impl Server {
             exit_now: false,
             active_expire_enabled: true,
             handle: None,
+            migrate_sockets: Default::default(),
+            latency: Default::default(),
         }
     }
 

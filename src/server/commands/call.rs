@@ -235,6 +235,9 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     let st = srv.cmd_stats.entry(cmd.name).or_default();
     st.calls += 1;
     st.usec += usec;
+    if srv.config.latency_tracking {
+        st.hist.record(usec);
+    }
     if failed {
         st.failed_calls += 1;
         srv.stats.total_error_replies += c.reply.errors - errors_before;
@@ -244,6 +247,15 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
             .or_insert(0) += 1;
     }
     srv.stats.total_commands_processed += 1;
+    let event = if cmd.flags & FAST != 0 {
+        "fast-command"
+    } else {
+        "command"
+    };
+    let threshold = srv.config.latency_monitor_threshold;
+    let now_s = crate::server::util::now_ms() / 1000;
+    srv.latency
+        .add_if_needed(threshold, event, usec / 1000, now_s);
 
     // Propagation: by default a write that changed something goes out verbatim,
     // after what it queued on the way. The master's stream is proxied verbatim

@@ -6,7 +6,8 @@
 //! - `blocking`: clients blocked on keys, in WAIT or behind CLIENT PAUSE;
 //! - `args`: argument helpers shared by families;
 //! - `debug`: DEBUG subcommands owned by persistence and replication;
-//! - `sort`: SORT and SORT_RO;
+//! - `sort`: SORT and SORT_RO; `dump`: DUMP and RESTORE; `migrate`: MIGRATE;
+//!   `memory`: MEMORY; `latency`: LATENCY;
 //! - one module per family (`strings`, `lists`...), each exporting `COMMANDS`.
 
 mod args;
@@ -14,9 +15,13 @@ mod blocking;
 mod call;
 pub mod connection;
 mod debug;
+pub mod dump;
 pub mod hashes;
 pub mod keys;
+pub mod latency;
 pub mod lists;
+pub mod memory;
+pub mod migrate;
 pub mod persistence;
 pub mod pubsub;
 pub mod replication;

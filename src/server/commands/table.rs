@@ -3,7 +3,7 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets, sort,
+    connection, dump, latency, memory, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets, sort,
     strings, transactions, zsets,
 };
 use crate::server::client::Client;
@@ -247,6 +247,9 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             lists::COMMANDS,
             sets::COMMANDS,
             sort::COMMANDS,
+            dump::COMMANDS,
+            memory::COMMANDS,
+            latency::COMMANDS,
             zsets::COMMANDS,
             transactions::COMMANDS,
             pubsub::COMMANDS,

@@ -86,6 +86,8 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub latency_tracking: bool,
+    /// latency-monitor-threshold in ms (0: the latency monitor is off).
+    pub latency_monitor_threshold: i64,
     pub lazyfree_lazy_expire: bool,
     pub lazyfree_lazy_user_del: bool,
     pub lazyfree_lazy_user_flush: bool,
@@ -193,6 +195,7 @@ impl Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_tracking: true,
+            latency_monitor_threshold: 0,
             lazyfree_lazy_expire: false,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
@@ -534,6 +537,7 @@ impl Config {
         self.slowlog_log_slower_than = i("slowlog-log-slower-than");
         self.slowlog_max_len = u("slowlog-max-len");
         self.latency_tracking = b("latency-tracking");
+        self.latency_monitor_threshold = i("latency-monitor-threshold");
         self.lazyfree_lazy_expire = b("lazyfree-lazy-expire");
         self.lazyfree_lazy_user_del = b("lazyfree-lazy-user-del");
         self.lazyfree_lazy_user_flush = b("lazyfree-lazy-user-flush");
