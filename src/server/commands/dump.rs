@@ -192,7 +192,9 @@ mod tests {
         let v = Value::Str(b"hello world".to_vec());
         let p = dump_payload(&v, true);
         let body = verify_payload(&p).expect("valid");
-        assert!(matches!(reader::read_object(body, b"k"), Ok(Value::Str(s)) if s == b"hello world"));
+        assert!(
+            matches!(reader::read_object(body, b"k"), Ok(Value::Str(s)) if s == b"hello world")
+        );
         let mut bad = p.clone();
         bad[1] ^= 1;
         assert!(verify_payload(&bad).is_none());

@@ -48,10 +48,14 @@ static LATENCY_SUBCOMMANDS: &[Command] = &[
 fn latency_latest(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.array(srv.latency.events.len());
     for (name, s) in &srv.latency.events {
-        let last = s.samples.last().copied().unwrap_or(crate::server::latency::Sample {
-            time: 0,
-            latency: 0,
-        });
+        let last = s
+            .samples
+            .last()
+            .copied()
+            .unwrap_or(crate::server::latency::Sample {
+                time: 0,
+                latency: 0,
+            });
         c.reply.array(4);
         c.reply.bulk(name.as_bytes());
         c.reply.int(last.time);
@@ -93,9 +97,9 @@ fn latency_reset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 fn latency_graph(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let name = String::from_utf8_lossy(&argv[2]).into_owned();
     match srv.latency.events.get(&name) {
-        None => c.reply.error(&format!(
-            "ERR No samples available for event '{name}'"
-        )),
+        None => c
+            .reply
+            .error(&format!("ERR No samples available for event '{name}'")),
         Some(s) => {
             let g = graph(&name, s, now_ms() / 1000);
             c.reply.verbatim(g.as_bytes());
@@ -139,7 +143,13 @@ fn graph(event: &str, s: &Series, now: i64) -> String {
         if j != 0 {
             out.push('\n');
         }
-        render_range(&mut out, &values[j..j + len], &labels[j..j + len], vmin, vmax);
+        render_range(
+            &mut out,
+            &values[j..j + len],
+            &labels[j..j + len],
+            vmin,
+            vmax,
+        );
         j += 80;
     }
     out

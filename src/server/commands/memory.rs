@@ -68,6 +68,29 @@ fn sds_size(len: usize) -> usize {
     alloc_size(hdr + len + 1)
 }
 
+/// Bytes one element takes in a listpack: integers in their smallest
+/// encoding, strings with their length header, plus the back-length.
+fn lp_entry_size(v: &[u8]) -> usize {
+    let enc = match crate::server::util::parse_i64(v) {
+        Some(i) if v.len() <= 20 => match i {
+            0..=127 => 1,
+            -4096..=4095 => 2,
+            -32768..=32767 => 3,
+            -8_388_608..=8_388_607 => 4,
+            -2_147_483_648..=2_147_483_647 => 5,
+            _ => 9,
+        },
+        _ if v.len() < 64 => 1 + v.len(),
+        _ if v.len() < 4096 => 2 + v.len(),
+        _ => 5 + v.len(),
+    };
+    enc + match enc {
+        0..=127 => 1,
+        128..=16383 => 2,
+        _ => 3,
+    }
+}
+
 const ROBJ: usize = 16;
 const DICT_ENTRY: usize = 24;
 
@@ -98,15 +121,22 @@ pub fn value_size(v: &Value, samples: usize) -> usize {
             }
         }
         Value::List(l) => {
-            let bytes: usize = match l {
-                List::Small(_) => l.iter().map(|x| x.len() + 2).sum::<usize>() + 7,
-                _ => avg(&mut l.iter().map(|x| x.len() + 11), l.len()) + 40,
-            };
-            ROBJ + 48 + alloc_size(bytes)
+            // A quicklist (48) of 8 KB listpack nodes (32 each).
+            let bytes = match l {
+                List::Small(_) => l.iter().map(lp_entry_size).sum::<usize>(),
+                _ => avg(&mut l.iter().map(lp_entry_size), l.len()),
+            } + 7;
+            let nodes = bytes / 8192 + 1;
+            ROBJ + 48 + nodes * 32 + alloc_size(bytes.min(8192)) * nodes
         }
         Value::Set(s) => {
             if let Some(ints) = s.ints() {
-                ROBJ + alloc_size(8 + ints.len() * 8)
+                let width = match ints.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0) {
+                    0..0x8000 => 2,
+                    0x8000..0x8000_0000 => 4,
+                    _ => 8,
+                };
+                ROBJ + alloc_size(8 + ints.len() * width)
             } else {
                 let m = s.members();
                 ROBJ + 96
@@ -118,7 +148,12 @@ pub fn value_size(v: &Value, samples: usize) -> usize {
         }
         Value::Hash(h) => match h {
             Hash::Small(_) => {
-                ROBJ + alloc_size(7 + h.iter().map(|(f, v)| f.len() + v.len() + 4).sum::<usize>())
+                ROBJ + alloc_size(
+                    7 + h
+                        .iter()
+                        .map(|(f, v)| lp_entry_size(f) + lp_entry_size(v))
+                        .sum::<usize>(),
+                )
             }
             _ => {
                 ROBJ + 96
@@ -133,7 +168,15 @@ pub fn value_size(v: &Value, samples: usize) -> usize {
         Value::ZSet(z) => {
             let all = z.iter_all();
             if z.is_small() {
-                ROBJ + alloc_size(7 + all.iter().map(|(m, _)| m.len() + 12).sum::<usize>())
+                ROBJ + alloc_size(
+                    7 + all
+                        .iter()
+                        .map(|(m, sc)| {
+                            let score = crate::server::util::format_f64(*sc);
+                            lp_entry_size(m) + lp_entry_size(score.as_bytes())
+                        })
+                        .sum::<usize>(),
+                )
             } else {
                 ROBJ + 96
                     + avg(
@@ -243,7 +286,11 @@ fn memory_stats(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     );
     int(c, "dataset.bytes", dataset);
     dbl(c, "dataset.percentage", dataset as f64 * 100.0 / net as f64);
-    dbl(c, "peak.percentage", used as f64 * 100.0 / peak.max(1) as f64);
+    dbl(
+        c,
+        "peak.percentage",
+        used as f64 * 100.0 / peak.max(1) as f64,
+    );
     int(c, "allocator.allocated", used);
     int(c, "allocator.active", used);
     int(c, "allocator.resident", rss);
@@ -274,7 +321,8 @@ fn memory_doctor(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
 /// keeps none beyond INFO memory, so (as Redis built with libc malloc) this
 /// says so.
 fn memory_malloc_stats(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
-    c.reply.verbatim(b"Stats not supported for the current allocator");
+    c.reply
+        .verbatim(b"Stats not supported for the current allocator");
 }
 
 /// MEMORY PURGE: asks the allocator to return unused memory; OK.

@@ -79,13 +79,14 @@ fn resp_command(out: &mut Vec<u8>, args: &[&[u8]]) {
     }
 }
 
-/// Connects to host:port within `timeout_ms`, or takes the cached connection.
+/// Connects to host:port within `timeout_ms`, or takes the cached connection;
+/// Err(true) for a timeout or a bad address, Err(false) for a refused connection.
 fn get_socket<'a>(
     cache: &'a mut SocketCache,
     host: &[u8],
     port: &[u8],
     timeout_ms: i64,
-) -> Option<&'a mut Cached> {
+) -> Result<&'a mut Cached, bool> {
     let name = format!(
         "{}:{}",
         String::from_utf8_lossy(host),
@@ -99,10 +100,19 @@ fn get_socket<'a>(
             }
         }
         let timeout = Duration::from_millis(timeout_ms.max(1) as u64);
-        let port: u16 = std::str::from_utf8(port).ok()?.parse().ok()?;
+        let port: u16 = std::str::from_utf8(port)
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .ok_or(true)?;
         let host = String::from_utf8_lossy(host).into_owned();
-        let addr = (host.as_str(), port).to_socket_addrs().ok()?.next()?;
-        let s = TcpStream::connect_timeout(&addr, timeout).ok()?;
+        let addr = (host.as_str(), port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or(true)?;
+        // As Redis's non-blocking connect: only a timeout is a connect error;
+        // a refused connection shows up when writing.
+        let s = TcpStream::connect_timeout(&addr, timeout).map_err(|e| is_timeout(&e))?;
         let _ = s.set_nodelay(true);
         cache.conns.insert(
             name.clone(),
@@ -113,12 +123,12 @@ fn get_socket<'a>(
             },
         );
     }
-    let c = cache.conns.get_mut(&name)?;
+    let c = cache.conns.get_mut(&name).ok_or(true)?;
     c.last_use_ms = now_ms();
     let timeout = Some(Duration::from_millis(timeout_ms.max(1) as u64));
     let _ = c.conn.get_ref().set_read_timeout(timeout);
     let _ = c.conn.get_ref().set_write_timeout(timeout);
-    Some(c)
+    Ok(c)
 }
 
 fn close_socket(cache: &mut SocketCache, host: &[u8], port: &[u8]) {
@@ -130,26 +140,41 @@ fn close_socket(cache: &mut SocketCache, host: &[u8], port: &[u8]) {
     cache.conns.remove(&name);
 }
 
-fn read_line(conn: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+/// Reads one reply line (without its CRLF); Err(true) when the read timed out,
+/// Err(false) for another error or a closed connection.
+fn read_line(conn: &mut BufReader<TcpStream>) -> Result<Vec<u8>, bool> {
     let mut line = Vec::new();
     match conn.read_until(b'\n', &mut line) {
         Ok(n) if n > 0 && line.ends_with(b"\n") => {
             while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                 line.pop();
             }
-            Some(line)
+            Ok(line)
         }
-        _ => None,
+        Ok(_) => Err(false),
+        Err(e) => Err(is_timeout(&e)),
     }
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 /// How one attempt ended.
 enum Attempt {
     Done,
     /// A socket error before anything was acknowledged: may retry once.
-    Retry { writing: bool, timed_out: bool },
+    Retry {
+        writing: bool,
+        timed_out: bool,
+    },
     /// A socket error after replies were read, or a second failure.
-    Failed { writing: bool },
+    Failed {
+        writing: bool,
+    },
 }
 
 /// MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH
@@ -284,35 +309,38 @@ fn attempt(
         resp_command(&mut restores, &args);
         sent.push(k.clone());
     }
-    let Some(cs) = get_socket(&mut srv.migrate_sockets, &argv[1], &argv[2], timeout) else {
-        c.reply
-            .error("IOERR error or timeout connecting to the client");
-        return Attempt::Done;
+    let cs = match get_socket(&mut srv.migrate_sockets, &argv[1], &argv[2], timeout) {
+        Ok(cs) => cs,
+        Err(true) => {
+            c.reply
+                .error("IOERR error or timeout connecting to the client");
+            return Attempt::Done;
+        }
+        Err(false) => {
+            return Attempt::Retry {
+                writing: true,
+                timed_out: false,
+            }
+        }
     };
     let select = cs.last_dbid != dbid;
     if select {
         resp_command(&mut cmd, &[b"SELECT", dbid.to_string().as_bytes()]);
     }
     cmd.extend_from_slice(&restores);
-    let timed_out = |e: &std::io::Error| {
-        matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        )
-    };
     if let Err(e) = cs.conn.get_mut().write_all(&cmd) {
         return Attempt::Retry {
             writing: true,
-            timed_out: timed_out(&e),
+            timed_out: is_timeout(&e),
         };
     }
     let auth_reply = if auth.is_some() {
         match read_line(&mut cs.conn) {
-            Some(l) => Some(l),
-            None => {
+            Ok(l) => Some(l),
+            Err(timed_out) => {
                 return Attempt::Retry {
                     writing: false,
-                    timed_out: false,
+                    timed_out,
                 }
             }
         }
@@ -321,11 +349,11 @@ fn attempt(
     };
     let select_reply = if select {
         match read_line(&mut cs.conn) {
-            Some(l) => Some(l),
-            None => {
+            Ok(l) => Some(l),
+            Err(timed_out) => {
                 return Attempt::Retry {
                     writing: false,
-                    timed_out: false,
+                    timed_out,
                 }
             }
         }
@@ -334,12 +362,17 @@ fn attempt(
     };
     let mut error_from_target: Option<Vec<u8>> = None;
     let mut socket_error = false;
+    let mut timed_out = false;
     let mut deleted: Vec<Vec<u8>> = Vec::new();
     let mut read = 0;
     for k in &sent {
-        let Some(line) = read_line(&mut cs.conn) else {
-            socket_error = true;
-            break;
+        let line = match read_line(&mut cs.conn) {
+            Ok(l) => l,
+            Err(t) => {
+                socket_error = true;
+                timed_out = t;
+                break;
+            }
         };
         read += 1;
         let err = [&auth_reply, &select_reply]
@@ -362,7 +395,7 @@ fn attempt(
     if error_from_target.is_none() && socket_error && read == 0 {
         return Attempt::Retry {
             writing: false,
-            timed_out: false,
+            timed_out,
         };
     }
     if error_from_target.is_none() && !socket_error {
@@ -402,9 +435,14 @@ mod tests {
 
     #[test]
     fn getkeys_follows_the_keys_option() {
-        assert_eq!(migrate_keys(&v(&["migrate", "h", "1", "k", "0", "5"])), vec![3]);
         assert_eq!(
-            migrate_keys(&v(&["migrate", "h", "1", "", "0", "5", "auth", "keys", "keys", "a", "b"])),
+            migrate_keys(&v(&["migrate", "h", "1", "k", "0", "5"])),
+            vec![3]
+        );
+        assert_eq!(
+            migrate_keys(&v(&[
+                "migrate", "h", "1", "", "0", "5", "auth", "keys", "keys", "a", "b"
+            ])),
             vec![9, 10]
         );
     }

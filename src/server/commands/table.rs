@@ -3,8 +3,8 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, dump, latency, memory, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets, sort,
-    strings, transactions, zsets,
+    connection, dump, hashes, keys, latency, lists, memory, persistence, pubsub, replication,
+    server_admin, sets, sort, strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -187,6 +187,7 @@ impl Command {
             "hash" => v.push("@hash"),
             "set" => v.push("@set"),
             "sorted-set" => v.push("@sortedset"),
+            "bitmap" => v.push("@bitmap"),
             "generic" => v.push("@keyspace"),
             "connection" => v.push("@connection"),
             "pubsub" => v.push("@pubsub"),

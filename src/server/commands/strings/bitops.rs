@@ -301,6 +301,8 @@ fn parse_ops(c: &mut Client, argv: &[Vec<u8>]) -> Option<Vec<FieldOp>> {
 /// Replies one entry per GET/SET/INCRBY: the value read, the old value (SET),
 /// the new value (INCRBY), or nil when OVERFLOW FAIL refused the write. With a
 /// write the string grows to hold the highest field written (created if missing).
+/// Each write counts as a change when the key was created or grew or the
+/// field's bits changed.
 pub(super) fn bitfield(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     bitfield_generic(srv, c, argv, false)
 }
@@ -358,6 +360,8 @@ fn bitfield_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], ro: bool
     };
     let Value::Str(s) = &mut e.value else { return };
     let need = (highest >> 3) as usize + 1;
+    // Created or grown: every write counts as a change, as in Redis 7.0.15.
+    let dirty = !exists || s.len() < need;
     if s.len() < need {
         s.resize(need, 0);
     }
@@ -369,6 +373,7 @@ fn bitfield_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], ro: bool
             reply_get(c, s, op);
             continue;
         }
+        let oldbits = get_unsigned(s, op.offset, op.bits);
         let (reply, newval, overflowed) = if op.signed {
             let old = get_signed(s, op.offset, op.bits);
             let (base, incr) = if op.kind == OpKind::IncrBy {
@@ -397,7 +402,9 @@ fn bitfield_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], ro: bool
         } else {
             c.reply.int(reply);
             set_bits(s, op.offset, op.bits, newval);
-            changes += 1;
+            if dirty || get_unsigned(s, op.offset, op.bits) != oldbits {
+                changes += 1;
+            }
         }
     }
     if changes > 0 {
