@@ -296,7 +296,8 @@ fn latency_histogram(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     }
     let mut seen = std::collections::HashSet::new();
-    let rows: Vec<(&str, u64, Vec<(u64, u64)>)> = names
+    type Row<'a> = (&'a str, u64, Vec<(u64, u64)>);
+    let rows: Vec<Row> = names
         .into_iter()
         .filter(|n| seen.insert(*n))
         .filter_map(|n| {

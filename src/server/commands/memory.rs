@@ -104,11 +104,7 @@ pub fn value_size(v: &Value, samples: usize) -> usize {
             sum += s;
             n += 1;
         }
-        if n == 0 {
-            0
-        } else {
-            sum * total / n
-        }
+        (sum * total).checked_div(n).unwrap_or(0)
     };
     match v {
         Value::Str(s) => {

@@ -382,12 +382,11 @@ fn attempt(
             .cloned()
             .or_else(|| (line.first() == Some(&b'-')).then(|| line.clone()));
         match err {
-            Some(e) => {
-                if error_from_target.is_none() {
-                    cs.last_dbid = -1;
-                    error_from_target = Some(e);
-                }
+            Some(e) if error_from_target.is_none() => {
+                cs.last_dbid = -1;
+                error_from_target = Some(e);
             }
+            Some(_) => {}
             None if !copy => deleted.push(k.clone()),
             None => {}
         }
