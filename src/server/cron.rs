@@ -8,8 +8,8 @@ use crate::server::util::now_ms;
 
 /// One cron tick (Redis's serverCron): active expiry (each expired key its own
 /// propagation unit), client timeouts, the tracking table's limit and BCAST
-/// invalidations, the end of CLIENT PAUSE, statistics,
-/// rehashing, persistence and replication chores, WAIT wake-ups.
+/// invalidations, the end of CLIENT PAUSE, statistics, rehashing, persistence
+/// and replication chores, MIGRATE's idle connections, WAIT wake-ups.
 pub fn run(srv: &mut Server) {
     if srv.debug.cron_paused {
         return;
@@ -18,7 +18,12 @@ pub fn run(srv: &mut Server) {
     // As Redis: no active expiry on a replica (its master sends DELs) nor while
     // clients are paused (a paused dataset, and its replication offset, stay still).
     if !srv.is_replica() && srv.active_expire_enabled && srv.pause == PauseKind::None {
+        let started = std::time::Instant::now();
         active_expire_cycle(srv, now);
+        let ms = started.elapsed().as_millis() as u64;
+        let threshold = srv.config.latency_monitor_threshold;
+        srv.latency
+            .add_if_needed(threshold, "expire-cycle", ms, now / 1000);
     }
     client_timeouts(srv, now);
     output_limits(srv);
@@ -46,6 +51,9 @@ pub fn run(srv: &mut Server) {
     }
     crate::server::rdb::cron(srv);
     crate::server::replication::cron(srv);
+    if !srv.migrate_sockets.is_empty() {
+        srv.migrate_sockets.close_timed_out(now);
+    }
     // WAIT clients whose replicas caught up (or went away).
     crate::server::commands::wake_waiters(srv);
 }

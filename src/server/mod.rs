@@ -32,7 +32,8 @@
 //! - `config`: redis.conf and CONFIG; `startup`: the process (command line,
 //!   listeners, signals, the cron task); `cron`: periodic housekeeping
 //!   (active expiry, timeouts, persistence and replication chores); `info`:
-//!   INFO; `fdlimit`: maxclients against the open-files limit; `oom`: the
+//!   INFO; `fdlimit`: maxclients against the open-files limit; `latency`: the latency monitor and
+//!   command histograms; `oom`: the
 //!   OOM-killer score per role; `slowlog`,
 //!   `log`, `memory`: what their names say; `tracking`: client-side
 //!   caching (the keys tracking clients read, their invalidations); `util`: numbers,
@@ -57,6 +58,7 @@ pub(crate) mod evict;
 pub(crate) mod fdlimit;
 pub(crate) mod info;
 pub(crate) mod keyspace;
+pub(crate) mod latency;
 pub(crate) mod log;
 pub(crate) mod long_double;
 pub(crate) mod memory;

@@ -56,6 +56,8 @@ pub struct CmdStat {
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// LATENCY HISTOGRAM's distribution of this command's run times.
+    pub hist: crate::server::latency::Histogram,
 }
 
 /// CLIENT PAUSE state.
@@ -153,6 +155,10 @@ pub struct Server {
     /// start-up, where listening lives); on failure the previous configuration's
     /// listeners are restored and the error is the reply text.
     pub rebind: Option<Rebind>,
+    /// MIGRATE's cached connections to its targets.
+    pub migrate_sockets: crate::server::commands::migrate::SocketCache,
+    /// The latency monitor's events (LATENCY LATEST, HISTORY...).
+    pub latency: crate::server::latency::Monitor,
 }
 
 /// How CONFIG SET port/bind re-binds the listeners (see `Server::rebind`).
@@ -210,6 +216,8 @@ impl Server {
             handle: None,
             listeners: Vec::new(),
             rebind: None,
+            migrate_sockets: Default::default(),
+            latency: Default::default(),
         }
     }
 

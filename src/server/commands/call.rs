@@ -259,7 +259,7 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     srv.clients.take_flags(c);
     // A tracking client caches what a read-only command read.
     if cmd.flags & READONLY != 0 && !srv.tracking.clients.is_empty() {
-        let keys = cmd.key_positions(argv.len());
+        let keys = cmd.key_positions(argv);
         crate::server::tracking::remember_keys(srv, c.id, argv, &keys);
     }
 
@@ -268,6 +268,9 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     let st = srv.cmd_stats.entry(cmd.name).or_default();
     st.calls += 1;
     st.usec += usec;
+    if srv.config.latency_tracking {
+        st.hist.record(usec);
+    }
     if failed {
         st.failed_calls += 1;
         srv.stats.total_error_replies += c.reply.errors - errors_before;
@@ -277,6 +280,15 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
             .or_insert(0) += 1;
     }
     srv.stats.total_commands_processed += 1;
+    let event = if cmd.flags & FAST != 0 {
+        "fast-command"
+    } else {
+        "command"
+    };
+    let threshold = srv.config.latency_monitor_threshold;
+    let now_s = crate::server::util::now_ms() / 1000;
+    srv.latency
+        .add_if_needed(threshold, event, usec / 1000, now_s);
 
     // Propagation: by default a write that changed something goes out verbatim,
     // after what it queued on the way. The master's stream is proxied verbatim

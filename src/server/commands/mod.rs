@@ -6,6 +6,8 @@
 //! - `blocking`: clients blocked on keys, in WAIT or behind CLIENT PAUSE;
 //! - `args`: argument helpers shared by families;
 //! - `debug`: the DEBUG command and its test knobs;
+//! - `sort`: SORT and SORT_RO; `dump`: DUMP and RESTORE; `migrate`: MIGRATE;
+//!   `memory`: MEMORY; `latency`: LATENCY;
 //! - one module per family (`strings`, `lists`...), each exporting `COMMANDS`.
 
 mod args;
@@ -14,15 +16,20 @@ mod call;
 pub mod connection;
 pub mod debug;
 pub mod geo;
+pub mod dump;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod keys;
+pub mod latency;
 pub mod lists;
+pub mod memory;
+pub mod migrate;
 pub mod persistence;
 pub mod pubsub;
 pub mod replication;
 pub mod server_admin;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 mod table;
 pub mod transactions;

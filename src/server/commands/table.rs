@@ -3,8 +3,8 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, debug, geo, hashes, hyperloglog, keys, lists, persistence, pubsub, replication,
-    server_admin, sets, strings, transactions, zsets,
+    connection, debug, dump, geo, hashes, hyperloglog, keys, latency, lists, memory, persistence,
+    pubsub, replication, server_admin, sets, sort, strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -34,9 +34,11 @@ pub const NO_MULTI: u64 = 1 << 14;
 pub const ALLOW_BUSY: u64 = 1 << 15;
 pub const NO_MANDATORY_KEYS: u64 = 1 << 16;
 pub const SENTINEL: u64 = 1 << 17;
+/// Accepted with ASKING (RESTORE-ASKING).
+pub const ASKING: u64 = 1 << 18;
 /// Key positions depend on the arguments (GEORADIUS's STORE...): COMMAND INFO
 /// prints "movablekeys" after the other flags, as Redis's cmdHasMovableKeys.
-pub const MOVABLE_KEYS: u64 = 1 << 18;
+pub const MOVABLE_KEYS: u64 = 1 << 19;
 
 const FLAG_NAMES: &[(u64, &str)] = &[
     (WRITE, "write"),
@@ -50,6 +52,7 @@ const FLAG_NAMES: &[(u64, &str)] = &[
     (STALE, "stale"),
     (SKIP_MONITOR, "skip_monitor"),
     (SKIP_SLOWLOG, "skip_slowlog"),
+    (ASKING, "asking"),
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
     // may_replicate is hidden from COMMAND INFO on purpose in Redis 7.0.
@@ -210,6 +213,7 @@ impl Command {
             "hash" => v.push("@hash"),
             "set" => v.push("@set"),
             "sorted-set" => v.push("@sortedset"),
+            "bitmap" => v.push("@bitmap"),
             "generic" => v.push("@keyspace"),
             "connection" => v.push("@connection"),
             "pubsub" => v.push("@pubsub"),
@@ -238,14 +242,15 @@ impl Command {
     /// The key positions of this invocation `argv` (argv[0] the command name):
     /// the command's own key finder when it has one, else `key_positions`.
     pub fn keys_of(&self, argv: &[Vec<u8>]) -> Vec<usize> {
-        match self.get_keys {
-            Some(f) => f(argv),
-            None => self.key_positions(argv.len()),
-        }
+        self.key_positions(argv)
     }
 
     /// The key positions of this invocation (COMMAND GETKEYS).
-    pub fn key_positions(&self, argc: usize) -> Vec<usize> {
+    pub fn key_positions(&self, argv: &[Vec<u8>]) -> Vec<usize> {
+        if let Some(f) = self.get_keys {
+            return f(argv);
+        }
+        let argc = argv.len();
         if self.first_key <= 0 {
             return Vec::new();
         }
@@ -279,6 +284,10 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             hashes::COMMANDS,
             lists::COMMANDS,
             sets::COMMANDS,
+            sort::COMMANDS,
+            dump::COMMANDS,
+            memory::COMMANDS,
+            latency::COMMANDS,
             zsets::COMMANDS,
             hyperloglog::COMMANDS,
             geo::COMMANDS,

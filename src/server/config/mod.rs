@@ -90,6 +90,8 @@ pub struct Config {
     pub latency_tracking: bool,
     /// tracking-table-max-keys: keys the tracking table may hold (0: no limit).
     pub tracking_table_max_keys: u64,
+    /// latency-monitor-threshold in ms (0: the latency monitor is off).
+    pub latency_monitor_threshold: i64,
     pub lazyfree_lazy_expire: bool,
     pub lazyfree_lazy_user_del: bool,
     pub lazyfree_lazy_user_flush: bool,
@@ -199,6 +201,7 @@ impl Config {
             slowlog_max_len: 128,
             latency_tracking: true,
             tracking_table_max_keys: 1_000_000,
+            latency_monitor_threshold: 0,
             lazyfree_lazy_expire: false,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
@@ -548,6 +551,7 @@ impl Config {
         self.slowlog_max_len = u("slowlog-max-len");
         self.latency_tracking = b("latency-tracking");
         self.tracking_table_max_keys = u("tracking-table-max-keys");
+        self.latency_monitor_threshold = i("latency-monitor-threshold");
         self.lazyfree_lazy_expire = b("lazyfree-lazy-expire");
         self.lazyfree_lazy_user_del = b("lazyfree-lazy-user-del");
         self.lazyfree_lazy_user_flush = b("lazyfree-lazy-user-flush");

@@ -724,3 +724,21 @@ mod fuzz {
         }
     }
 }
+
+/// Reads one value as DUMP serializes it (RESTORE's rdbLoadObjectType plus
+/// rdbLoadObject): the RDB type byte and the value, any encoding an RDB file
+/// of a supported version may hold. Errors for an unknown or truncated value
+/// and for an empty collection (Redis refuses to restore those too).
+pub fn read_object(bytes: &[u8], key: &[u8]) -> Result<Value, RdbError> {
+    let mut r: &[u8] = bytes;
+    let mut inp = Input {
+        r: &mut r,
+        crc: 0,
+        pos: 0,
+    };
+    let t = inp.byte()?;
+    if !is_object_type(t) {
+        return Err(err(format!("unknown object type {t}")));
+    }
+    read_value(&mut inp, t, key)?.ok_or_else(|| err("empty collection"))
+}

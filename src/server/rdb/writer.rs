@@ -251,3 +251,12 @@ pub fn write(dbs: &[Db], w: &mut dyn Write, meta: &Meta) -> io::Result<()> {
     }
     out.finish(meta.checksum)
 }
+
+/// One value as DUMP and MIGRATE serialize it (Redis's rdbSaveObjectType plus
+/// rdbSaveObject): the RDB type byte, then the value in the encoding an RDB file
+/// holds it, LZF-compressing long strings when `compress` (rdbcompression).
+pub fn write_object(v: &Value, w: &mut dyn Write, compress: bool) -> io::Result<()> {
+    let mut rw = RdbWriter::new(w, compress);
+    rw.byte(RdbWriter::type_of(v))?;
+    rw.value(v)
+}

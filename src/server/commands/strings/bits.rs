@@ -14,7 +14,8 @@ pub(super) fn parse_bit_offset(arg: &[u8]) -> Option<usize> {
 /// SETBIT key offset 0|1: sets or clears one bit (bit 0 is the most significant
 /// bit of the first byte), growing the string with zero bytes as needed and
 /// creating the key if missing. Replies the bit's previous value; the string is
-/// then reported as raw by OBJECT ENCODING.
+/// then reported as raw by OBJECT ENCODING. Counts as a change (dirty,
+/// propagation) only when the key was created or grew or the bit changed.
 pub(super) fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let Some(off) = parse_bit_offset(&argv[2]) else {
         c.reply.error(errors::BIT_OFFSET);
@@ -47,7 +48,8 @@ pub(super) fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         return;
     };
     let Value::Str(s) = &mut e.value else { return };
-    if s.len() <= byte {
+    let grown = s.len() <= byte;
+    if grown {
         s.resize(byte + 1, 0);
     }
     let mask = 1u8 << (7 - (off & 7));
@@ -58,8 +60,11 @@ pub(super) fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         s[byte] &= !mask;
     }
     e.raw = true;
-    srv.signal_modified(db, &argv[1]);
-    srv.add_dirty(1);
+    // As Redis 7.0.15: a change only when the key was created, grew or the bit flipped.
+    if !exists || grown || old != on {
+        srv.signal_modified(db, &argv[1]);
+        srv.add_dirty(1);
+    }
     c.reply.int(old as i64);
 }
 
@@ -121,6 +126,14 @@ pub(super) fn bitcount(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                     return;
                 }
             }
+        }
+        // Both negative with start after end: empty, before any clamping.
+        if s < 0 && e < 0 && s > e {
+            if let Err(()) = read_str(srv, c, &argv[1]) {
+                return;
+            }
+            c.reply.int(0);
+            return;
         }
         range = Some((s, e));
     } else if argv.len() != 2 {

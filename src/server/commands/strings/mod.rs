@@ -1,5 +1,6 @@
 //! String commands, with Redis 7.0's options, replies and error texts (the bit
-//! commands in `bits`).
+//! commands in `bits`, BITOP and BITFIELD in `bitops`).
+mod bitops;
 mod bits;
 
 use super::*;
@@ -8,6 +9,7 @@ use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{Value, WRONGTYPE};
 use crate::server::util::{now_ms, parse_f64, parse_i64};
+use bitops::*;
 use bits::*;
 
 pub static COMMANDS: &[Command] = &[
@@ -135,6 +137,21 @@ pub static COMMANDS: &[Command] = &[
         .arity(-3)
         .group("bitmap")
         .flags(READONLY)
+        .keys(1, 1, 1),
+    Command::new("bitop", bitop)
+        .arity(-4)
+        .group("bitmap")
+        .flags(WRITE | DENYOOM)
+        .keys(2, -1, 1),
+    Command::new("bitfield", bitfield)
+        .arity(-2)
+        .group("bitmap")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1),
+    Command::new("bitfield_ro", bitfield_ro)
+        .arity(-2)
+        .group("bitmap")
+        .flags(READONLY | FAST)
         .keys(1, 1, 1),
 ];
 
