@@ -21,6 +21,7 @@ pub mod pubsub;
 pub mod replication;
 pub mod server_admin;
 pub mod sets;
+pub mod streams;
 pub mod strings;
 mod table;
 pub mod transactions;

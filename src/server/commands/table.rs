@@ -3,8 +3,8 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets, strings,
-    transactions, zsets,
+    connection, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets, streams,
+    strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -222,6 +222,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             lists::COMMANDS,
             sets::COMMANDS,
             zsets::COMMANDS,
+            streams::COMMANDS,
             transactions::COMMANDS,
             pubsub::COMMANDS,
             persistence::COMMANDS,
