@@ -60,8 +60,8 @@ fn elements(reply: &[u8]) -> Vec<Vec<u8>> {
 }
 
 fn run_script(script: &str) {
-    let redis = start_redis(&[]);
-    let tripod = start_tripod(&[]);
+    let redis = start_redis(&["--enable-debug-command", "yes"]);
+    let tripod = start_tripod(&["--enable-debug-command", "yes"]);
     let mut r = redis.conn();
     let mut t = tripod.conn();
     let mut n = 0;
@@ -143,6 +143,11 @@ fn lists() {
 #[test]
 fn transactions() {
     run_script(include_str!("scripts/transactions.txt"));
+}
+
+#[test]
+fn debug_subcommands() {
+    run_script(include_str!("scripts/debug.txt"));
 }
 
 #[test]

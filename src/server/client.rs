@@ -97,6 +97,11 @@ pub struct Client {
     pub notify: Rc<Notify>,
     /// Time the soft output limit was first exceeded (ms), 0 if not exceeded.
     pub obuf_soft_since: i64,
+    /// When the socket last took bytes, or the output last became pending (ms):
+    /// a replica that stops reading during a transfer is timed out from this.
+    pub last_write_ms: i64,
+    /// The connection task is streaming a file (a disk-based snapshot) to it.
+    pub sending_file: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +149,8 @@ impl Client {
             qbuf_len: 0,
             notify: Rc::new(Notify::new()),
             obuf_soft_since: 0,
+            last_write_ms: now,
+            sending_file: false,
         }
     }
 
@@ -163,7 +170,11 @@ impl Client {
         self.channels.len() + self.patterns.len()
     }
 
-    /// Output not yet written to the socket, in bytes.
+    /// Output held in memory for this client and not yet written, in bytes: its
+    /// reply buffer, what the connection task holds, queued chunks, and for a
+    /// replica the stream kept for after its snapshot. (A snapshot file streamed
+    /// from disk is not held in memory and does not count, as in Redis.) This is
+    /// what `client-output-buffer-limit` is checked against.
     pub fn output_len(&self) -> usize {
         self.reply.len()
             + self.pending_out
@@ -172,9 +183,48 @@ impl Client {
                 .iter()
                 .map(|c| match c {
                     OutChunk::Bytes(b) => b.len(),
-                    OutChunk::File(_, n) => *n as usize,
+                    OutChunk::File(..) => 0,
                 })
                 .sum::<usize>()
+            + self.repl.as_ref().map_or(0, |r| r.held.len())
+    }
+
+    /// One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order.
+    pub fn info_line(&self, now: i64) -> String {
+        let c = self;
+        let multi = c.multi.as_ref().map(|q| q.len() as i64).unwrap_or(-1);
+        let obl = c.reply.len();
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}\n",
+            c.id,
+            c.addr,
+            c.laddr,
+            c.fd,
+            String::from_utf8_lossy(c.name.as_deref().unwrap_or(b"")),
+            (now - c.created_ms) / 1000,
+            (now - c.last_interaction_ms) / 1000,
+            c.flags_string(),
+            c.db,
+            c.channels.len(),
+            c.patterns.len(),
+            multi,
+            c.qbuf_len,
+            16384usize.saturating_sub(c.qbuf_len),
+            obl.min(16384),
+            c.out_queue.len(),
+            c.output_len(),
+            c.output_len() + c.qbuf_len + 20000,
+            c.last_cmd,
+            if c.reply.resp3 { 3 } else { 2 }
+        )
+    }
+
+    /// Whether anything waits to be written to this client's socket.
+    pub fn output_pending(&self) -> bool {
+        self.sending_file
+            || self.pending_out > 0
+            || !self.out_queue.is_empty()
+            || !self.reply.is_empty()
     }
 
     /// The `flags=` letters of CLIENT LIST.
@@ -229,6 +279,9 @@ pub struct ReplicaLink {
     /// REPLCONF capa eof / psync2.
     pub capa_eof: bool,
     pub capa_psync2: bool,
+    /// It asked with the legacy SYNC: no +FULLRESYNC line, the payload comes
+    /// straight away, and it sends no ACKs (so none are expected), as Redis.
+    pub legacy_sync: bool,
     /// Stream bytes produced while this replica waits for its snapshot; sent
     /// right after it (after a diskless transfer: once it acknowledged, see
     /// `stream_on_ack`).

@@ -7,14 +7,15 @@
 //! clients produce for it (pub/sub, unblocking, the replication stream) arrives in
 //! its `Client` and a notification wakes the task to write it.
 
-use crate::server::client::{Blocked, Client, OutChunk};
+use crate::server::client::{Blocked, Client, ClientKind, OutChunk};
 use crate::server::commands;
-use crate::server::resp::{parse_request, ParseOutcome};
+use crate::server::resp::{Limits, ParseOutcome, RequestParser};
 use crate::server::state::Server;
 use crate::server::util::now_ms;
 use std::io::Read;
-use tokio::io::Interest;
-use tokio::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use tokio::io::{Interest, Ready};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 
 pub use crate::server::state::Shared;
 
@@ -25,12 +26,23 @@ const OUTPUT_BACKPRESSURE: usize = 1024 * 1024;
 
 const PROTECTED_MODE_ERR: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
-/// Accepts connections forever on one listener.
-pub async fn accept_loop(srv: Shared, listener: TcpListener) {
+/// A TCP listening socket shared by the server (which may close it: CONFIG SET
+/// port/bind) and its accept task. The socket is only borrowed within one poll,
+/// so taking it out of the cell closes it at once.
+pub type ListenerSlot = std::rc::Rc<std::cell::RefCell<Option<TcpListener>>>;
+
+/// Accepts connections on one listener until it is taken out of its slot.
+pub async fn accept_loop(srv: Shared, slot: ListenerSlot) {
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
+        let accepted = std::future::poll_fn(|cx| match slot.borrow().as_ref() {
+            Some(l) => l.poll_accept(cx).map(Some),
+            None => std::task::Poll::Ready(None),
+        })
+        .await;
+        let (stream, peer) = match accepted {
+            None => return,
+            Some(Ok(x)) => x,
+            Some(Err(e)) => {
                 crate::server::log::warning(&format!("Accepting client connection: {}", e));
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
@@ -41,38 +53,137 @@ pub async fn accept_loop(srv: Shared, listener: TcpListener) {
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        let fd = {
-            use std::os::fd::AsRawFd;
-            stream.as_raw_fd()
-        };
         let keepalive = srv.borrow().config.tcp_keepalive;
         if keepalive > 0 {
-            set_keepalive(fd, keepalive);
+            set_keepalive(stream.as_raw_fd(), keepalive);
         }
-        let id = {
-            let mut s = srv.borrow_mut();
-            s.stats.total_connections_received += 1;
-            if s.clients.len() as u64 >= s.config.maxclients {
-                s.stats.rejected_connections += 1;
-                drop(s);
-                let _ = stream.try_write(b"-ERR max number of clients reached\r\n");
-                continue;
+        match register_client(
+            &srv,
+            peer.to_string(),
+            local,
+            stream.as_raw_fd(),
+            Some(peer.ip()),
+        ) {
+            Ok(id) => {
+                tokio::task::spawn_local(serve_connection(srv.clone(), stream, id, Vec::new()));
             }
-            if protected_mode_refuses(&s.config, peer.ip()) {
-                s.stats.rejected_connections += 1;
-                drop(s);
-                let _ = stream.try_write(PROTECTED_MODE_ERR);
-                continue;
+            Err(refusal) => {
+                let _ = stream.try_write(refusal.reply());
             }
-            let id = s.next_client_id;
-            s.next_client_id += 1;
-            let authenticated = s.config.requirepass.is_none();
-            let c = Client::new(id, peer.to_string(), local, fd, authenticated);
-            s.clients.insert(id, Box::new(c));
-            id
-        };
-        tokio::task::spawn_local(serve_client(srv.clone(), stream, id));
+        }
     }
+}
+
+/// A connected socket the connection task can serve: TCP or Unix-domain. Both
+/// tokio types have these methods; the trait only names them once.
+pub trait Socket: AsRawFd + 'static {
+    /// Waits until the socket is ready for one of `interest`.
+    fn ready(
+        &self,
+        interest: Interest,
+    ) -> impl std::future::Future<Output = std::io::Result<Ready>>;
+    /// Writes without waiting.
+    fn try_write(&self, buf: &[u8]) -> std::io::Result<usize>;
+    /// Runs a raw I/O operation, clearing readiness when it reports WouldBlock.
+    fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> std::io::Result<R>,
+    ) -> std::io::Result<R>;
+}
+
+macro_rules! impl_socket {
+    ($t:ty) => {
+        impl Socket for $t {
+            fn ready(
+                &self,
+                interest: Interest,
+            ) -> impl std::future::Future<Output = std::io::Result<Ready>> {
+                <$t>::ready(self, interest)
+            }
+            fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+                <$t>::try_write(self, buf)
+            }
+            fn try_io<R>(
+                &self,
+                interest: Interest,
+                f: impl FnOnce() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                <$t>::try_io(self, interest, f)
+            }
+        }
+    };
+}
+impl_socket!(TcpStream);
+impl_socket!(UnixStream);
+
+/// Accepts connections forever on the `unixsocket` listener. Clients of a Unix
+/// socket are local: protected mode never refuses them. CLIENT LIST shows the
+/// socket's path as their address, as Redis does (`addr=/path:0`).
+pub async fn accept_unix_loop(srv: Shared, listener: UnixListener, path: String) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                crate::server::log::warning(&format!("Accepting client connection: {}", e));
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let addr = format!("{}:0", path);
+        match register_client(&srv, addr.clone(), addr, stream.as_raw_fd(), None) {
+            Ok(id) => {
+                tokio::task::spawn_local(serve_connection(srv.clone(), stream, id, Vec::new()));
+            }
+            Err(refusal) => {
+                let _ = stream.try_write(refusal.reply());
+            }
+        }
+    }
+}
+
+/// Why a new connection is turned away (its one reply, then the socket closes).
+enum Refusal {
+    MaxClients,
+    ProtectedMode,
+}
+
+impl Refusal {
+    fn reply(&self) -> &'static [u8] {
+        match self {
+            Refusal::MaxClients => b"-ERR max number of clients reached\r\n",
+            Refusal::ProtectedMode => PROTECTED_MODE_ERR,
+        }
+    }
+}
+
+/// Registers a new connection as a client and returns its id, or refuses it
+/// (`maxclients` reached, or a TCP peer that protected mode turns away; a
+/// Unix-socket peer passes no `peer_ip` and is always local). The caller writes the
+/// refusal's reply and drops the socket.
+fn register_client(
+    srv: &Shared,
+    addr: String,
+    laddr: String,
+    fd: i32,
+    peer_ip: Option<std::net::IpAddr>,
+) -> Result<u64, Refusal> {
+    let mut s = srv.borrow_mut();
+    s.stats.total_connections_received += 1;
+    if s.clients.len() as u64 >= s.config.maxclients {
+        s.stats.rejected_connections += 1;
+        return Err(Refusal::MaxClients);
+    }
+    if peer_ip.is_some_and(|ip| protected_mode_refuses(&s.config, ip)) {
+        s.stats.rejected_connections += 1;
+        return Err(Refusal::ProtectedMode);
+    }
+    let id = s.next_client_id;
+    s.next_client_id += 1;
+    let authenticated = s.config.requirepass.is_none();
+    let c = Client::new(id, addr, laddr, fd, authenticated);
+    s.clients.insert(id, Box::new(c));
+    Ok(id)
 }
 
 /// Redis 7.0's protected mode: with `protected-mode yes` and no password for the
@@ -129,12 +240,15 @@ fn set_keepalive(fd: i32, secs: u64) {
     }
 }
 
-/// The input side of a connection: bytes read but not yet parsed.
+/// The input side of a connection: bytes read but not yet consumed, and how far
+/// the parser got into the request at `start` (its bytes stay in place until it is
+/// complete, so the parser's offsets from `start` remain valid).
 pub struct Input {
     pub buf: Vec<u8>,
     pub start: usize,
     /// Bytes the request being parsed needs in total (to size reads).
     pub need: usize,
+    pub parser: RequestParser,
 }
 
 impl Input {
@@ -144,6 +258,7 @@ impl Input {
             buf: Vec::with_capacity(IOBUF_LEN),
             start: 0,
             need: 0,
+            parser: RequestParser::new(),
         }
     }
     /// The bytes read but not yet consumed by the parser.
@@ -174,10 +289,17 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
         return;
     };
     let max_bulk = srv.config.proto_max_bulk_len;
-    let from_master = c.kind == crate::server::client::ClientKind::Master;
+    let from_master = c.kind == ClientKind::Master;
     // (The connection task took a fresh command-time snapshot for this round.)
     while c.blocked.is_none() && !c.close_after_reply && !c.close_asap && srv.shutdown.is_none() {
-        match parse_request(input.pending(), max_bulk) {
+        let limits = Limits {
+            max_bulk,
+            authenticated: c.authenticated,
+        };
+        let Input {
+            buf, start, parser, ..
+        } = input;
+        match parser.parse(&buf[*start..], limits) {
             Ok(ParseOutcome::Request(argv, n)) => {
                 let raw = if from_master {
                     input.buf[input.start..input.start + n].to_vec()
@@ -189,6 +311,11 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
                 if argv.is_empty() {
                     if from_master {
                         srv.master_stream_applied(&raw);
+                    }
+                    // A replica loading a big snapshot sends newlines to show it
+                    // is alive: they count as an ACK for repl-timeout (as Redis).
+                    if let Some(l) = c.repl.as_mut().filter(|_| c.kind == ClientKind::Replica) {
+                        l.ack_time_ms = now_ms();
                     }
                     continue;
                 }
@@ -266,7 +393,7 @@ impl Output {
 
     /// Writes as much as the socket takes without waiting. Returns the bytes
     /// written and whether the socket failed.
-    fn write_to(&mut self, stream: &TcpStream) -> (u64, bool) {
+    fn write_to<S: Socket>(&mut self, stream: &S) -> (u64, bool) {
         let mut wrote = 0u64;
         while self.pos < self.buf.len() {
             match stream.try_write(&self.buf[self.pos..]) {
@@ -348,6 +475,8 @@ fn execute_round(
         return Next::CLOSE;
     }
     if out.pos == out.buf.len() && out.file.is_none() {
+        // The socket took everything it was given: that is progress.
+        c.last_write_ms = crate::server::util::command_time_ms();
         out.buf.clear();
         out.pos = 0;
         match c.out_queue.pop_front() {
@@ -358,6 +487,7 @@ fn execute_round(
     }
     let pending = out.pending();
     c.pending_out = pending;
+    c.sending_file = out.file.is_some();
     let nothing_left =
         pending == 0 && out.file.is_none() && c.reply.is_empty() && c.out_queue.is_empty();
     Next {
@@ -367,16 +497,11 @@ fn execute_round(
     }
 }
 
-/// The connection task.
-pub async fn serve_client(srv: Shared, stream: TcpStream, id: u64) {
-    serve_connection(srv, stream, id, Vec::new()).await
-}
-
 /// The connection task, starting with bytes already read from the socket (the
 /// link to our master hands over what followed the snapshot). Each round:
 /// execute (`execute_round`), write without waiting, then wait for the socket,
 /// a wake-up from another client, a deadline or the end of a pause.
-pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: Vec<u8>) {
+pub async fn serve_connection<S: Socket>(srv: Shared, stream: S, id: u64, initial: Vec<u8>) {
     let notify = match srv.borrow().clients.get(&id) {
         Some(c) => c.notify.clone(),
         None => return,
@@ -398,18 +523,20 @@ pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: 
 
         // 2. Write as much as the socket takes without waiting.
         let (wrote, write_failed) = out.write_to(&stream);
-        if out.pos == out.buf.len() && out.refill_from_file() {
-            continue;
-        }
         if wrote > 0 {
             let mut s = srv.borrow_mut();
             s.stats.total_net_output_bytes += wrote;
             s.stats.total_writes_processed += 1;
-            drop(s);
-            if out.pos == out.buf.len() {
-                // Everything went out: look again (more output, close-after-reply).
-                continue;
+            if let Some(c) = s.clients.get_mut(&id) {
+                c.last_write_ms = now_ms();
             }
+        }
+        if !write_failed && out.pos == out.buf.len() && out.refill_from_file() {
+            continue;
+        }
+        if wrote > 0 && out.pos == out.buf.len() {
+            // Everything went out: look again (more output, close-after-reply).
+            continue;
         }
         if write_failed {
             break;
@@ -439,12 +566,7 @@ pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: 
                             let mut s = srv.borrow_mut();
                             s.stats.total_net_input_bytes += n as u64;
                             s.stats.total_reads_processed += 1;
-                            let limit = s.config.client_query_buffer_limit as usize;
-                            if input.pending().len() > limit {
-                                crate::server::log::warning(&format!(
-                                    "Closing client that reached max query buffer length (id={}, qbuf={})",
-                                    id, input.pending().len()
-                                ));
+                            if query_buffer_over_limit(&s, id, &input) {
                                 break;
                             }
                         }
@@ -471,6 +593,36 @@ pub async fn serve_connection(srv: Shared, stream: TcpStream, id: u64, initial: 
     srv.borrow_mut().free_client(id);
 }
 
+/// `client-query-buffer-limit`: a client (other than our master, whose stream
+/// may legitimately be large) holding more unparsed input than the limit is
+/// closed, with Redis's log line (without the buffer's bytes, which may hold a
+/// password).
+fn query_buffer_over_limit(s: &Server, id: u64, input: &Input) -> bool {
+    let limit = s.config.client_query_buffer_limit as usize;
+    let held = input.pending().len();
+    if held <= limit {
+        return false;
+    }
+    let Some(c) = s.clients.get(&id) else {
+        return true;
+    };
+    if c.kind == crate::server::client::ClientKind::Master {
+        return false;
+    }
+    crate::server::log::warning(&format!(
+        "Closing client that reached max query buffer length: id={} addr={} laddr={} name={} qbuf={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.name
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default(),
+        held
+    ));
+    true
+}
+
 enum ReadResult {
     Data(usize),
     Eof,
@@ -483,8 +635,7 @@ enum ReadResult {
 /// A short read means the kernel's receive queue is empty, so readiness is
 /// cleared right away (through `try_io`) instead of paying a second `read` just to
 /// hear EAGAIN: one read per request, as Redis does.
-fn read_some(stream: &TcpStream, input: &mut Input) -> ReadResult {
-    use std::os::fd::AsRawFd;
+fn read_some<S: Socket>(stream: &S, input: &mut Input) -> ReadResult {
     // A big bulk argument is read in large chunks, but memory is only reserved as
     // bytes actually arrive: a client that merely announces 512 MB gets nothing.
     let want = if input.need > input.pending().len() {

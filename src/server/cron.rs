@@ -10,6 +10,9 @@ use crate::server::util::now_ms;
 /// propagation unit), client timeouts, the end of CLIENT PAUSE, statistics,
 /// rehashing, persistence and replication chores, WAIT wake-ups.
 pub fn run(srv: &mut Server) {
+    if srv.debug.cron_paused {
+        return;
+    }
     let now = now_ms();
     // As Redis: no active expiry on a replica (its master sends DELs) nor while
     // clients are paused (a paused dataset, and its replication offset, stay still).

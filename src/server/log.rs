@@ -80,6 +80,25 @@ pub fn log(level: Level, msg: &str) {
     }
 }
 
+/// Writes `text` to the log as it is, without the `pid:role time level` prefix
+/// (Redis's LL_RAW, used for the startup logo), at notice level.
+pub fn raw(text: &str) {
+    let l = LOGGER.lock().unwrap_or_else(|e| e.into_inner());
+    if Level::Notice < l.level {
+        return;
+    }
+    if l.path.is_empty() {
+        let _ = std::io::stdout().write_all(text.as_bytes());
+        let _ = std::io::stdout().flush();
+    } else if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&l.path)
+    {
+        let _ = f.write_all(text.as_bytes());
+    }
+}
+
 /// Logs `msg` at warning level (`#`).
 pub fn warning(msg: &str) {
     log(Level::Warning, msg)

@@ -32,7 +32,8 @@
 //! - `config`: redis.conf and CONFIG; `startup`: the process (command line,
 //!   listeners, signals, the cron task); `cron`: periodic housekeeping
 //!   (active expiry, timeouts, persistence and replication chores); `info`:
-//!   INFO; `slowlog`, `log`, `memory`: what their names say; `util`: numbers,
+//!   INFO; `fdlimit`: maxclients against the open-files limit; `slowlog`,
+//!   `log`, `memory`: what their names say; `util`: numbers,
 //!   glob, argument splitting, clock, random.
 //!
 //! Modules form a graph from `startup`/`connection` down to `util`; the one
@@ -51,6 +52,7 @@ pub(crate) mod connection;
 pub(crate) mod cron;
 pub(crate) mod dict;
 pub(crate) mod evict;
+pub(crate) mod fdlimit;
 pub(crate) mod info;
 pub(crate) mod keyspace;
 pub(crate) mod log;

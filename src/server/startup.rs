@@ -2,7 +2,7 @@
 //! listening sockets, signals, and the main loop that runs until SHUTDOWN.
 
 use crate::server::config::{Config, StartupAction};
-use crate::server::connection::{accept_loop, Shared};
+use crate::server::connection::{accept_loop, ListenerSlot, Shared};
 use crate::server::log;
 use crate::server::resp::errors;
 use crate::server::state::{Server, ShutdownMode};
@@ -220,47 +220,161 @@ fn bind_listener(addr: &str, backlog: u32) -> std::io::Result<tokio::net::TcpLis
     sock.listen(backlog)
 }
 
-/// Binds every `bind` address on `port` (none when the port is 0). On failure
-/// the error is logged and reported to a waiting parent.
-fn listen(
-    srv: &Server,
-    port: u16,
-    ready_fd: Option<i32>,
-) -> Result<Vec<tokio::net::TcpListener>, ()> {
+/// Binds every `bind` address on the configured port (none when the port is 0).
+/// The error is Redis's message for the address that failed.
+fn bind_tcp(config: &Config) -> Result<Vec<tokio::net::TcpListener>, String> {
+    let port = config.port;
     let mut listeners = Vec::new();
-    if port != 0 {
-        for (addr, optional) in bind_addrs(&srv.config) {
-            match bind_listener(&addr, srv.config.tcp_backlog) {
-                Ok(l) => listeners.push(l),
-                // `-addr`: an address this host does not have (say, no IPv6) is skipped.
-                Err(e) if optional && is_unavailable_address(&e) => {}
-                Err(e) => {
-                    let msg = format!(
-                        "Could not create server TCP listening socket {}: bind: {}\nFailed listening on port {} (TCP), aborting.",
-                        addr,
-                        describe_io(&e),
-                        port
-                    );
-                    log::warning(&msg);
-                    if ready_fd.is_none() {
-                        eprintln!("{}", msg);
-                    }
-                    report_ready(ready_fd, Err(msg));
-                    return Err(());
-                }
+    if port == 0 {
+        return Ok(listeners);
+    }
+    for (addr, optional) in bind_addrs(config) {
+        match bind_listener(&addr, config.tcp_backlog) {
+            Ok(l) => listeners.push(l),
+            // `-addr`: an address this host does not have (say, no IPv6) is skipped.
+            Err(e) if optional && is_unavailable_address(&e) => {}
+            Err(e) => {
+                return Err(format!(
+                    "Could not create server TCP listening socket {}: bind: {}\nFailed listening on port {} (TCP), aborting.",
+                    addr,
+                    describe_io(&e),
+                    port
+                ))
             }
         }
-        if listeners.is_empty() {
-            let msg = format!(
-                "Failed listening on port {} (TCP), aborting: no bind address could be used.",
-                port
-            );
-            log::warning(&msg);
-            report_ready(ready_fd, Err(msg));
-            return Err(());
-        }
+    }
+    if listeners.is_empty() {
+        return Err(format!(
+            "Failed listening on port {} (TCP), aborting: no bind address could be used.",
+            port
+        ));
     }
     Ok(listeners)
+}
+
+/// Binds the TCP listeners at start-up. On failure the error is logged and
+/// reported to a waiting parent.
+fn listen(srv: &Server, ready_fd: Option<i32>) -> Result<Vec<tokio::net::TcpListener>, ()> {
+    bind_tcp(&srv.config).map_err(|msg| {
+        log::warning(&msg);
+        if ready_fd.is_none() {
+            eprintln!("{}", msg);
+        }
+        report_ready(ready_fd, Err(msg));
+    })
+}
+
+/// Serves `listeners`: each goes into a slot the server keeps (to close it) and
+/// gets an accept task.
+fn start_accepting(srv: &mut Server, shared: &Shared, listeners: Vec<tokio::net::TcpListener>) {
+    for l in listeners {
+        let slot: ListenerSlot = Rc::new(RefCell::new(Some(l)));
+        srv.listeners.push(slot.clone());
+        tokio::task::spawn_local(accept_loop(shared.clone(), slot));
+    }
+}
+
+/// CONFIG SET port / bind: closes the TCP listeners and binds the new
+/// configuration's; when that fails, `before`'s listeners are bound again and the
+/// error (Redis's reply text) is returned.
+fn rebind(srv: &mut Server, before: &Config) -> Result<(), String> {
+    let Some(shared) = srv.handle.as_ref().and_then(|w| w.upgrade()) else {
+        return Err("ERR the server is shutting down".into());
+    };
+    for slot in srv.listeners.drain(..) {
+        slot.borrow_mut().take();
+    }
+    match bind_tcp(&srv.config) {
+        Ok(l) => {
+            start_accepting(srv, &shared, l);
+            srv.tcp_port = srv.config.port;
+            Ok(())
+        }
+        Err(e) => {
+            log::warning(&e.replace(", aborting.", "."));
+            match bind_tcp(before) {
+                Ok(l) => start_accepting(srv, &shared, l),
+                Err(e) => log::warning(&format!(
+                    "Failed to restore the previous listening sockets: {}",
+                    e.replace(", aborting.", ".")
+                )),
+            }
+            Err(if srv.config.port != before.port {
+                "Unable to listen on this port. Check server logs.".into()
+            } else {
+                "Failed to bind to specified addresses.".into()
+            })
+        }
+    }
+}
+
+/// Binds the `unixsocket` listener, if configured: a stale socket file left by
+/// an earlier run is removed first and the file gets `unixsocketperm`, as Redis
+/// does. On failure the error is logged and reported to a waiting parent.
+fn listen_unix(
+    config: &Config,
+    ready_fd: Option<i32>,
+) -> Result<Option<(tokio::net::UnixListener, String)>, ()> {
+    let Some(path) = config.unixsocket.clone() else {
+        return Ok(None);
+    };
+    let _ = std::fs::remove_file(&path);
+    let bound = tokio::net::UnixListener::bind(&path).and_then(|l| {
+        if config.unixsocketperm != 0 {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                &path,
+                std::fs::Permissions::from_mode(config.unixsocketperm),
+            )?;
+        }
+        Ok(l)
+    });
+    match bound {
+        Ok(l) => Ok(Some((l, path.display().to_string()))),
+        Err(e) => {
+            let msg = format!(
+                "Failed opening Unix socket: {} ({}), aborting.",
+                describe_io(&e),
+                path.display()
+            );
+            log::warning(&msg);
+            if ready_fd.is_none() {
+                eprintln!("{}", msg);
+            }
+            report_ready(ready_fd, Err(msg));
+            Err(())
+        }
+    }
+}
+
+/// The startup banner. Like Redis, the logo (whose `Port:` and `PID:` lines
+/// tools and Redis's own test suite read) is shown with `always-show-logo yes` or
+/// when logging to a terminal; otherwise one line says the mode and port.
+fn show_logo(config: &Config, port: u16) {
+    use std::io::IsTerminal;
+    let pid = std::process::id();
+    let to_tty = config.logfile.is_empty() && std::io::stdout().is_terminal();
+    if !(config.always_show_logo || to_tty) {
+        log::notice(&format!("Running mode=standalone, port={}.", port));
+        return;
+    }
+    let logo = format!(
+        r"
+                 ___
+                /   \        tripod-server {tripod} (Redis {redis} compatible) 64 bit
+               | (O) |
+                \___/        Running in standalone mode
+                /|||\        Port: {port}
+               / ||| \       PID: {pid}
+              /  |||  \
+             /   |||   \
+",
+        tripod = TRIPOD_VERSION,
+        redis = REDIS_VERSION,
+        port = port,
+        pid = pid
+    );
+    log::raw(&logo);
 }
 
 /// SIGTERM and SIGINT ask for a shutdown like SHUTDOWN (with the default save
@@ -378,12 +492,24 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
         std::process::id()
     ));
 
+    let granted = crate::server::fdlimit::adjust_at_startup(srv.config.maxclients);
+    if granted < srv.config.maxclients {
+        let _ = srv
+            .config
+            .set(&[(b"maxclients".to_vec(), granted.to_string().into_bytes())]);
+    }
+
     // Listen first, so a port in use fails fast and cleanly.
-    let listeners = match listen(&srv, port, ready_fd) {
+    let listeners = match listen(&srv, ready_fd) {
         Ok(l) => l,
         Err(()) => return 1,
     };
     srv.tcp_port = port;
+    let unix_listener = match listen_unix(&srv.config, ready_fd) {
+        Ok(l) => l,
+        Err(()) => return 1,
+    };
+    show_logo(&srv.config, port);
 
     // Load the dataset before accepting clients.
     if let Err(e) = crate::server::rdb::load_on_startup(&mut srv) {
@@ -411,13 +537,27 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
             srv, stream, id, initial,
         ))
     });
+    srv.rebind = Some(rebind);
     let shared: Shared = Rc::new(RefCell::new(srv));
     shared.borrow_mut().handle = Some(Rc::downgrade(&shared));
-    for l in listeners {
-        tokio::task::spawn_local(accept_loop(shared.clone(), l));
+    start_accepting(&mut shared.borrow_mut(), &shared, listeners);
+    if let Some((l, path)) = unix_listener {
+        tokio::task::spawn_local(crate::server::connection::accept_unix_loop(
+            shared.clone(),
+            l,
+            path,
+        ));
     }
     crate::server::replication::start(&shared);
-    log::notice("Ready to accept connections tcp");
+    if port != 0 {
+        log::notice("Ready to accept connections tcp");
+    }
+    if let Some(path) = &shared.borrow().config.unixsocket {
+        log::notice(&format!(
+            "The server is now ready to accept connections at {}",
+            path.display()
+        ));
+    }
     report_ready(ready_fd, Ok(()));
 
     spawn_signal_watchers(&shared);

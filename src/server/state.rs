@@ -139,9 +139,20 @@ pub struct Server {
     pub exit_now: bool,
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire_enabled: bool,
+    /// Test knobs set by DEBUG (PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD, REPLYBUFFER).
+    pub debug: crate::server::commands::DebugKnobs,
     /// A handle on the shared server, for commands that start tasks (REPLICAOF).
     pub handle: Option<std::rc::Weak<std::cell::RefCell<Server>>>,
+    /// The TCP listening sockets. Taking one out of its cell closes it at once.
+    pub listeners: Vec<crate::server::connection::ListenerSlot>,
+    /// Re-binds the TCP listeners after CONFIG SET port/bind (registered at
+    /// start-up, where listening lives); on failure the previous configuration's
+    /// listeners are restored and the error is the reply text.
+    pub rebind: Option<Rebind>,
 }
+
+/// How CONFIG SET port/bind re-binds the listeners (see `Server::rebind`).
+pub type Rebind = fn(&mut Server, &crate::server::config::Config) -> Result<(), String>;
 
 impl Server {
     /// A server with empty databases, a fresh replication id and no clients.
@@ -189,7 +200,10 @@ impl Server {
             persistence: crate::server::rdb::Persistence::default(),
             exit_now: false,
             active_expire_enabled: true,
+            debug: Default::default(),
             handle: None,
+            listeners: Vec::new(),
+            rebind: None,
         }
     }
 
@@ -404,9 +418,10 @@ impl Server {
             c.obuf_soft_since = 0;
         }
         if close && !c.close_asap {
+            let info = c.info_line(now);
             crate::server::log::warning(&format!(
-                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                c.id, c.addr
+                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                info.trim_end()
             ));
             c.close_asap = true;
             c.wake();

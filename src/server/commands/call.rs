@@ -258,17 +258,83 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     let changed = cmd.is_write() && srv.dirty > dirty_before;
     srv.end_call(mark, db_before, argv, changed, c.kind == ClientKind::Master);
 
-    if !srv.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0 {
-        feed_monitors(srv, c, db_before, argv);
-    }
-    if usec as i64 >= srv.config.slowlog_log_slower_than
+    let to_monitors = !srv.monitors.is_empty() && cmd.flags & (SKIP_MONITOR | ADMIN) == 0;
+    let to_slowlog = usec as i64 >= srv.config.slowlog_log_slower_than
         && srv.config.slowlog_log_slower_than >= 0
-        && cmd.flags & SKIP_SLOWLOG == 0
-    {
-        let max_len = srv.config.slowlog_max_len as usize;
-        let name = c.name.as_deref().unwrap_or_default();
-        srv.slowlog.push(argv, usec, &c.addr, name, max_len);
+        && cmd.flags & SKIP_SLOWLOG == 0;
+    if to_monitors || to_slowlog {
+        let shown = redacted(argv);
+        if to_monitors {
+            feed_monitors(srv, c, db_before, &shown);
+        }
+        if to_slowlog {
+            let max_len = srv.config.slowlog_max_len as usize;
+            let name = c.name.as_deref().unwrap_or_default();
+            srv.slowlog.push(&shown, usec, &c.addr, name, max_len);
+        }
     }
+}
+
+/// Configs whose values CONFIG SET hides from MONITOR and SLOWLOG (Redis's
+/// sensitive configs).
+const SENSITIVE_CONFIGS: [&[u8]; 3] = [b"requirepass", b"masterauth", b"masteruser"];
+
+/// The arguments as MONITOR and SLOWLOG may show them: secrets replaced by
+/// `(redacted)` as Redis 7.0 does: every argument of AUTH, HELLO's AUTH username
+/// and password, MIGRATE's AUTH password and AUTH2 username and password, and
+/// the value of a sensitive config in CONFIG SET.
+fn redacted(argv: &[Vec<u8>]) -> std::borrow::Cow<'_, [Vec<u8>]> {
+    const REDACTED: &[u8] = b"(redacted)";
+    let mut hide: Vec<usize> = Vec::new();
+    let is = |i: usize, w: &[u8]| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w));
+    if is(0, b"auth") {
+        hide.extend(1..argv.len());
+    } else if is(0, b"hello") {
+        let mut j = 2;
+        while j < argv.len() {
+            let more = argv.len() - j - 1;
+            if is(j, b"auth") && more >= 2 {
+                hide.extend([j + 1, j + 2]);
+                j += 2;
+            } else if is(j, b"setname") && more >= 1 {
+                j += 1;
+            }
+            j += 1;
+        }
+    } else if is(0, b"migrate") {
+        let mut j = 6;
+        while j < argv.len() {
+            if is(j, b"auth") && j + 1 < argv.len() {
+                hide.push(j + 1);
+                j += 1;
+            } else if is(j, b"auth2") && j + 2 < argv.len() {
+                hide.extend([j + 1, j + 2]);
+                j += 2;
+            } else if is(j, b"keys") {
+                break;
+            }
+            j += 1;
+        }
+    } else if is(0, b"config") && is(1, b"set") {
+        let mut j = 2;
+        while j + 1 < argv.len() {
+            if SENSITIVE_CONFIGS
+                .iter()
+                .any(|n| argv[j].eq_ignore_ascii_case(n))
+            {
+                hide.push(j + 1);
+            }
+            j += 2;
+        }
+    }
+    if hide.is_empty() {
+        return std::borrow::Cow::Borrowed(argv);
+    }
+    let mut v = argv.to_vec();
+    for i in hide {
+        v[i] = REDACTED.to_vec();
+    }
+    std::borrow::Cow::Owned(v)
 }
 
 /// MONITOR output: `+<time> [<db> <addr>] "arg" ...`.
@@ -295,5 +361,67 @@ fn feed_monitors(srv: &mut Server, c: &Client, db: usize, argv: &[Vec<u8>]) {
             continue;
         }
         srv.push_to(id, |r| r.raw(line.as_bytes()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    fn shown(args: &[&str]) -> Vec<String> {
+        let v: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+        redacted(&v)
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn secrets_are_redacted_as_redis_does() {
+        let r = "(redacted)";
+        assert_eq!(shown(&["auth", "pw"]), ["auth", r]);
+        assert_eq!(shown(&["AUTH", "u", "pw"]), ["AUTH", r, r]);
+        assert_eq!(
+            shown(&["hello", "3", "setname", "auth", "AUTH", "u", "p"]),
+            ["hello", "3", "setname", "auth", "AUTH", r, r]
+        );
+        assert_eq!(
+            shown(&["hello", "3", "auth", "u"]),
+            ["hello", "3", "auth", "u"]
+        );
+        assert_eq!(
+            shown(&["MIGRATE", "h", "1", "k", "0", "10", "COPY", "AUTH", "pw"]),
+            ["MIGRATE", "h", "1", "k", "0", "10", "COPY", "AUTH", r]
+        );
+        assert_eq!(
+            shown(&["migrate", "h", "1", "", "0", "10", "auth2", "u", "p", "keys", "auth", "b"]),
+            ["migrate", "h", "1", "", "0", "10", "auth2", r, r, "keys", "auth", "b"]
+        );
+        assert_eq!(
+            shown(&[
+                "config",
+                "set",
+                "maxmemory",
+                "1",
+                "MASTERAUTH",
+                "x",
+                "requirepass",
+                "y"
+            ]),
+            [
+                "config",
+                "set",
+                "maxmemory",
+                "1",
+                "MASTERAUTH",
+                r,
+                "requirepass",
+                r
+            ]
+        );
+        assert_eq!(
+            shown(&["config", "get", "requirepass"]),
+            ["config", "get", "requirepass"]
+        );
     }
 }

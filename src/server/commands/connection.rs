@@ -325,35 +325,6 @@ fn client_getname(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     }
 }
 
-/// One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order.
-pub fn client_line(c: &Client, now: i64) -> String {
-    let multi = c.multi.as_ref().map(|q| q.len() as i64).unwrap_or(-1);
-    let obl = c.reply.len();
-    format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}\n",
-        c.id,
-        c.addr,
-        c.laddr,
-        c.fd,
-        String::from_utf8_lossy(c.name.as_deref().unwrap_or(b"")),
-        (now - c.created_ms) / 1000,
-        (now - c.last_interaction_ms) / 1000,
-        c.flags_string(),
-        c.db,
-        c.channels.len(),
-        c.patterns.len(),
-        multi,
-        c.qbuf_len,
-        16384usize.saturating_sub(c.qbuf_len),
-        obl.min(16384),
-        c.out_queue.len(),
-        c.output_len(),
-        c.output_len() + c.qbuf_len + 20000,
-        c.last_cmd,
-        if c.reply.resp3 { 3 } else { 2 }
-    )
-}
-
 /// Whether `c` belongs to the CLIENT LIST / CLIENT KILL `TYPE` class `ty` (lowercase).
 /// "normal" excludes clients with pub/sub subscriptions, which count as "pubsub".
 fn client_type_matches(c: &Client, ty: &[u8]) -> bool {
@@ -367,7 +338,7 @@ fn client_type_matches(c: &Client, ty: &[u8]) -> bool {
 }
 
 /// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID client-id ...]: replies with a
-/// verbatim string holding one `client_line` per matching connection (this one included),
+/// verbatim string holding one `Client::info_line` per matching connection (this one included),
 /// ordered by id.
 fn client_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut ty: Option<Vec<u8>> = None;
@@ -417,14 +388,14 @@ fn client_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 continue;
             }
         }
-        out.push_str(&client_line(x, now));
+        out.push_str(&x.info_line(now));
     }
     c.reply.verbatim(out.as_bytes());
 }
 
-/// CLIENT INFO: replies with the `client_line` of the calling connection as a verbatim string.
+/// CLIENT INFO: replies with the `Client::info_line` of the calling connection as a verbatim string.
 fn client_info(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
-    let line = client_line(c, now_ms());
+    let line = c.info_line(now_ms());
     c.reply.verbatim(line.as_bytes());
 }
 

@@ -5,14 +5,14 @@
 //!   queueing a command) and `call` (run, count, propagate, MONITOR, slowlog);
 //! - `blocking`: clients blocked on keys, in WAIT or behind CLIENT PAUSE;
 //! - `args`: argument helpers shared by families;
-//! - `debug`: DEBUG subcommands owned by persistence and replication;
+//! - `debug`: the DEBUG command and its test knobs;
 //! - one module per family (`strings`, `lists`...), each exporting `COMMANDS`.
 
 mod args;
 mod blocking;
 mod call;
 pub mod connection;
-mod debug;
+pub mod debug;
 pub mod hashes;
 pub mod keys;
 pub mod lists;

@@ -1,10 +1,10 @@
-//! Server commands: INFO, CONFIG, COMMAND, TIME, LASTSAVE, SHUTDOWN, DEBUG,
+//! Server commands: INFO, CONFIG, COMMAND, TIME, LASTSAVE, SHUTDOWN,
 //! MONITOR, SLOWLOG.
 use super::*;
 use crate::server::client::Client;
 use crate::server::resp::errors;
 use crate::server::state::{Server, ShutdownMode};
-use crate::server::util::{now_us, parse_f64, parse_i64};
+use crate::server::util::{now_us, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("info", info)
@@ -37,10 +37,6 @@ pub static COMMANDS: &[Command] = &[
         .arity(-1)
         .group("server")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY),
-    Command::new("debug", debug)
-        .arity(-2)
-        .group("server")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
     Command::new("monitor", monitor)
         .arity(1)
         .group("server")
@@ -154,13 +150,54 @@ fn config_set(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         .chunks(2)
         .map(|p| (p[0].clone(), p[1].clone()))
         .collect();
+    let before = srv.config.clone();
     match srv.config.set(&pairs) {
         Ok(changed) => {
+            if let Err(e) = check_config_changes(srv, &before, &changed) {
+                srv.config = before;
+                c.reply.error(&e);
+                return;
+            }
             apply_config_changes(srv, &changed);
             c.reply.ok();
         }
         Err(e) => c.reply.error(&e),
     }
+}
+
+/// Checks CONFIG SET's new values against the running system before they take
+/// effect; an error (the reply text) undoes the whole CONFIG SET. A larger
+/// `maxclients` must fit the open-files limit (raised if the system allows).
+fn check_config_changes(
+    srv: &mut Server,
+    before: &crate::server::config::Config,
+    changed: &[&'static str],
+) -> Result<(), String> {
+    if changed.contains(&"maxclients") && srv.config.maxclients > before.maxclients {
+        let fit = crate::server::fdlimit::fit_maxclients(srv.config.maxclients);
+        if fit.clients < srv.config.maxclients {
+            return Err(format!(
+                "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with {}",
+                fit.clients
+            ));
+        }
+    }
+    if changed.contains(&"port") || changed.contains(&"bind") {
+        if let Some(rebind) = srv.rebind {
+            rebind(srv, before).map_err(|e| {
+                let arg = if changed.contains(&"port") {
+                    "port"
+                } else {
+                    "bind"
+                };
+                format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
+                    arg, e
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Side effects of CONFIG SET on the running server.
@@ -554,76 +591,6 @@ fn monitor(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.monitor = true;
     srv.monitors.push(c.id);
     c.reply.ok();
-}
-
-/// Redis 7.0 refuses DEBUG unless enable-debug-command allows it.
-fn debug_allowed(srv: &Server, c: &Client) -> bool {
-    match srv.config.enable_debug_command.as_str() {
-        "yes" => true,
-        "local" => {
-            let host = c
-                .addr
-                .rsplit_once(':')
-                .map(|(h, _)| h.trim_matches(['[', ']']))
-                .unwrap_or("");
-            host.parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
-        }
-        _ => c.kind == crate::server::client::ClientKind::Master,
-    }
-}
-
-/// DEBUG subcommand [arg ...]: a subset of Redis's DEBUG: SLEEP seconds (blocks the server),
-/// SET-ACTIVE-EXPIRE 0|1, OBJECT key (a Redis-like description line), CHANGE-REPL-ID (new
-/// replication id, the old one kept as the secondary) and HELP; other subcommands go to
-/// `debug_extension`. Refused unless `enable-debug-command` allows the caller.
-fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    if !debug_allowed(srv, c) {
-        c.reply.error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
-        return;
-    }
-    let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
-    match (sub.as_str(), argv.len()) {
-        ("sleep", 3) => {
-            let secs = parse_f64(&argv[2]).unwrap_or(0.0).max(0.0);
-            std::thread::sleep(std::time::Duration::from_micros((secs * 1e6) as u64));
-            c.reply.ok();
-        }
-        ("set-active-expire", 3) => {
-            srv.active_expire_enabled = argv[2] != b"0";
-            c.reply.ok();
-        }
-        ("object", 3) => match srv.lookup_quiet(c, &argv[2]) {
-            None => c.reply.error(errors::NO_SUCH_KEY),
-            Some(e) => {
-                let idle = crate::server::keyspace::db::lru_clock().wrapping_sub(e.lru);
-                let s = format!(
-                    "Value at:0x0 refcount:1 encoding:{} serializedlength:0 lru:{} lru_seconds_idle:{}",
-                    e.value.encoding(e.raw),
-                    e.lru & 0xFFFFFF,
-                    idle
-                );
-                c.reply.simple(&s);
-            }
-        },
-        ("change-repl-id", 2) => {
-            let id = crate::server::replication::new_replid(&mut srv.rng);
-            srv.repl.replid2 = std::mem::replace(&mut srv.repl.replid, id);
-            srv.repl.second_offset = srv.repl.offset + 1;
-            c.reply.ok();
-        }
-        ("help", _) => {
-            c.reply.array(1);
-            c.reply.simple("DEBUG <subcommand>: SLEEP <seconds>, SET-ACTIVE-EXPIRE <0|1>, OBJECT <key>, CHANGE-REPL-ID, DIGEST, DIGEST-VALUE <key> ..., RELOAD");
-        }
-        _ => match crate::server::commands::debug_extension(srv, c, argv) {
-            true => {}
-            false => c.reply.error(&format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-                String::from_utf8_lossy(&argv[1])
-            )),
-        },
-    }
 }
 
 /// SLOWLOG GET [count]: replies with up to `count` slow log entries (10 by default, -1 for

@@ -3,8 +3,8 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets, streams,
-    strings, transactions, zsets,
+    connection, debug, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets,
+    streams, strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -218,6 +218,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             strings::COMMANDS,
             keys::COMMANDS,
             server_admin::COMMANDS,
+            debug::COMMANDS,
             hashes::COMMANDS,
             lists::COMMANDS,
             sets::COMMANDS,

@@ -27,6 +27,9 @@ pub enum Mode {
     Immutable,
     /// Only with enable-protected-configs ("can't set protected config").
     Protected,
+    /// Mutable, but CONFIG GET shows it only when asked by its exact name
+    /// (Redis's test-only HIDDEN_CONFIG directives).
+    Hidden,
 }
 
 #[derive(Debug)]
@@ -116,7 +119,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("auto-aof-rewrite-percentage", Int(0, INT_MAX), "100"),
     d!("bgsave_cpulist", Str, "", Immutable),
     // port and bind are fixed at start: tripod-server does not re-bind listeners.
-    d!("bind", Special, "* -::*", Immutable),
+    d!("bind", Special, "* -::*"),
     d!("bind-source-addr", Str, ""),
     d!("bio_cpulist", Str, "", Immutable),
     d!("busy-reply-threshold", Int(0, LL_MAX), "5000"),
@@ -241,7 +244,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     d!("oom-score-adj-values", Special, "0 200 800"),
     d!("pidfile", Str, "", Immutable),
-    d!("port", Int(0, 65535), "6379", Immutable),
+    d!("port", Int(0, 65535), "6379"),
     d!(
         "proc-title-template",
         Str,
@@ -305,7 +308,23 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("shutdown-timeout", Int(0, INT_MAX), "10"),
     d!("slowlog-log-slower-than", Int(-1, LL_MAX), "10000"),
     d!("slowlog-max-len", Int(0, LL_MAX), "128"),
-    d!("socket-mark-id", Int(0, UINT_MAX), "0"),
+    d!("socket-mark-id", Int(0, UINT_MAX), "0", Immutable),
+    // Test-only (hidden in CONFIG GET *): a delay per key, in microseconds
+    // (negative: nanoseconds), when saving and when loading; how often loading
+    // serves clients.
+    d!(
+        "rdb-key-save-delay",
+        Int(i32::MIN as i64, INT_MAX),
+        "0",
+        Hidden
+    ),
+    d!("key-load-delay", Int(i32::MIN as i64, INT_MAX), "0", Hidden),
+    d!(
+        "loading-process-events-interval-bytes",
+        Int(1024, INT_MAX),
+        "2097152",
+        Hidden
+    ),
     d!("stop-writes-on-bgsave-error", Bool, "yes"),
     d!("stream-node-max-bytes", Mem(0, LL_MAX), "4096"),
     d!("stream-node-max-entries", Int(0, LL_MAX), "100"),
@@ -384,9 +403,6 @@ pub fn unsupported(name: &str, value: &str) -> Option<String> {
         }
         "tls-port" if v != "0" => Some("tls-port is not supported by tripod-server (TLS is not implemented); remove it or set it to 0".into()),
         "tls-replication" | "tls-cluster" if v == "yes" => Some(format!("{} yes is not supported by tripod-server (TLS is not implemented)", name)),
-        "unixsocket" if !v.is_empty() => {
-            Some("unixsocket is not supported by tripod-server (only TCP listeners are implemented); remove the directive and use port/bind".into())
-        }
         "aclfile" if !v.is_empty() => Some("aclfile is not supported by tripod-server (only the default user exists); use requirepass".into()),
         "supervised" if v == "systemd" || v == "upstart" => {
             Some(format!("supervised {} is not supported by tripod-server; use 'supervised no' (or auto) and daemonize/pidfile", v))

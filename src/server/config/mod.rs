@@ -98,6 +98,11 @@ pub struct Config {
     pub client_output_buffer_limit: Vec<(String, u64, u64, u64)>,
     pub enable_debug_command: String,
     pub enable_protected_configs: String,
+    /// `unixsocket`: the path of a Unix-domain listener, if any.
+    pub unixsocket: Option<PathBuf>,
+    /// `unixsocketperm`: the socket file's mode (0 = leave the umask's).
+    pub unixsocketperm: u32,
+    pub always_show_logo: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -205,6 +210,9 @@ impl Config {
             ],
             enable_debug_command: "no".into(),
             enable_protected_configs: "no".into(),
+            unixsocket: None,
+            unixsocketperm: 0,
+            always_show_logo: false,
         }
     }
 }
@@ -280,7 +288,8 @@ impl Config {
         let d = directives::canonical(d);
         if d.name == "save" {
             // The first save line of a file replaces the defaults; later ones add.
-            if vals.len() == 1 && vals[0].is_empty() {
+            // `save` alone or `save ""` disables snapshots (Redis 7.0 accepts both).
+            if vals.is_empty() || (vals.len() == 1 && vals[0].is_empty()) {
                 self.values.insert("save", String::new());
                 self.save_seen = true;
                 self.sync_fields();
@@ -336,10 +345,16 @@ impl Config {
     pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for d in directives::DIRECTIVES {
-            if patterns
-                .iter()
-                .any(|p| crate::server::util::glob_match(p, d.name.as_bytes(), true))
-            {
+            let shown = if d.mode == Mode::Hidden {
+                patterns
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(d.name.as_bytes()))
+            } else {
+                patterns
+                    .iter()
+                    .any(|p| crate::server::util::glob_match(p, d.name.as_bytes(), true))
+            };
+            if shown {
                 let c = directives::canonical(d);
                 out.push((
                     d.name.to_string(),
@@ -560,6 +575,11 @@ impl Config {
             .collect();
         self.enable_debug_command = v("enable-debug-command");
         self.enable_protected_configs = v("enable-protected-configs");
+        self.unixsocket =
+            opt("unixsocket").map(|x| PathBuf::from(String::from_utf8_lossy(&x).into_owned()));
+        self.unixsocketperm = u32::from_str_radix(&v("unixsocketperm"), 8).unwrap_or(0);
+        self.always_show_logo = b("always-show-logo");
+        crate::server::rdb::delay::configure(i("rdb-key-save-delay"), i("key-load-delay"));
     }
 }
 

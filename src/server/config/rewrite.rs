@@ -153,7 +153,12 @@ pub fn rewrite(cfg: &Config) -> Result<(), String> {
     write_atomically(path, text.as_bytes()).map_err(|e| format!("ERR Rewriting config file: {}", e))
 }
 
+/// Replaces `path` with `data` so that a crash leaves the old or the new file:
+/// a temporary file in the same folder, fsynced, renamed over it. The temporary
+/// file is created 0600 (it may hold passwords) and gets the original file's mode
+/// only once written; a stale one from an earlier crash is replaced, not reused.
 fn write_atomically(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().unwrap_or_else(|| std::path::Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
@@ -166,7 +171,12 @@ fn write_atomically(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> 
         .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()))
         .ok();
     {
-        let mut f = std::fs::File::create(&tmp)?;
+        let _ = std::fs::remove_file(&tmp);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(data)?;
         if let Some(m) = mode {
             std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(m))?;

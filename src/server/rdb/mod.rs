@@ -2,6 +2,7 @@
 //! start-up load) and the bookkeeping INFO persistence shows. The file format
 //! itself lives in `writer`, `reader`, `listpack`, `lzf` and `crc64`.
 pub mod crc64;
+pub mod delay;
 pub mod format;
 pub mod listpack;
 pub mod lzf;

@@ -472,6 +472,7 @@ pub fn read(
         }
         let key = inp.string()?;
         let value = read_value(&mut inp, op, &key)?;
+        super::delay::after_key_loaded();
         let when = std::mem::replace(&mut expire, NO_EXPIRE);
         let Some(value) = value else { continue };
         if drop_expired_before.is_some_and(|now| when != NO_EXPIRE && when < now) {

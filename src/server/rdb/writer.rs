@@ -291,6 +291,7 @@ pub fn write(dbs: &[Db], w: &mut dyn Write, meta: &Meta) -> io::Result<()> {
             out.byte(RdbWriter::type_of(&e.value))?;
             out.string(key)?;
             out.value(&e.value)?;
+            super::delay::after_key_saved();
         }
     }
     out.finish(meta.checksum)

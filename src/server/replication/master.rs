@@ -77,7 +77,8 @@ pub fn can_continue(srv: &Server, replid: &str, offset: i64) -> bool {
 /// Contract: either answers +CONTINUE and sends the backlog from `offset` (the
 /// replica is then online), or answers +FULLRESYNC replid offset once a snapshot
 /// taken at that offset is being written, and sends the snapshot then every write
-/// made since, in order. Several replicas share one snapshot.
+/// made since, in order. Several replicas share one snapshot. The legacy SYNC
+/// gets no +FULLRESYNC line: the `$<len>` payload comes first, then the stream.
 pub fn sync_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if c.kind == ClientKind::Replica {
         return;
@@ -150,6 +151,7 @@ pub fn sync_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     log::notice(&format!("Replica {} asks for synchronization", c.addr));
     srv.stats.sync_full += 1;
+    link.legacy_sync = !psync;
     c.kind = ClientKind::Replica;
     link.state = ReplicaState::WaitBgsaveStart;
     link.wait_since_ms = now;
@@ -173,8 +175,10 @@ pub fn sync_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 l.held = held;
                 l.rdb_offset = off;
                 l.state = ReplicaState::WaitBgsaveEnd;
-                c.reply
-                    .raw(format!("+FULLRESYNC {} {}\r\n", srv.repl.replid, off).as_bytes());
+                if !l.legacy_sync {
+                    c.reply
+                        .raw(format!("+FULLRESYNC {} {}\r\n", srv.repl.replid, off).as_bytes());
+                }
                 log::notice("Waiting for end of BGSAVE for SYNC");
                 return;
             }
@@ -274,8 +278,10 @@ fn start_snapshot(srv: &mut Server, extra: Option<&mut Client>) -> Result<(), St
                 l.state = state;
                 l.rdb_offset = offset;
                 l.held.clear();
-                c.reply
-                    .raw(format!("+FULLRESYNC {} {}\r\n", replid, offset).as_bytes());
+                if !l.legacy_sync {
+                    c.reply
+                        .raw(format!("+FULLRESYNC {} {}\r\n", replid, offset).as_bytes());
+                }
                 // With a socket target the payload follows in the output queue.
                 if to_socket {
                     let before = std::mem::take(&mut c.reply.buf);
@@ -547,21 +553,7 @@ pub fn cron(srv: &mut Server) {
         encode_command(&[b"PING".to_vec()], &mut out);
         srv.feed_stream(&out);
     }
-    let timeout = srv.config.repl_timeout as i64 * 1000;
-    for id in srv.repl.replicas.clone() {
-        if let Some(c) = srv.clients.get_mut(&id) {
-            if let Some(l) = &c.repl {
-                if l.state == ReplicaState::Online && now - l.ack_time_ms > timeout {
-                    log::warning(&format!(
-                        "Disconnecting timedout replica (streaming sync): {}",
-                        c.addr
-                    ));
-                    c.close_asap = true;
-                    c.wake();
-                }
-            }
-        }
-    }
+    drop_timed_out_replicas(srv, now);
     let ttl = srv.config.repl_backlog_ttl as i64 * 1000;
     if !srv.is_replica()
         && srv.repl.replicas.is_empty()
@@ -616,6 +608,63 @@ pub fn cron(srv: &mut Server) {
             }
         }
     }
+}
+
+/// `repl-timeout` on the master's side. A replica that takes no bytes for
+/// repl-timeout while output waits for it (it stopped reading during a full
+/// sync, disk-based or diskless, or during streaming) is dropped, so a diskless
+/// snapshot's child is not left blocked on it and its buffers are freed. An
+/// online replica that sends no ACK (nor, while it loads, a newline) for
+/// repl-timeout is dropped too. While a snapshot file is still being sent, the
+/// ACK clock does not run: it starts when the transfer ends, as in Redis.
+fn drop_timed_out_replicas(srv: &mut Server, now: i64) {
+    let timeout = srv.config.repl_timeout as i64 * 1000;
+    for id in srv.repl.replicas.clone() {
+        let Some(c) = srv.clients.get_mut(&id) else {
+            continue;
+        };
+        let sending_file = c.sending_file
+            || c.out_queue
+                .iter()
+                .any(|ch| matches!(ch, OutChunk::File(..)));
+        let stalled = c.output_pending() && now - c.last_write_ms > timeout;
+        let Some(l) = c.repl.as_mut() else { continue };
+        let streaming = l.state == ReplicaState::Online && !sending_file;
+        // A legacy SYNC replica sends no ACKs: only a stall times it out.
+        if sending_file || l.legacy_sync {
+            l.ack_time_ms = now;
+        }
+        let why = if stalled && !streaming {
+            "full sync"
+        } else if stalled || (streaming && now - l.ack_time_ms > timeout) {
+            "streaming sync"
+        } else {
+            continue;
+        };
+        log::warning(&format!(
+            "Disconnecting timedout replica ({}): {}",
+            why,
+            replica_name(c)
+        ));
+        c.close_asap = true;
+        c.wake();
+    }
+}
+
+/// How Redis names a replica in its log lines: `ip:listening-port`.
+fn replica_name(c: &Client) -> String {
+    let ip = c
+        .repl
+        .as_ref()
+        .and_then(|l| l.announced_ip.clone())
+        .unwrap_or_else(|| {
+            c.addr
+                .rsplit_once(':')
+                .map(|(h, _)| h.trim_matches(['[', ']']).to_string())
+                .unwrap_or_else(|| c.addr.clone())
+        });
+    let port = c.repl.as_ref().map_or(0, |l| l.listening_port);
+    format!("{}:{}", ip, port)
 }
 
 /// Whether an online replica has not acknowledged the whole stream yet.

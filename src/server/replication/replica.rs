@@ -95,6 +95,8 @@ async fn link_task(srv: Shared, generation: u64) {
             }
             Err(e) => {
                 log::warning(&e);
+                // Close the failed link now, not after the pause.
+                drop(link);
                 {
                     let mut s = srv.borrow_mut();
                     if s.repl.link_generation == generation {
@@ -328,7 +330,10 @@ async fn full_sync(
     let tmp = format!("temp-{}.{}.rdb", now_ms() / 1000, std::process::id());
     let result = receive(srv, link, h, &tmp).await;
     let result = match result {
-        Ok(()) if current(srv, generation) => load(srv, &tmp, replid, offset),
+        Ok(()) if current(srv, generation) => {
+            use std::os::fd::AsRawFd;
+            load(srv, &tmp, replid, offset, link.stream.as_raw_fd())
+        }
         Ok(()) => Err("replication target changed during the transfer".into()),
         Err(e) => Err(e),
     };
@@ -406,12 +411,28 @@ async fn receive(srv: &Shared, link: &mut Link, header: &str, tmp: &str) -> Resu
 
 /// Loads a received snapshot and makes it our dataset and our replication
 /// position; on error nothing changes.
-fn load(srv: &Shared, tmp: &str, replid: String, offset: i64) -> Result<(), String> {
+///
+/// Loading blocks the server; meanwhile a newline goes to the master once a
+/// second (`master_fd`), which keeps it from timing us out during a long load.
+fn load(
+    srv: &Shared,
+    tmp: &str,
+    replid: String,
+    offset: i64,
+    master_fd: i32,
+) -> Result<(), String> {
     let mut s = srv.borrow_mut();
     log::notice("MASTER <-> REPLICA sync: Loading DB in memory");
     let file =
         std::fs::File::open(tmp).map_err(|e| format!("Can't open the received snapshot: {}", e))?;
-    let mut r = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut r = std::io::BufReader::with_capacity(
+        1 << 16,
+        KeepAlive {
+            inner: file,
+            fd: master_fd,
+            last_ms: now_ms(),
+        },
+    );
     s.loading = true;
     let ndbs = s.config.databases;
     let loaded = crate::server::rdb::reader::read(&mut r, ndbs, None);
@@ -443,6 +464,27 @@ fn load(srv: &Shared, tmp: &str, replid: String, offset: i64) -> Result<(), Stri
     s.stats.sync_full += 0;
     log::notice("MASTER <-> REPLICA sync: Finished with success");
     Ok(())
+}
+
+/// A reader that, while the snapshot loads, writes a newline to the master at
+/// most once a second (Redis's replicationSendNewlineToMaster).
+struct KeepAlive<R> {
+    inner: R,
+    fd: i32,
+    last_ms: i64,
+}
+
+impl<R: std::io::Read> std::io::Read for KeepAlive<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let now = now_ms();
+        if now - self.last_ms >= 1000 {
+            self.last_ms = now;
+            // SAFETY: a one-byte write on the master link's socket, which stays open
+            // for the whole load; a full socket buffer (EAGAIN) just skips this one.
+            unsafe { libc::write(self.fd, b"\n".as_ptr() as *const libc::c_void, 1) };
+        }
+        self.inner.read(buf)
+    }
 }
 
 /// Makes the synced connection our master client (commands applied, no replies).

@@ -250,10 +250,10 @@ impl Server {
                                     | super::ReplicaState::SendBulk
                             ) =>
                     {
-                        if r.state != super::ReplicaState::WaitBgsaveStart {
-                            r.held.extend_from_slice(bytes);
+                        if r.state == super::ReplicaState::WaitBgsaveStart {
+                            continue;
                         }
-                        continue;
+                        r.held.extend_from_slice(bytes);
                     }
                     _ => {
                         c.reply.raw(bytes);

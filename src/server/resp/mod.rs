@@ -3,5 +3,5 @@ pub mod errors;
 pub mod parser;
 pub mod reply;
 
-pub use parser::{parse_request, ParseOutcome};
+pub use parser::{Limits, ParseOutcome, RequestParser};
 pub use reply::Reply;

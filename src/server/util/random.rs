@@ -14,6 +14,11 @@ impl Rng {
             ^ 0x9E37_79B9_7F4A_7C15;
         Rng(seed | 1)
     }
+    /// A generator with a fixed seed: the same sequence on every run (seeded tests).
+    #[cfg(test)]
+    pub fn seeded(seed: u64) -> Self {
+        Rng(seed | 1)
+    }
     /// The next 64-bit value (xorshift 13/7/17). Not cryptographic: for sampling only.
     pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
