@@ -105,18 +105,27 @@ fn read_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], xreadgroup: 
         c.reply.error("ERR Missing GROUP option for XREADGROUP");
         return;
     }
-    let db = c.db;
     if xreadgroup {
+        let db = c.db;
         // Only the effects go out (preventCommandPropagation).
         srv.propagate_instead(db, vec![]);
     }
     let keys = &argv[streams_arg..streams_arg + nstreams];
+    let db = c.db;
     let mut ids: Vec<StreamId> = Vec::with_capacity(nstreams);
     for (k, key) in keys.iter().enumerate() {
         let ida = &argv[streams_arg + nstreams + k];
-        let s = match stream_read(srv, c, key) {
-            Err(()) => return,
-            Ok(s) => s,
+        // Served again after a wake-up: a key that now holds another type is
+        // as good as missing (Redis only serves stream readers from streams).
+        let other_type = srv.serving_blocked
+            && matches!(srv.dbs[db].get(key).map(|e| &e.value), Some(v) if !matches!(v, Value::Stream(_)));
+        let s = if other_type {
+            None
+        } else {
+            match stream_read(srv, c, key) {
+                Err(()) => return,
+                Ok(s) => s,
+            }
         };
         if let Some((g, _)) = group {
             if s.as_ref().is_none_or(|s| !s.groups.contains_key(g)) {
