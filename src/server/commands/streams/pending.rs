@@ -332,13 +332,8 @@ pub(super) fn xclaim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 continue;
             }
             // A record FORCE creates has no owner yet and ignores min-idle.
-            if had.is_some() {
-                if minidle > 0 {
-                    let idle = now - g.pel[&id].delivery_time;
-                    if idle < minidle {
-                        continue;
-                    }
-                }
+            if had.is_some() && minidle > 0 && now - g.pel[&id].delivery_time < minidle {
+                continue;
             }
             if !have_consumer {
                 touch_consumer(&mut g, name, now);

@@ -68,7 +68,7 @@ fn read_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], xreadgroup: 
         } else if eq_ignore_case(o, b"streams") && more > 0 {
             streams_arg = i + 1;
             let n = argv.len() - streams_arg;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 c.reply.error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
                 return;
             }

@@ -57,7 +57,7 @@ impl StreamId {
     }
 
     /// The `<ms>-<seq>` form replies use.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub fn to_bytes(self) -> Vec<u8> {
         let mut v = Vec::with_capacity(24);
         v.extend_from_slice(itoa::Buffer::new().format(self.ms).as_bytes());
         v.push(b'-');

@@ -12,6 +12,9 @@ pub use node::Node;
 
 use std::collections::BTreeMap;
 
+/// A callback over entries: (id, field/value pairs) -> keep going.
+type EntryVisitor<'a> = dyn FnMut(StreamId, Vec<(&[u8], &[u8])>) -> bool + 'a;
+
 /// Why an append failed.
 #[derive(Debug, PartialEq, Eq)]
 pub enum AppendError {
@@ -131,10 +134,7 @@ impl Stream {
             .next_back()
             .map(|(k, _)| *k)
             .unwrap_or(start);
-        let visit = |master: &StreamId,
-                     node: &Node,
-                     f: &mut dyn FnMut(StreamId, Vec<(&[u8], &[u8])>) -> bool|
-         -> bool {
+        let visit = |master: &StreamId, node: &Node, f: &mut EntryVisitor| -> bool {
             if node.last < start {
                 return true;
             }
