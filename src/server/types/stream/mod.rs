@@ -389,8 +389,9 @@ mod tests {
         assert!(!s.delete(StreamId::new(5, 0)));
         assert!(!s.exists(StreamId::new(5, 0)));
         assert_eq!(s.length, 10);
-        assert_eq!(s.trim(Trim::MaxLen(5), true, 0), 3);
-        assert_eq!(s.trim(Trim::MaxLen(5), false, 0), 2);
+        // Whole nodes only: [1 2 3] and [4 (5) 6] go, [7 8 9] would leave 2.
+        assert_eq!(s.trim(Trim::MaxLen(5), true, 0), 5);
+        assert_eq!(s.trim(Trim::MaxLen(5), false, 0), 0);
         assert_eq!(s.length, 5);
         assert_eq!(s.first_id, StreamId::new(7, 0));
         assert_eq!(
