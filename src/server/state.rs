@@ -128,6 +128,8 @@ pub struct Server {
     pub unpause: Rc<Notify>,
     pub monitors: Vec<u64>,
     pub in_exec: bool,
+    /// A blocked client's command is being run again to serve it.
+    pub serving_blocked: bool,
     pub loading: bool,
     pub executable: String,
     /// Set when the listening sockets are up (for INFO tcp_port).
@@ -198,6 +200,7 @@ impl Server {
             unpause: Rc::new(Notify::new()),
             monitors: Vec::new(),
             in_exec: false,
+            serving_blocked: false,
             loading: false,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())

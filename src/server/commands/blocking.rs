@@ -104,7 +104,9 @@ pub fn serve_blocked_clients(srv: &mut Server) {
                     // It is the current client while its command runs (NOLOOP).
                     let outer = srv.tracking.current.replace(id);
                     srv.clients.sync_lent(&bc);
+                    srv.serving_blocked = true;
                     call(srv, &mut bc, cmd, &argv);
+                    srv.serving_blocked = false;
                     srv.tracking.current = outer;
                 }
                 // Blocked again (nothing left for it): it keeps its first deadline.
@@ -130,12 +132,61 @@ pub fn serve_blocked_clients(srv: &mut Server) {
     }
 }
 
+/// XREADGROUP clients blocked on a key that no longer holds a stream (deleted,
+/// overwritten, flushed, swapped away) get Redis's UNBLOCKED error
+/// (unblockDeletedStreamReadgroupClients). Run after write commands while
+/// clients are blocked.
+pub fn unblock_gone_stream_readers(srv: &mut Server) {
+    let gone: Vec<(usize, Vec<u8>)> = srv
+        .blocking_keys
+        .keys()
+        .filter(|(db, k)| {
+            !matches!(
+                srv.dbs[*db].get(k).map(|e| &e.value),
+                Some(crate::server::types::Value::Stream(_))
+            )
+        })
+        .cloned()
+        .collect();
+    for slot in gone {
+        let ids: Vec<u64> = srv
+            .blocking_keys
+            .get(&slot)
+            .map(|q| q.iter().copied().collect())
+            .unwrap_or_default();
+        for id in ids {
+            if srv.clients.is_lent(id) {
+                continue;
+            }
+            let Some(mut bc) = srv.clients.lend(id) else {
+                continue;
+            };
+            let is_group_read = matches!(&bc.blocked, Some(Blocked::Keys { argv, .. })
+                if argv[0].eq_ignore_ascii_case(b"xreadgroup"));
+            if is_group_read {
+                unblock(srv, &mut bc);
+                super::call::error_reply(srv, &mut bc, "UNBLOCKED the stream key no longer exists");
+                if let Some(st) = srv.cmd_stats.get_mut("xreadgroup") {
+                    st.calls += 1;
+                    st.failed_calls += 1;
+                }
+                bc.wake();
+            }
+            srv.clients.give_back(bc);
+        }
+    }
+}
+
 /// A blocked client's deadline passed: reply as Redis does and unblock it.
 pub fn block_timed_out(srv: &mut Server, c: &mut Client) {
     match c.blocked.clone() {
-        Some(Blocked::Keys { .. }) => {
+        Some(Blocked::Keys { argv, .. }) => {
             unblock(srv, c);
             c.reply.null_array();
+            // Counted now, as Redis counts a blocked command on unblock.
+            if let Ok(cmd) = resolve(&argv) {
+                srv.cmd_stats.entry(cmd.name).or_default().calls += 1;
+            }
         }
         Some(Blocked::Wait {
             numreplicas: _,

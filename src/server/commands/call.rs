@@ -77,6 +77,9 @@ fn process(srv: &mut Server, c: &mut Client, argv: Vec<Vec<u8>>) -> Option<&'sta
     }
     call(srv, c, cmd, &argv);
     finish_reply_mode(c, reply_start);
+    if !srv.blocking_keys.is_empty() && (cmd.is_write() || cmd.name == "exec") {
+        super::blocking::unblock_gone_stream_readers(srv);
+    }
     if !srv.ready_keys.is_empty() {
         serve_blocked_clients(srv);
     }
@@ -266,7 +269,11 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     let usec = (crate::server::util::tick() - start_us).max(0) as u64;
     let failed = c.reply.errors > errors_before;
     let st = srv.cmd_stats.entry(cmd.name).or_default();
-    st.calls += 1;
+    // A command that blocked is counted when it is served (Redis counts a
+    // blocked command once, on unblock).
+    if !matches!(c.blocked, Some(crate::server::client::Blocked::Keys { .. })) {
+        st.calls += 1;
+    }
     st.usec += usec;
     if srv.config.latency_tracking {
         st.hist.record(usec);

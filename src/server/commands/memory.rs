@@ -116,6 +116,13 @@ pub fn value_size(v: &Value, samples: usize) -> usize {
                 ROBJ + sds_size(s.len())
             }
         }
+        Value::Stream(_) => {
+            // Listpack nodes hold about what the RDB form holds; add the radix
+            // tree and group bookkeeping as a fifth.
+            let mut buf = Vec::new();
+            let _ = crate::server::rdb::writer::write_object(v, &mut buf, false);
+            ROBJ + buf.len() + buf.len() / 5
+        }
         Value::List(l) => {
             // A quicklist (48) of 8 KB listpack nodes (32 each).
             let bytes = match l {

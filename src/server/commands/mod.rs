@@ -30,6 +30,7 @@ pub mod replication;
 pub mod server_admin;
 pub mod sets;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 mod table;
 pub mod transactions;

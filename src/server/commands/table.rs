@@ -4,7 +4,7 @@
 
 use super::{
     connection, debug, dump, geo, hashes, hyperloglog, keys, latency, lists, memory, persistence,
-    pubsub, replication, server_admin, sets, sort, strings, transactions, zsets,
+    pubsub, replication, server_admin, sets, sort, streams, strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -291,6 +291,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             zsets::COMMANDS,
             hyperloglog::COMMANDS,
             geo::COMMANDS,
+            streams::COMMANDS,
             transactions::COMMANDS,
             pubsub::COMMANDS,
             persistence::COMMANDS,

@@ -85,6 +85,8 @@ pub struct Config {
     pub zset_max_listpack_value: u64,
     pub list_max_listpack_size: i64,
     pub list_compress_depth: u64,
+    pub stream_node_max_bytes: u64,
+    pub stream_node_max_entries: u64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub latency_tracking: bool,
@@ -197,6 +199,8 @@ impl Config {
             zset_max_listpack_value: 64,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_tracking: true,
@@ -547,6 +551,8 @@ impl Config {
         self.zset_max_listpack_value = u("zset-max-listpack-value");
         self.list_max_listpack_size = i("list-max-listpack-size");
         self.list_compress_depth = u("list-compress-depth");
+        self.stream_node_max_bytes = u("stream-node-max-bytes");
+        self.stream_node_max_entries = u("stream-node-max-entries");
         self.slowlog_log_slower_than = i("slowlog-log-slower-than");
         self.slowlog_max_len = u("slowlog-max-len");
         self.latency_tracking = b("latency-tracking");

@@ -7,6 +7,7 @@ pub mod format;
 pub mod listpack;
 pub mod lzf;
 pub mod reader;
+pub mod stream_format;
 pub mod writer;
 
 use crate::server::log;

@@ -16,7 +16,7 @@ use std::io::Read;
 /// Limits on preallocation driven by lengths read from the file.
 const MAX_PREALLOC: usize = 1 << 16;
 
-struct Input<'a> {
+pub(super) struct Input<'a> {
     r: &'a mut dyn Read,
     crc: u64,
     pos: u64,
@@ -27,7 +27,7 @@ fn err(msg: impl Into<String>) -> RdbError {
 }
 
 impl Input<'_> {
-    fn exact(&mut self, buf: &mut [u8]) -> Result<(), RdbError> {
+    pub(super) fn exact(&mut self, buf: &mut [u8]) -> Result<(), RdbError> {
         let mut done = 0;
         while done < buf.len() {
             match self.r.read(&mut buf[done..]) {
@@ -52,7 +52,7 @@ impl Input<'_> {
         self.pos += buf.len() as u64;
         Ok(())
     }
-    fn bytes(&mut self, n: u64) -> Result<Vec<u8>, RdbError> {
+    pub(super) fn bytes(&mut self, n: u64) -> Result<Vec<u8>, RdbError> {
         // Read straight into the result, growing it as data arrives instead of
         // trusting `n` (a corrupt length must fail as truncation, not allocate).
         let mut out = Vec::new();
@@ -66,18 +66,18 @@ impl Input<'_> {
         }
         Ok(out)
     }
-    fn byte(&mut self) -> Result<u8, RdbError> {
+    pub(super) fn byte(&mut self) -> Result<u8, RdbError> {
         let mut b = [0u8; 1];
         self.exact(&mut b)?;
         Ok(b[0])
     }
-    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
+    pub(super) fn fixed<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
         let mut b = [0u8; N];
         self.exact(&mut b)?;
         Ok(b)
     }
     /// A length, or (None, encoding) for the special string encodings.
-    fn len_or_enc(&mut self) -> Result<(Option<u64>, u8), RdbError> {
+    pub(super) fn len_or_enc(&mut self) -> Result<(Option<u64>, u8), RdbError> {
         let b = self.byte()?;
         match b >> 6 {
             0 => Ok((Some((b & 0x3f) as u64), 0)),
@@ -94,13 +94,13 @@ impl Input<'_> {
             _ => Ok((None, b & 0x3f)),
         }
     }
-    fn len(&mut self) -> Result<u64, RdbError> {
+    pub(super) fn len(&mut self) -> Result<u64, RdbError> {
         match self.len_or_enc()? {
             (Some(n), _) => Ok(n),
             (None, _) => Err(err(format!("expected a length at byte {}", self.pos - 1))),
         }
     }
-    fn string(&mut self) -> Result<Vec<u8>, RdbError> {
+    pub(super) fn string(&mut self) -> Result<Vec<u8>, RdbError> {
         match self.len_or_enc()? {
             (Some(n), _) => self.bytes(n),
             (None, ENC_INT8) => Ok((self.byte()? as i8).to_string().into_bytes()),
@@ -342,6 +342,12 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
             }
             Value::ZSet(z)
         }
+        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
+            // Redis keeps empty streams: they are never skipped.
+            return Ok(Some(Value::Stream(Box::new(
+                super::stream_format::read_stream(inp, t, key)?,
+            ))));
+        }
         other => {
             return Err(err(format!(
                 "key '{}' holds a {} (RDB type {}), which tripod-server cannot load",
@@ -357,6 +363,7 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
         Value::Set(s) => s.is_empty(),
         Value::Hash(h) => h.is_empty(),
         Value::ZSet(z) => z.is_empty(),
+        Value::Stream(_) => false,
     };
     Ok(if empty { None } else { Some(v) })
 }

@@ -8,7 +8,7 @@ use super::format::*;
 use super::{crc64, listpack, lzf, ReplInfo};
 use crate::server::keyspace::db::NO_EXPIRE;
 use crate::server::keyspace::Db;
-use crate::server::types::{Hash, List, Set, Value, ZSet};
+use crate::server::types::{Hash, List, Set, Stream, Value, ZSet};
 use std::io::{self, Write};
 
 /// A writer that keeps the running CRC-64 of everything written.
@@ -97,6 +97,7 @@ impl<'a> RdbWriter<'a> {
             Value::Set(s) => self.set(s),
             Value::Hash(h) => self.hash(h),
             Value::ZSet(z) => self.zset(z),
+            Value::Stream(st) => self.stream(st),
         }
     }
     fn type_of(v: &Value) -> u8 {
@@ -109,6 +110,7 @@ impl<'a> RdbWriter<'a> {
             Value::Hash(_) => TYPE_HASH,
             Value::ZSet(z) if z.is_small() => TYPE_ZSET_LISTPACK,
             Value::ZSet(_) => TYPE_ZSET_2,
+            Value::Stream(_) => TYPE_STREAM_LISTPACKS_2,
         }
     }
     /// Quicklist-2: nodes of listpacks of at most 8 KB (list-max-listpack-size -2).
@@ -174,6 +176,49 @@ impl<'a> RdbWriter<'a> {
         for (f, v) in h.iter() {
             self.string(f)?;
             self.string(v)?;
+        }
+        Ok(())
+    }
+    /// RDB_TYPE_STREAM_LISTPACKS_2, as Redis 7.0's rdbSaveObject writes it.
+    fn stream(&mut self, s: &Stream) -> io::Result<()> {
+        self.len(s.nodes.len() as u64)?;
+        for (master, node) in &s.nodes {
+            self.string(&master.encode())?;
+            self.string(&super::stream_format::node_to_listpack(*master, node))?;
+        }
+        for n in [
+            s.length,
+            s.last_id.ms,
+            s.last_id.seq,
+            s.first_id.ms,
+            s.first_id.seq,
+            s.max_deleted.ms,
+            s.max_deleted.seq,
+            s.entries_added,
+        ] {
+            self.len(n)?;
+        }
+        self.len(s.groups.len() as u64)?;
+        for (name, g) in &s.groups {
+            self.string(name)?;
+            self.len(g.last_id.ms)?;
+            self.len(g.last_id.seq)?;
+            self.len(g.entries_read as u64)?;
+            self.len(g.pel.len() as u64)?;
+            for (id, nack) in &g.pel {
+                self.raw(&id.encode())?;
+                self.raw(&nack.delivery_time.to_le_bytes())?;
+                self.len(nack.delivery_count)?;
+            }
+            self.len(g.consumers.len() as u64)?;
+            for (cname, c) in &g.consumers {
+                self.string(cname)?;
+                self.raw(&c.seen_time.to_le_bytes())?;
+                self.len(c.pel.len() as u64)?;
+                for id in &c.pel {
+                    self.raw(&id.encode())?;
+                }
+            }
         }
         Ok(())
     }

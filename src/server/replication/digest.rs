@@ -38,6 +38,7 @@ pub fn object_digest(d: &mut Digest, e: &Entry) {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     };
     mix(d, &type_code.to_be_bytes());
     match &e.value {
@@ -54,6 +55,19 @@ pub fn object_digest(d: &mut Digest, e: &Entry) {
             mix(&mut ele, format_f64(score).as_bytes());
             xor(d, &ele);
         }),
+        Value::Stream(st) => st.for_range(
+            crate::server::types::stream::StreamId::MIN,
+            crate::server::types::stream::StreamId::MAX,
+            false,
+            |id, fields| {
+                mix(d, format!("{}.{}", id.ms, id.seq).as_bytes());
+                for (f, v) in fields {
+                    mix(d, f);
+                    mix(d, v);
+                }
+                true
+            },
+        ),
         Value::Hash(h) => {
             for (f, v) in h.iter() {
                 let mut ele = [0u8; 20];
