@@ -97,6 +97,9 @@ pub struct Client {
     pub notify: Rc<Notify>,
     /// Time the soft output limit was first exceeded (ms), 0 if not exceeded.
     pub obuf_soft_since: i64,
+    /// Bytes read from the socket while a busy script held the server, not yet
+    /// parsed (see `scripting::busy`); the connection task takes them first.
+    pub busy_input: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +147,7 @@ impl Client {
             qbuf_len: 0,
             notify: Rc::new(Notify::new()),
             obuf_soft_since: 0,
+            busy_input: Vec::new(),
         }
     }
 

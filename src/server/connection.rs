@@ -438,6 +438,13 @@ fn execute_round(
     if !first {
         serve_deadlines(s, id);
     }
+    // Bytes a busy script's event processing read for this client come after
+    // what the task already held.
+    if let Some(c) = s.clients.get_mut(&id) {
+        if !c.busy_input.is_empty() {
+            input.buf.append(&mut c.busy_input);
+        }
+    }
     if !input.pending().is_empty() {
         process_input(s, id, input);
     }

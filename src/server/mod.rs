@@ -57,6 +57,7 @@ pub(crate) mod log;
 pub(crate) mod long_double;
 pub(crate) mod memory;
 pub(crate) mod rdb;
+pub(crate) mod scripting;
 pub(crate) mod replication;
 pub(crate) mod resp;
 pub(crate) mod slowlog;

@@ -139,6 +139,8 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// A handle on the shared server, for commands that start tasks (REPLICAOF).
     pub handle: Option<std::rc::Weak<std::cell::RefCell<Server>>>,
+    /// The Lua interpreter and the script cache.
+    pub scripting: crate::server::scripting::Scripting,
 }
 
 impl Server {
@@ -187,6 +189,7 @@ impl Server {
             exit_now: false,
             active_expire_enabled: true,
             handle: None,
+            scripting: Default::default(),
         }
     }
 

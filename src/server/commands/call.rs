@@ -264,8 +264,9 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     }
 }
 
-/// MONITOR output: `+<time> [<db> <addr>] "arg" ...`.
-fn feed_monitors(srv: &mut Server, c: &Client, db: usize, argv: &[Vec<u8>]) {
+/// MONITOR output: `+<time> [<db> <addr>] "arg" ...` (EVAL feeds its own line
+/// first, so the script's commands follow it).
+pub fn feed_monitors(srv: &mut Server, c: &Client, db: usize, argv: &[Vec<u8>]) {
     let now = crate::server::util::now_us();
     let who = match c.kind {
         ClientKind::Master => "master".to_string(),

@@ -19,6 +19,7 @@ pub mod lists;
 pub mod persistence;
 pub mod pubsub;
 pub mod replication;
+pub mod scripting;
 pub mod server_admin;
 pub mod sets;
 pub mod strings;

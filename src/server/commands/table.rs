@@ -3,8 +3,8 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, hashes, keys, lists, persistence, pubsub, replication, server_admin, sets, strings,
-    transactions, zsets,
+    connection, hashes, keys, lists, persistence, pubsub, replication, scripting, server_admin, sets,
+    strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -170,6 +170,7 @@ impl Command {
             "connection" => v.push("@connection"),
             "pubsub" => v.push("@pubsub"),
             "transactions" => v.push("@transaction"),
+            "scripting" => v.push("@scripting"),
             _ => {}
         }
         if self.flags & ADMIN != 0 {
@@ -226,6 +227,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             pubsub::COMMANDS,
             persistence::COMMANDS,
             replication::COMMANDS,
+            scripting::COMMANDS,
         ] {
             for c in family {
                 t.insert(c.name, c);
