@@ -142,6 +142,7 @@ cjson.decode = raising(native.cjson.decode)
 real_G.cjson = cjson
 local bit = {}
 for k, v in pairs(native.bit) do bit[k] = raising(v) end
+local errmsg = native.errmsg
 native = nil
 real_G.bit = bit
 real_G.debug = nil
@@ -150,6 +151,7 @@ real_G.debug = nil
 -- with the position in the user's code (frames of C functions and of this file
 -- are skipped).
 local function err_handler(err)
+  if type_(err) == 'userdata' then err = errmsg(err) end
   local level = 2
   local i = dbg.getinfo(level, 'nSl')
   while i and (i.what == 'C' or i.source == '@__redis__') do

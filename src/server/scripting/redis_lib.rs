@@ -251,11 +251,32 @@ pub fn native_table(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     t.set("raising", lua.create_function(|lua, f: mlua::Function| super::raising::wrap(lua, f))?)?;
+    t.set(
+        "errmsg",
+        lua.create_function(|_, v: Value| {
+            Ok(match v {
+                Value::Error(e) => root_message(&e),
+                other => lua_tostring(&other)
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default(),
+            })
+        })?,
+    )?;
     t.set("version", crate::server::REDIS_VERSION)?;
     t.set("version_num", version_num())?;
     t.set("cjson", super::cjson::open(lua)?)?;
     t.set("bit", super::bit::open(lua)?)?;
     Ok(t)
+}
+
+/// The message of an error raised from Rust (the kill error of the busy hook):
+/// the innermost cause, without mlua's "runtime error:" and traceback.
+fn root_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::CallbackError { cause, .. } => root_message(cause),
+        other => other.to_string(),
+    }
 }
 
 /// REDIS_VERSION_NUM: 0x00MMmmpp.
