@@ -13,6 +13,7 @@ mod blocking;
 mod call;
 pub mod connection;
 mod debug;
+pub mod functions;
 pub mod hashes;
 pub mod keys;
 pub mod lists;

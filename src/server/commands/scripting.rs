@@ -154,7 +154,7 @@ fn eval_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], evalsha: boo
     let (func, flags) = (script.func.clone(), script.flags);
     let keys = &argv[3..3 + numkeys as usize];
     let args = &argv[3 + numkeys as usize..];
-    run_script(srv, c, &func, flags, ro, &sha, keys, args, true);
+    run_script(srv, c, &func, flags, ro, &sha, keys, args, argv, true);
 }
 
 thread_local! {
@@ -218,6 +218,7 @@ pub fn run_script(
     funcname: &str,
     keys: &[Vec<u8>],
     args: &[Vec<u8>],
+    argv: &[Vec<u8>],
     eval_mode: bool,
 ) {
     if let Err(e) = prepare_checks(srv, c, flags, ro) {
@@ -257,6 +258,7 @@ pub fn run_script(
         funcname: funcname.to_string(),
         oom_at_start,
         from_master: c.kind == ClientKind::Master,
+        argv: argv as *const [Vec<u8>],
     };
     RUN.with(|r| *r.borrow_mut() = Some(ctx));
     let result = engine.run(func, keys, args, eval_mode, threshold);

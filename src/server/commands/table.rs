@@ -3,7 +3,7 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, hashes, keys, lists, persistence, pubsub, replication, scripting, server_admin, sets,
+    connection, functions, hashes, keys, lists, persistence, pubsub, replication, scripting, server_admin, sets,
     strings, transactions, zsets,
 };
 use crate::server::client::Client;
@@ -228,6 +228,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             persistence::COMMANDS,
             replication::COMMANDS,
             scripting::COMMANDS,
+            functions::COMMANDS,
         ] {
             for c in family {
                 t.insert(c.name, c);

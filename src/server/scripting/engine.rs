@@ -11,6 +11,8 @@ pub struct Engine {
     pub lua: Lua,
     runner: Function,
     env: Table,
+    fenv: Table,
+    load_lib: Function,
 }
 
 const PRELUDE: &str = include_str!("prelude.lua");
@@ -33,12 +35,18 @@ impl Engine {
             )
         };
         let native = super::redis_lib::native_table(&lua).expect("native library");
-        let (runner, env): (Function, Table) = lua
+        let (runner, env, fenv, load_lib): (Function, Table, Table, Function) = lua
             .load(PRELUDE)
             .set_name("@__redis__")
             .call(native)
             .expect("scripting prelude");
-        Engine { lua, runner, env }
+        Engine {
+            lua,
+            runner,
+            env,
+            fenv,
+            load_lib,
+        }
     }
 
     /// Compiles a script body (text only) named `@user_script` as Redis does, with the
@@ -54,6 +62,59 @@ impl Engine {
         f.set_environment(self.env.clone())
             .map_err(|e| e.to_string())?;
         Ok(f)
+    }
+
+    /// Compiles and runs a function library's code (after its shebang line) with the
+    /// library API, returning the functions it registered: (name, description,
+    /// flag names, callback). The error is Redis's FUNCTION LOAD error text.
+    pub fn load_library(&self, code: &[u8]) -> Result<Vec<super::functions::Registered>, String> {
+        let chunk = self
+            .lua
+            .load(code)
+            .set_name("@user_function")
+            .set_mode(ChunkMode::Text)
+            .into_function()
+            .map_err(|e| format!("Error compiling function: {}", compile_error_text(&e)))?;
+        chunk
+            .set_environment(self.fenv.clone())
+            .map_err(|e| e.to_string())?;
+        let (ok, out): (bool, Value) = self
+            .load_lib
+            .call(chunk)
+            .map_err(|e| format!("Error registering functions: {}", e))?;
+        if !ok {
+            let msg = match &out {
+                Value::Table(t) => t
+                    .raw_get::<mlua::String>("err")
+                    .map(|s| String::from_utf8_lossy(&s.as_bytes()).into_owned())
+                    .unwrap_or_default(),
+                other => format!(
+                    "ERR {}",
+                    super::redis_lib::lua_tostring(other)
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default()
+                ),
+            };
+            return Err(format!("Error registering functions: {}", msg));
+        }
+        let Value::Table(list) = out else {
+            return Ok(Vec::new());
+        };
+        let mut fns = Vec::new();
+        for item in list.sequence_values::<Table>() {
+            let item = item.map_err(|e| e.to_string())?;
+            let name: String = item.get("name").map_err(|e| e.to_string())?;
+            let desc: Option<mlua::String> = item.get("description").ok();
+            let flags: Vec<String> = item.get("flags").unwrap_or_default();
+            let func: Function = item.get("callback").map_err(|e| e.to_string())?;
+            fns.push(super::functions::Registered {
+                name,
+                description: desc.map(|d| d.as_bytes().to_vec()),
+                flags,
+                func,
+            });
+        }
+        Ok(fns)
     }
 
     /// Runs `f` with the keys and arguments (as globals KEYS/ARGV for EVAL, as

@@ -17,6 +17,7 @@ pub mod busy;
 pub mod cjson;
 pub mod convert;
 pub mod engine;
+pub mod functions;
 pub mod raising;
 pub mod redis_lib;
 
@@ -60,6 +61,8 @@ pub struct Scripting {
     pub scripts_mem: usize,
     /// Scripts run so far (a GC step every 50, as Redis).
     pub runs: u64,
+    /// The function libraries (FUNCTION LOAD).
+    pub functions: functions::Functions,
 }
 
 impl std::fmt::Debug for Scripting {
@@ -77,6 +80,7 @@ impl Default for Scripting {
             scripts: HashMap::new(),
             scripts_mem: 0,
             runs: 0,
+            functions: Default::default(),
         }
     }
 }
@@ -84,7 +88,14 @@ impl Default for Scripting {
 impl Scripting {
     /// SCRIPT FLUSH: a fresh interpreter and an empty cache, as Redis's scriptingReset.
     pub fn reset(&mut self) {
+        let runs = self.runs;
+        let codes = self.functions.codes();
         *self = Scripting::default();
+        self.runs = runs;
+        // Libraries live on in the new interpreter.
+        for code in &codes {
+            let _ = functions::create_library(self, code, true);
+        }
     }
 }
 

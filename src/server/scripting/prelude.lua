@@ -168,6 +168,72 @@ local function err_handler(err)
   return err
 end
 
+-- FUNCTION LOAD: while a library's code runs, `redis` is the library API
+-- (register_function, log, versions) and nothing else is visible; registrations
+-- are collected in `loading`.
+local lower = string.lower
+local loading = nil
+local load_api = {
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+  log = redis.log,
+}
+local function reg_err(msg) error_({ err = 'ERR ' .. msg }, 0) end
+local flag_names = { ['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true,
+  ['no-cluster'] = true, ['allow-cross-slot-keys'] = true }
+local function is_str(v) return type_(v) == 'string' or type_(v) == 'number' end
+load_api.register_function = function(...)
+  if not loading then reg_err('redis.register_function can only be called on FUNCTION LOAD command') end
+  local n = select_('#', ...)
+  if n < 1 or n > 2 then reg_err('wrong number of arguments to redis.register_function') end
+  local name, cb, desc, flags = nil, nil, nil, {}
+  if n == 1 then
+    local t = ...
+    if type_(t) ~= 'table' then
+      reg_err('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).')
+    end
+    for k, v in pairs(t) do
+      if not is_str(k) then reg_err('named argument key given to redis.register_function is not a string') end
+      local key = lower(tostring_(k))
+      if key == 'function_name' then
+        if not is_str(v) then reg_err('function_name argument given to redis.register_function must be a string') end
+        name = tostring_(v)
+      elseif key == 'description' then
+        if not is_str(v) then reg_err('description argument given to redis.register_function must be a string') end
+        desc = tostring_(v)
+      elseif key == 'callback' then
+        if type_(v) ~= 'function' then reg_err('callback argument given to redis.register_function must be a function') end
+        cb = v
+      elseif key == 'flags' then
+        if type_(v) ~= 'table' then reg_err('flags argument to redis.register_function must be a table representing function flags') end
+        local i = 1
+        while true do
+          local f = v[i]
+          if f == nil then break end
+          if not is_str(f) or not flag_names[lower(tostring_(f))] then reg_err('unknown flag given') end
+          flags[#flags + 1] = lower(tostring_(f))
+          i = i + 1
+        end
+      else
+        reg_err('unknown argument given to redis.register_function')
+      end
+    end
+    if not name then reg_err('redis.register_function must get a function name argument') end
+    if not cb then reg_err('redis.register_function must get a callback argument') end
+  else
+    local a, b = ...
+    if not is_str(a) then reg_err('first argument to redis.register_function must be a string') end
+    if type_(b) ~= 'function' then reg_err('second argument to redis.register_function must be a function') end
+    name, cb = tostring_(a), b
+  end
+  if not name:match('^[%w_]+$') then
+    reg_err('Library names can only contain letters, numbers, or underscores(_) and must be at least one character long')
+  end
+  if loading.seen[name] then reg_err('Function already exists in the library') end
+  loading.seen[name] = true
+  loading.list[#loading.list + 1] = { name = name, callback = cb, description = desc, flags = flags }
+end
+
 -- Library tables become read-only proxies.
 for _, name in ipairs({ 'string', 'math', 'table', 'redis', 'cjson', 'bit', 'coroutine' }) do
   if real_G[name] then real_G[name] = protect(real_G[name]) end
@@ -191,6 +257,36 @@ setmetatable_(env, env_mt)
 readonly[env] = true
 real_G._G = env
 
+-- The environment of function libraries: the library API while loading, the
+-- script environment afterwards.
+local load_G = { redis = protect(load_api) }
+local fenv = {}
+local fenv_mt = {
+  __index = function(_, k)
+    local v
+    if loading then v = rawget_(load_G, k) else v = rawget_(real_G, k) end
+    if v == nil then
+      error_("Script attempted to access nonexistent global variable '" .. tostring_(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = ro_error,
+}
+fenv_mt.__metatable = protect(fenv_mt)
+setmetatable_(fenv, fenv_mt)
+readonly[fenv] = true
+
+-- Runs a library's compiled code: returns true and the registered functions, or
+-- false and the error.
+local function load_lib(chunk)
+  loading = { seen = {}, list = {} }
+  local ok, err = pcall_(chunk)
+  local list = loading.list
+  loading = nil
+  if not ok then return false, err end
+  return true, list
+end
+
 -- Runs a compiled script: EVAL scripts see KEYS and ARGV as globals, functions
 -- get them as arguments. Returns ok, result-or-error-table.
 local function run(f, keys, args, is_eval)
@@ -202,4 +298,4 @@ local function run(f, keys, args, is_eval)
   return xpcall_(function() return f(keys, args) end, err_handler)
 end
 
-return run, env
+return run, env, fenv, load_lib

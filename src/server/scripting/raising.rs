@@ -39,3 +39,33 @@ pub fn wrap(lua: &Lua, native: Function) -> mlua::Result<Function> {
         })
     }
 }
+
+/// Like `trampoline` for natives returning `(error, results...)`: any number of results.
+unsafe extern "C-unwind" fn trampoline_multi(l: *mut ffi::lua_State) -> c_int {
+    let n = ffi::lua_gettop(l);
+    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(l, 1);
+    ffi::lua_call(l, n, ffi::LUA_MULTRET);
+    if ffi::lua_isnil(l, 1) == 0 {
+        ffi::lua_settop(l, 1);
+        if ffi::lua_type(l, 1) == ffi::LUA_TSTRING {
+            ffi::luaL_where(l, 1);
+            ffi::lua_insert(l, -2);
+            ffi::lua_concat(l, 2);
+        }
+        ffi::lua_error(l);
+    }
+    ffi::lua_remove(l, 1);
+    ffi::lua_gettop(l)
+}
+
+/// Wraps `native` (returning `(error, results...)`) into a function that returns the
+/// results or raises the error.
+pub fn wrap_multi(lua: &Lua, native: Function) -> mlua::Result<Function> {
+    // SAFETY: as in `wrap`.
+    unsafe {
+        lua.exec_raw::<Function>(native, |state| {
+            ffi::lua_pushcclosure(state, trampoline_multi, 1);
+        })
+    }
+}

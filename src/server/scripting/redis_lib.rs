@@ -40,6 +40,8 @@ pub struct RunCtx {
     pub oom_at_start: bool,
     /// The caller is our master (its scripts cannot be killed).
     pub from_master: bool,
+    /// The command line that runs the script (FUNCTION STATS).
+    pub argv: *const [Vec<u8>],
 }
 
 thread_local! {
