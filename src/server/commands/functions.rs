@@ -276,7 +276,7 @@ fn function_restore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     for code in &codes {
         if policy == Policy::Append {
             if let Ok((_, name, _)) = fx::parse_metadata(code) {
-                if srv.scripting.functions.libs.contains_key(&name) {
+                if srv.scripting.functions.has_library(&name) {
                     failure = Some(format!("Library {} already exists", name));
                     break;
                 }

@@ -101,7 +101,6 @@ pub fn create_script(srv: &mut Server, body: &[u8]) -> Result<String, String> {
     srv.scripting.scripts.insert(
         sha.clone(),
         sc::Script {
-            body: body.to_vec(),
             flags,
             func,
         },

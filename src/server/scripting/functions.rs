@@ -30,7 +30,8 @@ pub struct Library {
     pub functions: Vec<Function>,
 }
 
-/// All libraries, and which library each function name belongs to.
+/// All libraries, and which library each function name belongs to. Both maps are
+/// keyed by the lower-case name: Redis compares these names case-insensitively.
 #[derive(Default)]
 pub struct Functions {
     pub libs: BTreeMap<String, Library>,
@@ -40,8 +41,15 @@ pub struct Functions {
 impl Functions {
     /// The function `name` with its library, if loaded.
     pub fn get(&self, name: &str) -> Option<&Function> {
-        let lib = self.libs.get(self.index.get(name)?)?;
-        lib.functions.iter().find(|f| f.name == name)
+        let lib = self.libs.get(self.index.get(&name.to_ascii_lowercase())?)?;
+        lib.functions
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether a library of that name (in any case) is loaded.
+    pub fn has_library(&self, name: &str) -> bool {
+        self.libs.contains_key(&name.to_ascii_lowercase())
     }
 
     /// Number of functions over all libraries.
@@ -51,9 +59,9 @@ impl Functions {
 
     /// Removes a library and its functions from the index.
     pub fn remove(&mut self, name: &str) -> Option<Library> {
-        let lib = self.libs.remove(name)?;
+        let lib = self.libs.remove(&name.to_ascii_lowercase())?;
         for f in &lib.functions {
-            self.index.remove(&f.name);
+            self.index.remove(&f.name.to_ascii_lowercase());
         }
         Some(lib)
     }
@@ -119,7 +127,8 @@ pub fn create_library(
     if !engine.eq_ignore_ascii_case("lua") {
         return Err(format!("Engine '{}' not found", engine));
     }
-    if scripting.functions.libs.contains_key(&name) && !replace {
+    let key = name.to_ascii_lowercase();
+    if scripting.functions.has_library(&name) && !replace {
         return Err(format!("Library '{}' already exists", name));
     }
     let registered = scripting.engine.load_library(&code[shebang_len..])?;
@@ -127,8 +136,8 @@ pub fn create_library(
         return Err("No functions registered".into());
     }
     for r in &registered {
-        if let Some(owner) = scripting.functions.index.get(&r.name) {
-            if *owner != name {
+        if let Some(owner) = scripting.functions.index.get(&r.name.to_ascii_lowercase()) {
+            if *owner != key {
                 return Err(format!("Function {} already exists", r.name));
             }
         }
@@ -151,10 +160,13 @@ pub fn create_library(
         })
         .collect::<Vec<_>>();
     for f in &functions {
-        scripting.functions.index.insert(f.name.clone(), name.clone());
+        scripting
+            .functions
+            .index
+            .insert(f.name.to_ascii_lowercase(), key.clone());
     }
     scripting.functions.libs.insert(
-        name.clone(),
+        key,
         Library {
             name: name.clone(),
             code: code.to_vec(),

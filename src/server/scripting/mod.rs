@@ -15,11 +15,13 @@
 pub mod bit;
 pub mod busy;
 pub mod cjson;
+pub mod cmsgpack;
 pub mod convert;
 pub mod engine;
 pub mod functions;
 pub mod raising;
 pub mod redis_lib;
+pub mod struct_lib;
 
 use std::collections::HashMap;
 
@@ -45,10 +47,8 @@ pub const FLAG_NAMES: &[(u64, &str)] = &[
     (FLAG_ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
 ];
 
-/// A script of the cache: its body (to answer SCRIPT EXISTS and keep it alive), its
-/// shebang flags and the compiled function.
+/// A script of the cache: its shebang flags and the compiled function.
 pub struct Script {
-    pub body: Vec<u8>,
     pub flags: u64,
     pub func: mlua::Function,
 }

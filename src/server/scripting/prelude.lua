@@ -142,6 +142,13 @@ cjson.decode = raising(native.cjson.decode)
 real_G.cjson = cjson
 local bit = {}
 for k, v in pairs(native.bit) do bit[k] = raising(v) end
+local raising_multi = native.raising_multi
+local cmsgpack = {}
+for k, v in pairs(native.cmsgpack) do cmsgpack[k] = raising_multi(v) end
+real_G.cmsgpack = cmsgpack
+local struct = {}
+for k, v in pairs(native.struct) do struct[k] = raising_multi(v) end
+real_G.struct = struct
 local errmsg = native.errmsg
 native = nil
 real_G.bit = bit
@@ -235,7 +242,7 @@ load_api.register_function = function(...)
 end
 
 -- Library tables become read-only proxies.
-for _, name in ipairs({ 'string', 'math', 'table', 'redis', 'cjson', 'bit', 'coroutine' }) do
+for _, name in ipairs({ 'string', 'math', 'table', 'redis', 'cjson', 'bit', 'cmsgpack', 'struct', 'coroutine' }) do
   if real_G[name] then real_G[name] = protect(real_G[name]) end
 end
 

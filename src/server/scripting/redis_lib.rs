@@ -268,6 +268,12 @@ pub fn native_table(lua: &Lua) -> mlua::Result<Table> {
     t.set("version_num", version_num())?;
     t.set("cjson", super::cjson::open(lua)?)?;
     t.set("bit", super::bit::open(lua)?)?;
+    t.set("cmsgpack", super::cmsgpack::open(lua)?)?;
+    t.set("struct", super::struct_lib::open(lua)?)?;
+    t.set(
+        "raising_multi",
+        lua.create_function(|lua, f: mlua::Function| super::raising::wrap_multi(lua, f))?,
+    )?;
     Ok(t)
 }
 
