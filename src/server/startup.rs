@@ -488,6 +488,10 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
     let shared: Shared = Rc::new(RefCell::new(srv));
     shared.borrow_mut().handle = Some(Rc::downgrade(&shared));
     for l in listeners {
+        {
+            use std::os::fd::AsRawFd;
+            shared.borrow_mut().listen_fds.push(l.as_raw_fd());
+        }
         tokio::task::spawn_local(accept_loop(shared.clone(), l));
     }
     if let Some((l, path)) = unix_listener {

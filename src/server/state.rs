@@ -141,6 +141,8 @@ pub struct Server {
     pub handle: Option<std::rc::Weak<std::cell::RefCell<Server>>>,
     /// The Lua interpreter and the script cache.
     pub scripting: crate::server::scripting::Scripting,
+    /// The TCP listening sockets (a busy script accepts connections on them).
+    pub listen_fds: Vec<i32>,
 }
 
 impl Server {
@@ -190,6 +192,7 @@ impl Server {
             active_expire_enabled: true,
             handle: None,
             scripting: Default::default(),
+            listen_fds: Vec::new(),
         }
     }
 

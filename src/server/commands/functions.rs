@@ -250,6 +250,12 @@ fn function_restore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Replace,
         Flush,
     }
+    if argv.len() > 4 {
+        c.reply.error(
+            "ERR unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP.",
+        );
+        return;
+    }
     let policy = match argv.get(3) {
         None => Policy::Append,
         Some(p) if argv.len() == 4 && p.eq_ignore_ascii_case(b"append") => Policy::Append,

@@ -106,6 +106,7 @@ pub fn kill_reply(is_eval: bool) -> Result<(), &'static str> {
 
 /// Serves every other normal client once, without waiting on any socket.
 fn process_events(srv: &mut Server, eval_mode: bool) {
+    crate::server::connection::accept_while_busy(srv);
     let max_bulk = srv.config.proto_max_bulk_len;
     let ids: Vec<u64> = srv.clients.keys().copied().collect();
     for id in ids {
