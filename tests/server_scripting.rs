@@ -420,3 +420,120 @@ fn script_kill_stops_a_busy_script() {
         let _ = other.read_to_close();
     }
 }
+
+const LIB: &str = "#!lua name=mylib\nredis.register_function{function_name='incrx', callback=function(keys, args) return redis.call('incrby', keys[1], args[1]) end}\nredis.register_function{function_name='getx', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}, description='reads'}";
+
+/// FUNCTION replies side by side, including errors of library code and calls.
+#[test]
+fn functions_reply_as_redis() {
+    let cmds: &[&[&str]] = &[
+        &["function", "load", LIB],
+        &["function", "load", LIB],
+        &["fcall", "incrx", "1", "k", "5"],
+        &["fcall", "INCRX", "1", "k", "5"],
+        &["fcall_ro", "getx", "1", "k"],
+        &["fcall_ro", "incrx", "1", "k", "5"],
+        &["fcall", "nosuch", "0"],
+        &["fcall", "incrx", "x"],
+        &["fcall", "incrx", "3", "a"],
+        &["function", "list"],
+        &["function", "list", "withcode"],
+        &["function", "list", "libraryname", "nomatch*"],
+        &["function", "list", "bogus"],
+        &["function", "stats"],
+        &["function", "kill"],
+        &["function", "load", "return 1"],
+        &["function", "load", "#!lua\nreturn 1"],
+        &["function", "load", "#!lua name=bad-name\nreturn 1"],
+        &["function", "load", "#!js name=x\nreturn 1"],
+        &["function", "load", "#!lua name=empty\nlocal a = 1"],
+        &["function", "load", "#!lua name=bad\nredis.register_function('f')"],
+        &["function", "load", "#!lua name=bad\nredis.register_function('f', function() end, 3)"],
+        &["function", "load", "#!lua name=bad\nredis.register_function{function_name='f', callback=function() end, flags={'bogus'}}"],
+        &["function", "load", "#!lua name=bad\nredis.call('ping')"],
+        &["function", "load", "#!lua name=bad\nreturn +"],
+        &["function", "load", "#!lua name=other\nredis.register_function('incrx', function() return 1 end)"],
+        &["function", "load", "#!lua name=err\nredis.register_function('boom', function() error('x') end)"],
+        &["fcall", "boom", "0"],
+        &["function", "delete", "nosuch"],
+        &["function", "delete", "err"],
+        &["function", "restore", "bad"],
+        &["function", "flush", "bad"],
+        &["function", "help"],
+    ];
+    let redis = start_redis(&[]);
+    let tripod = start_tripod(&[]);
+    let (mut rc, mut tc) = (redis.conn(), tripod.conn());
+    for cmd in cmds {
+        let a: Vec<&[u8]> = cmd.iter().map(|s| s.as_bytes()).collect();
+        let (w, g) = (rc.cmd(&a), tc.cmd(&a));
+        assert_eq!(
+            String::from_utf8_lossy(&w),
+            String::from_utf8_lossy(&g),
+            "{:?}",
+            cmd
+        );
+    }
+    // A DUMP of tripod restores on Redis and the other way round.
+    let dump_t = flat_bulk(&tc.cmd(&[b"function", b"dump"]));
+    let dump_r = flat_bulk(&rc.cmd(&[b"function", b"dump"]));
+    assert_eq!(
+        rc.cmd(&[b"function", b"restore", &dump_t, b"replace"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(
+        tc.cmd(&[b"function", b"restore", &dump_r, b"flush"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(
+        rc.cmd(&[b"function", b"list", b"withcode"]),
+        tc.cmd(&[b"function", b"list", b"withcode"])
+    );
+}
+
+/// The payload of a bulk string reply.
+fn flat_bulk(reply: &[u8]) -> Vec<u8> {
+    let e = reply.windows(2).position(|w| w == b"\r\n").unwrap();
+    reply[e + 2..reply.len() - 2].to_vec()
+}
+
+/// Libraries survive a restart (RDB FUNCTION2 records) and reach a tripod and a
+/// Redis replica through a full sync and through the stream.
+#[test]
+fn functions_survive_restart_and_replicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut master = start_in(&tripod_server_bin(), dir.path(), &[]);
+    let mut m = master.conn();
+    assert_eq!(m.c(&["function", "load", LIB]), "$5\r\nmylib\r\n");
+    assert_eq!(m.c(&["save"]), "+OK\r\n");
+    master.terminate();
+    // Redis reads tripod's RDB file, functions included.
+    let redis = start_in(&redis_server_bin().unwrap(), dir.path(), &[]);
+    let mut r = redis.conn();
+    assert_eq!(r.c(&["fcall", "incrx", "1", "k", "2"]), ":2\r\n");
+    drop(redis);
+    let master = start_in(&tripod_server_bin(), dir.path(), &[]);
+    let mut m = master.conn();
+    m.c(&["flushall"]);
+    assert_eq!(m.c(&["fcall", "incrx", "1", "k", "2"]), ":2\r\n");
+    let port = master.port.to_string();
+    let redis_rep = start_redis(&["--replicaof", "127.0.0.1", &port]);
+    let tripod_rep = start_tripod(&["--replicaof", "127.0.0.1", &port]);
+    // A library loaded after the full sync goes out as FUNCTION LOAD.
+    let lib2 = "#!lua name=lib2\nredis.register_function('hello', function() return 'hi' end)";
+    m.c(&["function", "load", lib2]);
+    for rep in [&redis_rep, &tripod_rep] {
+        let mut c = rep.conn();
+        wait_until("replica has both libraries", Duration::from_secs(20), || {
+            c.c(&["fcall_ro", "getx", "1", "k"]) == "$1\r\n2\r\n"
+                && c.c(&["fcall", "hello", "0"]).contains("hi")
+        });
+    }
+    m.c(&["function", "delete", "lib2"]);
+    for rep in [&redis_rep, &tripod_rep] {
+        let mut c = rep.conn();
+        wait_until("replica dropped lib2", Duration::from_secs(20), || {
+            c.c(&["fcall", "hello", "0"]).starts_with("-ERR Function not found")
+        });
+    }
+}

@@ -83,6 +83,55 @@ fn evalsha_ro(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     eval_generic(srv, c, argv, true, true);
 }
 
+/// The flags `process_command` checks for EVAL/EVALSHA/FCALL: a script with a
+/// shebang (or a function) declares whether it writes, may run out of memory or
+/// on a stale replica, and those replace the command's own (Redis's
+/// evalGetCommandFlags / fcallGetCommandFlags). Other commands keep theirs.
+pub fn command_flags(srv: &Server, cmd: &Command, argv: &[Vec<u8>]) -> u64 {
+    if cmd.group != "scripting" || argv.len() < 2 {
+        return cmd.flags;
+    }
+    let script_flags = match cmd.name {
+        "eval" | "eval_ro" => match srv.scripting.scripts.get(&sc::sha1hex(&argv[1])) {
+            Some(s) => s.flags,
+            None => match sc::parse_shebang(&argv[1]) {
+                Ok((f, _)) => f,
+                Err(_) => return cmd.flags,
+            },
+        },
+        "evalsha" | "evalsha_ro" => {
+            let sha = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+            match srv.scripting.scripts.get(&sha) {
+                Some(s) => s.flags,
+                None => return cmd.flags,
+            }
+        }
+        "fcall" | "fcall_ro" => match srv
+            .scripting
+            .functions
+            .get(&String::from_utf8_lossy(&argv[1]))
+        {
+            Some(f) => f.flags,
+            None => return cmd.flags,
+        },
+        _ => return cmd.flags,
+    };
+    if script_flags & sc::FLAG_EVAL_COMPAT != 0 {
+        return cmd.flags;
+    }
+    let mut flags = cmd.flags & !(STALE | DENYOOM | WRITE);
+    if script_flags & (sc::FLAG_ALLOW_OOM | sc::FLAG_NO_WRITES) == 0 {
+        flags |= DENYOOM;
+    }
+    if script_flags & sc::FLAG_NO_WRITES == 0 {
+        flags |= WRITE;
+    }
+    if script_flags & sc::FLAG_ALLOW_STALE != 0 {
+        flags |= STALE;
+    }
+    flags & !MAY_REPLICATE
+}
+
 const NOSCRIPT_ERR: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
 /// Compiles and caches `body` unless cached. Returns its SHA1 or the error reply.

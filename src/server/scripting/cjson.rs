@@ -12,6 +12,8 @@ thread_local! {
     static PRECISION: Cell<i64> = const { Cell::new(14) };
     /// encode_sparse_array: (convert, ratio, safe).
     static SPARSE: Cell<(bool, i64, i64)> = const { Cell::new((false, 2, 10)) };
+    /// encode_invalid_numbers: 0 refuse NaN/Inf, 1 encode them, 2 encode as null.
+    static INVALID: Cell<u8> = const { Cell::new(0) };
 }
 
 type Res = (Value, Option<String>);
@@ -85,11 +87,29 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
             Ok((cur.0, cur.1, cur.2))
         })?,
     )?;
-    for name in [
-        "encode_keep_buffer",
+    t.set(
         "encode_invalid_numbers",
-        "decode_invalid_numbers",
-    ] {
+        lua.create_function(|lua, args: Variadic<Value>| {
+            match args.first() {
+                Some(Value::Boolean(b)) => INVALID.with(|c| c.set(u8::from(*b))),
+                Some(Value::String(s)) => {
+                    let v = match &s.as_bytes()[..] {
+                        b"on" => 1,
+                        b"null" => 2,
+                        _ => 0,
+                    };
+                    INVALID.with(|c| c.set(v));
+                }
+                _ => {}
+            }
+            Ok(match INVALID.with(|c| c.get()) {
+                0 => Value::Boolean(false),
+                1 => Value::Boolean(true),
+                _ => Value::String(lua.create_string("null")?),
+            })
+        })?,
+    )?;
+    for name in ["encode_keep_buffer", "decode_invalid_numbers"] {
         t.set(name, lua.create_function(|_, _: Variadic<Value>| Ok(true))?)?;
     }
     t.set("null", null())?;
@@ -136,7 +156,18 @@ fn append_string(s: &[u8], out: &mut Vec<u8>) {
 
 fn append_number(n: f64, out: &mut Vec<u8>) -> Result<(), String> {
     if !n.is_finite() {
-        return Err("Cannot serialise number: must not be NaN or Inf".into());
+        match INVALID.with(|c| c.get()) {
+            0 => return Err("Cannot serialise number: must not be NaN or Inf".into()),
+            2 => {
+                out.extend_from_slice(b"null");
+                return Ok(());
+            }
+            _ if n.is_nan() => {
+                out.extend_from_slice(b"nan");
+                return Ok(());
+            }
+            _ => {}
+        }
     }
     let prec = PRECISION.with(|c| c.get()).clamp(1, 14) as usize;
     out.extend_from_slice(super::convert::format_g(n, prec).as_bytes());
