@@ -223,7 +223,12 @@ pub fn accept_while_busy(s: &mut Server) {
             let addr = peer.map(|p| p.to_string()).unwrap_or_default();
             match register_client_in(s, addr, local, fd, peer.map(|p| p.ip())) {
                 Ok(id) => {
-                    tokio::task::spawn_local(serve_connection(shared.clone(), stream, id, Vec::new()));
+                    tokio::task::spawn_local(serve_connection(
+                        shared.clone(),
+                        stream,
+                        id,
+                        Vec::new(),
+                    ));
                 }
                 Err(refusal) => {
                     let _ = stream.try_write(refusal.reply());

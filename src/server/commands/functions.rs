@@ -224,7 +224,7 @@ fn function_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 .collect();
             c.reply.set(names.len());
             for n in names {
-                c.reply.bulk(n.as_bytes());
+                c.reply.simple(n);
             }
         }
         if with_code {
@@ -262,7 +262,9 @@ fn function_restore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Some(p) if argv.len() == 4 && p.eq_ignore_ascii_case(b"replace") => Policy::Replace,
         Some(p) if argv.len() == 4 && p.eq_ignore_ascii_case(b"flush") => Policy::Flush,
         Some(_) => {
-            c.reply.error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
+            c.reply.error(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            );
             return;
         }
     };

@@ -147,13 +147,9 @@ pub fn create_script(srv: &mut Server, body: &[u8]) -> Result<String, String> {
         .compile(&body[shebang_len..], "@user_script")
         .map_err(|e| format!("ERR Error compiling script (new function): {}", e))?;
     srv.scripting.scripts_mem += body.len() + 40;
-    srv.scripting.scripts.insert(
-        sha.clone(),
-        sc::Script {
-            flags,
-            func,
-        },
-    );
+    srv.scripting
+        .scripts
+        .insert(sha.clone(), sc::Script { flags, func });
     Ok(sha)
 }
 
@@ -166,8 +162,7 @@ fn eval_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], evalsha: boo
         return;
     }
     let Some(numkeys) = crate::server::util::parse_i64(&argv[2]) else {
-        c.reply
-            .error("ERR value is not an integer or out of range");
+        c.reply.error("ERR value is not an integer or out of range");
         return;
     };
     if numkeys > argv.len() as i64 - 3 {
@@ -217,7 +212,10 @@ fn prepare_checks(srv: &mut Server, c: &Client, flags: u64, ro: bool) -> Result<
         srv.is_replica() && !srv.master_link_up() && !srv.config.replica_serve_stale_data;
     if flags & sc::FLAG_EVAL_COMPAT != 0 {
         if running_stale {
-            return Err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into());
+            return Err(
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+                    .into(),
+            );
         }
         return Ok(());
     }
@@ -353,7 +351,7 @@ pub fn run_script(
         }
     }
     srv.scripting.runs += 1;
-    if srv.scripting.runs % 50 == 0 {
+    if srv.scripting.runs.is_multiple_of(50) {
         engine.gc_step();
     }
 }
@@ -372,8 +370,9 @@ fn script_exists(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.reply.array(argv.len() - 2);
     for a in &argv[2..] {
         let sha = String::from_utf8_lossy(a).to_ascii_lowercase();
-        c.reply
-            .int(i64::from(a.len() == 40 && srv.scripting.scripts.contains_key(&sha)));
+        c.reply.int(i64::from(
+            a.len() == 40 && srv.scripting.scripts.contains_key(&sha),
+        ));
     }
 }
 

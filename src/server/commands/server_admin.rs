@@ -433,8 +433,7 @@ fn command_getkeys(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         match crate::server::util::parse_i64(&args[2]) {
             Some(n) if n >= 0 && n as usize <= args.len() - 3 => (3..3 + n as usize).collect(),
             _ => {
-                c.reply
-                    .error("ERR Invalid arguments specified for command");
+                c.reply.error("ERR Invalid arguments specified for command");
                 return;
             }
         }

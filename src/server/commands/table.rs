@@ -3,8 +3,8 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, functions, hashes, keys, lists, persistence, pubsub, replication, scripting, server_admin, sets,
-    strings, transactions, zsets,
+    connection, functions, hashes, keys, lists, persistence, pubsub, replication, scripting,
+    server_admin, sets, strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;

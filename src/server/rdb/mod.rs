@@ -121,7 +121,10 @@ pub fn install(srv: &mut Server, loaded: Loaded) {
         if let Err(e) =
             crate::server::scripting::functions::create_library(&mut srv.scripting, code, true)
         {
-            log::warning(&format!("Failed loading a function library of the snapshot: {}", e));
+            log::warning(&format!(
+                "Failed loading a function library of the snapshot: {}",
+                e
+            ));
         }
     }
     srv.persistence.loaded_repl = loaded.repl;

@@ -25,11 +25,7 @@ struct Input<'a> {
 /// Reads one RDB string (length-prefixed, integer-encoded or LZF) from the front
 /// of `r`, advancing it (FUNCTION RESTORE payloads).
 pub fn read_string_from(r: &mut &[u8]) -> Result<Vec<u8>, RdbError> {
-    let mut inp = Input {
-        r,
-        crc: 0,
-        pos: 0,
-    };
+    let mut inp = Input { r, crc: 0, pos: 0 };
     inp.string()
 }
 

@@ -30,9 +30,7 @@ fn arg(args: &[Value], i: usize, fname: &str) -> Result<i32, String> {
 /// Lua's type name of a value, for argument errors.
 pub fn type_name(v: &Value) -> &'static str {
     match v {
-        Value::Nil => {
-            "nil"
-        }
+        Value::Nil => "nil",
         Value::Boolean(_) => "boolean",
         Value::Integer(_) | Value::Number(_) => "number",
         Value::String(_) => "string",

@@ -27,16 +27,18 @@ pub const BUSY_FUNCTION: &str =
 /// The Lua count hook: checks the time, serves other clients once timed out,
 /// and raises the kill error after SCRIPT KILL.
 pub fn hook(lua: &mlua::Lua) -> mlua::Result<VmState> {
-    let Some((killed, timed_out, elapsed_ms, srv_ptr, eval_mode, name)) = with_ctx(|c: &mut RunCtx| {
-        (
-            c.killed,
-            c.timed_out,
-            c.start.elapsed().as_millis() as i64,
-            c.srv,
-            c.eval_mode,
-            c.funcname.clone(),
-        )
-    }) else {
+    let Some((killed, timed_out, elapsed_ms, srv_ptr, eval_mode, name)) =
+        with_ctx(|c: &mut RunCtx| {
+            (
+                c.killed,
+                c.timed_out,
+                c.start.elapsed().as_millis() as i64,
+                c.srv,
+                c.eval_mode,
+                c.funcname.clone(),
+            )
+        })
+    else {
         return Ok(VmState::Continue);
     };
     if killed {
@@ -67,7 +69,9 @@ fn kill(lua: &mlua::Lua) -> mlua::Result<VmState> {
     crate::server::log::warning("Lua script killed by user with SCRIPT KILL.");
     // From now on every line raises again, so pcall cannot swallow the kill.
     lua.set_hook(mlua::HookTriggers::EVERY_LINE, |_, _| {
-        Err(mlua::Error::runtime("Script killed by user with SCRIPT KILL..."))
+        Err(mlua::Error::runtime(
+            "Script killed by user with SCRIPT KILL...",
+        ))
     });
     Err(mlua::Error::runtime(
         "Script killed by user with SCRIPT KILL...",
@@ -136,10 +140,7 @@ fn process_events(srv: &mut Server, eval_mode: bool) {
                 break;
             }
         }
-        loop {
-            let Some(c) = srv.clients.get_mut(&id) else {
-                break;
-            };
+        while let Some(c) = srv.clients.get_mut(&id) {
             let argv = match parse_request(&c.busy_input, max_bulk) {
                 Ok(ParseOutcome::Request(argv, n)) => {
                     c.busy_input.drain(..n);
@@ -175,7 +176,8 @@ fn serve(srv: &mut Server, id: u64, argv: Vec<Vec<u8>>, eval_mode: bool) {
     }
     if name == "shutdown" && argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {
         crate::server::log::warning("User requested shutdown...");
-        let _ = crate::server::rdb::finish_shutdown(srv, crate::server::state::ShutdownMode::NoSave);
+        let _ =
+            crate::server::rdb::finish_shutdown(srv, crate::server::state::ShutdownMode::NoSave);
         std::process::exit(0);
     }
     let allowed = commands::resolve(&argv)

@@ -420,7 +420,9 @@ impl Parser<'_> {
                         Some(cp) => {
                             let mut buf = [0u8; 4];
                             match char::from_u32(cp) {
-                                Some(ch) => out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes()),
+                                Some(ch) => {
+                                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes())
+                                }
                                 None => return Tok::Error("invalid unicode escape code"),
                             }
                         }
@@ -577,20 +579,33 @@ fn strtod_prefix(s: &[u8]) -> Option<(f64, usize)> {
         _ => false,
     };
     let rest = &s[i..];
-    let lower: Vec<u8> = rest.iter().take(8).map(|b| b.to_ascii_lowercase()).collect();
+    let lower: Vec<u8> = rest
+        .iter()
+        .take(8)
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
     if lower.starts_with(b"inf") {
         let len = if lower.starts_with(b"infinity") { 8 } else { 3 };
-        let v = if neg { f64::NEG_INFINITY } else { f64::INFINITY };
+        let v = if neg {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
         return Some((v, i + len));
     }
     if lower.starts_with(b"nan") {
         return Some((f64::NAN, i + 3));
     }
     if lower.starts_with(b"0x") {
-        let digits = rest[2..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+        let digits = rest[2..]
+            .iter()
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
         if digits > 0 {
             let h = std::str::from_utf8(&rest[2..2 + digits]).ok()?;
-            let v = u64::from_str_radix(h, 16).map(|x| x as f64).unwrap_or(f64::MAX);
+            let v = u64::from_str_radix(h, 16)
+                .map(|x| x as f64)
+                .unwrap_or(f64::MAX);
             return Some((if neg { -v } else { v }, i + 2 + digits));
         }
     }
@@ -612,7 +627,10 @@ fn strtod_prefix(s: &[u8]) -> Option<(f64, usize)> {
         if matches!(s.get(k), Some(b'+') | Some(b'-')) {
             k += 1;
         }
-        let exp_digits = s[k.min(s.len())..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let exp_digits = s[k.min(s.len())..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         if exp_digits > 0 {
             j = k + exp_digits;
         }

@@ -119,12 +119,18 @@ fn encode(v: &Value, out: &mut Vec<u8>, level: usize) {
                     encode(&item, out, level + 1);
                 }
             } else {
-                let pairs: Vec<(Value, Value)> =
-                    t.clone().pairs::<Value, Value>().filter_map(Result::ok).collect();
-                encode_len(pairs.len(), 0x80, 15, 0xde, 0xdf, out);
-                for (k, val) in &pairs {
-                    encode(k, out, level + 1);
-                    encode(val, out, level + 1);
+                // Counted first, then walked: holding every key and value at
+                // once from Rust would overflow Lua 5.1's reference stack.
+                let n = t.clone().pairs::<Value, Value>().count();
+                encode_len(n, 0x80, 15, 0xde, 0xdf, out);
+                for (k, val) in t
+                    .clone()
+                    .pairs::<Value, Value>()
+                    .filter_map(Result::ok)
+                    .take(n)
+                {
+                    encode(&k, out, level + 1);
+                    encode(&val, out, level + 1);
                 }
             }
         }
@@ -181,14 +187,16 @@ fn decode(lua: &Lua, c: &mut Cur) -> Result<Value, DecErr> {
         0xc3 => Ok(Value::Boolean(true)),
         0xca => num(f32::from_bits(c.be(4)? as u32) as f64),
         0xcb => num(f64::from_bits(c.be(8)?)),
-        0xd9 | 0xda | 0xdb => {
+        0xd9..=0xdb => {
             let n = match t {
                 0xd9 => c.be(1)?,
                 0xda => c.be(2)?,
                 _ => c.be(4)?,
             } as usize;
             let b = c.take(n)?;
-            Ok(Value::String(lua.create_string(b).map_err(|_| DecErr::BadFmt)?))
+            Ok(Value::String(
+                lua.create_string(b).map_err(|_| DecErr::BadFmt)?,
+            ))
         }
         0xdc | 0xdd => {
             let n = if t == 0xdc { c.be(2)? } else { c.be(4)? } as usize;
@@ -202,7 +210,9 @@ fn decode(lua: &Lua, c: &mut Cur) -> Result<Value, DecErr> {
         0xe0..=0xff => num(t as i8 as f64),
         0xa0..=0xbf => {
             let b = c.take((t & 0x1f) as usize)?;
-            Ok(Value::String(lua.create_string(b).map_err(|_| DecErr::BadFmt)?))
+            Ok(Value::String(
+                lua.create_string(b).map_err(|_| DecErr::BadFmt)?,
+            ))
         }
         0x90..=0x9f => array(lua, c, (t & 0xf) as usize),
         0x80..=0x8f => map(lua, c, (t & 0xf) as usize),
@@ -232,7 +242,9 @@ fn map(lua: &Lua, c: &mut Cur, n: usize) -> Result<Value, DecErr> {
 }
 
 fn fail(lua: &Lua, msg: &str) -> mlua::Result<MultiValue> {
-    Ok(MultiValue::from_iter([Value::String(lua.create_string(msg)?)]))
+    Ok(MultiValue::from_iter([Value::String(
+        lua.create_string(msg)?,
+    )]))
 }
 
 /// Decodes up to `limit` values (0: all) from `offset`; with a limit or offset, the

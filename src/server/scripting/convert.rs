@@ -235,7 +235,7 @@ pub fn lua_to_reply(v: &Value, out: &mut Reply, script_resp3: bool, depth: usize
 /// C's `(long long)` cast of a double, saturating where C's is undefined.
 fn lua_number_to_i64(n: f64) -> i64 {
     // x86-64's cvttsd2si gives i64::MIN for NaN and anything out of range.
-    if n.is_nan() || n >= 9.223372036854775807e18 || n < -9.223372036854775807e18 {
+    if n.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&n) {
         i64::MIN
     } else {
         n as i64
@@ -305,39 +305,34 @@ fn table_to_reply(t: &Table, out: &mut Reply, script_resp3: bool, depth: usize) 
             return;
         }
     }
+    // Tables are walked twice (count, then write) rather than collected: every
+    // Lua string or table held from Rust takes a slot of a stack Lua 5.1 caps
+    // at 8000, so a large table must not be held all at once.
     if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
-        let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
-        out.map(pairs.len());
-        for (k, v) in &pairs {
-            lua_to_reply(k, out, script_resp3, depth + 1);
-            lua_to_reply(v, out, script_resp3, depth + 1);
+        let n = m.clone().pairs::<Value, Value>().count();
+        out.map(n);
+        for (k, v) in m.pairs::<Value, Value>().filter_map(Result::ok).take(n) {
+            lua_to_reply(&k, out, script_resp3, depth + 1);
+            lua_to_reply(&v, out, script_resp3, depth + 1);
         }
         return;
     }
     if let Ok(Value::Table(s)) = t.raw_get::<Value>("set") {
-        let keys: Vec<Value> = s
-            .pairs::<Value, Value>()
-            .filter_map(Result::ok)
-            .map(|(k, _)| k)
-            .collect();
-        out.set(keys.len());
-        for k in &keys {
-            lua_to_reply(k, out, script_resp3, depth + 1);
+        let n = s.clone().pairs::<Value, Value>().count();
+        out.set(n);
+        for (k, _) in s.pairs::<Value, Value>().filter_map(Result::ok).take(n) {
+            lua_to_reply(&k, out, script_resp3, depth + 1);
         }
         return;
     }
-    let mut items = Vec::new();
-    let mut j = 1i64;
-    loop {
-        match t.raw_get::<Value>(j) {
-            Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => items.push(v),
-        }
-        j += 1;
+    let mut len = 0i64;
+    while !matches!(t.raw_get::<Value>(len + 1), Ok(Value::Nil) | Err(_)) {
+        len += 1;
     }
-    out.array(items.len());
-    for v in &items {
-        lua_to_reply(v, out, script_resp3, depth + 1);
+    out.array(len as usize);
+    for j in 1..=len {
+        let v = t.raw_get::<Value>(j).unwrap_or(Value::Nil);
+        lua_to_reply(&v, out, script_resp3, depth + 1);
     }
 }
 
@@ -353,7 +348,10 @@ mod tests {
         assert_eq!(format_g(1e20, 17), "1e+20");
         assert_eq!(format_g(123456789012345678.0, 17), "1.2345678901234568e+17");
         assert_eq!(format_g(3.5, 14), "3.5");
-        assert_eq!(format_g(1e-5, 14), "1.0000000000000001e-05".replace("1.0000000000000001", "1"));
+        assert_eq!(
+            format_g(1e-5, 14),
+            "1.0000000000000001e-05".replace("1.0000000000000001", "1")
+        );
         assert_eq!(format_g(-2.25, 14), "-2.25");
     }
 }

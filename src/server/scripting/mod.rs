@@ -54,6 +54,7 @@ pub struct Script {
 }
 
 /// The scripting state of the server: the interpreter and the script cache.
+#[derive(Default)]
 pub struct Scripting {
     pub engine: engine::Engine,
     pub scripts: HashMap<String, Script>,
@@ -70,18 +71,6 @@ impl std::fmt::Debug for Scripting {
         f.debug_struct("Scripting")
             .field("scripts", &self.scripts.len())
             .finish()
-    }
-}
-
-impl Default for Scripting {
-    fn default() -> Self {
-        Scripting {
-            engine: engine::Engine::new(),
-            scripts: HashMap::new(),
-            scripts_mem: 0,
-            runs: 0,
-            functions: Default::default(),
-        }
     }
 }
 

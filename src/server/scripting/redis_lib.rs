@@ -59,11 +59,7 @@ pub fn script_running() -> bool {
 /// returning its top 31 bits, so `math.random` gives the same sequence as Redis.
 pub fn lrand48() -> i64 {
     RAND48.with(|s| {
-        let x = s
-            .get()
-            .wrapping_mul(0x5_DEEC_E66D)
-            .wrapping_add(0xB)
-            & 0xFFFF_FFFF_FFFF;
+        let x = s.get().wrapping_mul(0x5_DEEC_E66D).wrapping_add(0xB) & 0xFFFF_FFFF_FFFF;
         s.set(x);
         (x >> 17) as i64
     })
@@ -125,7 +121,11 @@ pub fn native_table(lua: &Lua) -> mlua::Result<Table> {
         "call",
         lua.create_function(|lua, args: Variadic<Value>| {
             let (v, failed) = redis_call(lua, &args);
-            Ok(if failed { (Value::Nil, v) } else { (v, Value::Nil) })
+            Ok(if failed {
+                (Value::Nil, v)
+            } else {
+                (v, Value::Nil)
+            })
         })?,
     )?;
     t.set(
@@ -252,7 +252,10 @@ pub fn native_table(lua: &Lua) -> mlua::Result<Table> {
             Ok(())
         })?,
     )?;
-    t.set("raising", lua.create_function(|lua, f: mlua::Function| super::raising::wrap(lua, f))?)?;
+    t.set(
+        "raising",
+        lua.create_function(|lua, f: mlua::Function| super::raising::wrap(lua, f))?,
+    )?;
     t.set(
         "errmsg",
         lua.create_function(|_, v: Value| {
@@ -332,12 +335,8 @@ fn redis_call(lua: &Lua, args: &[Value]) -> (Value, bool) {
     };
     // Take what the command needs out of the context, so that nothing stays
     // borrowed while it runs.
-    let taken = with_ctx(|ctx| {
-        ctx.script_client
-            .take()
-            .map(|sc| (sc, ctx.srv, ctx.caller))
-    })
-    .flatten();
+    let taken =
+        with_ctx(|ctx| ctx.script_client.take().map(|sc| (sc, ctx.srv, ctx.caller))).flatten();
     let Some((mut sc, srv_ptr, caller_ptr)) = taken else {
         return (
             error_table(
@@ -419,10 +418,9 @@ fn check_command(
     {
         return Err("Can not execute the command on a stale replica".into());
     }
-    let (read_only, write_dirty, allow_oom, oom_at_start) = with_ctx(|c| {
-        (c.read_only, c.write_dirty, c.allow_oom, c.oom_at_start)
-    })
-    .unwrap_or((false, false, false, false));
+    let (read_only, write_dirty, allow_oom, oom_at_start) =
+        with_ctx(|c| (c.read_only, c.write_dirty, c.allow_oom, c.oom_at_start))
+            .unwrap_or((false, false, false, false));
     if read_only && cmd.flags & (commands::WRITE | commands::MAY_REPLICATE) != 0 {
         return Err("Write commands are not allowed from read-only scripts.".into());
     }

@@ -342,7 +342,9 @@ fn result(lua: &Lua, r: Res<Vec<Value>>) -> mlua::Result<MultiValue> {
             v.insert(0, Value::Nil);
             Ok(MultiValue::from_iter(v))
         }
-        Err(e) => Ok(MultiValue::from_iter([Value::String(lua.create_string(e)?)])),
+        Err(e) => Ok(MultiValue::from_iter([Value::String(
+            lua.create_string(e)?,
+        )])),
     }
 }
 
