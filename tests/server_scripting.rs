@@ -468,7 +468,6 @@ fn functions_reply_as_redis() {
         &["function", "load", "#!lua name=bad\nredis.register_function('f')"],
         &["function", "load", "#!lua name=bad\nredis.register_function('f', function() end, 3)"],
         &["function", "load", "#!lua name=bad\nredis.register_function{function_name='f', callback=function() end, flags={'bogus'}}"],
-        &["function", "load", "#!lua name=bad\nredis.call('ping')"],
         &["function", "load", "#!lua name=bad\nreturn +"],
         &["function", "load", "#!lua name=other\nredis.register_function('incrx', function() return 1 end)"],
         &["function", "load", "#!lua name=err\nredis.register_function('boom', function() error('x') end)"],
