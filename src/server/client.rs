@@ -104,6 +104,9 @@ pub struct Client {
     pub last_write_ms: i64,
     /// The connection task is streaming a file (a disk-based snapshot) to it.
     pub sending_file: bool,
+    /// Bytes read from the socket while a busy script held the server, not yet
+    /// parsed (see `scripting::busy`); the connection task takes them first.
+    pub busy_input: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +157,7 @@ impl Client {
             obuf_soft_since: 0,
             last_write_ms: now,
             sending_file: false,
+            busy_input: Vec::new(),
         }
     }
 

@@ -168,7 +168,17 @@ fn register_client(
     fd: i32,
     peer_ip: Option<std::net::IpAddr>,
 ) -> Result<u64, Refusal> {
-    let mut s = srv.borrow_mut();
+    register_client_in(&mut srv.borrow_mut(), addr, laddr, fd, peer_ip)
+}
+
+/// `register_client` on a server already borrowed.
+fn register_client_in(
+    s: &mut Server,
+    addr: String,
+    laddr: String,
+    fd: i32,
+    peer_ip: Option<std::net::IpAddr>,
+) -> Result<u64, Refusal> {
     s.stats.total_connections_received += 1;
     if s.clients.len() as u64 >= s.config.maxclients {
         s.stats.rejected_connections += 1;
@@ -184,6 +194,59 @@ fn register_client(
     let c = Client::new(id, addr, laddr, fd, authenticated);
     s.clients.insert(id, Box::new(c));
     Ok(id)
+}
+
+/// Accepts the connections waiting on the TCP listeners while a busy script holds
+/// the server (Redis keeps accepting then): each gets its client and its task,
+/// which runs once the script ends; `scripting::busy` answers its requests meanwhile.
+pub fn accept_while_busy(s: &mut Server) {
+    let Some(shared) = s.handle.as_ref().and_then(|w| w.upgrade()) else {
+        return;
+    };
+    for lfd in s.listen_fds.clone() {
+        loop {
+            // SAFETY: accept4 on our own listening socket; the new fd is owned below.
+            let fd = unsafe {
+                libc::accept4(
+                    lfd,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                )
+            };
+            if fd < 0 {
+                break;
+            }
+            // SAFETY: `fd` is a freshly accepted socket that nothing else owns.
+            let std_stream = unsafe {
+                use std::os::fd::FromRawFd;
+                std::net::TcpStream::from_raw_fd(fd)
+            };
+            let _ = std_stream.set_nodelay(true);
+            let peer = std_stream.peer_addr().ok();
+            let local = std_stream
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            let Ok(stream) = TcpStream::from_std(std_stream) else {
+                continue;
+            };
+            let addr = peer.map(|p| p.to_string()).unwrap_or_default();
+            match register_client_in(s, addr, local, fd, peer.map(|p| p.ip())) {
+                Ok(id) => {
+                    tokio::task::spawn_local(serve_connection(
+                        shared.clone(),
+                        stream,
+                        id,
+                        Vec::new(),
+                    ));
+                }
+                Err(refusal) => {
+                    let _ = stream.try_write(refusal.reply());
+                }
+            }
+        }
+    }
 }
 
 /// Redis 7.0's protected mode: with `protected-mode yes` and no password for the
@@ -471,6 +534,13 @@ fn execute_round(
     crate::server::util::tick();
     if !first {
         serve_deadlines(s, id);
+    }
+    // Bytes a busy script's event processing read for this client come after
+    // what the task already held.
+    if let Some(c) = s.clients.get_mut(&id) {
+        if !c.busy_input.is_empty() {
+            input.buf.append(&mut c.busy_input);
+        }
     }
     if !input.pending().is_empty() {
         process_input(s, id, input);

@@ -66,6 +66,7 @@ pub(crate) mod oom;
 pub(crate) mod rdb;
 pub(crate) mod replication;
 pub(crate) mod resp;
+pub(crate) mod scripting;
 pub(crate) mod slowlog;
 pub mod startup;
 pub(crate) mod state;

@@ -268,6 +268,10 @@ fn listen(srv: &Server, ready_fd: Option<i32>) -> Result<Vec<tokio::net::TcpList
 /// gets an accept task.
 fn start_accepting(srv: &mut Server, shared: &Shared, listeners: Vec<tokio::net::TcpListener>) {
     for l in listeners {
+        {
+            use std::os::fd::AsRawFd;
+            srv.listen_fds.push(l.as_raw_fd());
+        }
         let slot: ListenerSlot = Rc::new(RefCell::new(Some(l)));
         srv.listeners.push(slot.clone());
         tokio::task::spawn_local(accept_loop(shared.clone(), slot));
@@ -284,6 +288,7 @@ fn rebind(srv: &mut Server, before: &Config) -> Result<(), String> {
     for slot in srv.listeners.drain(..) {
         slot.borrow_mut().take();
     }
+    srv.listen_fds.clear();
     match bind_tcp(&srv.config) {
         Ok(l) => {
             start_accepting(srv, &shared, l);

@@ -161,6 +161,10 @@ pub struct Server {
     pub migrate_sockets: crate::server::commands::migrate::SocketCache,
     /// The latency monitor's events (LATENCY LATEST, HISTORY...).
     pub latency: crate::server::latency::Monitor,
+    /// The Lua interpreter and the script cache.
+    pub scripting: crate::server::scripting::Scripting,
+    /// The TCP listening sockets (a busy script accepts connections on them).
+    pub listen_fds: Vec<i32>,
 }
 
 /// How CONFIG SET port/bind re-binds the listeners (see `Server::rebind`).
@@ -221,6 +225,8 @@ impl Server {
             rebind: None,
             migrate_sockets: Default::default(),
             latency: Default::default(),
+            scripting: Default::default(),
+            listen_fds: Vec::new(),
         }
     }
 

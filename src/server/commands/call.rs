@@ -146,10 +146,16 @@ fn precheck(
     if srv.config.requirepass.is_some() && !c.authenticated && cmd.flags & NO_AUTH == 0 {
         return Err("NOAUTH Authentication required.".into());
     }
-    let is_write = cmd.is_write() || (cmd.name == "exec" && multi_has_write(c));
+    // Scripts and functions with declared flags are checked by those flags.
+    let flags = if cmd.group == "scripting" {
+        super::scripting::command_flags(srv, cmd, argv)
+    } else {
+        cmd.flags
+    };
+    let is_write = flags & WRITE != 0 || (cmd.name == "exec" && multi_has_write(c));
     let from_master = c.kind == ClientKind::Master;
     if srv.config.maxmemory > 0 && !from_master {
-        let may_grow = cmd.flags & DENYOOM != 0
+        let may_grow = flags & DENYOOM != 0
             || (cmd.name == "exec"
                 && c.multi.as_ref().is_some_and(|q| {
                     q.iter()
@@ -174,7 +180,7 @@ fn precheck(
             return Err("NOREPLICAS Not enough good replicas to write.".into());
         }
     }
-    if srv.is_replica() && srv.config.replica_read_only && !from_master && cmd.is_write() {
+    if srv.is_replica() && srv.config.replica_read_only && !from_master && flags & WRITE != 0 {
         return Err("READONLY You can't write against a read only replica.".into());
     }
     if c.in_pubsub_context()
@@ -199,7 +205,7 @@ fn precheck(
     if srv.is_replica()
         && !srv.config.replica_serve_stale_data
         && !srv.master_link_up()
-        && cmd.flags & STALE == 0
+        && flags & STALE == 0
         && !from_master
     {
         return Err(
@@ -210,7 +216,6 @@ fn precheck(
     if srv.loading && cmd.flags & LOADING == 0 {
         return Err("LOADING Redis is loading the dataset in memory".into());
     }
-    let _ = argv;
     Ok(())
 }
 
@@ -382,8 +387,9 @@ fn redacted(argv: &[Vec<u8>]) -> std::borrow::Cow<'_, [Vec<u8>]> {
     std::borrow::Cow::Owned(v)
 }
 
-/// MONITOR output: `+<time> [<db> <addr>] "arg" ...`.
-fn feed_monitors(srv: &mut Server, c: &Client, db: usize, argv: &[Vec<u8>]) {
+/// MONITOR output: `+<time> [<db> <addr>] "arg" ...` (EVAL feeds its own line
+/// first, so the script's commands follow it).
+pub fn feed_monitors(srv: &mut Server, c: &Client, db: usize, argv: &[Vec<u8>]) {
     let now = crate::server::util::now_us();
     let who = match c.kind {
         ClientKind::Master => "master".to_string(),

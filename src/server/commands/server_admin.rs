@@ -484,7 +484,18 @@ fn command_getkeys(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             return;
         }
     };
-    let pos = cmd.keys_of(args);
+    let pos = if cmd.group == "scripting" && args.len() >= 3 {
+        // EVAL/FCALL family: numkeys, then the keys.
+        match crate::server::util::parse_i64(&args[2]) {
+            Some(n) if n >= 0 && n as usize <= args.len() - 3 => (3..3 + n as usize).collect(),
+            _ => {
+                c.reply.error("ERR Invalid arguments specified for command");
+                return;
+            }
+        }
+    } else {
+        cmd.keys_of(args)
+    };
     if pos.is_empty() {
         c.reply.error("ERR The command has no key arguments");
         return;

@@ -3,8 +3,9 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, debug, dump, geo, hashes, hyperloglog, keys, latency, lists, memory, persistence,
-    pubsub, replication, server_admin, sets, sort, streams, strings, transactions, zsets,
+    connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency, lists, memory,
+    persistence, pubsub, replication, scripting, server_admin, sets, sort, streams, strings,
+    transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -220,6 +221,7 @@ impl Command {
             "transactions" => v.push("@transaction"),
             "hyperloglog" => v.push("@hyperloglog"),
             "geo" => v.push("@geo"),
+            "scripting" => v.push("@scripting"),
             _ => {}
         }
         if self.flags & ADMIN != 0 {
@@ -296,6 +298,8 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
             pubsub::COMMANDS,
             persistence::COMMANDS,
             replication::COMMANDS,
+            scripting::COMMANDS,
+            functions::COMMANDS,
         ] {
             for c in family {
                 t.insert(c.name, c);

@@ -209,7 +209,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Enum(&["debug", "verbose", "notice", "warning"]),
         "notice"
     ),
-    d!("lua-time-limit", Int(0, LL_MAX), "5000"),
+    alias!("lua-time-limit", "busy-reply-threshold"),
     d!("masterauth", Str, ""),
     d!("masteruser", Str, ""),
     d!("maxclients", Int(1, UINT_MAX), "10000"),

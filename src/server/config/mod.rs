@@ -375,7 +375,6 @@ impl Config {
     }
 
     /// One directive's current value as CONFIG GET prints it.
-    #[cfg(test)]
     pub fn get(&self, name: &str) -> Option<String> {
         let d = directives::canonical(directives::find(name)?);
         self.values.get(d.name).cloned()

@@ -117,6 +117,18 @@ pub fn load_on_startup(srv: &mut Server) -> Result<(), String> {
 /// Replaces the dataset with a snapshot that was read completely.
 pub fn install(srv: &mut Server, loaded: Loaded) {
     srv.dbs = loaded.dbs;
+    // The snapshot's function libraries replace ours, as Redis's full sync and load.
+    srv.scripting.functions = Default::default();
+    for code in &loaded.functions {
+        if let Err(e) =
+            crate::server::scripting::functions::create_library(&mut srv.scripting, code, true)
+        {
+            log::warning(&format!(
+                "Failed loading a function library of the snapshot: {}",
+                e
+            ));
+        }
+    }
     srv.persistence.loaded_repl = loaded.repl;
     srv.persistence.last_load_keys_loaded = loaded.keys_loaded;
     srv.persistence.last_load_keys_expired = loaded.keys_expired;
@@ -155,6 +167,7 @@ pub fn save_to(srv: &Server, path: &std::path::Path) -> Result<(), String> {
         checksum: srv.config.rdbchecksum,
         used_mem: crate::server::memory::used() as u64,
         ctime: now_ms() / 1000,
+        functions: srv.scripting.functions.codes(),
     };
     let written = writer::write(&srv.dbs, &mut w, &meta)
         .and_then(|_| w.flush())
@@ -265,6 +278,7 @@ pub fn fork_to_fd(srv: &mut Server, fd: i32, mark: &str) -> Result<i32, String> 
             checksum: srv.config.rdbchecksum,
             used_mem: crate::server::memory::used() as u64,
             ctime: now_ms() / 1000,
+            functions: srv.scripting.functions.codes(),
         };
         let ok = w.write_all(format!("$EOF:{}\r\n", mark).as_bytes()).is_ok()
             && writer::write(&srv.dbs, &mut w, &meta).is_ok()
@@ -444,6 +458,8 @@ pub struct Loaded {
     pub repl: Option<ReplInfo>,
     pub keys_loaded: u64,
     pub keys_expired: u64,
+    /// The code of each function library (FUNCTION2 records).
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// Why a snapshot could not be read; the message names what is wrong and where.

@@ -22,6 +22,13 @@ pub(super) struct Input<'a> {
     pos: u64,
 }
 
+/// Reads one RDB string (length-prefixed, integer-encoded or LZF) from the front
+/// of `r`, advancing it (FUNCTION RESTORE payloads).
+pub fn read_string_from(r: &mut &[u8]) -> Result<Vec<u8>, RdbError> {
+    let mut inp = Input { r, crc: 0, pos: 0 };
+    inp.string()
+}
+
 fn err(msg: impl Into<String>) -> RdbError {
     RdbError(msg.into())
 }
@@ -450,8 +457,8 @@ pub fn read(
                 continue;
             }
             OPCODE_FUNCTION2 => {
-                inp.string()?;
-                crate::server::log::warning("The RDB file holds a function library; tripod-server does not run functions and skips it");
+                let code = inp.string()?;
+                loaded.functions.push(code);
                 continue;
             }
             OPCODE_FUNCTION_PRE_GA => {
@@ -693,6 +700,7 @@ mod fuzz {
         db.insert_entry(b"z", e);
         let mut out = Vec::new();
         let meta = crate::server::rdb::writer::Meta {
+            functions: Vec::new(),
             repl: None,
             compress: true,
             checksum: false,

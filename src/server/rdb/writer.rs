@@ -32,7 +32,8 @@ impl<'a> RdbWriter<'a> {
         self.crc = crc64::update(self.crc, b);
         self.w.write_all(b)
     }
-    fn byte(&mut self, b: u8) -> io::Result<()> {
+    /// Writes one raw byte (an opcode).
+    pub fn byte(&mut self, b: u8) -> io::Result<()> {
         self.raw(&[b])
     }
     /// Writes an RDB length: 6-bit, 14-bit, 32-bit or 64-bit big-endian form,
@@ -258,6 +259,8 @@ pub struct Meta<'a> {
     pub checksum: bool,
     pub used_mem: u64,
     pub ctime: i64,
+    /// The code of each function library, saved as FUNCTION2 records.
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// Writes a full RDB file of `dbs` to `w`.
@@ -274,6 +277,10 @@ pub fn write(dbs: &[Db], w: &mut dyn Write, meta: &Meta) -> io::Result<()> {
         out.aux("repl-offset", &r.offset.to_string())?;
     }
     out.aux("aof-base", "0")?;
+    for code in &meta.functions {
+        out.byte(OPCODE_FUNCTION2)?;
+        out.string(code)?;
+    }
     for (i, db) in dbs.iter().enumerate() {
         if db.is_empty() {
             continue;

@@ -131,6 +131,18 @@ impl Server {
         self.propagate_pending();
     }
 
+    /// Where the running execution unit's queue ends now (for
+    /// [`Server::propagation_truncate`]).
+    pub fn propagation_mark(&self) -> usize {
+        self.repl.propagation.pending.len()
+    }
+
+    /// Drops what was queued after `mark`: the effects of a script command run
+    /// under `redis.set_repl(redis.REPL_NONE)` (or REPL_AOF) are not replicated.
+    pub fn propagation_truncate(&mut self, mark: usize) {
+        self.repl.propagation.pending.truncate(mark);
+    }
+
     /// Queues `argv`, applied to `db`, as an effect of the running execution
     /// unit (Redis's alsoPropagate).
     pub fn also_propagate(&mut self, db: usize, argv: Vec<Vec<u8>>) {

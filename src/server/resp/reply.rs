@@ -76,6 +76,20 @@ impl Reply {
         }
         self.buf.extend_from_slice(b"\r\n");
     }
+    /// An error reply written as given (`-` then `msg`), with no `ERR` added: what a
+    /// script's `{err=...}` table becomes. Newlines become spaces.
+    pub fn error_verbatim(&mut self, msg: &str) {
+        self.errors += 1;
+        self.buf.push(b'-');
+        self.last_error_code.clear();
+        self.last_error_code
+            .push_str(msg.split(' ').next().unwrap_or(""));
+        for c in msg.bytes() {
+            self.buf
+                .push(if c == b'\r' || c == b'\n' { b' ' } else { c });
+        }
+        self.buf.extend_from_slice(b"\r\n");
+    }
     /// An integer reply (`:n`).
     pub fn int(&mut self, n: i64) {
         self.int_line(b':', n);

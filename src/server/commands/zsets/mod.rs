@@ -113,12 +113,12 @@ pub static COMMANDS: &[Command] = &[
     Command::new("bzpopmin", bzpopmin)
         .arity(-3)
         .group("sortedset")
-        .flags(WRITE | FAST | BLOCKING)
+        .flags(WRITE | FAST | BLOCKING | NOSCRIPT)
         .keys(1, -2, 1),
     Command::new("bzpopmax", bzpopmax)
         .arity(-3)
         .group("sortedset")
-        .flags(WRITE | FAST | BLOCKING)
+        .flags(WRITE | FAST | BLOCKING | NOSCRIPT)
         .keys(1, -2, 1),
     Command::new("zmpop", zmpop)
         .arity(-4)
