@@ -93,7 +93,9 @@ fn an_unauthenticated_flood_does_not_stall_other_clients() {
         worst = worst.max(t.elapsed());
     }
     assert_eq!(flood.join().unwrap(), 50);
-    assert!(worst < Duration::from_millis(250), "PING took {:?}", worst);
+    // Before the limits a PING waited 0.74 s behind one such client; the bound
+    // leaves room for a loaded CI machine.
+    assert!(worst < Duration::from_millis(500), "PING took {:?}", worst);
 }
 
 /// A 64 MB multibulk (one MSET) and a long pipeline of small commands, sent in
