@@ -142,7 +142,18 @@ fn config_get_patterns_and_aliases() {
         got,
         vec![("slave-read-only".to_string(), "yes".to_string())]
     );
-    assert_eq!(c.get_matching(&[b"*"]).len(), directives::DIRECTIVES.len());
+    // Hidden test-only directives show only when asked by their exact name.
+    let hidden = directives::DIRECTIVES
+        .iter()
+        .filter(|d| d.mode == directives::Mode::Hidden)
+        .count();
+    assert_eq!(hidden, 3);
+    assert_eq!(
+        c.get_matching(&[b"*"]).len(),
+        directives::DIRECTIVES.len() - hidden
+    );
+    assert_eq!(c.get_matching(&[b"key-load-delay"]).len(), 1);
+    assert_eq!(c.get_matching(&[b"key-load-*"]).len(), 0);
 }
 
 #[test]
