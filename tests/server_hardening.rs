@@ -563,20 +563,12 @@ fn config_rewrite_keeps_a_private_file_private() {
     )
     .unwrap();
     std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let mut child = std::process::Command::new(tripod_server_bin())
-        .arg(&conf)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    struct Guard(std::process::Child);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    wait_ready(port, &mut child);
-    let _g = Guard(child);
+    let _server = Running::start(
+        std::process::Command::new(tripod_server_bin())
+            .arg(&conf)
+            .stdout(std::process::Stdio::null()),
+        port,
+    );
     let mut c = Conn::connect(port);
     assert_eq!(c.c(&["AUTH", "Pa55"]), "+OK\r\n");
     assert_eq!(c.c(&["CONFIG", "SET", "masterauth", "Other"]), "+OK\r\n");
