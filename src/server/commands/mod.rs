@@ -13,6 +13,7 @@
 mod args;
 mod blocking;
 mod call;
+pub mod cluster;
 pub mod connection;
 pub mod debug;
 pub mod dump;

@@ -3,9 +3,9 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency, lists, memory,
-    persistence, pubsub, replication, scripting, server_admin, sets, sort, streams, strings,
-    transactions, zsets,
+    cluster, connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency, lists,
+    memory, persistence, pubsub, replication, scripting, server_admin, sets, sort, streams,
+    strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;
@@ -278,6 +278,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
     TABLE.get_or_init(|| {
         let mut t = HashMap::default();
         for family in [
+            cluster::COMMANDS,
             connection::COMMANDS,
             strings::COMMANDS,
             keys::COMMANDS,

@@ -54,6 +54,15 @@ fn read_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], xreadgroup: 
         let more = argv.len() - i - 1;
         let o = &argv[i][..];
         if eq_ignore_case(o, b"block") && more > 0 {
+            if c.is_script() {
+                // Blocking makes no sense in a script; Redis says so rather
+                // than answering as if the timeout had passed.
+                c.reply.error(&format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    String::from_utf8_lossy(&argv[0])
+                ));
+                return;
+            }
             i += 1;
             let Some(t) = parse_block_ms(c, &argv[i]) else {
                 return;
