@@ -60,6 +60,7 @@ pub(crate) mod info;
 pub(crate) mod keyspace;
 pub(crate) mod latency;
 pub(crate) mod log;
+pub(crate) mod notify;
 pub(crate) mod long_double;
 pub(crate) mod memory;
 pub(crate) mod oom;
