@@ -3,6 +3,7 @@
 //! DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
 use super::*;
 use crate::server::client::Client;
+use crate::server::notify;
 use crate::server::keyspace::db::NO_EXPIRE;
 use crate::server::keyspace::Entry;
 use crate::server::resp::errors;
@@ -166,6 +167,7 @@ fn del(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut n = 0;
     for k in &argv[1..] {
         if srv.delete_key(c.db, k) {
+            notify::notify(srv, notify::GENERIC, "del", k, c.db);
             n += 1;
         }
     }
@@ -335,9 +337,12 @@ fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], nx: bool) 
         return;
     };
     srv.dbs[db].insert_entry(dst, entry);
+    notify::new_key(srv, dst, db);
     srv.signal_modified(db, src);
     srv.signal_modified(db, dst);
     srv.signal_key_ready(db, dst);
+    notify::notify(srv, notify::GENERIC, "rename_from", src, db);
+    notify::notify(srv, notify::GENERIC, "rename_to", dst, db);
     srv.add_dirty(1);
     if nx {
         c.reply.int(1);
@@ -438,6 +443,7 @@ fn expire_generic(
     }
     if when_ms <= now_ms() && !srv.loading && !srv.is_replica() {
         srv.delete_key(db, key);
+        notify::notify(srv, notify::GENERIC, "del", key, db);
         srv.add_dirty(1);
         let cmd: &[u8] = if srv.config.lazyfree_lazy_expire {
             b"UNLINK"
@@ -450,6 +456,7 @@ fn expire_generic(
     }
     srv.dbs[db].set_expire(key, when_ms);
     srv.signal_modified(db, key);
+    notify::notify(srv, notify::GENERIC, "expire", key, db);
     srv.add_dirty(1);
     if !(unit_ms && absolute) {
         let mut v = vec![
@@ -537,6 +544,7 @@ fn persist(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     if srv.dbs[db].persist(&argv[1]) {
         srv.signal_modified(db, &argv[1]);
+        notify::notify(srv, notify::GENERIC, "persist", &argv[1], db);
         srv.add_dirty(1);
         c.reply.int(1);
     } else {
@@ -601,8 +609,10 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         srv.delete_key(dst_db, dst);
     }
     srv.dbs[dst_db].insert_entry(dst, entry);
+    notify::new_key(srv, dst, dst_db);
     srv.signal_modified(dst_db, dst);
     srv.signal_key_ready(dst_db, dst);
+    notify::notify(srv, notify::GENERIC, "copy_to", dst, dst_db);
     srv.add_dirty(1);
     c.reply.int(1);
 }
@@ -638,9 +648,12 @@ fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         return;
     };
     srv.dbs[dst_db].insert_entry(key, e);
+    notify::new_key(srv, key, dst_db);
     srv.signal_modified(c.db, key);
     srv.signal_modified(dst_db, key);
     srv.signal_key_ready(dst_db, key);
+    notify::notify(srv, notify::GENERIC, "move_from", key, c.db);
+    notify::notify(srv, notify::GENERIC, "move_to", key, dst_db);
     srv.add_dirty(1);
     c.reply.int(1);
 }
