@@ -3,9 +3,9 @@
 //! DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
 use super::*;
 use crate::server::client::Client;
-use crate::server::notify;
 use crate::server::keyspace::db::NO_EXPIRE;
 use crate::server::keyspace::Entry;
+use crate::server::notify;
 use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::util::{glob_match, now_ms, parse_i64};

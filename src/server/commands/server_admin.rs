@@ -233,6 +233,11 @@ pub fn apply_config_changes(srv: &mut Server, changed: &[&'static str]) {
                 }
             }
             "requirepass" => {}
+            // Redis starts evicting at once (its eviction time event) when the
+            // new limit is below the memory in use.
+            "maxmemory" => {
+                crate::server::evict::make_room(srv);
+            }
             _ => {}
         }
     }

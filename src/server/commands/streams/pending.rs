@@ -374,7 +374,13 @@ pub(super) fn xclaim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     s.groups.insert(gname.to_vec(), g);
     if created_consumer {
-        crate::server::notify::notify(srv, crate::server::notify::STREAM, "xgroup-createconsumer", key, db);
+        crate::server::notify::notify(
+            srv,
+            crate::server::notify::STREAM,
+            "xgroup-createconsumer",
+            key,
+            db,
+        );
     }
     for e in effects {
         srv.also_propagate(db, e);
@@ -541,7 +547,13 @@ pub(super) fn xautoclaim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     s.groups.insert(gname.to_vec(), g);
     if created_consumer {
-        crate::server::notify::notify(srv, crate::server::notify::STREAM, "xgroup-createconsumer", key, db);
+        crate::server::notify::notify(
+            srv,
+            crate::server::notify::STREAM,
+            "xgroup-createconsumer",
+            key,
+            db,
+        );
     }
     for e in effects {
         srv.also_propagate(db, e);

@@ -216,8 +216,7 @@ fn read_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], xreadgroup: 
                     continue;
                 };
                 let mut effects = Vec::new();
-                let created =
-                    ensure_consumer(&mut g, cname, now, noack, key, gname, &mut effects);
+                let created = ensure_consumer(&mut g, cname, now, noack, key, gname, &mut effects);
                 if history {
                     reply_history(c, s, &mut g, cname, start, count as usize, now);
                 } else {
@@ -239,7 +238,13 @@ fn read_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], xreadgroup: 
                 }
                 s.groups.insert(gname.to_vec(), g);
                 if created {
-                    crate::server::notify::notify(srv, crate::server::notify::STREAM, "xgroup-createconsumer", key, db);
+                    crate::server::notify::notify(
+                        srv,
+                        crate::server::notify::STREAM,
+                        "xgroup-createconsumer",
+                        key,
+                        db,
+                    );
                 }
                 for e in effects {
                     srv.also_propagate(db, e);
