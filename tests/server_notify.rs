@@ -112,6 +112,10 @@ fn generic_and_strings() -> Script {
         s("pfadd hll a"),
         s("pfmerge hll2 hll"),
         s("get nosuchkey"),
+        s("exists nosuchkey foo"),
+        s("type nosuchkey"),
+        s("ttl nosuchkey"),
+        s("object encoding nosuchkey"),
         s("del foo n f nosuch"),
         s("unlink bits"),
         s("sadd sortme 3 1 2"),
@@ -353,4 +357,80 @@ fn config_flags_normalise_as_redis() {
         assert_eq!(get_t, get_r, "CONFIG GET after {flags:?}");
     }
     let _ = Duration::from_millis(0);
+}
+
+/// Subscribes to every keyspace event of `p` (a replica), once its link to
+/// the master is up.
+fn replica_subscriber(p: &Proc) -> Conn {
+    let mut c = p.conn();
+    wait_until("replica link up", Duration::from_secs(20), || {
+        c.c(&["info", "replication"])
+            .contains("master_link_status:up")
+    });
+    c.c(&["config", "set", "notify-keyspace-events", "KEA"]);
+    let mut sub = p.conn();
+    sub.c(&["psubscribe", "__key*__:*"]);
+    sub
+}
+
+#[test]
+fn replica_applying_the_stream_notifies_as_redis() {
+    let master = start_redis(&[]);
+    let port = master.port.to_string();
+    let t = start_tripod(&["--replicaof", "127.0.0.1", &port]);
+    let r = start_redis(&["--replicaof", "127.0.0.1", &port]);
+    let mut ts = replica_subscriber(&t);
+    let mut rs = replica_subscriber(&r);
+    let mut m = master.conn();
+    for cmd in [
+        "set a 1",
+        "incr a",
+        "rpush l x y",
+        "lpop l",
+        "hset h f v",
+        "sadd s m",
+        "zadd z 1 m",
+        "expire a 100",
+        "del a l h s z",
+    ] {
+        let a: Vec<&[u8]> = cmd.split(' ').map(|x| x.as_bytes()).collect();
+        m.cmd(&a);
+    }
+    m.c(&["publish", "__keyend__:", "end"]);
+    let mut seqs = Vec::new();
+    for sub in [&mut ts, &mut rs] {
+        let mut got = Vec::new();
+        loop {
+            let msg = sub.read_reply();
+            if msg.windows(11).any(|x| x == b"__keyend__:") {
+                break;
+            }
+            got.extend(msg);
+        }
+        seqs.push(String::from_utf8_lossy(&got).into_owned());
+    }
+    assert!(!seqs[1].is_empty());
+    assert_eq!(
+        seqs[0], seqs[1],
+        "replica notifications (tripod left, redis right)"
+    );
+}
+
+#[test]
+fn events_from_scripts_match_redis() {
+    compare(
+        "KEA",
+        false,
+        &[],
+        vec![
+            vec![
+                "eval",
+                "redis.call('set',KEYS[1],'v') redis.call('lpush',KEYS[2],'x') redis.call('del',KEYS[1],KEYS[2]) return 1",
+                "2",
+                "sk",
+                "sl",
+            ],
+            vec!["eval", "return redis.call('incr',KEYS[1])", "1", "cnt"],
+        ],
+    );
 }

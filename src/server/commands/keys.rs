@@ -182,6 +182,8 @@ fn exists(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     for k in &argv[1..] {
         if srv.lookup_quiet(c, k).is_some() {
             n += 1;
+        } else {
+            keymiss(srv, c, k);
         }
     }
     c.reply.int(n);
@@ -189,11 +191,18 @@ fn exists(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 /// TYPE key: replies with the value's type name as a simple string, or "none" if missing.
 fn type_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let t = srv
-        .lookup_quiet(c, &argv[1])
-        .map(|e| e.value.type_name())
-        .unwrap_or("none");
-    c.reply.simple(t);
+    let t = srv.lookup_quiet(c, &argv[1]).map(|e| e.value.type_name());
+    if t.is_none() {
+        keymiss(srv, c, &argv[1]);
+    }
+    c.reply.simple(t.unwrap_or("none"));
+}
+
+/// A read that does not touch access times found no key: the `keymiss` event
+/// (Redis's lookupKeyReadWithFlags with LOOKUP_NOTOUCH notifies it; OBJECT's
+/// lookups do not).
+fn keymiss(srv: &mut Server, c: &Client, key: &[u8]) {
+    notify::notify(srv, notify::KEY_MISS, "keymiss", key, c.db);
 }
 
 /// True if a key is logically expired now (used by iterations that must not delete).
@@ -500,6 +509,7 @@ enum TtlKind {
 /// TTL rounds the remaining milliseconds to the nearest second, like Redis.
 fn ttl_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], kind: TtlKind) {
     let Some(e) = srv.lookup_quiet(c, &argv[1]) else {
+        keymiss(srv, c, &argv[1]);
         c.reply.int(-2);
         return;
     };
