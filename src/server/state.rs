@@ -165,6 +165,9 @@ pub struct Server {
     pub scripting: crate::server::scripting::Scripting,
     /// The TCP listening sockets (a busy script accepts connections on them).
     pub listen_fds: Vec<i32>,
+    /// CONFIG SET maxmemory asked for an eviction round outside any command
+    /// (Redis's eviction time event), which the next cron tick runs.
+    pub evict_soon: bool,
 }
 
 /// How CONFIG SET port/bind re-binds the listeners (see `Server::rebind`).
@@ -227,6 +230,7 @@ impl Server {
             latency: Default::default(),
             scripting: Default::default(),
             listen_fds: Vec::new(),
+            evict_soon: false,
         }
     }
 

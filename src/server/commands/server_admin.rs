@@ -233,11 +233,9 @@ pub fn apply_config_changes(srv: &mut Server, changed: &[&'static str]) {
                 }
             }
             "requirepass" => {}
-            // Redis starts evicting at once (its eviction time event) when the
-            // new limit is below the memory in use.
-            "maxmemory" => {
-                crate::server::evict::make_room(srv);
-            }
+            // Redis starts its eviction time event: the keys over the new
+            // limit go without waiting for the next command (see the cron).
+            "maxmemory" => srv.evict_soon = srv.config.maxmemory > 0,
             _ => {}
         }
     }
