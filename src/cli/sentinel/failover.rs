@@ -12,12 +12,17 @@
 //!    the switch), then writes are unpaused (a writer now gets READONLY there and follows
 //!    Sentinel to the new master); the priorities are restored. Sentinel repoints the other
 //!    replicas itself.
+//!
+//! As in the plain handover, nodes the inventory makes writable replicas
+//! (`replica-read-only no`) are read-only from before the pause until after it (so a paused
+//! write released on the demoted master is refused there, not taken by a replica), and
+//! writable again afterwards.
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::cli::error::{Error, Result};
 use crate::cli::group;
-use crate::cli::handover::replicaof;
+use crate::cli::handover::{read_only_for_switch, replicaof, restore_writable};
 use crate::cli::inventory::{Host, Inventory};
 use crate::cli::probe::{self, LiveRole};
 
@@ -172,9 +177,24 @@ pub async fn promote(
         restore(&saved).await;
         return Err(Error::failed(format!("{}; nothing was changed", e.message)));
     }
+    // Writable replicas read-only for the switch (see the module doc).
+    let writable = match read_only_for_switch(
+        std::iter::once(old)
+            .chain(std::iter::once(target))
+            .chain(others.iter()),
+    )
+    .await
+    {
+        Ok(w) => w,
+        Err(e) => {
+            restore(&saved).await;
+            return Err(e);
+        }
+    };
     // 2. pause writes on the old master until the target has every byte
     let pause_ms = (timeout + Duration::from_secs(30)).as_millis();
     if let Err(e) = pause(old, Some(pause_ms)).await {
+        restore_writable(&writable).await;
         restore(&saved).await;
         return Err(Error::failed(format!(
             "cannot pause writes on {}: {}; nothing was changed",
@@ -188,6 +208,7 @@ pub async fn promote(
     );
     if let Err(e) = group::wait_caught_up(old, target, timeout).await {
         let _ = pause(old, None).await;
+        restore_writable(&writable).await;
         restore(&saved).await;
         return Err(Error::failed(format!(
             "{}; writes resumed on {}, which stays the master; nothing was changed",
@@ -204,6 +225,7 @@ pub async fn promote(
     .await;
     if let Err(e) = r {
         let _ = pause(old, None).await;
+        restore_writable(&writable).await;
         restore(&saved).await;
         return Err(Error::failed(format!(
             "SENTINEL FAILOVER on {} was refused: {}; writes resumed on {}, nothing was changed",
@@ -226,13 +248,26 @@ pub async fn promote(
     let switched = wait_switch(inv, target, limit).await;
     if let Err(e) = switched {
         // Writes stay paused on the old master until the pause expires: Sentinel may still
-        // finish, and a write taken by the old master now could be lost.
+        // finish, and a write taken by the old master now could be lost. Writable replicas
+        // stay read-only for the same reason (deploy makes them writable again).
         restore(&saved).await;
         return Err(Error::failed(format!(
-            "{}; writes on {} stay paused until the pause ends ({} s); check `tripod status`",
+            "{}; writes on {} stay paused until the pause ends ({} s){}; check `tripod status`",
             e.message,
             old.name,
-            pause_ms / 1000
+            pause_ms / 1000,
+            if writable.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", and {} stay read-only until the next deploy",
+                    writable
+                        .iter()
+                        .map(|h| h.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
         )));
     }
     out!(
@@ -255,6 +290,11 @@ pub async fn promote(
         );
     }
     let _ = pause(old, None).await;
+    if !writable.is_empty() {
+        // Paused writes are released right after the unpause; give them time to be refused.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        restore_writable(&writable).await;
+    }
     restore(&saved).await;
     Ok(())
 }
