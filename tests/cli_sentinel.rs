@@ -736,12 +736,12 @@ fn sentinel_deploy_restarts_the_master_through_sentinel() {
     );
     assert!(out.contains("Sentinel switched the master to r1"), "{out}");
     assert!(out.contains("Sentinel switched the master to m"), "{out}");
-    assert!(
-        out.contains("replication verified: m is master"),
-        "{out}"
-    );
+    assert!(out.contains("replication verified: m is master"), "{out}");
     assert_eq!(roles_in_inventory(&g), ["master", "replica", "replica"]);
-    eprintln!("writer: {} acknowledged, {refused} refused or retried", acked.len());
+    eprintln!(
+        "writer: {} acknowledged, {refused} refused or retried",
+        acked.len()
+    );
     assert!(acked.len() > 10, "the writer wrote too little");
 
     // Every Sentinel names the inventory's master, and keeps naming it (nothing flaps for
@@ -757,13 +757,22 @@ fn sentinel_deploy_restarts_the_master_through_sentinel() {
         "{:?}",
         sentinel_log_lines(&g, "+switch-master")
     );
-    for bad in ["+sdown master", "+odown", "-failover-abort", "+convert-to-slave"] {
+    // (A `+sdown master` of the old master during a switch is expected with a 1 s
+    // down-after: the writes paused on it hold the Sentinel's PUBLISH, and the PING behind
+    // it, for the time of the switch, as with redis-server. It must stay subjective.)
+    for bad in ["+odown", "-failover-abort", "+convert-to-slave"] {
         assert!(
             sentinel_log_lines(&g, bad).is_empty(),
             "{bad}: {:?}",
             sentinel_log_lines(&g, bad)
         );
     }
+    assert_eq!(
+        sentinel_log_lines(&g, "+try-failover").len(),
+        2,
+        "{:?}",
+        sentinel_log_lines(&g, "+try-failover")
+    );
     let st = json(&tripod(&["status", g.inv(), "--json"]));
     assert_eq!(st["healthy"], true, "{st}");
     assert_eq!(st["master"], "m", "{st}");
@@ -819,7 +828,8 @@ fn sentinel_promote_force_waits_for_a_failover_in_progress() {
     // (no REPLICAOF NO ONE racing Sentinel's: no node Sentinel had to convert back, no
     // failover aborted).
     assert!(
-        out.contains("a Sentinel failover is in progress") || out.contains("waiting for their failover"),
+        out.contains("a Sentinel failover is in progress")
+            || out.contains("waiting for their failover"),
         "{out}"
     );
     assert!(!out.contains("--force: the master"), "{out}");

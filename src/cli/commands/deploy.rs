@@ -629,9 +629,9 @@ async fn restart_through_handover(
     // Let `via` catch up with everything first, so the pause is short.
     group::wait_caught_up(&m, &v, CATCH_UP_LIMIT).await?;
     let other_refs: Vec<&Host> = others.iter().collect();
-    let via_sentinel =
-        sentinel::switch::hand_over(inv, &m, &v, &other_refs, HANDOVER_TIMEOUT).await?
-            == sentinel::switch::Via::Sentinel;
+    let via_sentinel = sentinel::switch::hand_over(inv, &m, &v, &other_refs, HANDOVER_TIMEOUT)
+        .await?
+        == sentinel::switch::Via::Sentinel;
 
     // m is now a replica of v: restart it so, from a config that says so.
     let during = inv.with_master(&v.name);

@@ -91,7 +91,25 @@ async fn pause(h: &Host, ms: Option<u128>) -> Result<()> {
     Ok(())
 }
 
-/// Waits until Sentinel `leader` reads the wanted priorities: 0 for `zero`, not 0 for `target`.
+/// Whether Sentinel would choose this replica (a `SENTINEL REPLICAS` entry) now, as its
+/// replica selection sees it: a replica reporting role slave with its link to the master up,
+/// not down nor disconnected, that answered a PING and whose INFO it read within the last
+/// 5 s (the validity Sentinel applies while the master is down; a replica it has just learnt
+/// of, after a `+switch-master`, has no INFO read yet and a default priority).
+fn eligible(f: &HashMap<String, String>) -> bool {
+    let ms = |k: &str| f.get(k).and_then(|v| v.parse::<u64>().ok());
+    let flags = f.get("flags").map_or("", String::as_str);
+    !flags.contains("s_down")
+        && !flags.contains("o_down")
+        && !flags.contains("disconnected")
+        && f.get("role-reported").map(String::as_str) == Some("slave")
+        && f.get("master-link-status").map(String::as_str) == Some("ok")
+        && ms("info-refresh").is_some_and(|v| v < 5_000)
+        && ms("last-ok-ping-reply").is_some_and(|v| v < 5_000)
+}
+
+/// Waits until Sentinel `leader` reads the wanted priorities: 0 for `zero`, not 0 for `target`,
+/// and sees `target` as a replica it may choose ([`eligible`]).
 async fn wait_priorities(
     inv: &Inventory,
     leader: &View,
@@ -102,26 +120,27 @@ async fn wait_priorities(
     loop {
         let mut con = ask::connect(&leader.node).await?;
         let list = ask::replicas(&leader.node, &mut con, &inv.cluster).await?;
-        let prio = |h: &Host| -> Option<String> {
-            list.iter()
-                .find(|f| {
-                    f.get("port").and_then(|p| p.parse::<u16>().ok()) == Some(h.redis.port)
-                        && f.get("ip").is_some_and(|ip| {
-                            ask::host_at(inv, ip, h.redis.port).map(|x| x.name.as_str())
-                                == Some(h.name.as_str())
-                        })
-                })
-                .and_then(|f| f.get("slave-priority").cloned())
+        let entry = |h: &Host| {
+            list.iter().find(|f| {
+                f.get("port").and_then(|p| p.parse::<u16>().ok()) == Some(h.redis.port)
+                    && f.get("ip").is_some_and(|ip| {
+                        ask::host_at(inv, ip, h.redis.port).map(|x| x.name.as_str())
+                            == Some(h.name.as_str())
+                    })
+            })
         };
+        let prio = |h: &Host| entry(h).and_then(|f| f.get("slave-priority").cloned());
         let ok = prio(target).is_some_and(|p| p != "0")
+            && entry(target).is_some_and(eligible)
             && zero.iter().all(|h| prio(h).as_deref() == Some("0"));
         if ok {
             return Ok(());
         }
         if Instant::now() >= deadline {
             return Err(Error::failed(format!(
-                "Sentinel {} did not read the new replica priorities within {PRIORITY_LIMIT:?}",
-                leader.node.name()
+                "Sentinel {} did not read the new replica priorities, or did not see {} as a replica it may choose, within {PRIORITY_LIMIT:?}",
+                leader.node.name(),
+                target.name
             )));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
