@@ -411,7 +411,10 @@ fn sentinel_deploy_failover_redeploy_promote_stop() {
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert_eq!(unchanged(&stdout(&o)), 6, "{}", stdout(&o));
 
-    // promote to each replica in turn, through Sentinel.
+    // promote to each replica in turn, through Sentinel, while a writer with WAIT 1 follows
+    // Sentinel: no acknowledged write lost, the inventory names each new master.
+    let stop_w = Arc::new(AtomicBool::new(false));
+    let promote_writer = sentinel_writer(g.sentinel_ports[1], stop_w.clone());
     let mut current = new_master.clone();
     for name in ["r1", "r2", "m"] {
         if name == current {
@@ -430,7 +433,22 @@ fn sentinel_deploy_failover_redeploy_promote_stop() {
         let mut c = Client::connect(g.port_of(name)).unwrap();
         assert_eq!(c.cmd(&["GET", &acked[0]]).unwrap(), "v");
         assert_eq!(c.cmd(&["SET", "after-promote", name]).unwrap(), "OK");
+        let idx = ["m", "r1", "r2"].iter().position(|n| *n == name).unwrap();
+        for (i, r) in roles_in_inventory(&g).iter().enumerate() {
+            assert_eq!(r, if i == idx { "master" } else { "replica" }, "{name}");
+        }
         current = name.to_string();
+    }
+    stop_w.store(true, Ordering::Relaxed);
+    let (w_acked, w_refused) = promote_writer.join().unwrap();
+    eprintln!(
+        "writer during the promotes: {} acknowledged, {w_refused} refused or retried",
+        w_acked.len()
+    );
+    assert!(w_acked.len() > 10, "the writer wrote too little");
+    let mut c = Client::connect(g.port_of(&current)).unwrap();
+    for k in &w_acked {
+        assert_eq!(c.cmd(&["GET", k]).unwrap(), "v", "acknowledged {k} lost");
     }
     let o = tripod(&["deploy", g.inv()]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
