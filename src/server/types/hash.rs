@@ -77,7 +77,22 @@ impl Hash {
             }
         }
         match self {
-            Hash::Big(d) => d.insert(field.into(), value.into_boxed_slice()).is_none(),
+            Hash::Big(d) => {
+                // An overwrite allocates nothing for the field, and reuses the old
+                // value's allocation when the length is the same.
+                let mut value = Some(value);
+                let (slot, added) = d.get_or_insert_with(field, || {
+                    value.take().unwrap_or_default().into_boxed_slice()
+                });
+                if let Some(v) = value {
+                    if slot.len() == v.len() {
+                        slot.copy_from_slice(&v);
+                    } else {
+                        *slot = v.into_boxed_slice();
+                    }
+                }
+                added
+            }
             Hash::Small(_) => unreachable!("converted above"),
         }
     }
