@@ -143,8 +143,13 @@ fn precheck(
     cmd: &Command,
     argv: &[Vec<u8>],
 ) -> Result<(), String> {
-    if srv.config.requirepass.is_some() && !c.authenticated && cmd.flags & NO_AUTH == 0 {
+    if !c.authenticated && cmd.flags & NO_AUTH == 0 && srv.acl.auth_required() {
         return Err("NOAUTH Authentication required.".into());
+    }
+    if let Err(denied) = crate::server::acl::check(srv, c, cmd, argv) {
+        let context = if c.multi.is_some() { "multi" } else { "toplevel" };
+        crate::server::acl::log_denied(srv, c, cmd, argv, denied, context);
+        return Err(crate::server::acl::noperm_text(denied.0, cmd));
     }
     // Scripts and functions with declared flags are checked by those flags.
     let flags = if cmd.group == "scripting" {

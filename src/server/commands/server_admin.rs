@@ -232,7 +232,10 @@ pub fn apply_config_changes(srv: &mut Server, changed: &[&'static str]) {
                     b.resize(size);
                 }
             }
-            "requirepass" => {}
+            "requirepass" => {
+                let pass = srv.config.requirepass.clone();
+                srv.acl.set_requirepass(pass.as_deref());
+            }
             _ => {}
         }
     }

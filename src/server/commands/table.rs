@@ -3,7 +3,7 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency, lists, memory,
+    acl, connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency, lists, memory,
     persistence, pubsub, replication, scripting, server_admin, sets, sort, streams, strings,
     transactions, zsets,
 };
@@ -199,8 +199,18 @@ impl Command {
         self.flags & WRITE != 0
     }
 
-    /// ACL categories, derived from the flags and the group as Redis does.
+    /// ACL categories as COMMAND INFO shows them: Redis 7.0's own list for a
+    /// command Redis has (acl/command_data.rs), derived otherwise.
     pub fn acl_categories(&self) -> Vec<&'static str> {
+        match crate::server::acl::registry::redis_facts(self.name) {
+            Some((bits, _)) => crate::server::acl::categories::names_of(bits),
+            None => self.derived_acl_categories(),
+        }
+    }
+
+    /// ACL categories derived from the flags and the group (for commands
+    /// Redis 7.0 does not have).
+    pub fn derived_acl_categories(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
         if self.flags & WRITE != 0 {
             v.push("@write");
@@ -278,6 +288,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
     TABLE.get_or_init(|| {
         let mut t = HashMap::default();
         for family in [
+            acl::COMMANDS,
             connection::COMMANDS,
             strings::COMMANDS,
             keys::COMMANDS,

@@ -1,0 +1,148 @@
+//! Every command and subcommand of the table with a small integer id (the
+//! bit ACL selectors keep for it), its ACL categories and key specs.
+
+use super::categories;
+use super::command_data::COMMANDS as REDIS;
+use super::keyspec::{self, KeySpec};
+use crate::server::commands::{self as table, Command};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// One command as the ACL sees it.
+#[derive(Debug)]
+pub struct Entry {
+    pub cmd: &'static Command,
+    /// The parent's id for a subcommand.
+    pub parent: Option<usize>,
+    /// Ids of the subcommands of a container command.
+    pub subs: Vec<usize>,
+    /// Category bits (categories.rs).
+    pub cats: u32,
+    /// Redis 7.0's key specs (empty for a command without keys).
+    pub specs: &'static [KeySpec],
+}
+
+/// The registry: entries by id (sorted by full name) and ids by full name.
+#[derive(Debug)]
+pub struct Registry {
+    pub entries: Vec<Entry>,
+    pub by_name: HashMap<&'static str, usize>,
+}
+
+/// Key specs for a command Redis 7.0 does not have: its first/last/step keys, read-write.
+static TRIPOD_ONLY_SPEC: [KeySpec; 1] = [KeySpec {
+    flags: keyspec::RW | keyspec::ACCESS | keyspec::UPDATE,
+    begin: keyspec::Begin::Unknown,
+    find: keyspec::Find::Unknown,
+}];
+
+/// The registry of the command table (built once).
+pub fn registry() -> &'static Registry {
+    static R: OnceLock<Registry> = OnceLock::new();
+    R.get_or_init(|| {
+        let mut all: Vec<&'static Command> = Vec::new();
+        for c in table::table().values() {
+            all.push(c);
+            all.extend(c.subcommands.iter());
+        }
+        all.sort_by_key(|c| c.name);
+        let by_name: HashMap<&'static str, usize> =
+            all.iter().enumerate().map(|(i, c)| (c.name, i)).collect();
+        let entries = all
+            .iter()
+            .map(|c| {
+                let parent = c.name.split_once('|').and_then(|(p, _)| by_name.get(p).copied());
+                let subs = c
+                    .subcommands
+                    .iter()
+                    .filter_map(|s| by_name.get(s.name).copied())
+                    .collect();
+                let (cats, specs) = match redis_facts(c.name) {
+                    Some((cats, specs)) => (cats, specs),
+                    None => {
+                        let cats = c
+                            .derived_acl_categories()
+                            .iter()
+                            .filter_map(|n| categories::by_name(n[1..].as_bytes()))
+                            .fold(0, |a, b| a | b);
+                        let specs: &'static [KeySpec] = if c.first_key > 0 || c.get_keys.is_some() {
+                            &TRIPOD_ONLY_SPEC
+                        } else {
+                            &[]
+                        };
+                        (cats, specs)
+                    }
+                };
+                Entry {
+                    cmd: c,
+                    parent,
+                    subs,
+                    cats,
+                    specs,
+                }
+            })
+            .collect();
+        Registry { entries, by_name }
+    })
+}
+
+/// Redis 7.0's categories and key specs of a command by full name.
+pub fn redis_facts(name: &str) -> Option<(u32, &'static [KeySpec])> {
+    REDIS
+        .binary_search_by(|(n, _, _)| n.cmp(&name))
+        .ok()
+        .map(|i| (REDIS[i].1, REDIS[i].2))
+}
+
+impl Registry {
+    /// The id of a command by full name (`get`, `config|get`), case-insensitively.
+    pub fn id(&self, name: &[u8]) -> Option<usize> {
+        let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
+        self.by_name.get(lower.as_str()).copied()
+    }
+
+    /// The id of a resolved command.
+    pub fn id_of(&self, cmd: &Command) -> usize {
+        self.by_name.get(cmd.name).copied().unwrap_or(0)
+    }
+
+    /// The number of ids (the "future commands" bit is this index).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the registry is empty (never, with a command table).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The keys of this invocation with their key spec flags, as the ACL checks
+    /// them: by the specs, the command's own key finder where the specs are
+    /// incomplete, and the argument-dependent flags of SET and BITFIELD.
+    pub fn keys_with_flags(&self, id: usize, argv: &[Vec<u8>]) -> Vec<(usize, u16)> {
+        let e = &self.entries[id];
+        if e.specs.is_empty() {
+            return Vec::new();
+        }
+        let incomplete = e.specs.iter().any(|s| {
+            s.flags & keyspec::INCOMPLETE != 0 || matches!(s.begin, keyspec::Begin::Unknown)
+        });
+        let mut keys = if incomplete {
+            let pos = e.cmd.key_positions(argv);
+            let first = e.specs[0].flags;
+            let rest = e.specs[e.specs.len() - 1].flags;
+            pos.iter()
+                .enumerate()
+                .map(|(i, &p)| (p, if i == 0 { first } else { rest }))
+                .collect()
+        } else {
+            keyspec::keys_by_specs(e.specs, argv)
+        };
+        for k in keys.iter_mut() {
+            if k.1 & keyspec::VARIABLE_FLAGS != 0 {
+                k.1 = keyspec::variable_flags(e.cmd.name, argv, k.1);
+            }
+        }
+        keys
+    }
+}
