@@ -413,6 +413,73 @@ fn writes_held_for_a_syncing_replica_count_against_its_limit() {
     );
 }
 
+/// A diskless sync's child exits when its master dies mid-transfer (it holds
+/// no copy of the pipe's read end, so its writes fail) and it never holds the
+/// listening port, so the server can be started again at once.
+#[test]
+fn a_diskless_child_dies_with_its_master() {
+    let mut master = start_tripod(&[
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let mut c = master.conn();
+    fill(&mut c, 16);
+    let _stuck = stalled_replica(&master);
+    let children = format!("/proc/{0}/task/{0}/children", master.pid);
+    let mut child = 0u32;
+    wait_until("the diskless child", Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&children).unwrap_or_default();
+        child = text
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        child != 0
+    });
+    let listening = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let port_hex = format!(":{:04X} ", master.port);
+    assert!(listening.contains(&port_hex));
+    let inode_of_listener = |pid: u32| -> bool {
+        // Does `pid` hold a socket that listens on the master's port?
+        let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+        let inodes: Vec<String> = tcp
+            .lines()
+            .filter(|l| l.contains(&port_hex) && l.split_whitespace().nth(3) == Some("0A"))
+            .filter_map(|l| {
+                l.split_whitespace()
+                    .nth(9)
+                    .map(|s| format!("socket:[{}]", s))
+            })
+            .collect();
+        std::fs::read_dir(format!("/proc/{}/fd", pid))
+            .map(|d| {
+                d.flatten().any(|e| {
+                    std::fs::read_link(e.path())
+                        .map(|l| inodes.iter().any(|i| l.to_string_lossy() == *i))
+                        .unwrap_or(false)
+                })
+            })
+            .unwrap_or(false)
+    };
+    assert!(inode_of_listener(master.pid), "the master listens");
+    assert!(
+        !inode_of_listener(child),
+        "the child holds the listening socket"
+    );
+    if let Some(mut m) = master.child.take() {
+        m.kill().unwrap();
+        m.wait().unwrap();
+    }
+    wait_until("the child to exit", Duration::from_secs(10), || {
+        !std::path::Path::new(&format!("/proc/{}", child)).exists()
+            || std::fs::read_to_string(format!("/proc/{}/stat", child))
+                .map(|s| s.contains(") Z "))
+                .unwrap_or(true)
+    });
+}
+
 /// MONITOR and SLOWLOG never show secrets; compared with redis-server. (MIGRATE's
 /// AUTH and AUTH2 are covered by the unit test of the redaction.)
 #[test]
@@ -496,20 +563,12 @@ fn config_rewrite_keeps_a_private_file_private() {
     )
     .unwrap();
     std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let mut child = std::process::Command::new(tripod_server_bin())
-        .arg(&conf)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    struct Guard(std::process::Child);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    wait_ready(port, &mut child);
-    let _g = Guard(child);
+    let _server = Running::start(
+        std::process::Command::new(tripod_server_bin())
+            .arg(&conf)
+            .stdout(std::process::Stdio::null()),
+        port,
+    );
     let mut c = Conn::connect(port);
     assert_eq!(c.c(&["AUTH", "Pa55"]), "+OK\r\n");
     assert_eq!(c.c(&["CONFIG", "SET", "masterauth", "Other"]), "+OK\r\n");

@@ -193,19 +193,10 @@ fn source_document_config_with_trailing_comments_starts() {
          save \"\"\n"
     );
     std::fs::write(dir.path().join("redis.conf"), conf).unwrap();
-    let mut child = Command::new(tripod_server_bin())
-        .arg(dir.path().join("redis.conf"))
-        .spawn()
-        .unwrap();
-    struct Guard(std::process::Child);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    wait_ready(port, &mut child);
-    let _g = Guard(child);
+    let _server = Running::start(
+        Command::new(tripod_server_bin()).arg(dir.path().join("redis.conf")),
+        port,
+    );
     let mut c = Conn::connect(port);
     assert_eq!(
         c.cmd(&[b"GET", b"x"]),
@@ -226,9 +217,8 @@ fn debian_stock_config_starts_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let d = dir.path().display().to_string();
-    let mut child = Command::new(tripod_server_bin())
-        .arg(stock)
-        .args([
+    let _server = Running::start(
+        Command::new(tripod_server_bin()).arg(stock).args([
             "--port",
             &port.to_string(),
             "--daemonize",
@@ -241,18 +231,9 @@ fn debian_stock_config_starts_the_server() {
             &format!("{}/pid", d),
             "--save",
             "",
-        ])
-        .spawn()
-        .unwrap();
-    struct Guard(std::process::Child);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    wait_ready(port, &mut child);
-    let _g = Guard(child);
+        ]),
+        port,
+    );
     let mut c = Conn::connect(port);
     assert_eq!(c.cmd(&[b"SET", b"k", b"v"]), b"+OK\r\n");
     assert_eq!(

@@ -43,6 +43,12 @@ const CASES: &[(&str, &[&str])] = &[
     ("local t = {} for i = 1, 20000 do t[i] = {tostring(i)} end; return t", &["0"]),
     ("local m = {} for i = 1, 20000 do m[tostring(i)] = 1 end; return #cjson.encode(m)", &["0"]),
     ("return 0/0", &["0"]),
+    // Very many arguments (a C function's Lua stack holds at most 8000).
+    ("local a = {} for i=1,7999 do a[i] = 1 end return redis.call('lpush', 'many', unpack(a))", &["0"]),
+    ("local a = {} for i=1,7999 do a[i] = 2 end return redis.pcall('rpush', 'many', unpack(a))", &["0"]),
+    ("local a = {} for i=1,7996 do a[i] = 1 end a[5000] = nil return redis.pcall('lpush', 'many', unpack(a, 1, 7996))", &["0"]),
+    ("local a = {} for i=1,7996 do a[i] = 1 end a[5000] = nil return redis.call('lpush', 'many', unpack(a, 1, 7996))", &["0"]),
+    ("local a = {} for i=1,7999 do a[i] = 'x' end return redis.call('lpush', unpack(a))", &["0"]),
     // Reply -> Lua conversions.
     ("redis.call('set','k','v'); return redis.call('get','k')", &["0"]),
     ("return redis.call('get','nokey')", &["0"]),

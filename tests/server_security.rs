@@ -61,20 +61,11 @@ fn password_never_appears_in_logs_or_argv() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(tripod_server_bin())
-        .arg(dir.path().join("redis.conf"))
-        .spawn()
-        .unwrap();
-    wait_ready(port, &mut child);
-    struct Guard(std::process::Child);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let pid = child.id();
-    let _g = Guard(child);
+    let server = Running::start(
+        Command::new(tripod_server_bin()).arg(dir.path().join("redis.conf")),
+        port,
+    );
+    let pid = server.pid();
     let mut c = Conn::connect(port);
     assert_eq!(
         c.cmd(&[b"AUTH", b"wrong-guess"]),

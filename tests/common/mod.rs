@@ -81,6 +81,30 @@ pub fn unsafe_kill(pid: u32, sig: i32) {
         .status();
 }
 
+/// A server started from a command line the test builds itself (a config
+/// file, say): killed and reaped when dropped, also when the test fails.
+pub struct Running(pub Child);
+
+impl Running {
+    /// Spawns `cmd` and waits until it answers PING on `port`.
+    pub fn start(cmd: &mut Command, port: u16) -> Running {
+        let mut r = Running(cmd.spawn().unwrap());
+        wait_ready(port, &mut r.0);
+        r
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Waits until something answers PING on the port.
 pub fn wait_ready(port: u16, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -229,8 +229,7 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
         return Err(format!("Can't save in background: fork: {}", e));
     }
     if pid == 0 {
-        log::set_role('C');
-        let _ = crate::server::oom::apply(srv, crate::server::oom::ProcessClass::BackgroundChild);
+        in_child(srv, &[]);
         let code = match save_to(srv, &path) {
             Ok(()) => {
                 log::notice("DB saved on disk");
@@ -251,10 +250,27 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
     Ok(())
 }
 
-/// Forks a child that writes the snapshot for a diskless full sync into `fd`
-/// (the write end of a pipe the parent relays to replicas), framed as Redis
-/// does: `$EOF:<mark>\r\n`, the RDB, then the 40-byte mark.
-pub fn fork_to_fd(srv: &mut Server, fd: i32, mark: &str) -> Result<i32, String> {
+/// Prepares a freshly forked child: its log role and OOM score, and closes the
+/// descriptors it must not hold, as Redis's child does: the listening sockets
+/// (so a restarted server can bind the port while a child still runs) and
+/// `close` (for a diskless sync, the pipe's read end: while the child holds it,
+/// the child's writes never fail when the parent dies, and it would block
+/// forever instead of exiting).
+fn in_child(srv: &mut Server, close: &[i32]) {
+    log::set_role('C');
+    let _ = crate::server::oom::apply(srv, crate::server::oom::ProcessClass::BackgroundChild);
+    for &fd in srv.listen_fds.iter().chain(close) {
+        // SAFETY: closing descriptors in the child's own copy of the table; the
+        // child never touches the runtime objects that wrap them again.
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// Forks a child that writes the snapshot for a diskless full sync into the
+/// pipe `(read_end, write_end)` whose read end the parent relays to replicas,
+/// framed as Redis does: `$EOF:<mark>\r\n`, the RDB, then the 40-byte mark.
+/// The child closes `read_end`, so it exits (EPIPE) if the parent dies.
+pub fn fork_to_fd(srv: &mut Server, read_end: i32, fd: i32, mark: &str) -> Result<i32, String> {
     if srv.persistence.child_pid.is_some() {
         return Err("Background save already in progress".into());
     }
@@ -264,8 +280,7 @@ pub fn fork_to_fd(srv: &mut Server, fd: i32, mark: &str) -> Result<i32, String> 
         return Err(format!("fork: {}", std::io::Error::last_os_error()));
     }
     if pid == 0 {
-        log::set_role('C');
-        let _ = crate::server::oom::apply(srv, crate::server::oom::ProcessClass::BackgroundChild);
+        in_child(srv, &[read_end]);
         use std::io::Write;
         use std::os::fd::FromRawFd;
         // SAFETY: `fd` is the pipe's write end, owned by this child alone now.

@@ -244,7 +244,7 @@ fn start_snapshot(srv: &mut Server, extra: Option<&mut Client>) -> Result<(), St
         // SAFETY: fcntl on the pipe we just created; failure only keeps the default size.
         unsafe { libc::fcntl(fds[1], libc::F_SETPIPE_SZ, 1 << 20) };
         let mark = new_replid(&mut srv.rng);
-        let forked = crate::server::rdb::fork_to_fd(srv, fds[1], &mark);
+        let forked = crate::server::rdb::fork_to_fd(srv, fds[0], fds[1], &mark);
         // SAFETY: the parent's copy of the write end is ours to close.
         unsafe { libc::close(fds[1]) };
         if let Err(e) = forked {

@@ -67,8 +67,8 @@ real_G.load = nil
 
 local redis = {}
 local raising = native.raising
-redis.call = raising(native.call)
-redis.pcall = native.pcall
+redis.call = raising(native.call, native.call_packed)
+redis.pcall = native.packing(native.pcall, native.pcall_packed)
 local checked = raising
 redis.sha1hex = checked(native.sha1hex)
 redis.log = checked(native.log)

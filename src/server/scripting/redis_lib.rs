@@ -120,7 +120,7 @@ pub fn native_table(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "call",
         lua.create_function(|lua, args: Variadic<Value>| {
-            let (v, failed) = redis_call(lua, &args);
+            let (v, failed) = redis_call(lua, lua_args(&args));
             Ok(if failed {
                 (Value::Nil, v)
             } else {
@@ -130,7 +130,7 @@ pub fn native_table(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.set(
         "pcall",
-        lua.create_function(|lua, args: Variadic<Value>| Ok(redis_call(lua, &args).0))?,
+        lua.create_function(|lua, args: Variadic<Value>| Ok(redis_call(lua, lua_args(&args)).0))?,
     )?;
     t.set(
         "sha1hex",
@@ -254,7 +254,32 @@ pub fn native_table(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.set(
         "raising",
-        lua.create_function(|lua, f: mlua::Function| super::raising::wrap(lua, f))?,
+        lua.create_function(
+            |lua, (f, packed): (mlua::Function, Option<mlua::Function>)| {
+                super::raising::wrap(lua, f, packed)
+            },
+        )?,
+    )?;
+    t.set(
+        "packing",
+        lua.create_function(|lua, (f, packed): (mlua::Function, mlua::Function)| {
+            super::raising::packing(lua, f, packed)
+        })?,
+    )?;
+    t.set(
+        "call_packed",
+        lua.create_function(|lua, args: Table| {
+            let (v, failed) = redis_call(lua, unpacked(args)?);
+            Ok(if failed {
+                (Value::Nil, v)
+            } else {
+                (v, Value::Nil)
+            })
+        })?,
+    )?;
+    t.set(
+        "pcall_packed",
+        lua.create_function(|lua, args: Table| Ok(redis_call(lua, unpacked(args)?).0))?,
     )?;
     t.set(
         "errmsg",
@@ -278,6 +303,25 @@ pub fn native_table(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(|lua, f: mlua::Function| super::raising::wrap_multi(lua, f))?,
     )?;
     Ok(t)
+}
+
+/// The arguments `raising::push_native` packed into a table (`n` of them, nils
+/// included), converted one at a time: holding thousands of Lua strings at
+/// once would exhaust mlua's reference stack.
+fn unpacked(t: Table) -> mlua::Result<Result<Vec<Vec<u8>>, &'static str>> {
+    let n: i64 = t.raw_get("n")?;
+    let mut argv = Vec::with_capacity(n.max(0) as usize);
+    for i in 1..=n {
+        match lua_arg(&t.raw_get::<Value>(i)?) {
+            Ok(a) => argv.push(a),
+            Err(m) => return Ok(Err(m)),
+        }
+    }
+    Ok(if argv.is_empty() {
+        Err(NO_ARGS)
+    } else {
+        Ok(argv)
+    })
 }
 
 /// The message of an error raised from Rust (the kill error of the busy hook):
@@ -312,24 +356,29 @@ pub fn with_ctx<R>(f: impl FnOnce(&mut RunCtx) -> R) -> Option<R> {
 /// as `%.17g` (Redis's luaArgsToRedisArgv), anything else refused.
 fn lua_args(args: &[Value]) -> Result<Vec<Vec<u8>>, &'static str> {
     if args.is_empty() {
-        return Err("Please specify at least one argument for this redis lib call");
+        return Err(NO_ARGS);
     }
-    let mut argv = Vec::with_capacity(args.len());
-    for a in args {
-        match a {
-            Value::String(s) => argv.push(s.as_bytes().to_vec()),
-            Value::Integer(i) => argv.push(convert::format_g(*i as f64, 17).into_bytes()),
-            Value::Number(n) => argv.push(convert::format_g(*n, 17).into_bytes()),
-            _ => return Err("Lua redis lib command arguments must be strings or integers"),
-        }
+    args.iter().map(lua_arg).collect()
+}
+
+/// Redis's error for redis.call() without a command.
+const NO_ARGS: &str = "Please specify at least one argument for this redis lib call";
+
+/// One redis.call argument as bytes: strings as they are, numbers as Lua's
+/// `%.17g`; anything else is Redis's error.
+fn lua_arg(a: &Value) -> Result<Vec<u8>, &'static str> {
+    match a {
+        Value::String(s) => Ok(s.as_bytes().to_vec()),
+        Value::Integer(i) => Ok(convert::format_g(*i as f64, 17).into_bytes()),
+        Value::Number(n) => Ok(convert::format_g(*n, 17).into_bytes()),
+        _ => Err("Lua redis lib command arguments must be strings or integers"),
     }
-    Ok(argv)
 }
 
 /// redis.call / redis.pcall: runs a command as the script client. Returns the
 /// reply converted to Lua and whether it is an error (which redis.call raises).
-fn redis_call(lua: &Lua, args: &[Value]) -> (Value, bool) {
-    let argv = match lua_args(args) {
+fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> (Value, bool) {
+    let argv = match argv {
         Ok(a) => a,
         Err(m) => return (error_table(lua, m), true),
     };
