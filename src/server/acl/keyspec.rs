@@ -51,7 +51,7 @@ pub struct KeySpec {
 pub fn keys_by_specs(specs: &[KeySpec], argv: &[Vec<u8>]) -> Vec<(usize, u16)> {
     let argc = argv.len() as i64;
     let mut out = Vec::new();
-    for spec in specs {
+    for spec in specs.iter().filter(|s| s.flags & NOT_KEY == 0) {
         let first: i64 = match spec.begin {
             Begin::Index(i) => i as i64,
             Begin::Keyword(kw, from) => {
@@ -129,7 +129,8 @@ pub fn keys_by_specs(specs: &[KeySpec], argv: &[Vec<u8>]) -> Vec<(usize, u16)> {
 /// arguments (Redis's VARIABLE_FLAGS getkeys procs): SET with GET reads,
 /// BITFIELD reads only with GET and writes only with SET/INCRBY.
 pub fn variable_flags(name: &str, argv: &[Vec<u8>], declared: u16) -> u16 {
-    let has = |w: &[u8]| argv.iter().skip(2).any(|a| a.eq_ignore_ascii_case(w));
+    // SET's options start after the value (Redis's setGetKeys scans from argv[3]).
+    let has = |w: &[u8]| argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(w));
     match name {
         "set" => {
             if has(b"get") {

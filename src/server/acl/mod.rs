@@ -82,7 +82,6 @@ fn reason_of(d: Denied) -> &'static str {
         Denied::Cmd => "command",
         Denied::Key => "key",
         Denied::Channel => "channel",
-        Denied::Auth => "auth",
     }
 }
 
@@ -100,7 +99,20 @@ pub fn noperm_text(d: Denied, cmd: &Command) -> String {
             "NOPERM this user has no permissions to access one of the channels used as arguments"
                 .into()
         }
-        Denied::Auth => "NOPERM no permissions".into(),
+    }
+}
+
+/// The error redis.call raises for a command the script's caller may not run
+/// (Redis's scriptVerifyACL texts).
+pub fn script_noperm_text(d: Denied) -> &'static str {
+    match d {
+        Denied::Cmd => "The user executing the script can't run this command or subcommand",
+        Denied::Key => {
+            "The user executing the script can't access at least one of the keys mentioned in the command"
+        }
+        Denied::Channel => {
+            "The user executing the script can't publish to the channel mentioned in the command"
+        }
     }
 }
 
@@ -110,7 +122,6 @@ pub fn exec_noperm_text(d: Denied) -> String {
         Denied::Cmd => "no permission to execute the command or subcommand",
         Denied::Key => "no permission to touch the specified keys",
         Denied::Channel => "no permission to access one of the channels used as arguments",
-        Denied::Auth => "no permission",
     };
     format!("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}", reason)
 }

@@ -11,7 +11,11 @@ use std::sync::OnceLock;
 /// One command as the ACL sees it.
 #[derive(Debug)]
 pub struct Entry {
-    pub cmd: &'static Command,
+    /// Full name (`get`, `config|get`).
+    pub name: &'static str,
+    /// The command of tripod's table; None for a command only Redis has
+    /// (rules may still name it, as in Redis, and ACL CAT lists it).
+    pub cmd: Option<&'static Command>,
     /// The parent's id for a subcommand.
     pub parent: Option<usize>,
     /// Ids of the subcommands of a container command.
@@ -36,52 +40,62 @@ static TRIPOD_ONLY_SPEC: [KeySpec; 1] = [KeySpec {
     find: keyspec::Find::Unknown,
 }];
 
-/// The registry of the command table (built once).
+/// Category bits and key specs of a table command Redis 7.0 does not have,
+/// derived from its flags and key positions.
+fn derived_facts(c: &Command) -> (u32, &'static [KeySpec]) {
+    let cats = c
+        .derived_acl_categories()
+        .iter()
+        .filter_map(|n| categories::by_name(n[1..].as_bytes()))
+        .fold(0, |a, b| a | b);
+    let specs: &'static [KeySpec] = if c.first_key > 0 || c.get_keys.is_some() {
+        &TRIPOD_ONLY_SPEC
+    } else {
+        &[]
+    };
+    (cats, specs)
+}
+
+/// The registry of the command table and Redis 7.0's command list (built once).
 pub fn registry() -> &'static Registry {
     static R: OnceLock<Registry> = OnceLock::new();
     R.get_or_init(|| {
-        let mut all: Vec<&'static Command> = Vec::new();
+        let mut mine: HashMap<&'static str, &'static Command> = HashMap::new();
         for c in table::table().values() {
-            all.push(c);
-            all.extend(c.subcommands.iter());
+            mine.insert(c.name, c);
+            for s in c.subcommands.iter() {
+                mine.insert(s.name, s);
+            }
         }
-        all.sort_by_key(|c| c.name);
+        let mut names: Vec<&'static str> = mine.keys().copied().collect();
+        names.extend(REDIS.iter().map(|r| r.0).filter(|n| !mine.contains_key(n)));
+        names.sort_unstable();
         let by_name: HashMap<&'static str, usize> =
-            all.iter().enumerate().map(|(i, c)| (c.name, i)).collect();
-        let entries = all
+            names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        let mut entries: Vec<Entry> = names
             .iter()
-            .map(|c| {
-                let parent = c.name.split_once('|').and_then(|(p, _)| by_name.get(p).copied());
-                let subs = c
-                    .subcommands
-                    .iter()
-                    .filter_map(|s| by_name.get(s.name).copied())
-                    .collect();
-                let (cats, specs) = match redis_facts(c.name) {
-                    Some((cats, specs)) => (cats, specs),
-                    None => {
-                        let cats = c
-                            .derived_acl_categories()
-                            .iter()
-                            .filter_map(|n| categories::by_name(n[1..].as_bytes()))
-                            .fold(0, |a, b| a | b);
-                        let specs: &'static [KeySpec] = if c.first_key > 0 || c.get_keys.is_some() {
-                            &TRIPOD_ONLY_SPEC
-                        } else {
-                            &[]
-                        };
-                        (cats, specs)
-                    }
+            .map(|&name| {
+                let cmd = mine.get(name).copied();
+                let (cats, specs) = match (redis_facts(name), cmd) {
+                    (Some(f), _) => f,
+                    (None, Some(c)) => derived_facts(c),
+                    (None, None) => (0, &[][..]),
                 };
                 Entry {
-                    cmd: c,
-                    parent,
-                    subs,
+                    name,
+                    cmd,
+                    parent: name.split_once('|').and_then(|(p, _)| by_name.get(p).copied()),
+                    subs: Vec::new(),
                     cats,
                     specs,
                 }
             })
             .collect();
+        for id in 0..entries.len() {
+            if let Some(p) = entries[id].parent {
+                entries[p].subs.push(id);
+            }
+        }
         Registry { entries, by_name }
     })
 }
@@ -101,19 +115,14 @@ impl Registry {
         self.by_name.get(lower.as_str()).copied()
     }
 
-    /// The id of a resolved command.
+    /// The id of a resolved command (every table command has one).
     pub fn id_of(&self, cmd: &Command) -> usize {
         self.by_name.get(cmd.name).copied().unwrap_or(0)
     }
 
     /// The number of ids (the "future commands" bit is this index).
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.entries.len()
-    }
-
-    /// Whether the registry is empty (never, with a command table).
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// The keys of this invocation with their key spec flags, as the ACL checks
@@ -121,14 +130,17 @@ impl Registry {
     /// incomplete, and the argument-dependent flags of SET and BITFIELD.
     pub fn keys_with_flags(&self, id: usize, argv: &[Vec<u8>]) -> Vec<(usize, u16)> {
         let e = &self.entries[id];
-        if e.specs.is_empty() {
+        if e.specs.iter().all(|s| s.flags & keyspec::NOT_KEY != 0) {
             return Vec::new();
         }
         let incomplete = e.specs.iter().any(|s| {
             s.flags & keyspec::INCOMPLETE != 0 || matches!(s.begin, keyspec::Begin::Unknown)
         });
         let mut keys = if incomplete {
-            let pos = e.cmd.key_positions(argv);
+            let Some(cmd) = e.cmd else {
+                return Vec::new();
+            };
+            let pos = cmd.key_positions(argv);
             let first = e.specs[0].flags;
             let rest = e.specs[e.specs.len() - 1].flags;
             pos.iter()
@@ -140,7 +152,7 @@ impl Registry {
         };
         for k in keys.iter_mut() {
             if k.1 & keyspec::VARIABLE_FLAGS != 0 {
-                k.1 = keyspec::variable_flags(e.cmd.name, argv, k.1);
+                k.1 = keyspec::variable_flags(e.name, argv, k.1);
             }
         }
         keys

@@ -46,7 +46,6 @@ impl RuleError {
 pub enum Denied {
     Cmd,
     Key,
-    Auth,
     Channel,
 }
 
@@ -62,12 +61,16 @@ pub struct Selector {
     pub allkeys: bool,
     pub channels: Vec<Vec<u8>>,
     pub allchannels: bool,
+    /// The command rules since the last `+@all`/`-@all`, as written
+    /// (lower-case, `+`/`-` and name), a later rule for the same command or
+    /// a container replacing earlier ones (Redis's command_rules).
+    rules: Vec<(bool, String)>,
 }
 
 impl Selector {
     /// A selector that allows nothing (no commands, keys or channels).
     pub fn new() -> Self {
-        let n = registry().len() + 1;
+        let n = registry().count() + 1;
         Selector {
             allowed: vec![0; n.div_ceil(64)],
             firstargs: BTreeMap::new(),
@@ -75,6 +78,7 @@ impl Selector {
             allkeys: false,
             channels: Vec::new(),
             allchannels: false,
+            rules: Vec::new(),
         }
     }
 
@@ -112,11 +116,23 @@ impl Selector {
         let v = if allow { u64::MAX } else { 0 };
         self.allowed.iter_mut().for_each(|w| *w = v);
         self.firstargs.clear();
+        self.rules.clear();
+    }
+
+    /// Records a command rule (Redis's ACLUpdateCommandRules): earlier rules
+    /// for the same name, or for subcommands of it, are dropped and this
+    /// one is appended.
+    fn update_rules(&mut self, name: &str, allow: bool) {
+        let name = name.to_ascii_lowercase();
+        self.rules.retain(|(_, r)| {
+            !(r == &name || (r.starts_with(&name) && r.as_bytes().get(name.len()) == Some(&b'|')))
+        });
+        self.rules.push((allow, name));
     }
 
     /// Whether `+@all` (or allcommands) is in effect for commands added later.
     fn future_commands(&self) -> bool {
-        self.bit(registry().len())
+        self.bit(registry().count())
     }
 
     /// Applies one selector rule (Redis's ACLSetSelector).
@@ -172,12 +188,14 @@ impl Selector {
             Some(b'+') | Some(b'-') if op.get(1) == Some(&b'@') => {
                 let bits = categories::by_name(&op[2..]).ok_or(RuleError::Unknown)?;
                 self.change_category(reg, bits, op[0] == b'+');
+                self.update_rules(&String::from_utf8_lossy(&op[1..]), op[0] == b'+');
                 Ok(())
             }
             Some(b'+') => self.allow_command(reg, &op[1..]),
             Some(b'-') => {
                 let id = reg.id(&op[1..]).ok_or(RuleError::Unknown)?;
                 self.change_perm(reg, id, false);
+                self.update_rules(reg.entries[id].name, false);
                 Ok(())
             }
             _ => Err(RuleError::Syntax),
@@ -228,6 +246,7 @@ impl Selector {
         let Some(bar) = name.iter().rposition(|&b| b == b'|') else {
             let id = reg.id(name).ok_or(RuleError::Unknown)?;
             self.change_perm(reg, id, true);
+            self.update_rules(reg.entries[id].name, true);
             return Ok(());
         };
         let (cmd, sub) = (&name[..bar], &name[bar + 1..]);
@@ -248,65 +267,21 @@ impl Selector {
                 list.push(sub);
             }
         }
+        self.update_rules(&String::from_utf8_lossy(name), true);
         Ok(())
     }
 
-    /// The command rules in ACL LIST form (`+@all -@hash`, `-@all +get`...),
-    /// rebuilt from the permissions as Redis's ACLDescribeSelectorCommandRules:
-    /// the start (+@all or -@all), the categories that bring it closer, then
-    /// single commands and allowed first arguments.
+    /// The command rules in ACL LIST form (`+@all -@hash`, `-@all +get`...):
+    /// `+@all` or `-@all` (whether future commands are allowed), then the
+    /// rules as recorded (Redis's ACLDescribeSelectorCommandRules).
     pub fn describe_commands(&self) -> String {
-        let reg = registry();
-        let additive = !self.future_commands();
-        let mut fake = Selector::new();
-        let mut rules = String::new();
-        if additive {
-            rules.push_str("-@all ");
-        } else {
-            fake.set_all(true);
-            rules.push_str("+@all ");
+        let mut s = String::from(if self.future_commands() { "+@all" } else { "-@all" });
+        for (allow, name) in &self.rules {
+            s.push(' ');
+            s.push(if *allow { '+' } else { '-' });
+            s.push_str(name);
         }
-        for (i, name) in categories::NAMES.iter().enumerate() {
-            let bit = 1u32 << i;
-            let (mut on, mut off) = (0, 0);
-            for (id, e) in reg.entries.iter().enumerate() {
-                if e.cats & bit != 0 {
-                    if self.bit(id) {
-                        on += 1;
-                    } else {
-                        off += 1;
-                    }
-                }
-            }
-            if (additive && on > off) || (!additive && off > on) {
-                rules.push_str(if additive { "+@" } else { "-@" });
-                rules.push_str(name);
-                rules.push(' ');
-                fake.change_category(reg, bit, additive);
-            }
-        }
-        for (id, e) in reg.entries.iter().enumerate() {
-            let user = self.bit(id);
-            if user != fake.bit(id) {
-                rules.push(if user { '+' } else { '-' });
-                rules.push_str(e.cmd.name);
-                rules.push(' ');
-                fake.set_bit(id, user);
-            }
-            if !user {
-                if let Some(args) = self.firstargs.get(&id) {
-                    for a in args {
-                        rules.push('+');
-                        rules.push_str(e.cmd.name);
-                        rules.push('|');
-                        rules.push_str(&String::from_utf8_lossy(a));
-                        rules.push(' ');
-                    }
-                }
-            }
-        }
-        rules.pop();
-        rules
+        s
     }
 
     /// The key patterns as GETUSER shows them (`~*`, `%R~a ~b`).
@@ -402,7 +377,8 @@ impl Selector {
     pub fn check(&self, id: usize, argv: &[Vec<u8>]) -> Result<(), (Denied, usize)> {
         let reg = registry();
         let e = &reg.entries[id];
-        if e.cmd.flags & crate::server::commands::NO_AUTH == 0 && !self.bit(id) {
+        let no_auth = e.cmd.is_some_and(|c| c.flags & crate::server::commands::NO_AUTH != 0);
+        if !no_auth && !self.bit(id) {
             let ok = argv.len() >= 2
                 && self
                     .firstargs
@@ -420,7 +396,7 @@ impl Selector {
             }
         }
         if !self.allchannels {
-            for (pos, is_pattern) in channels_of(e.cmd.name, argv) {
+            for (pos, is_pattern) in channels_of(e.name, argv) {
                 if !self.channel_allowed(&argv[pos], is_pattern) {
                     return Err((Denied::Channel, pos));
                 }

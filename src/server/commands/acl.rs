@@ -32,6 +32,14 @@ static ACL_SUBCOMMANDS: &[Command] = &[
     Command::new("acl|whoami", acl_whoami).arity(2).group("server").flags(PLAIN_FLAGS),
 ];
 
+/// Redis's addReplySubcommandSyntaxError for ACL: the subcommand as typed.
+fn subcommand_syntax_error(c: &mut Client, argv: &[Vec<u8>]) {
+    c.reply.error(&format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try ACL HELP.",
+        String::from_utf8_lossy(&argv[1])
+    ));
+}
+
 const NO_ACLFILE: &str = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
 
 /// ACL SETUSER username [rule ...]: creates the user (off, no permissions)
@@ -172,8 +180,7 @@ fn acl_cat(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         return;
     }
     if argv.len() > 3 {
-        c.reply
-            .error("ERR wrong number of arguments for 'acl|cat' command");
+        subcommand_syntax_error(c, argv);
         return;
     }
     let Some(bit) = categories::by_name(&argv[2]) else {
@@ -187,7 +194,7 @@ fn acl_cat(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         .entries
         .iter()
         .filter(|e| e.cats & bit != 0)
-        .map(|e| e.cmd.name)
+        .map(|e| e.name)
         .collect();
     c.reply.array(names.len());
     for n in names {
@@ -197,21 +204,24 @@ fn acl_cat(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 /// ACL GENPASS [bits]: a random password of `bits` bits (256 by default) as hex.
 fn acl_genpass(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len() > 3 {
+        subcommand_syntax_error(c, argv);
+        return;
+    }
     let bits = match argv.get(2) {
         None => 256,
         Some(a) => match parse_i64(a) {
             Some(n) if (1..=4096).contains(&n) => n,
-            _ => {
+            Some(_) => {
                 c.reply.error("ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096");
+                return;
+            }
+            None => {
+                c.reply.error(crate::server::resp::errors::NOT_INTEGER);
                 return;
             }
         },
     };
-    if argv.len() > 3 {
-        c.reply
-            .error("ERR wrong number of arguments for 'acl|genpass' command");
-        return;
-    }
     let chars = ((bits + 3) / 4) as usize;
     let mut bytes = vec![0u8; chars.div_ceil(2)];
     if !read_urandom(&mut bytes) {
@@ -234,8 +244,7 @@ fn read_urandom(buf: &mut [u8]) -> bool {
 /// first (up to `count`, 10 by default), or clears the log.
 fn acl_log(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() > 3 {
-        c.reply
-            .error("ERR wrong number of arguments for 'acl|log' command");
+        subcommand_syntax_error(c, argv);
         return;
     }
     let mut count: i64 = 10;
@@ -318,7 +327,6 @@ fn acl_dryrun(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                     "This user has no permissions to access the '{}' channel",
                     String::from_utf8_lossy(&line[pos])
                 ),
-                Denied::Auth => "This user has no permissions".to_string(),
             };
             c.reply.bulk(msg.as_bytes());
         }
