@@ -47,8 +47,9 @@ pub struct KeySpec {
 
 /// The keys of `argv` by the specs: (argument index, spec flags), in spec
 /// order, as Redis's getKeysUsingKeySpecs finds them. Specs whose start is
-/// not found, or arguments out of range, yield no key for that spec.
-pub fn keys_by_specs(specs: &[KeySpec], argv: &[Vec<u8>]) -> Vec<(usize, u16)> {
+/// not found yield no key for that spec; None when a key count or range
+/// does not fit the arguments (Redis then asks the command's own key finder).
+pub fn keys_by_specs(specs: &[KeySpec], argv: &[Vec<u8>]) -> Option<Vec<(usize, u16)>> {
     let argc = argv.len() as i64;
     let mut out = Vec::new();
     for spec in specs.iter().filter(|s| s.flags & NOT_KEY == 0) {
@@ -96,16 +97,13 @@ pub fn keys_by_specs(specs: &[KeySpec], argv: &[Vec<u8>]) -> Vec<(usize, u16)> {
             Find::Keynum(idx, firstkey, step) => {
                 let at = first + idx as i64;
                 if at < 0 || at >= argc {
-                    continue;
+                    return None;
                 }
-                let Some(n) = std::str::from_utf8(&argv[at as usize])
+                let n = std::str::from_utf8(&argv[at as usize])
                     .ok()
-                    .and_then(|s| s.parse::<i64>().ok())
-                else {
-                    continue;
-                };
+                    .and_then(|s| s.parse::<i64>().ok())?;
                 if n < 0 || n > argc {
-                    continue;
+                    return None;
                 }
                 let f = first + firstkey as i64;
                 let step = step.max(1) as i64;
@@ -116,13 +114,13 @@ pub fn keys_by_specs(specs: &[KeySpec], argv: &[Vec<u8>]) -> Vec<(usize, u16)> {
         let mut i = first;
         while i <= last {
             if i >= argc || i < first {
-                break;
+                return None;
             }
             out.push((i as usize, spec.flags));
             i += step;
         }
     }
-    out
+    Some(out)
 }
 
 /// The ACL-relevant flags of a command whose key use depends on its
@@ -156,10 +154,11 @@ pub fn variable_flags(name: &str, argv: &[Vec<u8>], declared: u16) -> u16 {
                     i += 1;
                 }
             }
+            // Any write also returns the old value (Redis's bitfieldGetKeys).
             if f & UPDATE != 0 {
-                RW | f
+                RW | ACCESS | UPDATE
             } else {
-                RO | f
+                RO | ACCESS
             }
         }
         _ => declared,

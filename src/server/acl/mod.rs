@@ -141,6 +141,27 @@ pub fn check(srv: &Server, c: &Client, cmd: &Command, argv: &[Vec<u8>]) -> Resul
     u.check(id, argv)
 }
 
+/// Whether `c`'s user may read any key with this command (Redis's
+/// ACLUserCheckCmdWithUnrestrictedKeyAccess with ACCESS): some selector
+/// allows the command and has all keys or a readable `*` pattern. SORT's
+/// BY and GET patterns need it. The master link and scripts' inner client
+/// (kind other than Normal) always may.
+pub fn unrestricted_key_read(srv: &Server, c: &Client, argv: &[Vec<u8>]) -> bool {
+    if c.kind != ClientKind::Normal {
+        return true;
+    }
+    let Some(u) = srv.acl.users.get(&c.user) else {
+        return false;
+    };
+    let Ok(cmd) = crate::server::commands::resolve(argv) else {
+        return false;
+    };
+    let id = registry::registry().id_of(cmd);
+    std::iter::once(&u.root)
+        .chain(u.selectors.iter())
+        .any(|s| s.check(id, argv).is_ok() && s.reads_all_keys())
+}
+
 /// Adds an ACL LOG entry for a denial (`pos` is the argument at fault for a
 /// key or channel) in `context` ("toplevel", "multi", "lua").
 pub fn log_denied(

@@ -136,7 +136,14 @@ impl Registry {
         let incomplete = e.specs.iter().any(|s| {
             s.flags & keyspec::INCOMPLETE != 0 || matches!(s.begin, keyspec::Begin::Unknown)
         });
-        let mut keys = if incomplete {
+        let by_specs = if incomplete {
+            None
+        } else {
+            keyspec::keys_by_specs(e.specs, argv)
+        };
+        let mut keys = if let Some(k) = by_specs {
+            k
+        } else {
             let Some(cmd) = e.cmd else {
                 return Vec::new();
             };
@@ -147,8 +154,6 @@ impl Registry {
                 .enumerate()
                 .map(|(i, &p)| (p, if i == 0 { first } else { rest }))
                 .collect()
-        } else {
-            keyspec::keys_by_specs(e.specs, argv)
         };
         for k in keys.iter_mut() {
             if k.1 & keyspec::VARIABLE_FLAGS != 0 {

@@ -61,10 +61,6 @@ pub struct Selector {
     pub allkeys: bool,
     pub channels: Vec<Vec<u8>>,
     pub allchannels: bool,
-    /// The command rules since the last `+@all`/`-@all`, as written
-    /// (lower-case, `+`/`-` and name), a later rule for the same command or
-    /// a container replacing earlier ones (Redis's command_rules).
-    rules: Vec<(bool, String)>,
 }
 
 impl Selector {
@@ -78,7 +74,6 @@ impl Selector {
             allkeys: false,
             channels: Vec::new(),
             allchannels: false,
-            rules: Vec::new(),
         }
     }
 
@@ -116,18 +111,6 @@ impl Selector {
         let v = if allow { u64::MAX } else { 0 };
         self.allowed.iter_mut().for_each(|w| *w = v);
         self.firstargs.clear();
-        self.rules.clear();
-    }
-
-    /// Records a command rule (Redis's ACLUpdateCommandRules): earlier rules
-    /// for the same name, or for subcommands of it, are dropped and this
-    /// one is appended.
-    fn update_rules(&mut self, name: &str, allow: bool) {
-        let name = name.to_ascii_lowercase();
-        self.rules.retain(|(_, r)| {
-            !(r == &name || (r.starts_with(&name) && r.as_bytes().get(name.len()) == Some(&b'|')))
-        });
-        self.rules.push((allow, name));
     }
 
     /// Whether `+@all` (or allcommands) is in effect for commands added later.
@@ -188,14 +171,12 @@ impl Selector {
             Some(b'+') | Some(b'-') if op.get(1) == Some(&b'@') => {
                 let bits = categories::by_name(&op[2..]).ok_or(RuleError::Unknown)?;
                 self.change_category(reg, bits, op[0] == b'+');
-                self.update_rules(&String::from_utf8_lossy(&op[1..]), op[0] == b'+');
                 Ok(())
             }
             Some(b'+') => self.allow_command(reg, &op[1..]),
             Some(b'-') => {
                 let id = reg.id(&op[1..]).ok_or(RuleError::Unknown)?;
                 self.change_perm(reg, id, false);
-                self.update_rules(reg.entries[id].name, false);
                 Ok(())
             }
             _ => Err(RuleError::Syntax),
@@ -246,7 +227,6 @@ impl Selector {
         let Some(bar) = name.iter().rposition(|&b| b == b'|') else {
             let id = reg.id(name).ok_or(RuleError::Unknown)?;
             self.change_perm(reg, id, true);
-            self.update_rules(reg.entries[id].name, true);
             return Ok(());
         };
         let (cmd, sub) = (&name[..bar], &name[bar + 1..]);
@@ -267,21 +247,69 @@ impl Selector {
                 list.push(sub);
             }
         }
-        self.update_rules(&String::from_utf8_lossy(name), true);
         Ok(())
     }
 
-    /// The command rules in ACL LIST form (`+@all -@hash`, `-@all +get`...):
-    /// `+@all` or `-@all` (whether future commands are allowed), then the
-    /// rules as recorded (Redis's ACLDescribeSelectorCommandRules).
+    /// The command rules in ACL LIST form (`+@all -@hash`, `-@all +get`...),
+    /// rebuilt from the permissions as Redis 7.0's
+    /// ACLDescribeSelectorCommandRules: the start (+@all or -@all), each
+    /// category (in table order) that covers more commands than it misses
+    /// among those no earlier category explained, then single commands
+    /// (a container before its subcommands) and allowed first arguments.
     pub fn describe_commands(&self) -> String {
-        let mut s = String::from(if self.future_commands() { "+@all" } else { "-@all" });
-        for (allow, name) in &self.rules {
-            s.push(' ');
-            s.push(if *allow { '+' } else { '-' });
-            s.push_str(name);
+        let reg = registry();
+        let additive = !self.future_commands();
+        let mut fake = Selector::new();
+        let mut temp = self.clone();
+        let mut rules = String::new();
+        if additive {
+            rules.push_str("-@all ");
+        } else {
+            fake.set_all(true);
+            rules.push_str("+@all ");
         }
-        s
+        for (i, name) in categories::NAMES.iter().enumerate() {
+            let bit = 1u32 << i;
+            let (mut on, mut off) = (0, 0);
+            for (id, e) in reg.entries.iter().enumerate() {
+                if e.cats & bit != 0 {
+                    if temp.bit(id) {
+                        on += 1;
+                    } else {
+                        off += 1;
+                    }
+                }
+            }
+            if (additive && on > off) || (!additive && off > on) {
+                rules.push_str(if additive { "+@" } else { "-@" });
+                rules.push_str(name);
+                rules.push(' ');
+                fake.change_category(reg, bit, additive);
+                temp.change_category(reg, bit, !additive);
+            }
+        }
+        for (id, e) in reg.entries.iter().enumerate() {
+            let user = self.bit(id);
+            if user != fake.bit(id) {
+                rules.push(if user { '+' } else { '-' });
+                rules.push_str(e.name);
+                rules.push(' ');
+                fake.change_perm(reg, id, user);
+            }
+            if !user {
+                if let Some(args) = self.firstargs.get(&id) {
+                    for a in args {
+                        rules.push('+');
+                        rules.push_str(e.name);
+                        rules.push('|');
+                        rules.push_str(&String::from_utf8_lossy(a));
+                        rules.push(' ');
+                    }
+                }
+            }
+        }
+        rules.pop();
+        rules
     }
 
     /// The key patterns as GETUSER shows them (`~*`, `%R~a ~b`).
@@ -338,6 +366,15 @@ impl Selector {
         }
         s.push_str(&self.describe_commands());
         s
+    }
+
+    /// Whether every key may be read (all keys, or a `*` pattern with read).
+    pub fn reads_all_keys(&self) -> bool {
+        self.allkeys
+            || self
+                .keys
+                .iter()
+                .any(|(p, f)| p == b"*" && f & KEY_READ != 0)
     }
 
     /// Whether a key may be used with the key spec flags `spec` (ACLSelectorCheckKey).
