@@ -184,7 +184,9 @@ fn register_client_in(
         s.stats.rejected_connections += 1;
         return Err(Refusal::MaxClients);
     }
-    if s.acl.default_user().nopass && peer_ip.is_some_and(|ip| protected_mode_refuses(&s.config, ip)) {
+    if s.acl.default_user().nopass
+        && peer_ip.is_some_and(|ip| protected_mode_refuses(&s.config, ip))
+    {
         s.stats.rejected_connections += 1;
         return Err(Refusal::ProtectedMode);
     }

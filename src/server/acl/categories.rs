@@ -80,5 +80,8 @@ pub fn names_of(bits: u32) -> Vec<&'static str> {
         "@transaction",
         "@scripting",
     ];
-    (0..21).filter(|i| bits & (1 << i) != 0).map(|i| AT[i]).collect()
+    (0..21)
+        .filter(|i| bits & (1 << i) != 0)
+        .map(|i| AT[i])
+        .collect()
 }

@@ -7,20 +7,30 @@ use std::collections::BTreeMap;
 /// The error Redis gives when both `user` lines and `aclfile` are configured.
 pub const BOTH_ERROR: &str = "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.";
 
-/// Builds one user from its rules (after `reset`), as an ACL file line or a
-/// config `user` line defines it. Err is (index of the bad rule, message).
+/// Builds one user from its rules, as an ACL file line or a config `user`
+/// line defines it: a new user (as ACL SETUSER creates it), after `reset`
+/// when `reset` (Redis resets only the config's `default`). Err is (index
+/// of the bad rule, message).
 pub fn build_user(
     name: &[u8],
     rules: &[Vec<u8>],
     all_channels: bool,
-) -> Result<User, (usize, String)> {
+    reset: bool,
+) -> Result<User, (usize, Vec<u8>, String)> {
     let mut u = User::new(name, all_channels);
-    let _ = u.apply(b"reset", all_channels);
-    let merged = merge_selector_args(rules)
-        .map_err(|_| (0, "Unmatched parenthesis in selector definition".to_string()))?;
+    if reset {
+        let _ = u.apply(b"reset", all_channels);
+    }
+    let merged = merge_selector_args(rules).map_err(|s| {
+        (
+            0,
+            s,
+            "Unmatched parenthesis in selector definition".to_string(),
+        )
+    })?;
     for (j, r) in merged.iter().enumerate() {
         u.apply(r, all_channels)
-            .map_err(|e| (j, e.text().to_string()))?;
+            .map_err(|e| (j, r.clone(), e.text().to_string()))?;
     }
     Ok(u)
 }
@@ -36,6 +46,7 @@ pub fn parse_acl_file(
 ) -> Result<BTreeMap<Vec<u8>, User>, String> {
     let mut users: BTreeMap<Vec<u8>, User> = BTreeMap::new();
     let mut errors = String::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
         let n = i + 1;
         let line = trim(raw);
@@ -53,7 +64,7 @@ pub fn parse_acl_file(
             ));
             continue;
         }
-        if users.contains_key(&args[1]) {
+        if !seen.insert(args[1].clone()) {
             errors.push_str(&format!(
                 "WARNING: Duplicate user '{}' found on line {}. ",
                 String::from_utf8_lossy(&args[1]),
@@ -61,14 +72,20 @@ pub fn parse_acl_file(
             ));
             continue;
         }
-        match build_user(&args[1], &args[2..], all_channels) {
+        match build_user(&args[1], &args[2..], all_channels, false) {
             Ok(u) => {
                 users.insert(args[1].clone(), u);
             }
-            Err((_, msg)) if msg.starts_with("Unmatched") => {
+            Err((_, _, msg)) if msg.starts_with("Unmatched") => {
                 errors.push_str(&format!("{}:{}: {}.", path, n, msg));
             }
-            Err((_, msg)) => errors.push_str(&format!("{}:{}: {}. ", path, n, msg)),
+            Err((_, op, msg)) => errors.push_str(&format!(
+                "{}:{}: Error in applying operation '{}': {}. ",
+                path,
+                n,
+                String::from_utf8_lossy(&op),
+                msg
+            )),
         }
     }
     if !errors.is_empty() {
@@ -140,11 +157,11 @@ pub fn users_from_config(
                 String::from_utf8_lossy(name)
             ));
         }
-        match build_user(name, &args[1..], all_channels) {
+        match build_user(name, &args[1..], all_channels, name == b"default") {
             Ok(u) => {
                 users.insert(name.clone(), u);
             }
-            Err((j, msg)) => {
+            Err((j, _, msg)) => {
                 let shown = if j == 0 {
                     "user".to_string()
                 } else {

@@ -130,7 +130,12 @@ pub fn exec_noperm_text(d: Denied) -> String {
 /// ACLCheckAllPerm). The master link and clients of a user that no longer
 /// exists are handled as Redis: the master may do anything, a deleted
 /// user nothing.
-pub fn check(srv: &Server, c: &Client, cmd: &Command, argv: &[Vec<u8>]) -> Result<(), (Denied, usize)> {
+pub fn check(
+    srv: &Server,
+    c: &Client,
+    cmd: &Command,
+    argv: &[Vec<u8>],
+) -> Result<(), (Denied, usize)> {
     if c.kind == ClientKind::Master {
         return Ok(());
     }
@@ -180,10 +185,15 @@ pub fn log_denied(
     add_entry(srv, c, reason_of(denied.0), context, object, username);
 }
 
-/// Adds an ACL LOG entry for a failed AUTH as `username`.
-pub fn log_auth_failure(srv: &mut Server, c: &Client, username: &[u8]) {
-    let context = if c.multi.is_some() { "multi" } else { "toplevel" };
-    add_entry(srv, c, "auth", context, b"AUTH".to_vec(), username.to_vec());
+/// Adds an ACL LOG entry for a failed AUTH (or HELLO AUTH) as `username`;
+/// the object is the command name as the client typed it.
+pub fn log_auth_failure(srv: &mut Server, c: &Client, typed: &[u8], username: &[u8]) {
+    let context = if c.multi.is_some() {
+        "multi"
+    } else {
+        "toplevel"
+    };
+    add_entry(srv, c, "auth", context, typed.to_vec(), username.to_vec());
 }
 
 fn add_entry(
@@ -205,7 +215,11 @@ fn add_entry(
         ctime_ms: crate::server::util::now_ms(),
         client_info: info.trim_end().to_string(),
     };
-    let max = srv.config.get("acllog-max-len").and_then(|v| v.parse().ok()).unwrap_or(128);
+    let max = srv
+        .config
+        .get("acllog-max-len")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(128);
     srv.acl.log.add(e, max);
 }
 
@@ -241,7 +255,9 @@ pub fn kill_revoked_subscribers(srv: &mut Server, current: &mut Client, name: &[
     let revoked = |c: &Client| {
         c.user == name
             && (c.channels.iter().any(|ch| !u.channel_allowed(ch, false))
-                || c.shard_channels.iter().any(|ch| !u.channel_allowed(ch, false))
+                || c.shard_channels
+                    .iter()
+                    .any(|ch| !u.channel_allowed(ch, false))
                 || c.patterns.iter().any(|p| !u.channel_allowed(p, true)))
     };
     if revoked(current) {

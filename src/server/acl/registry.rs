@@ -84,7 +84,9 @@ pub fn registry() -> &'static Registry {
                 Entry {
                     name,
                     cmd,
-                    parent: name.split_once('|').and_then(|(p, _)| by_name.get(p).copied()),
+                    parent: name
+                        .split_once('|')
+                        .and_then(|(p, _)| by_name.get(p).copied()),
                     subs: Vec::new(),
                     cats,
                     specs,

@@ -252,9 +252,9 @@ impl Selector {
 
     /// The command rules in ACL LIST form (`+@all -@hash`, `-@all +get`...),
     /// rebuilt from the permissions as Redis 7.0's
-    /// ACLDescribeSelectorCommandRules: the start (+@all or -@all), each
-    /// category (in table order) that covers more commands than it misses
-    /// among those no earlier category explained, then single commands
+    /// ACLDescribeSelectorCommandRules: the start (+@all or -@all), the
+    /// best-fitting categories one by one (among the commands no earlier
+    /// category explained), then single commands
     /// (a container before its subcommands) and allowed first arguments.
     pub fn describe_commands(&self) -> String {
         let reg = registry();
@@ -268,25 +268,42 @@ impl Selector {
             fake.set_all(true);
             rules.push_str("+@all ");
         }
-        for (i, name) in categories::NAMES.iter().enumerate() {
-            let bit = 1u32 << i;
-            let (mut on, mut off) = (0, 0);
-            for (id, e) in reg.entries.iter().enumerate() {
-                if e.cats & bit != 0 {
-                    if temp.bit(id) {
-                        on += 1;
-                    } else {
-                        off += 1;
+        // Repeatedly the best-fitting category not yet applied: more commands
+        // in common than different, the fewest differences, then the most in common.
+        let mut applied = [false; categories::NAMES.len()];
+        loop {
+            let mut best: Option<usize> = None;
+            let (mut mindiff, mut maxsame) = (usize::MAX, 0);
+            for (i, done) in applied.iter().enumerate() {
+                if *done {
+                    continue;
+                }
+                let bit = 1u32 << i;
+                let (mut on, mut off) = (0, 0);
+                for (id, e) in reg.entries.iter().enumerate() {
+                    if e.cats & bit != 0 {
+                        if temp.bit(id) {
+                            on += 1;
+                        } else {
+                            off += 1;
+                        }
                     }
                 }
+                let (diff, same) = if additive { (off, on) } else { (on, off) };
+                if same > diff && (diff < mindiff || (diff == mindiff && same > maxsame)) {
+                    best = Some(i);
+                    mindiff = diff;
+                    maxsame = same;
+                }
             }
-            if (additive && on > off) || (!additive && off > on) {
-                rules.push_str(if additive { "+@" } else { "-@" });
-                rules.push_str(name);
-                rules.push(' ');
-                fake.change_category(reg, bit, additive);
-                temp.change_category(reg, bit, !additive);
-            }
+            let Some(i) = best else { break };
+            let bit = 1u32 << i;
+            rules.push_str(if additive { "+@" } else { "-@" });
+            rules.push_str(categories::NAMES[i]);
+            rules.push(' ');
+            fake.change_category(reg, bit, additive);
+            temp.change_category(reg, bit, !additive);
+            applied[i] = true;
         }
         for (id, e) in reg.entries.iter().enumerate() {
             let user = self.bit(id);
@@ -414,7 +431,9 @@ impl Selector {
     pub fn check(&self, id: usize, argv: &[Vec<u8>]) -> Result<(), (Denied, usize)> {
         let reg = registry();
         let e = &reg.entries[id];
-        let no_auth = e.cmd.is_some_and(|c| c.flags & crate::server::commands::NO_AUTH != 0);
+        let no_auth = e
+            .cmd
+            .is_some_and(|c| c.flags & crate::server::commands::NO_AUTH != 0);
         if !no_auth && !self.bit(id) {
             let ok = argv.len() >= 2
                 && self

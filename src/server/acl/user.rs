@@ -26,7 +26,9 @@ pub fn hash_password(pass: &[u8]) -> String {
 }
 
 fn valid_hash(h: &[u8]) -> bool {
-    h.len() == 64 && h.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    h.len() == 64
+        && h.iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
 }
 
 impl User {
@@ -145,7 +147,12 @@ impl User {
         let mut ok = false;
         for p in &self.passwords {
             // Compare every hash fully, so timing says nothing about which matched.
-            ok |= p.as_bytes().iter().zip(h.as_bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+            ok |= p
+                .as_bytes()
+                .iter()
+                .zip(h.as_bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                == 0;
         }
         ok
     }

@@ -17,19 +17,58 @@ const ADMIN_FLAGS: u64 = ADMIN | NOSCRIPT | LOADING | STALE;
 const PLAIN_FLAGS: u64 = NOSCRIPT | LOADING | STALE;
 
 static ACL_SUBCOMMANDS: &[Command] = &[
-    Command::new("acl|cat", acl_cat).arity(-2).group("server").flags(PLAIN_FLAGS),
-    Command::new("acl|deluser", acl_deluser).arity(-3).group("server").flags(ADMIN_FLAGS),
-    Command::new("acl|dryrun", acl_dryrun).arity(-4).group("server").flags(ADMIN_FLAGS),
-    Command::new("acl|genpass", acl_genpass).arity(-2).group("server").flags(PLAIN_FLAGS),
-    Command::new("acl|getuser", acl_getuser).arity(3).group("server").flags(ADMIN_FLAGS),
-    Command::new("acl|help", acl_help).arity(2).group("server").flags(LOADING | STALE),
-    Command::new("acl|list", acl_list).arity(2).group("server").flags(ADMIN_FLAGS),
-    Command::new("acl|load", acl_load).arity(2).group("server").flags(ADMIN_FLAGS),
-    Command::new("acl|log", acl_log).arity(-2).group("server").flags(ADMIN_FLAGS),
-    Command::new("acl|save", acl_save).arity(2).group("server").flags(ADMIN_FLAGS),
-    Command::new("acl|setuser", acl_setuser).arity(-3).group("server").flags(ADMIN_FLAGS),
-    Command::new("acl|users", acl_users).arity(2).group("server").flags(ADMIN_FLAGS),
-    Command::new("acl|whoami", acl_whoami).arity(2).group("server").flags(PLAIN_FLAGS),
+    Command::new("acl|cat", acl_cat)
+        .arity(-2)
+        .group("server")
+        .flags(PLAIN_FLAGS),
+    Command::new("acl|deluser", acl_deluser)
+        .arity(-3)
+        .group("server")
+        .flags(ADMIN_FLAGS),
+    Command::new("acl|dryrun", acl_dryrun)
+        .arity(-4)
+        .group("server")
+        .flags(ADMIN_FLAGS),
+    Command::new("acl|genpass", acl_genpass)
+        .arity(-2)
+        .group("server")
+        .flags(PLAIN_FLAGS),
+    Command::new("acl|getuser", acl_getuser)
+        .arity(3)
+        .group("server")
+        .flags(ADMIN_FLAGS),
+    Command::new("acl|help", acl_help)
+        .arity(2)
+        .group("server")
+        .flags(LOADING | STALE),
+    Command::new("acl|list", acl_list)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN_FLAGS),
+    Command::new("acl|load", acl_load)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN_FLAGS),
+    Command::new("acl|log", acl_log)
+        .arity(-2)
+        .group("server")
+        .flags(ADMIN_FLAGS),
+    Command::new("acl|save", acl_save)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN_FLAGS),
+    Command::new("acl|setuser", acl_setuser)
+        .arity(-3)
+        .group("server")
+        .flags(ADMIN_FLAGS),
+    Command::new("acl|users", acl_users)
+        .arity(2)
+        .group("server")
+        .flags(ADMIN_FLAGS),
+    Command::new("acl|whoami", acl_whoami)
+        .arity(2)
+        .group("server")
+        .flags(PLAIN_FLAGS),
 ];
 
 /// Redis's addReplySubcommandSyntaxError for ACL: the subcommand as typed.
@@ -368,10 +407,7 @@ fn acl_save(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     match file::save_acl_file(&path, &srv.acl.users) {
         Ok(()) => c.reply.ok(),
         Err(e) => {
-            crate::server::log::warning(&format!(
-                "Opening temp ACL file for ACL SAVE: {}",
-                e
-            ));
+            crate::server::log::warning(&format!("Opening temp ACL file for ACL SAVE: {}", e));
             c.reply.error("ERR There was an error trying to save the ACLs. Please check the server logs for more information");
         }
     }

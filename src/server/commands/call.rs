@@ -147,7 +147,11 @@ fn precheck(
         return Err("NOAUTH Authentication required.".into());
     }
     if let Err(denied) = crate::server::acl::check(srv, c, cmd, argv) {
-        let context = if c.multi.is_some() { "multi" } else { "toplevel" };
+        let context = if c.multi.is_some() {
+            "multi"
+        } else {
+            "toplevel"
+        };
         crate::server::acl::log_denied(srv, c, cmd, argv, denied, context);
         return Err(crate::server::acl::noperm_text(denied.0, cmd));
     }

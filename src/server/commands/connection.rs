@@ -160,13 +160,13 @@ fn reset(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
 /// Authenticates `c` as `user` with `pass` (Redis's ACLAuthenticateUser):
 /// on success the connection runs as that user; on failure an ACL LOG
 /// "auth" entry is added. Returns whether it succeeded.
-fn authenticate(srv: &mut Server, c: &mut Client, user: &[u8], pass: &[u8]) -> bool {
+fn authenticate(srv: &mut Server, c: &mut Client, typed: &[u8], user: &[u8], pass: &[u8]) -> bool {
     if srv.acl.check_credentials(user, pass) {
         c.user = user.to_vec();
         c.authenticated = true;
         true
     } else {
-        crate::server::acl::log_auth_failure(srv, c, user);
+        crate::server::acl::log_auth_failure(srv, c, typed, user);
         false
     }
 }
@@ -189,7 +189,7 @@ fn auth(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         c.reply.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
         return;
     }
-    if authenticate(srv, c, user.unwrap_or(b"default"), pass) {
+    if authenticate(srv, c, &argv[0], user.unwrap_or(b"default"), pass) {
         c.reply.ok();
     } else {
         c.reply
@@ -239,7 +239,7 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     }
     if let Some((u, p)) = &auth {
-        if !authenticate(srv, c, u, p) {
+        if !authenticate(srv, c, &argv[0], u, p) {
             c.reply
                 .error("WRONGPASS invalid username-password pair or user is disabled.");
             return;

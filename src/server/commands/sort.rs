@@ -156,9 +156,8 @@ fn sort_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], readonly: bo
                 if !argv[j + 1].contains(&b'*') {
                     dontsort = true;
                 } else if !crate::server::acl::unrestricted_key_read(srv, c, argv) {
-                    c.reply.error(
-                        "ERR BY option of SORT denied due to insufficient ACL permissions.",
-                    );
+                    c.reply
+                        .error("ERR BY option of SORT denied due to insufficient ACL permissions.");
                     return;
                 }
                 j += 1;

@@ -3,9 +3,9 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    acl, connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency, lists, memory,
-    persistence, pubsub, replication, scripting, server_admin, sets, sort, streams, strings,
-    transactions, zsets,
+    acl, connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency, lists,
+    memory, persistence, pubsub, replication, scripting, server_admin, sets, sort, streams,
+    strings, transactions, zsets,
 };
 use crate::server::client::Client;
 use crate::server::state::Server;

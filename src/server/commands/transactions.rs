@@ -94,7 +94,8 @@ fn exec(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
                 Ok(()) => call(srv, c, cmd, argv),
                 Err(denied) => {
                     crate::server::acl::log_denied(srv, c, cmd, argv, denied, "multi");
-                    c.reply.error(&crate::server::acl::exec_noperm_text(denied.0));
+                    c.reply
+                        .error(&crate::server::acl::exec_noperm_text(denied.0));
                 }
             },
             Err(e) => c.reply.error(&e),

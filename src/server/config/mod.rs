@@ -289,8 +289,17 @@ impl Config {
     /// A directive from a file or the command line.
     fn apply_startup(&mut self, name: &str, vals: &[String]) -> Result<(), String> {
         match name {
-            "rename-command" => return Err("rename-command is not supported by tripod-server; remove the directive".into()),
-            "loadmodule" => return Err("loadmodule is not supported by tripod-server (modules are not implemented)".into()),
+            "rename-command" => {
+                return Err(
+                    "rename-command is not supported by tripod-server; remove the directive".into(),
+                )
+            }
+            "loadmodule" => {
+                return Err(
+                    "loadmodule is not supported by tripod-server (modules are not implemented)"
+                        .into(),
+                )
+            }
             "user" => {
                 if vals.is_empty() {
                     return Err("Bad directive or wrong number of arguments".into());
