@@ -46,7 +46,7 @@ fn derived_facts(c: &Command) -> (u32, &'static [KeySpec]) {
     let cats = c
         .derived_acl_categories()
         .iter()
-        .filter_map(|n| categories::by_name(n[1..].as_bytes()))
+        .filter_map(|n| categories::by_name(&n.as_bytes()[1..]))
         .fold(0, |a, b| a | b);
     let specs: &'static [KeySpec] = if c.first_key > 0 || c.get_keys.is_some() {
         &TRIPOD_ONLY_SPEC
