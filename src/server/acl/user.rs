@@ -61,6 +61,10 @@ impl User {
     /// Applies one user rule (Redis's ACLSetUser). `all_channels` is
     /// acl-pubsub-default (for `reset`).
     pub fn apply(&mut self, op: &[u8], all_channels: bool) -> Result<(), RuleError> {
+        if op.is_empty() {
+            // An empty rule changes nothing, as in Redis.
+            return Ok(());
+        }
         let lower = op.to_ascii_lowercase();
         match &lower[..] {
             b"on" => self.enabled = true,
