@@ -588,3 +588,33 @@ fn replicates_authed(master: &Proc, replica: &Proc, pw: &str) {
         rc.c(&["GET", "k"]) == "$2\r\nv2\r\n"
     });
 }
+
+/// An aclfile without a `default` line gives a fresh default user (nopass,
+/// all commands) at startup and on ACL LOAD, as Redis 7.0 does: requirepass
+/// does not survive it.
+#[test]
+fn aclfile_without_default_keeps_the_default_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = Vec::new();
+    for (i, bin) in [tripod_server_bin(), redis_server_bin().unwrap()]
+        .iter()
+        .enumerate()
+    {
+        let f = dir.path().join(format!("{}.acl", i));
+        std::fs::write(&f, "user z on >zp +get ~*\n").unwrap();
+        let p = start_bin(
+            bin,
+            &["--requirepass", "pw", "--aclfile", f.to_str().unwrap()],
+        );
+        let mut c = p.conn();
+        let mut replies = vec![c.c(&["PING"]), c.c(&["AUTH", "pw"]), c.c(&["ACL", "LOAD"])];
+        let mut fresh = p.conn();
+        replies.push(fresh.c(&["PING"]));
+        replies.push(fresh.c(&["AUTH", "z", "zp"]));
+        replies.push(fresh.c(&["GET", "k"]));
+        replies.push(fresh.c(&["SET", "k", "v"]));
+        seen.push(replies);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0][0], "+PONG\r\n");
+}

@@ -37,8 +37,8 @@ pub fn build_user(
 
 /// Parses an ACL file's text (Redis's ACLLoadFromFile): one `user <name>
 /// rules...` per non-empty line. All errors are collected; Err is Redis's
-/// message (without the leading "ERR "). The default user is created as
-/// Redis creates it when the file does not define it.
+/// message (without the leading "ERR "). Without a `default` line the
+/// caller adds Redis's fresh default user (acl::default_if_missing).
 pub fn parse_acl_file(
     path: &str,
     text: &[u8],
@@ -94,9 +94,6 @@ pub fn parse_acl_file(
         );
         return Err(errors);
     }
-    users
-        .entry(b"default".to_vec())
-        .or_insert_with(User::default_user);
     Ok(users)
 }
 

@@ -291,21 +291,19 @@ pub fn load_at_startup(srv: &mut Server) -> Result<(), String> {
             srv.acl.users.insert(b"default".to_vec(), default);
         }
     } else if !aclfile.is_empty() {
-        let users = file::load_acl_file(&aclfile, all)
+        let mut users = file::load_acl_file(&aclfile, all)
             .map_err(|e| format!("Aborting Redis startup because of ACL errors: {}", e))?;
-        let explicit_default = users.get(&b"default"[..]).is_some_and(|_| {
-            std::fs::read(&aclfile).is_ok_and(|t| {
-                t.split(|&b| b == b'\n').any(|l| {
-                    crate::server::util::split_args(l)
-                        .is_ok_and(|a| a.len() >= 2 && a[0] == b"user" && a[1] == b"default")
-                })
-            })
-        });
-        let default = srv.acl.default_user().clone();
+        default_if_missing(&mut users);
         srv.acl.users = users;
-        if !explicit_default {
-            srv.acl.users.insert(b"default".to_vec(), default);
-        }
     }
     Ok(())
+}
+
+/// Adds the `default` user as Redis creates it (on nopass ~* &* +@all) when
+/// `users` (an ACL file's) do not define it: Redis then replaces the default
+/// user, requirepass included, at startup and on ACL LOAD.
+pub fn default_if_missing(users: &mut BTreeMap<Vec<u8>, User>) {
+    users
+        .entry(b"default".to_vec())
+        .or_insert_with(User::default_user);
 }

@@ -381,7 +381,8 @@ fn acl_load(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
         return;
     }
     match file::load_acl_file(&path, acl::pubsub_default_all(srv)) {
-        Ok(users) => {
+        Ok(mut users) => {
+            acl::default_if_missing(&mut users);
             let old: Vec<Vec<u8>> = srv
                 .acl
                 .users
