@@ -113,26 +113,13 @@ pub async fn handover(from: &Host, to: &Host, others: &[&Host], timeout: Duratio
         )));
     }
     set_masterauth(from, &mut fcon).await?;
-    // Writable replicas become read-only for the handover (see the contract). A node that
-    // does not answer takes no writes either, and is left out.
-    let mut writable: Vec<&Host> = Vec::new();
-    for h in std::iter::once(from)
-        .chain(std::iter::once(to))
-        .chain(others.iter().copied())
-        .filter(|h| !h.redis.replica_read_only())
-    {
-        match set_read_only(h, true).await {
-            Ok(()) => writable.push(h),
-            Err(e) if matches!(e.kind, Failure::ConnectionRefused | Failure::Timeout) => {}
-            Err(e) => {
-                restore_writable(&writable).await;
-                return Err(Error::failed(format!(
-                    "cannot hand over: making {} read-only for the handover failed: {}; nothing was changed",
-                    h.name, e.message
-                )));
-            }
-        }
-    }
+    // Writable replicas become read-only for the handover (see the contract).
+    let writable = read_only_for_switch(
+        std::iter::once(from)
+            .chain(std::iter::once(to))
+            .chain(others.iter().copied()),
+    )
+    .await?;
     let result = failover(from, to, &mut fcon, &line.ip, line.port, timeout).await;
     if result.is_ok() {
         for h in others {
@@ -160,7 +147,35 @@ pub async fn handover(from: &Host, to: &Host, others: &[&Host], timeout: Duratio
     result
 }
 
-async fn restore_writable(hosts: &[&Host]) {
+/// Makes every host of `hosts` that the inventory makes a writable replica
+/// (`replica-read-only no`) read-only, for the time of a switch of the master role, so a write
+/// paused on the old master and released after it became a replica is refused there
+/// (READONLY) instead of landing on a replica. A node that does not answer takes no writes
+/// either, and is left out. Returns the hosts changed, for [`restore_writable`]; on error
+/// those already changed are restored and nothing is changed.
+pub async fn read_only_for_switch<'a>(
+    hosts: impl Iterator<Item = &'a Host>,
+) -> Result<Vec<&'a Host>> {
+    let mut writable: Vec<&Host> = Vec::new();
+    for h in hosts.filter(|h| !h.redis.replica_read_only()) {
+        match set_read_only(h, true).await {
+            Ok(()) => writable.push(h),
+            Err(e) if matches!(e.kind, Failure::ConnectionRefused | Failure::Timeout) => {}
+            Err(e) => {
+                restore_writable(&writable).await;
+                return Err(Error::failed(format!(
+                    "cannot hand over: making {} read-only for the handover failed: {}; nothing was changed",
+                    h.name, e.message
+                )));
+            }
+        }
+    }
+    Ok(writable)
+}
+
+/// Gives the hosts [`read_only_for_switch`] changed their `replica-read-only no` back,
+/// warning about any it cannot (the next deploy restores it).
+pub async fn restore_writable(hosts: &[&Host]) {
     for h in hosts {
         if let Err(e) = set_read_only(h, false).await {
             out!(

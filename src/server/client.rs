@@ -358,7 +358,16 @@ impl ReplicaState {
     }
 }
 
+/// The id of the client scripts run their commands as (Redis's `lua` fake
+/// client); real clients count up from 1.
+pub const SCRIPT_CLIENT_ID: u64 = u64::MAX;
+
 impl Client {
+    /// Whether this is the client a script's redis.call runs as.
+    pub fn is_script(&self) -> bool {
+        self.id == SCRIPT_CLIENT_ID
+    }
+
     /// The deadline (ms) of a blocked client (BLPOP and friends, WAIT), if it
     /// has one.
     pub fn block_deadline(&self) -> Option<i64> {

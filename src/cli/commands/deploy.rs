@@ -13,7 +13,9 @@
 //!    that replica (FAILOVER), the old master restarts as its replica and catches up, and the
 //!    role comes back to it (FAILOVER again). The inventory stays as it is: it names the master
 //!    before and after. A writer sees writes refused (READONLY) for the time of the switches,
-//!    and no acknowledged write is lost.
+//!    and no acknowledged write is lost. With Sentinels running, both switches go through
+//!    Sentinel ([`sentinel::switch`]), so the Sentinels name the same master as the group
+//!    throughout and do not fail over while the old master restarts.
 //!
 //! 6. with a `sentinel:` section, the Sentinels ([`sentinel::plan`]): started after the data
 //!    nodes, reconfigured at run time or restarted one at a time, then verified.
@@ -30,7 +32,6 @@ use std::time::{Duration, Instant};
 
 use crate::cli::error::{Error, Result};
 use crate::cli::group::{self, Snapshot};
-use crate::cli::handover;
 use crate::cli::inventory::{Host, Inventory, Role};
 use crate::cli::ops::{self, StopMode};
 use crate::cli::plan::{self, HostPlan, Plan, Step};
@@ -628,7 +629,9 @@ async fn restart_through_handover(
     // Let `via` catch up with everything first, so the pause is short.
     group::wait_caught_up(&m, &v, CATCH_UP_LIMIT).await?;
     let other_refs: Vec<&Host> = others.iter().collect();
-    handover::handover(&m, &v, &other_refs, HANDOVER_TIMEOUT).await?;
+    let via_sentinel = sentinel::switch::hand_over(inv, &m, &v, &other_refs, HANDOVER_TIMEOUT)
+        .await?
+        == sentinel::switch::Via::Sentinel;
 
     // m is now a replica of v: restart it so, from a config that says so.
     let during = inv.with_master(&v.name);
@@ -657,7 +660,7 @@ async fn restart_through_handover(
         pr.step(&m.name, "did not stop; taking the master role back");
         let other_refs: Vec<&Host> = others.iter().collect();
         group::wait_caught_up(&v, &m, CATCH_UP_LIMIT).await?;
-        handover::handover(&v, &m, &other_refs, HANDOVER_TIMEOUT).await?;
+        sentinel::switch::hand_over(inv, &v, &m, &other_refs, HANDOVER_TIMEOUT).await?;
         let cfg = mp.config.clone();
         on_host(&m, move |t, h| {
             t.upload(cfg.as_bytes(), &h.redis.config_file(), 0o600)
@@ -673,7 +676,7 @@ async fn restart_through_handover(
 
     pr.step(&m.name, "taking the master role back");
     let other_refs: Vec<&Host> = others.iter().collect();
-    handover::handover(&v, &m, &other_refs, HANDOVER_TIMEOUT)
+    sentinel::switch::hand_over(inv, &v, &m, &other_refs, HANDOVER_TIMEOUT)
         .await
         .map_err(|e| {
             Error::failed(format!(
@@ -693,6 +696,41 @@ async fn restart_through_handover(
         ops::record_running(t, h)
     })
     .await?;
-    // `via` was a replica before and is one again; its config already says so.
+    // `via` was a replica before and is one again; its config already says so, unless
+    // Sentinel rewrote it (CONFIG REWRITE with each switch, as on the other replicas): then
+    // the render goes back in place, so the next deploy finds nothing to change.
+    if via_sentinel {
+        put_back_renders(inv, &m).await;
+    }
     Ok(())
+}
+
+/// Uploads the rendered config of every host but `except` (the servers already run as it
+/// says), warning about a host where that fails.
+async fn put_back_renders(inv: &Inventory, except: &Host) {
+    let renderer = match Renderer::new(inv) {
+        Ok(r) => r,
+        Err(e) => {
+            out!("warning: {}", e.message);
+            return;
+        }
+    };
+    for h in inv.hosts.iter().filter(|h| h.name != except.name) {
+        let r = match renderer.render(inv, h) {
+            Ok(cfg) => {
+                on_host(h, move |t, h| {
+                    t.upload(cfg.as_bytes(), &h.redis.config_file(), 0o600)
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = r {
+            out!(
+                "warning: {}: the config Sentinel rewrote stays ({}); the next deploy replaces it",
+                h.name,
+                e.message
+            );
+        }
+    }
 }

@@ -21,6 +21,8 @@ use crate::cli::roles;
 use crate::cli::sentinel::{self, ask};
 
 const T: Duration = Duration::from_secs(5);
+/// How long promote through Sentinel waits for the target's link to the master to come up.
+const LINK_WAIT: Duration = Duration::from_secs(10);
 
 /// Promotes `name`; see the module doc. `timeout` bounds how long writes stay paused.
 pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> Result<i32> {
@@ -35,10 +37,12 @@ pub async fn run(inv: Inventory, name: &str, force: bool, timeout: Duration) -> 
                 .join(", ")
         )));
     };
+    // With Sentinels, a failover in progress ends first, and the snapshot follows it (the
+    // node Sentinel promoted is then a live master, not the replica it was before).
+    let views = ask::settled_views(&inv, ask::failover_wait(&inv)).await;
     let snap = Snapshot::take(&inv.hosts).await;
     out!("offsets before: {}", snap.offsets_line());
     if inv.sentinel.is_some() {
-        let views = ask::settled_views(&inv, ask::failover_wait(&inv)).await;
         if views.iter().any(|v| v.reachable && v.master.is_some()) {
             through_sentinel(&inv, &snap, views, &target, force, timeout).await?;
             return finish(&inv, &snap, &target).await;
@@ -207,10 +211,24 @@ async fn through_sentinel(
         out!("{} is already the master (Sentinel agrees)", target.name);
         return Ok(());
     }
-    let tinfo = snap.probe_of(&target.name).and_then(|p| p.info.clone());
-    let linked = tinfo
-        .as_ref()
-        .is_some_and(|t| t.role == LiveRole::Replica && t.link_up() && t.follows(&master));
+    // Right after a Sentinel failover the target may still be resyncing with the new master:
+    // give its link a few seconds to come up.
+    let linked_of = |snap: &Snapshot| {
+        let tinfo = snap.probe_of(&target.name).and_then(|p| p.info.clone());
+        let linked = tinfo
+            .as_ref()
+            .is_some_and(|t| t.role == LiveRole::Replica && t.link_up() && t.follows(&master));
+        (tinfo, linked)
+    };
+    let link_deadline = std::time::Instant::now() + LINK_WAIT;
+    let (tinfo, linked) = loop {
+        let (tinfo, linked) = linked_of(&snap);
+        if linked || std::time::Instant::now() >= link_deadline {
+            break (tinfo, linked);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        snap = Snapshot::take(&inv.hosts).await;
+    };
     if !linked {
         return Err(Error::failed(format!(
             "refusing to promote {}: it is not a linked replica of the master {} ({}); nothing was changed",

@@ -12,12 +12,17 @@
 //!    the switch), then writes are unpaused (a writer now gets READONLY there and follows
 //!    Sentinel to the new master); the priorities are restored. Sentinel repoints the other
 //!    replicas itself.
+//!
+//! As in the plain handover, nodes the inventory makes writable replicas
+//! (`replica-read-only no`) are read-only from before the pause until after it (so a paused
+//! write released on the demoted master is refused there, not taken by a replica), and
+//! writable again afterwards.
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::cli::error::{Error, Result};
 use crate::cli::group;
-use crate::cli::handover::replicaof;
+use crate::cli::handover::{read_only_for_switch, replicaof, restore_writable};
 use crate::cli::inventory::{Host, Inventory};
 use crate::cli::probe::{self, LiveRole};
 
@@ -86,7 +91,25 @@ async fn pause(h: &Host, ms: Option<u128>) -> Result<()> {
     Ok(())
 }
 
-/// Waits until Sentinel `leader` reads the wanted priorities: 0 for `zero`, not 0 for `target`.
+/// Whether Sentinel would choose this replica (a `SENTINEL REPLICAS` entry) now, as its
+/// replica selection sees it: a replica reporting role slave with its link to the master up,
+/// not down nor disconnected, that answered a PING and whose INFO it read within the last
+/// 5 s (the validity Sentinel applies while the master is down; a replica it has just learnt
+/// of, after a `+switch-master`, has no INFO read yet and a default priority).
+fn eligible(f: &HashMap<String, String>) -> bool {
+    let ms = |k: &str| f.get(k).and_then(|v| v.parse::<u64>().ok());
+    let flags = f.get("flags").map_or("", String::as_str);
+    !flags.contains("s_down")
+        && !flags.contains("o_down")
+        && !flags.contains("disconnected")
+        && f.get("role-reported").map(String::as_str) == Some("slave")
+        && f.get("master-link-status").map(String::as_str) == Some("ok")
+        && ms("info-refresh").is_some_and(|v| v < 5_000)
+        && ms("last-ok-ping-reply").is_some_and(|v| v < 5_000)
+}
+
+/// Waits until Sentinel `leader` reads the wanted priorities: 0 for `zero`, not 0 for `target`,
+/// and sees `target` as a replica it may choose ([`eligible`]).
 async fn wait_priorities(
     inv: &Inventory,
     leader: &View,
@@ -97,26 +120,27 @@ async fn wait_priorities(
     loop {
         let mut con = ask::connect(&leader.node).await?;
         let list = ask::replicas(&leader.node, &mut con, &inv.cluster).await?;
-        let prio = |h: &Host| -> Option<String> {
-            list.iter()
-                .find(|f| {
-                    f.get("port").and_then(|p| p.parse::<u16>().ok()) == Some(h.redis.port)
-                        && f.get("ip").is_some_and(|ip| {
-                            ask::host_at(inv, ip, h.redis.port).map(|x| x.name.as_str())
-                                == Some(h.name.as_str())
-                        })
-                })
-                .and_then(|f| f.get("slave-priority").cloned())
+        let entry = |h: &Host| {
+            list.iter().find(|f| {
+                f.get("port").and_then(|p| p.parse::<u16>().ok()) == Some(h.redis.port)
+                    && f.get("ip").is_some_and(|ip| {
+                        ask::host_at(inv, ip, h.redis.port).map(|x| x.name.as_str())
+                            == Some(h.name.as_str())
+                    })
+            })
         };
+        let prio = |h: &Host| entry(h).and_then(|f| f.get("slave-priority").cloned());
         let ok = prio(target).is_some_and(|p| p != "0")
+            && entry(target).is_some_and(eligible)
             && zero.iter().all(|h| prio(h).as_deref() == Some("0"));
         if ok {
             return Ok(());
         }
         if Instant::now() >= deadline {
             return Err(Error::failed(format!(
-                "Sentinel {} did not read the new replica priorities within {PRIORITY_LIMIT:?}",
-                leader.node.name()
+                "Sentinel {} did not read the new replica priorities, or did not see {} as a replica it may choose, within {PRIORITY_LIMIT:?}",
+                leader.node.name(),
+                target.name
             )));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -172,9 +196,24 @@ pub async fn promote(
         restore(&saved).await;
         return Err(Error::failed(format!("{}; nothing was changed", e.message)));
     }
+    // Writable replicas read-only for the switch (see the module doc).
+    let writable = match read_only_for_switch(
+        std::iter::once(old)
+            .chain(std::iter::once(target))
+            .chain(others.iter()),
+    )
+    .await
+    {
+        Ok(w) => w,
+        Err(e) => {
+            restore(&saved).await;
+            return Err(e);
+        }
+    };
     // 2. pause writes on the old master until the target has every byte
     let pause_ms = (timeout + Duration::from_secs(30)).as_millis();
     if let Err(e) = pause(old, Some(pause_ms)).await {
+        restore_writable(&writable).await;
         restore(&saved).await;
         return Err(Error::failed(format!(
             "cannot pause writes on {}: {}; nothing was changed",
@@ -188,6 +227,7 @@ pub async fn promote(
     );
     if let Err(e) = group::wait_caught_up(old, target, timeout).await {
         let _ = pause(old, None).await;
+        restore_writable(&writable).await;
         restore(&saved).await;
         return Err(Error::failed(format!(
             "{}; writes resumed on {}, which stays the master; nothing was changed",
@@ -204,6 +244,7 @@ pub async fn promote(
     .await;
     if let Err(e) = r {
         let _ = pause(old, None).await;
+        restore_writable(&writable).await;
         restore(&saved).await;
         return Err(Error::failed(format!(
             "SENTINEL FAILOVER on {} was refused: {}; writes resumed on {}, nothing was changed",
@@ -226,13 +267,26 @@ pub async fn promote(
     let switched = wait_switch(inv, target, limit).await;
     if let Err(e) = switched {
         // Writes stay paused on the old master until the pause expires: Sentinel may still
-        // finish, and a write taken by the old master now could be lost.
+        // finish, and a write taken by the old master now could be lost. Writable replicas
+        // stay read-only for the same reason (deploy makes them writable again).
         restore(&saved).await;
         return Err(Error::failed(format!(
-            "{}; writes on {} stay paused until the pause ends ({} s); check `tripod status`",
+            "{}; writes on {} stay paused until the pause ends ({} s){}; check `tripod status`",
             e.message,
             old.name,
-            pause_ms / 1000
+            pause_ms / 1000,
+            if writable.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", and {} stay read-only until the next deploy",
+                    writable
+                        .iter()
+                        .map(|h| h.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
         )));
     }
     out!(
@@ -255,6 +309,11 @@ pub async fn promote(
         );
     }
     let _ = pause(old, None).await;
+    if !writable.is_empty() {
+        // Paused writes are released right after the unpause; give them time to be refused.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        restore_writable(&writable).await;
+    }
     restore(&saved).await;
     Ok(())
 }

@@ -11,9 +11,11 @@
 //!   (SENTINEL SET) or restart, decided from tripod's last render, never from the config
 //!   Sentinel rewrote; carried out after the data nodes, then verified;
 //! - [`failover`]: promote through Sentinel (SENTINEL FAILOVER with replica priorities steering
-//!   its choice, writes paused on the old master until the new one has every byte).
+//!   its choice, writes paused on the old master until the new one has every byte);
+//! - [`switch`]: deploy's master handover, through Sentinel when Sentinels run.
 pub mod ask;
 pub mod failover;
 pub mod follow;
 pub mod host;
 pub mod plan;
+pub mod switch;

@@ -14,6 +14,7 @@ pub mod acl;
 mod args;
 mod blocking;
 mod call;
+pub mod cluster;
 pub mod connection;
 pub mod debug;
 pub mod dump;

@@ -278,7 +278,13 @@ pub fn run_script(
     let mut script_client = SCRIPT_CLIENT
         .with(|s| s.borrow_mut().take())
         .unwrap_or_else(|| {
-            let mut sc = Box::new(Client::new(u64::MAX, "lua".into(), String::new(), -1, true));
+            let mut sc = Box::new(Client::new(
+                crate::server::client::SCRIPT_CLIENT_ID,
+                "lua".into(),
+                String::new(),
+                -1,
+                true,
+            ));
             sc.name = None;
             sc
         });

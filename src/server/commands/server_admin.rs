@@ -236,6 +236,9 @@ pub fn apply_config_changes(srv: &mut Server, changed: &[&'static str]) {
                 let pass = srv.config.requirepass.clone();
                 srv.acl.set_requirepass(pass.as_deref());
             }
+            // Redis starts its eviction time event: the keys over the new
+            // limit go without waiting for the next command (see the cron).
+            "maxmemory" => srv.evict_soon = srv.config.maxmemory > 0,
             _ => {}
         }
     }

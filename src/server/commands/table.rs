@@ -3,7 +3,8 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    acl, connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency, lists,
+    acl, cluster, connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency,
+    lists,
     memory, persistence, pubsub, replication, scripting, server_admin, sets, sort, streams,
     strings, transactions, zsets,
 };
@@ -289,6 +290,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
         let mut t = HashMap::default();
         for family in [
             acl::COMMANDS,
+            cluster::COMMANDS,
             connection::COMMANDS,
             strings::COMMANDS,
             keys::COMMANDS,
