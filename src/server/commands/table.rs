@@ -4,8 +4,7 @@
 
 use super::{
     acl, cluster, connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency,
-    lists,
-    memory, persistence, pubsub, replication, scripting, server_admin, sets, sort, streams,
+    lists, memory, persistence, pubsub, replication, scripting, server_admin, sets, sort, streams,
     strings, transactions, zsets,
 };
 use crate::server::client::Client;
