@@ -131,8 +131,9 @@ pub fn wait_replicated(addr: &str, port: u16, k: &str, v: &str) {
 
 /// The group's life with ACL users, the same over SSH and locally: deploy, each user's
 /// rights on the master and on a replica, status as the monitoring user, write-test as the
-/// tester, an unchanged redeploy, a changed user applied without a restart, the replication
-/// user's password changed (replicas restart and log in with it).
+/// tester, promote to a replica and back (the demoted node logs in as the replication user),
+/// an unchanged redeploy, a changed user applied without a restart, the replication user's
+/// password changed (replicas restart and log in with it).
 pub fn acl_flow(inv: &str, base: &Path, addrs: [&str; 3], ports: [u16; 3]) {
     std::env::set_var("TRIPOD_TEST_REPORTING_PW", "reporting-pw-6");
     let secrets = [
@@ -194,6 +195,29 @@ pub fn acl_flow(inv: &str, base: &Path, addrs: [&str; 3], ports: [u16; 3]) {
     shown(&o);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("NOPERM") || stderr(&o).contains("NOPERM"));
+
+    // promote a replica and back: the node that becomes a replica logs in as repl too
+    for (to, i) in [("r1", 1), ("m", 0)] {
+        let o = tripod(&["promote", inv, to]);
+        let out = shown(&o);
+        assert_eq!(code(&o), 0, "{out}");
+        let mut c = Conn::new((addrs[i], ports[i]));
+        c.c(&["AUTH", "default-pw-1"]);
+        let mut n = 0;
+        for _ in 0..200 {
+            n = c
+                .c(&["CLIENT", "LIST", "TYPE", "REPLICA"])
+                .matches("user=repl ")
+                .count();
+            if n == 2 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(n, 2, "the replicas of {to} log in as repl");
+        let o = tripod(&["status", inv, "--json"]);
+        assert_eq!(json(&o)["master"], to, "{}", stdout(&o));
+    }
 
     // redeploy: nothing changes
     let pids = pid_list(base);
