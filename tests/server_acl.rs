@@ -239,8 +239,10 @@ fn acl_command_replies_match_redis() {
     }
 }
 
+/// COMMAND INFO's ACL categories and key specs (notes included) of every
+/// command both servers have, and of their subcommands, are Redis's.
 #[test]
-fn command_info_categories_match_redis() {
+fn command_info_categories_and_key_specs_match_redis() {
     let (tp, rp) = both();
     let (mut t, mut r) = (tp.conn(), rp.conn());
     let tl = flat(&t.cmd(&[b"COMMAND", b"LIST"]));
@@ -263,11 +265,13 @@ fn command_info_categories_match_redis() {
             "ACL categories of {}",
             String::from_utf8_lossy(name)
         );
+        assert_eq!(a[8], b[8], "key specs of {}", String::from_utf8_lossy(name));
         if let (V::A(sa), V::A(sb)) = (&a[9], &b[9]) {
             for (x, y) in sa.iter().zip(sb.iter()) {
                 if let (V::A(x), V::A(y)) = (x, y) {
                     if x[0] == y[0] {
                         assert_eq!(x[6], y[6], "ACL categories of {:?}", x[0]);
+                        assert_eq!(x[8], y[8], "key specs of {:?}", x[0]);
                     }
                 }
             }

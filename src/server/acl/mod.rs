@@ -6,6 +6,7 @@ pub mod categories;
 pub mod command_data;
 pub mod file;
 pub mod keyspec;
+pub mod keyspec_info;
 pub mod log;
 pub mod registry;
 pub mod selector;

@@ -296,8 +296,8 @@ fn all_commands() -> Vec<&'static Command> {
 }
 
 /// Writes one COMMAND INFO entry in Redis 7.0's ten-field layout: name, arity, flags, first
-/// key, last key, step, ACL categories, tips (always empty), key specs (one range spec when
-/// the command takes keys) and, recursively, the subcommands.
+/// key, last key, step, ACL categories, tips (always empty), key specs (Redis 7.0's, see
+/// acl::keyspec_info) and, recursively, the subcommands.
 fn write_command_info(c: &mut Client, cmd: &Command) {
     c.reply.array(10);
     c.reply.bulk(cmd.name.as_bytes());
@@ -316,8 +316,12 @@ fn write_command_info(c: &mut Client, cmd: &Command) {
         c.reply.simple(a);
     }
     c.reply.set(0);
-    // Key specifications: one range spec when the command has keys.
-    if cmd.first_key > 0 {
+    // Key specifications: Redis's own; for a command Redis does not have, one
+    // range spec when the command has keys.
+    let redis_specs = crate::server::acl::keyspec_info::write_key_specs(&mut c.reply, cmd.name);
+    if redis_specs {
+        // written
+    } else if cmd.first_key > 0 {
         c.reply.array(1);
         c.reply.map(4);
         c.reply.bulk(b"flags");
