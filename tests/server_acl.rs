@@ -239,8 +239,9 @@ fn acl_command_replies_match_redis() {
     }
 }
 
-/// COMMAND INFO's ACL categories and key specs (notes included) of every
-/// command both servers have, and of their subcommands, are Redis's.
+/// COMMAND INFO's ACL categories, key specs (notes included) and movablekeys
+/// flag of every command both servers have (categories and key specs of their
+/// subcommands too) are Redis's.
 #[test]
 fn command_info_categories_and_key_specs_match_redis() {
     let (tp, rp) = both();
@@ -266,6 +267,13 @@ fn command_info_categories_and_key_specs_match_redis() {
             String::from_utf8_lossy(name)
         );
         assert_eq!(a[8], b[8], "key specs of {}", String::from_utf8_lossy(name));
+        let movable = |f: &V| matches!(f, V::A(v) if v.iter().any(|x| matches!(x, V::S(s) if s == b"movablekeys")));
+        assert_eq!(
+            movable(&a[2]),
+            movable(&b[2]),
+            "movablekeys of {}",
+            String::from_utf8_lossy(name)
+        );
         if let (V::A(sa), V::A(sb)) = (&a[9], &b[9]) {
             for (x, y) in sa.iter().zip(sb.iter()) {
                 if let (V::A(x), V::A(y)) = (x, y) {

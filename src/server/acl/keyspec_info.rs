@@ -50,6 +50,17 @@ pub fn write_key_specs(reply: &mut Reply, name: &str) -> bool {
     true
 }
 
+/// Whether Redis 7.0 marks command `name` movablekeys for its key specs: one
+/// of them starts at a keyword or unknown place, or counts its keys from an
+/// argument or in an unknown way (Redis's populateCommandMovableKeys).
+pub fn movable_keys(name: &str) -> bool {
+    super::registry::redis_facts(name).is_some_and(|(_, specs)| {
+        specs
+            .iter()
+            .any(|s| !matches!(s.begin, Begin::Index(_)) || !matches!(s.find, Find::Range(..)))
+    })
+}
+
 /// Redis's note for spec `i` of `name`, if any.
 fn note(name: &str, i: usize) -> Option<&'static str> {
     NOTES

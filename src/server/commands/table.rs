@@ -184,11 +184,13 @@ fn container_help(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 impl Command {
     /// The names of the command's flags ("write", "denyoom"...), in FLAG_NAMES order,
-    /// as COMMAND INFO lists them.
+    /// as COMMAND INFO lists them; movablekeys also when Redis 7.0's key specs make
+    /// the command so (acl::keyspec_info::movable_keys).
     pub fn flag_names(&self) -> Vec<&'static str> {
+        let movable = crate::server::acl::keyspec_info::movable_keys(self.name);
         FLAG_NAMES
             .iter()
-            .filter(|(f, _)| self.flags & f != 0)
+            .filter(|(f, _)| self.flags & f != 0 || (*f == MOVABLE_KEYS && movable))
             .map(|(_, n)| *n)
             .collect()
     }
