@@ -630,3 +630,57 @@ fn aclfile_without_default_keeps_the_default_user() {
     assert_eq!(seen[0], seen[1]);
     assert_eq!(seen[0][0], "+PONG\r\n");
 }
+
+/// COMMAND GETKEYS and GETKEYSANDFLAGS find the keys (and their key spec
+/// flags) Redis 7.0 finds, with its errors, byte for byte: key specs with key
+/// counts, keywords and ranges, argument-dependent flags (SET ... GET,
+/// BITFIELD), commands whose own finder knows the keys (SORT, MIGRATE,
+/// GEORADIUS ... STORE), optional keys (EVAL), bad key counts.
+#[test]
+fn getkeys_and_flags_match_redis() {
+    let (tp, rp) = both();
+    let (mut t, mut r) = (tp.conn(), rp.conn());
+    let cases = [
+        "eval x 5",
+        "eval x 0",
+        "eval x 2 a b",
+        "fcall f 1 a",
+        "zunionstore d 5 a",
+        "zinterstore d 2 a b",
+        "set k v",
+        "set k v get",
+        "mset a 1 b 2",
+        "lmove a b left right",
+        "sort k by x get y store d",
+        "sort_ro k by x",
+        "georadius k 0 0 1 km store d storedist e",
+        "migrate h 1 \"\" 0 10 keys a b",
+        "bitfield k get u8 0",
+        "bitfield k set u8 0 1",
+        "xread count 1 streams a b 0 0",
+        "xreadgroup group g c streams a 0",
+        "blmpop 0 2 a b left",
+        "sintercard 2 a b",
+        "pfcount a b",
+        "getex k",
+        "memory usage k",
+        "spublish c m",
+        "ping",
+        "nosuch k",
+        "get",
+    ];
+    for sub in ["GETKEYS", "GETKEYSANDFLAGS"] {
+        for case in cases {
+            let mut args: Vec<Vec<u8>> = vec![b"COMMAND".to_vec(), sub.as_bytes().to_vec()];
+            args.extend(case.split(' ').map(|w| w.replace('"', "").into_bytes()));
+            let a: Vec<&[u8]> = args.iter().map(|v| v.as_slice()).collect();
+            assert_eq!(
+                String::from_utf8_lossy(&t.cmd(&a)),
+                String::from_utf8_lossy(&r.cmd(&a)),
+                "COMMAND {sub} {case}"
+            );
+        }
+    }
+    let help: &[&[u8]] = &[b"COMMAND", b"HELP"];
+    assert_eq!(t.cmd(help), r.cmd(help));
+}

@@ -50,6 +50,19 @@ pub fn write_key_specs(reply: &mut Reply, name: &str) -> bool {
     true
 }
 
+/// Key spec flags as a set of names in Redis's order (COMMAND INFO's key
+/// specs, COMMAND GETKEYSANDFLAGS).
+pub fn write_flags(reply: &mut Reply, flags: u16) {
+    let names: Vec<&str> = (0..FLAG_NAMES.len())
+        .filter(|b| flags & (1 << b) != 0)
+        .map(|b| FLAG_NAMES[b])
+        .collect();
+    reply.set(names.len());
+    for n in names {
+        reply.simple(n);
+    }
+}
+
 /// Whether Redis 7.0 marks command `name` movablekeys for its key specs: one
 /// of them starts at a keyword or unknown place, or counts its keys from an
 /// argument or in an unknown way (Redis's populateCommandMovableKeys).
@@ -77,14 +90,7 @@ fn write_spec(reply: &mut Reply, spec: &KeySpec, notes: Option<&str>) {
         reply.bulk(n.as_bytes());
     }
     reply.bulk(b"flags");
-    let names: Vec<&str> = (0..FLAG_NAMES.len())
-        .filter(|b| spec.flags & (1 << b) != 0)
-        .map(|b| FLAG_NAMES[b])
-        .collect();
-    reply.set(names.len());
-    for n in names {
-        reply.simple(n);
-    }
+    write_flags(reply, spec.flags);
     reply.bulk(b"begin_search");
     reply.map(2);
     reply.bulk(b"type");

@@ -128,8 +128,10 @@ impl Registry {
     }
 
     /// The keys of this invocation with their key spec flags, as the ACL checks
-    /// them: by the specs, the command's own key finder where the specs are
-    /// incomplete, and the argument-dependent flags of SET and BITFIELD.
+    /// them and COMMAND GETKEYS(ANDFLAGS) shows them (Redis's
+    /// getKeysFromCommandWithSpecs): by the specs, the command's own key finder
+    /// where the specs are incomplete, none when complete specs do not fit the
+    /// arguments, and the argument-dependent flags of SET and BITFIELD.
     pub fn keys_with_flags(&self, id: usize, argv: &[Vec<u8>]) -> Vec<(usize, u16)> {
         let e = &self.entries[id];
         if e.specs.iter().all(|s| s.flags & keyspec::NOT_KEY != 0) {
@@ -145,13 +147,19 @@ impl Registry {
         };
         let mut keys = if let Some(k) = by_specs {
             k
+        } else if !incomplete {
+            // Complete specs that do not fit this invocation (a key count past
+            // the arguments): Redis's own key finders find no key then either.
+            return Vec::new();
         } else {
             let Some(cmd) = e.cmd else {
                 return Vec::new();
             };
+            // The command's finder knows the keys: they are no longer
+            // incomplete (Redis's getkeys procs do not report that flag).
             let pos = cmd.key_positions(argv);
-            let first = e.specs[0].flags;
-            let rest = e.specs[e.specs.len() - 1].flags;
+            let first = e.specs[0].flags & !keyspec::INCOMPLETE;
+            let rest = e.specs[e.specs.len() - 1].flags & !keyspec::INCOMPLETE;
             pos.iter()
                 .enumerate()
                 .map(|(i, &p)| (p, if i == 0 { first } else { rest }))
