@@ -131,7 +131,7 @@ run_one() { # $1 = server binary; prints "<ok ms> <wait ms>"
   # shellcheck disable=SC2086
   measure "$(cat "$dir/m/redis.pid")" "$mport" $sports
   "$TRIPOD" stop "$dir/inv.yaml" > /dev/null 2>&1 || true
-  for pf in $(find "$dir" -name redis.pid -o -name sentinel.pid); do kill -9 "$(cat "$pf")" 2>/dev/null || true; done
+  for pf in $(find "$dir" -name redis.pid -o -name sentinel.pid 2>/dev/null); do kill -9 "$(cat "$pf")" 2>/dev/null || true; done
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -262,7 +262,11 @@ fn ssh_sentinel_failover_flow() {
         );
     }
 
-    // kill -9 the master; Sentinel promotes a replica.
+    // kill -9 the master under a writer with WAIT 1; Sentinel promotes a replica, and every
+    // write a replica acknowledged is on the new master.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = sentinel_writer(sport, stop.clone());
+    std::thread::sleep(std::time::Duration::from_millis(500));
     let pid = pid_of(&base.join("m")).unwrap();
     std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
@@ -280,6 +284,28 @@ fn ssh_sentinel_failover_flow() {
         assert!(std::time::Instant::now() < deadline, "no failover: {st}");
         std::thread::sleep(std::time::Duration::from_millis(300));
     };
+    // Let the writer find the new master before it stops.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (acked, after) = writer.join().unwrap();
+    assert!(
+        acked.len() > 10,
+        "the writer wrote too little: {}",
+        acked.len()
+    );
+    assert!(after > 0, "no write acknowledged by the new master");
+    let st = json(&tripod(&["status", invs, "--json"]));
+    let idx = ["m", "r1", "r2"]
+        .iter()
+        .position(|n| *n == new_master)
+        .unwrap();
+    let port = st["nodes"][idx]["port"].as_u64().unwrap();
+    let mut c = redis_conn(SSH_ADDRS[idx], port as u16);
+    for k in &acked {
+        let v: Option<String> = redis::cmd("GET").arg(k).query(&mut c).unwrap();
+        assert_eq!(v.as_deref(), Some("v"), "acknowledged {k} lost");
+    }
+
     let o = tripod(&["deploy", invs]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert!(stdout(&o).contains(&format!("Sentinel made {new_master} the master")));
@@ -307,6 +333,86 @@ fn ssh_sentinel_failover_flow() {
         assert!(!base.join(n).join("sentinel.pid").exists());
         assert!(!base.join(n).join("redis.pid").exists());
     }
+}
+
+/// A connection to a group node of the SSH tests (password `s3cret-pw`).
+fn redis_conn(host: &str, port: u16) -> redis::Connection {
+    let c = redis::Client::open(format!("redis://:s3cret-pw@{host}:{port}/")).unwrap();
+    let c = c
+        .get_connection_with_timeout(std::time::Duration::from_secs(2))
+        .unwrap_or_else(|e| panic!("connect {host}:{port}: {e}"));
+    c.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    c
+}
+
+/// A writer with `WAIT 1 1000` that asks the first host's Sentinel (on `sentinel_port`, with
+/// the group's password, which deploy gives the Sentinels too) where the master is before
+/// every write and retries after any error. Returns the keys a replica acknowledged and how
+/// many of them were written after the first switch.
+fn sentinel_writer(
+    sentinel_port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<(Vec<String>, usize)> {
+    std::thread::spawn(move || {
+        let (mut acked, mut after, mut first) = (Vec::new(), 0, None::<String>);
+        let mut i = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let k = format!("w{i}");
+            i += 1;
+            let r = (|| -> Result<(bool, String), String> {
+                let s = redis::Client::open(format!(
+                    "redis://:s3cret-pw@{}:{sentinel_port}/",
+                    SSH_ADDRS[0]
+                ))
+                .map_err(|e| e.to_string())?;
+                let mut s = s
+                    .get_connection_with_timeout(std::time::Duration::from_secs(1))
+                    .map_err(|e| e.to_string())?;
+                let (host, port): (String, u16) = redis::cmd("SENTINEL")
+                    .arg("GET-MASTER-ADDR-BY-NAME")
+                    .arg("test")
+                    .query(&mut s)
+                    .map_err(|e| e.to_string())?;
+                let mut c = redis_conn_quiet(&host, port)?;
+                redis::cmd("SET")
+                    .arg(&k)
+                    .arg("v")
+                    .query::<()>(&mut c)
+                    .map_err(|e| e.to_string())?;
+                let n: i64 = redis::cmd("WAIT")
+                    .arg(1)
+                    .arg(1000)
+                    .query(&mut c)
+                    .map_err(|e| e.to_string())?;
+                Ok((n >= 1, format!("{host}:{port}")))
+            })();
+            match r {
+                Ok((true, master)) => {
+                    acked.push(k);
+                    match &first {
+                        None => first = Some(master),
+                        Some(f) if *f != master => after += 1,
+                        _ => {}
+                    }
+                }
+                _ => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        }
+        (acked, after)
+    })
+}
+
+/// As `redis_conn`, with errors returned rather than panicking (the master may be down).
+fn redis_conn_quiet(host: &str, port: u16) -> Result<redis::Connection, String> {
+    let c = redis::Client::open(format!("redis://:s3cret-pw@{host}:{port}/"))
+        .map_err(|e| e.to_string())?;
+    let c = c
+        .get_connection_with_timeout(std::time::Duration::from_secs(1))
+        .map_err(|e| e.to_string())?;
+    c.set_read_timeout(Some(std::time::Duration::from_secs(3)))
+        .map_err(|e| e.to_string())?;
+    Ok(c)
 }
 
 /// A group with two application users, a monitoring user, a write-test user and a replication
