@@ -624,7 +624,7 @@ mod tests {
             }
         }
         check(&z, &r);
-        while z.len() > 0 {
+        while !z.is_empty() {
             let gone = z.remove_range(0, 7);
             for (m, _) in gone {
                 r.remove(&m);
