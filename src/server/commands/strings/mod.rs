@@ -2,6 +2,7 @@
 //! commands in `bits`, BITOP and BITFIELD in `bitops`).
 mod bitops;
 mod bits;
+mod lcs;
 
 use super::*;
 use crate::server::client::Client;
@@ -79,6 +80,11 @@ pub static COMMANDS: &[Command] = &[
         .group("string")
         .flags(READONLY | FAST)
         .keys(1, 1, 1),
+    Command::new("lcs", lcs::lcs)
+        .arity(-3)
+        .group("string")
+        .flags(READONLY)
+        .keys(1, 2, 1),
     Command::new("getrange", getrange)
         .arity(4)
         .group("string")
