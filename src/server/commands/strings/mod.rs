@@ -571,7 +571,8 @@ fn msetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 /// Checks that a string of `len` bytes stays within `proto-max-bulk-len`, replying with
 /// Redis's "string exceeds maximum allowed size" error otherwise.
 fn check_size(srv: &Server, c: &mut Client, len: usize) -> bool {
-    if len as i64 > srv.config.proto_max_bulk_len {
+    // Compared without a cast that could wrap (an offset near i64::MAX).
+    if i64::try_from(len).map_or(true, |l| l > srv.config.proto_max_bulk_len) {
         c.reply.error(errors::STRING_TOO_LONG);
         return false;
     }
