@@ -283,10 +283,12 @@ fn events_inside_multi_exec_match_redis() {
 
 #[test]
 fn lazy_expiry_raises_expired_as_redis() {
+    // DEBUG SET-ACTIVE-EXPIRE and DEBUG SLEEP need enable-debug-command: without them the
+    // keys could expire actively or not at all before the reads, and the test would race.
     compare(
         "KEA",
         false,
-        &[],
+        &["--enable-debug-command", "yes"],
         vec![
             s("debug set-active-expire 0"),
             s("set k v px 1"),
