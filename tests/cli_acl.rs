@@ -253,3 +253,29 @@ fn local_group_with_acl_users() {
     acl_flow(g.inv(), g.dir.path(), ["127.0.0.1"; 3], g.ports);
     assert_eq!(code(&tripod(&["stop", g.inv()])), 0);
 }
+
+/// A rule the server refuses (an unknown command) fails the deploy of every host, naming the
+/// user and the server's reason, without showing a password or its hash; fixing the rule and
+/// deploying again brings the group up.
+#[test]
+fn local_group_with_a_rule_the_server_refuses() {
+    let g = LocalGroup::new("default-pw-1");
+    let text = std::fs::read_to_string(&g.inv).unwrap();
+    let good = acl_inventory(&text);
+    std::fs::write(
+        &g.inv,
+        good.replace("+ping +info +role", "+ping +nosuchcmd"),
+    )
+    .unwrap();
+    std::env::set_var("TRIPOD_TEST_REPORTING_PW", "reporting-pw-6");
+    let o = tripod(&["deploy", g.inv()]);
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 1, "{all}");
+    assert!(all.contains("nosuchcmd"), "{all}");
+    no_secret(&all);
+    assert!(!all.contains(&sha256_hex("monitor-pw-4")), "{all}");
+    std::fs::write(&g.inv, &good).unwrap();
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(code(&tripod(&["stop", g.inv()])), 0);
+}
