@@ -414,3 +414,31 @@ fn redis_conn_quiet(host: &str, port: u16) -> Result<redis::Connection, String> 
         .map_err(|e| e.to_string())?;
     Ok(c)
 }
+
+/// A group with two application users, a monitoring user, a write-test user and a replication
+/// user, deployed over SSH: each user can do exactly what its rules allow on the master and a
+/// replica, the replicas log in as the replication user, `status` works as the monitoring user,
+/// and a change of users is applied without a restart (cli_common::acl::acl_flow).
+#[test]
+fn ssh_group_with_acl_users() {
+    let _lock = ssh_lock();
+    let h = SshHosts::start();
+    let base = h.path().join("hosts");
+    let inv = h.path().join("inventory.yaml");
+    let ports = [free_port(), free_port(), free_port()];
+    write_inventory(
+        &inv,
+        "ssh",
+        &ssh_block(&h, &h.client_key, "accept-new"),
+        SSH_ADDRS,
+        ports,
+        &base,
+        "default-pw-1",
+    );
+    let text = std::fs::read_to_string(&inv).unwrap();
+    std::fs::write(&inv, cli_common::acl::acl_inventory(&text)).unwrap();
+    let invs = inv.to_str().unwrap();
+    cli_common::acl::acl_flow(invs, &base, SSH_ADDRS, ports);
+    let o = tripod(&["stop", invs]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+}

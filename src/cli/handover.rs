@@ -52,9 +52,23 @@ pub async fn replicaof(
     Ok(())
 }
 
-/// `CONFIG SET masterauth` to the group's password, so the node can follow another one.
+/// `CONFIG SET masterauth` to the group's password (with `acl.replication_user`: `masteruser`
+/// and `masterauth` to that user's), so the node can follow another one.
 async fn set_masterauth(host: &Host, con: &mut MultiplexedConnection) -> Result<()> {
-    if let Some(pw) = &host.redis.password {
+    if let Some((user, pw)) = &host.redis.replication {
+        let _: String = probe::cmd(
+            host,
+            con,
+            redis::cmd("CONFIG")
+                .arg("SET")
+                .arg("masteruser")
+                .arg(user)
+                .arg("masterauth")
+                .arg(pw),
+            STEP,
+        )
+        .await?;
+    } else if let Some(pw) = &host.redis.password {
         let _: String = probe::cmd(
             host,
             con,

@@ -3,7 +3,8 @@
 //! Layout (each module one concern; arrows are "uses"):
 //! - [`inventory`]: load the YAML inventory into typed structs, validate it (errors with
 //!   file:line:column), and rewrite its roles in place for promote;
-//! - [`render`]: per-host redis.conf from the minijinja template;
+//! - [`render`]: per-host redis.conf from the minijinja template, and the aclfile of `acl:`;
+//! - [`acl_live`]: the inventory's ACL users applied to a running server (ACL SETUSER/DELUSER);
 //! - [`transport`]: run a command, upload a file atomically, read a file — over SSH or locally;
 //! - [`ops`]: actions on one host over a transport: inspect, start, stop (never losing data),
 //!   wait until it answers, record what runs;
@@ -42,6 +43,7 @@ macro_rules! out_nonl {
     ($($arg:tt)*) => { $crate::cli::report::write_out(format_args!($($arg)*)) };
 }
 
+mod acl_live;
 mod commands;
 mod error;
 mod group;
@@ -98,6 +100,10 @@ enum Command {
         /// Seconds between refreshes with --watch.
         #[arg(long, default_value_t = 2.0)]
         interval: f64,
+        /// Log in as this user of the inventory's acl.users (default: acl.status_user, else
+        /// the default user with redis.password).
+        #[arg(long)]
+        user: Option<String>,
     },
     /// Make the replica NAME the master without losing a write.
     Promote {
@@ -124,6 +130,10 @@ enum Command {
         /// Keep the test keys instead of deleting them.
         #[arg(long)]
         keep: bool,
+        /// Log in as this user of the inventory's acl.users (default: acl.write_test_user,
+        /// else the default user with redis.password).
+        #[arg(long)]
+        user: Option<String>,
     },
     /// Render the configs deploy would push (passwords masked on screen).
     Render {
@@ -190,8 +200,14 @@ async fn run(cli: Cli) -> Result<i32> {
             json,
             watch,
             interval,
+            user,
         } => {
             let inv = inventory::load_offline(&inventory)?;
+            let user = user.or(inv.acl.as_ref().and_then(|a| a.status_user.clone()));
+            let inv = match user {
+                Some(u) => inv.as_user(&u)?,
+                None => inv,
+            };
             commands::status::run(inv, json, watch, interval).await
         }
         Command::Promote {
@@ -214,8 +230,14 @@ async fn run(cli: Cli) -> Result<i32> {
             keys,
             json,
             keep,
+            user,
         } => {
             let inv = inventory::load_offline(&inventory)?;
+            let user = user.or(inv.acl.as_ref().and_then(|a| a.write_test_user.clone()));
+            let inv = match user {
+                Some(u) => inv.as_user(&u)?,
+                None => inv,
+            };
             commands::write_test::run(inv, keys, json, keep).await
         }
         Command::Render { inventory, out } => {

@@ -118,6 +118,8 @@ const PID_CHECK: &str = "if [ -s redis.pid ]; then p=$(head -c 32 redis.pid | tr
 pub struct RemoteState {
     pub binary_sha256: Option<String>,
     pub config_sha256: Option<String>,
+    /// The aclfile (`users.acl`), when there is one.
+    pub acl_sha256: Option<String>,
     /// The pid from the pid file, when that process is alive and is this node's server.
     pub running_pid: Option<u32>,
     /// A pid file that does not name this node's running server: what it names, for the report.
@@ -167,7 +169,7 @@ const STARTED_RECORD: &str = "started.sha256";
 /// the start, the rest is values.
 const RDB_HEAD_BYTES: usize = 16384;
 
-/// One command: (optionally) create install_dir, checksum binary and config, check the pid
+/// One command: (optionally) create install_dir, checksum binary, config and aclfile, check the pid
 /// file and the start record, `uname -sm`, and the head of `dump.rdb`.
 pub fn inspect(t: &mut dyn Transport, host: &Host, create_dir: bool) -> Result<RemoteState> {
     let r = &host.redis;
@@ -178,7 +180,7 @@ pub fn inspect(t: &mut dyn Transport, host: &Host, create_dir: bool) -> Result<R
         String::new()
     };
     let cmd = format!(
-        "{ALIVE_FN}{OURS_FN}{mkdir}if [ -d {dir} ]; then cd {dir} && sha256sum tripod-server redis.conf 2>/dev/null; \
+        "{ALIVE_FN}{OURS_FN}{mkdir}if [ -d {dir} ]; then cd {dir} && sha256sum tripod-server redis.conf users.acl 2>/dev/null; \
          {PID_CHECK}if [ -s {STARTED_RECORD} ]; then sed 's/^/STARTED /' {STARTED_RECORD}; fi; \
          if [ -s dump.rdb ]; then printf 'RDBHEAD '; head -c {RDB_HEAD_BYTES} dump.rdb | od -An -v -tx1 | tr -d ' \\n'; echo; fi; fi; \
          echo \"UNAME $(uname -sm 2>/dev/null)\"; exit 0"
@@ -214,6 +216,7 @@ pub fn inspect(t: &mut dyn Transport, host: &Host, create_dir: bool) -> Result<R
             (Some("RDBHEAD"), Some(hex), _) => st.rdb = Some(rdb_head::parse(&unhex(hex))),
             (Some(sum), Some("tripod-server"), None) => st.binary_sha256 = Some(sum.to_string()),
             (Some(sum), Some("redis.conf"), None) => st.config_sha256 = Some(sum.to_string()),
+            (Some(sum), Some("users.acl"), None) => st.acl_sha256 = Some(sum.to_string()),
             _ => {}
         }
     }

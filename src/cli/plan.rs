@@ -15,7 +15,7 @@ use super::group::Snapshot;
 use super::inventory::{Host, Inventory, Role};
 use super::ops::{self, RemoteState, ServerBinary};
 use super::probe::LiveRole;
-use super::render::{mask, Renderer};
+use super::render::{mask, render_acl, Renderer};
 use super::report;
 use super::safety::{self, DataMark};
 use super::transport;
@@ -44,6 +44,10 @@ pub struct HostPlan {
     pub state: RemoteState,
     pub upload_binary: bool,
     pub upload_config: bool,
+    /// The aclfile deploy puts in place, when the inventory has an `acl:` section.
+    pub acl: Option<String>,
+    /// The aclfile on the host differs from `acl` (or is missing).
+    pub upload_acl: bool,
     /// The config on the host now, when it differs (for the diff).
     pub old_config: Option<String>,
     pub step: Step,
@@ -74,6 +78,12 @@ impl HostPlan {
             );
         } else if self.upload_config {
             a.push("upload config".to_string());
+        }
+        if self.upload_acl {
+            a.push("upload users.acl".to_string());
+        }
+        if self.acl.is_some() && self.state.running_pid.is_some() {
+            a.push("apply the ACL users to the running server".to_string());
         }
         a.push(match &self.step {
             Step::Keep => "leave the running server alone".to_string(),
@@ -153,6 +163,23 @@ impl Plan {
                     h.host.redis.config_file()
                 ));
             }
+            if let (true, Some(acl)) = (h.upload_acl, &h.acl) {
+                // The users' names only: the file's lines hold password hashes.
+                let names: Vec<&str> = acl
+                    .lines()
+                    .filter_map(|l| l.split_whitespace().nth(1))
+                    .collect();
+                out.push_str(&format!(
+                    "  - upload {} (mode 0600; users {})\n",
+                    h.host.redis.acl_file(),
+                    names.join(", ")
+                ));
+            }
+            if h.acl.is_some() && h.state.running_pid.is_some() {
+                out.push_str(
+                    "  - apply the ACL users to the running server (ACL SETUSER each, ACL DELUSER users no longer declared)\n",
+                );
+            }
             let pid = h
                 .state
                 .running_pid
@@ -217,10 +244,16 @@ pub async fn compute(inv: &Inventory, snap: &Snapshot) -> Result<Plan> {
             Ok((state, old)) => (state, old, None),
             Err(e) => (RemoteState::default(), None, Some(e.message)),
         };
+        let acl = render_acl(inv, h);
+        let upload_acl = acl.as_ref().is_some_and(|a| {
+            state.acl_sha256.as_deref() != Some(ops::sha256_hex(a.as_bytes()).as_str())
+        });
         hosts.push(HostPlan {
             host: h.clone(),
             upload_binary: state.binary_sha256.as_deref() != Some(bin.sha256.as_str()),
             upload_config: state.config_sha256.as_deref() != Some(cfg_sha.as_str()),
+            acl,
+            upload_acl,
             config: cfg,
             binary: bin.clone(),
             state,
@@ -381,7 +414,7 @@ fn live_has_role(inv: &Inventory, snap: &Snapshot, h: &HostPlan) -> bool {
 }
 
 /// Directives that say which role a node has; Sentinel and promote change them at run time.
-const ROLE_DIRECTIVES: &[&str] = &["replicaof", "slaveof", "masterauth"];
+const ROLE_DIRECTIVES: &[&str] = &["replicaof", "slaveof", "masterauth", "masteruser"];
 
 /// Words of a config line as redis.conf reads them: split on spaces, double quotes removed
 /// (with `\"` and `\\` unescaped).

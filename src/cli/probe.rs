@@ -10,13 +10,14 @@ use super::inventory::Host;
 /// How long status and other probes wait for a node before calling it unreachable.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
 
-/// A redis client for the host's address, port and password (never logged).
+/// A redis client for the host's address, port and password (never logged), logging in as
+/// the host's ACL user when it has one (`AUTH user password`), else as the default user.
 pub fn client(host: &Host) -> Result<Client> {
     Client::open(ConnectionInfo {
         addr: ConnectionAddr::Tcp(host.address.clone(), host.redis.port),
         redis: RedisConnectionInfo {
             db: 0,
-            username: None,
+            username: host.redis.user.clone(),
             password: host.redis.password.clone(),
             protocol: Default::default(),
         },
@@ -94,7 +95,15 @@ fn classify(e: &redis::RedisError) -> Failure {
 /// Explains a redis error for a host; never includes the password.
 pub fn explain(host: &Host, e: &redis::RedisError) -> ProbeError {
     let kind = classify(e);
+    let user_hint;
     let hint = match kind {
+        Failure::AuthRefused if host.redis.user.is_some() => {
+            user_hint = format!(
+                " (the server refused ACL user {}'s password: check acl.users in the inventory, and deploy it)",
+                host.redis.user.as_deref().unwrap_or("")
+            );
+            user_hint.as_str()
+        }
         Failure::AuthRefused => {
             " (the server refused the password: check redis.password / password_env in the inventory)"
         }

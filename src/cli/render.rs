@@ -86,7 +86,18 @@ impl Renderer {
         // start a new config line), whatever a future inventory key lets through.
         let password = host.redis.password.as_deref().unwrap_or("");
         let master_port = master.redis.port.to_string();
-        let values: [(&str, &str); 9] = [
+        let (repl_user, repl_password) = match &host.redis.replication {
+            Some((u, p)) => (u.as_str(), p.as_str()),
+            None => ("", ""),
+        };
+        let acl_file = if inv.acl.is_some() {
+            host.redis.acl_file()
+        } else {
+            String::new()
+        };
+        let values: [(&str, &str); 11] = [
+            ("replication_user", repl_user),
+            ("replication_password", repl_password),
             ("cluster", &inv.cluster),
             ("name", &host.name),
             ("address", &host.address),
@@ -126,9 +137,38 @@ impl Renderer {
             master_port => master.redis.port,
             replica_read_only => if host.redis.replica_read_only() { "yes" } else { "no" },
             config => config,
+            acl_file => acl_file,
+            replication_user => repl_user,
+            replication_password => repl_password,
         })
         .map_err(|e| Error::usage(format!("rendering the config of {}: {e:#}", host.name)))
     }
+}
+
+/// The aclfile for `host` when the inventory has an `acl:` section (else None): the default
+/// user first (`redis.password`, or nopass without one; every command, key and channel), then
+/// each of `acl.users` with its rules after `reset` (so the user is the same as the one
+/// `ACL SETUSER name reset ...` gives a running server: see acl_live). Passwords are written as
+/// SHA-256 hashes (`#...`), as ACL SAVE writes them, so the file holds no password in clear.
+pub fn render_acl(inv: &Inventory, host: &Host) -> Option<String> {
+    let acl = inv.acl.as_ref()?;
+    let pass = |p: &str| format!("#{}", super::ops::sha256_hex(p.as_bytes()));
+    let mut out = format!(
+        "user default on {} ~* &* +@all\n",
+        host.redis
+            .password
+            .as_deref()
+            .map_or_else(|| "nopass".to_string(), pass)
+    );
+    for u in &acl.users {
+        out.push_str(&format!("user {} reset on {}", u.name, pass(&u.password)));
+        for r in &u.rules {
+            out.push(' ');
+            out.push_str(r);
+        }
+        out.push('\n');
+    }
+    Some(out)
 }
 
 impl Renderer {
@@ -217,6 +257,21 @@ pub fn mask(text: &str, password: Option<&str>) -> String {
             out.push_str(indent);
             out.push_str(&keep);
             out.push_str(" ********");
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else if directive == "user" {
+            // An aclfile line: hide every password or hash (`>p`, `<p`, `#h`, `!h`).
+            let indent = &line[..line.len() - trimmed.len()];
+            out.push_str(indent);
+            let hidden: Vec<String> = trimmed
+                .split_whitespace()
+                .map(|w| match w.chars().next() {
+                    Some(c @ ('>' | '<' | '#' | '!')) => format!("{c}********"),
+                    _ => w.to_string(),
+                })
+                .collect();
+            out.push_str(&hidden.join(" "));
             if line.ends_with('\n') {
                 out.push('\n');
             }

@@ -62,6 +62,8 @@ pub struct Client {
     pub name: Option<Vec<u8>>,
     pub db: usize,
     pub authenticated: bool,
+    /// The ACL user the connection runs as (`default` until AUTH names another).
+    pub user: Vec<u8>,
     pub kind: ClientKind,
     /// Replies written by commands (and pushes from others) not yet handed to the socket.
     pub reply: Reply,
@@ -131,6 +133,7 @@ impl Client {
             name: None,
             db: 0,
             authenticated,
+            user: b"default".to_vec(),
             kind: ClientKind::Normal,
             reply: Reply::new(),
             out_queue: VecDeque::new(),
@@ -214,7 +217,7 @@ impl Client {
         let multi = c.multi.as_ref().map(|q| q.len() as i64).unwrap_or(-1);
         let obl = c.reply.len();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}\n",
             c.id,
             c.addr,
             c.laddr,
@@ -235,6 +238,7 @@ impl Client {
             c.output_len(),
             c.output_len() + c.qbuf_len + 20000,
             c.last_cmd,
+            String::from_utf8_lossy(&c.user),
             tracking.map_or(-1, |t| t.redirect as i64),
             if c.reply.resp3 { 3 } else { 2 }
         )

@@ -184,13 +184,15 @@ fn register_client_in(
         s.stats.rejected_connections += 1;
         return Err(Refusal::MaxClients);
     }
-    if peer_ip.is_some_and(|ip| protected_mode_refuses(&s.config, ip)) {
+    if s.acl.default_user().nopass
+        && peer_ip.is_some_and(|ip| protected_mode_refuses(&s.config, ip))
+    {
         s.stats.rejected_connections += 1;
         return Err(Refusal::ProtectedMode);
     }
     let id = s.next_client_id;
     s.next_client_id += 1;
-    let authenticated = s.config.requirepass.is_none();
+    let authenticated = !s.acl.auth_required();
     let c = Client::new(id, addr, laddr, fd, authenticated);
     s.clients.insert(id, Box::new(c));
     Ok(id)

@@ -489,6 +489,12 @@ fn shutdown_step(srv: &mut Server) -> bool {
 async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
     let port = config.port;
     let mut srv = Server::new(config);
+    if let Err(e) = crate::server::acl::load_at_startup(&mut srv) {
+        log::warning(&e);
+        eprintln!("{}", e);
+        report_ready(ready_fd, Err(e));
+        return 1;
+    }
     log::notice("oO0OoO0OoO0Oo tripod-server is starting oO0OoO0OoO0Oo");
     log::notice(&format!(
         "tripod-server version={}, redis_version={}, bits=64, pid={}, just started",

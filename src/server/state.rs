@@ -93,6 +93,8 @@ pub type Shared = std::rc::Rc<std::cell::RefCell<Server>>;
 
 pub struct Server {
     pub config: Config,
+    /// ACL users, permissions and log.
+    pub acl: crate::server::acl::Acl,
     pub dbs: Vec<Db>,
     pub clients: crate::server::client::Clients,
     pub next_client_id: u64,
@@ -180,7 +182,10 @@ impl Server {
         let repl = Replication::new(&mut rng);
         let run_id = crate::server::replication::new_replid(&mut rng);
         let dbs = (0..config.databases.max(1)).map(|_| Db::new()).collect();
+        let mut acl = crate::server::acl::Acl::new();
+        acl.set_requirepass(config.requirepass.as_deref());
         Server {
+            acl,
             config,
             dbs,
             clients: Default::default(),

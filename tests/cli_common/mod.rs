@@ -2,6 +2,8 @@
 //! generated in a tempdir, the server binary to deploy, free ports, and cleanup by pid.
 #![allow(dead_code)]
 
+pub mod acl;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -3,7 +3,9 @@
 //! whole; then verify replication.
 //!
 //! The order:
-//! 1. on every host at once: create install_dir, upload the binary and config that changed;
+//! 1. on every host at once: create install_dir, upload the binary, aclfile and config that
+//!    changed; then, with an `acl:` section, apply the users to every running server
+//!    ([`acl_live`]), so a master knows a new replication user before its replicas restart;
 //! 2. start what is not running: the master first, then the replicas;
 //! 3. a master restarted in place (no online replica to hand over to) is restarted before the
 //!    replicas, so they follow the restarted master;
@@ -30,6 +32,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::cli::acl_live;
 use crate::cli::error::{Error, Result};
 use crate::cli::group::{self, Snapshot};
 use crate::cli::inventory::{Host, Inventory, Role};
@@ -209,6 +212,9 @@ pub fn live_master_conflict(inv: &Inventory, snap: &Snapshot) -> Option<String> 
 struct Outcome {
     binary_uploaded: bool,
     config_uploaded: bool,
+    acl_uploaded: bool,
+    /// The running server's ACL users changed (acl_live::apply).
+    acl_applied: bool,
     started: bool,
     restarted: bool,
     /// Why a server whose files did not change was restarted.
@@ -225,6 +231,12 @@ impl Outcome {
         }
         if self.config_uploaded {
             parts.push("uploaded config");
+        }
+        if self.acl_uploaded {
+            parts.push("uploaded users.acl");
+        }
+        if self.acl_applied {
+            parts.push("updated the ACL users");
         }
         if self.restarted {
             parts.push("restarted");
@@ -274,6 +286,7 @@ async fn apply(inv: &Inventory, plan: Plan, splan: &[SentinelPlan]) -> Result<i3
     let names: Vec<String> = inv.hosts.iter().map(|h| h.name.clone()).collect();
     let progress = Arc::new(Progress::new(&names));
     let mut results = upload_all(&plan, &progress).await;
+    apply_acl_all(inv, &plan, &progress, &mut results).await;
     start_all(inv, &plan, &progress, &mut results).await;
     roll(inv, &plan, &progress, &mut results).await;
     check_kept(&plan, &progress, &mut results).await;
@@ -415,6 +428,38 @@ async fn upload_all(plan: &Plan, progress: &Arc<Progress>) -> Results {
     results
 }
 
+/// Phase 1b: with an `acl:` section, the users applied to every running server (before any
+/// restart, so a master knows the replication user its restarted replicas log in with).
+async fn apply_acl_all(
+    inv: &Inventory,
+    plan: &Plan,
+    progress: &Arc<Progress>,
+    results: &mut Results,
+) {
+    let Some(acl) = &inv.acl else { return };
+    let mut tasks = Vec::new();
+    for hp in plan
+        .hosts
+        .iter()
+        .filter(|h| h.state.running_pid.is_some() && still_ok(results, &h.host.name))
+    {
+        let (host, acl, pr) = (hp.host.clone(), acl.clone(), progress.clone());
+        tasks.push(tokio::spawn(async move {
+            pr.step(&host.name, "applying the ACL users");
+            let r = acl_live::apply(&host, &acl).await;
+            (host.name.clone(), r)
+        }));
+    }
+    for t in tasks {
+        if let Ok((name, r)) = t.await {
+            match r {
+                Ok(changed) => merge(results, &name, Ok(()), |o| o.acl_applied = changed),
+                Err(e) => merge(results, &name, Err(e), |_| {}),
+            }
+        }
+    }
+}
+
 /// Phase 2: start what is not running, the master first, then the replicas at once.
 async fn start_all(inv: &Inventory, plan: &Plan, progress: &Arc<Progress>, results: &mut Results) {
     let master = &inv.master().name;
@@ -532,8 +577,8 @@ fn upload(hp: &HostPlan, pr: &Progress) -> Result<Outcome> {
     }
     let host = &hp.host;
     let mut o = Outcome::default();
-    if !hp.upload_binary && !hp.upload_config {
-        // Both files are in place, so install_dir exists: no session needed.
+    if !hp.upload_binary && !hp.upload_config && !hp.upload_acl {
+        // The files are in place, so install_dir exists: no session needed.
         return Ok(o);
     }
     pr.step(&host.name, "connecting");
@@ -544,6 +589,12 @@ fn upload(hp: &HostPlan, pr: &Progress) -> Result<Outcome> {
         pr.step(&host.name, "uploading tripod-server");
         t.upload(&hp.binary.bytes, &host.redis.binary(), 0o755)?;
         o.binary_uploaded = true;
+    }
+    if let (true, Some(acl)) = (hp.upload_acl, &hp.acl) {
+        // Before the config that names it: a server started from that config needs it.
+        pr.step(&host.name, "uploading users.acl");
+        t.upload(acl.as_bytes(), &host.redis.acl_file(), 0o600)?;
+        o.acl_uploaded = true;
     }
     if hp.upload_config {
         pr.step(&host.name, "uploading config");

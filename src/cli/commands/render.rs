@@ -5,11 +5,12 @@ use std::path::Path;
 
 use crate::cli::error::{Error, Result};
 use crate::cli::inventory::Inventory;
-use crate::cli::render::{mask, Renderer};
+use crate::cli::render::{mask, render_acl, Renderer};
 
 /// Prints every host's rendered config (and, with a `sentinel:` section, every Sentinel's
-/// sentinel.conf) with secrets masked, or writes them unmasked (mode 0600) into `out` as
-/// `<host>.conf` and `<host>.sentinel.conf`.
+/// sentinel.conf, and with an `acl:` section every host's aclfile) with secrets masked, or
+/// writes them unmasked (mode 0600) into `out` as `<host>.conf`, `<host>.sentinel.conf` and
+/// `<host>.users.acl`.
 pub fn run(inv: &Inventory, out: Option<&Path>) -> Result<i32> {
     let renderer = Renderer::new(inv)?;
     // (file name for --out, what it is, where deploy puts it, text, password to mask)
@@ -23,6 +24,15 @@ pub fn run(inv: &Inventory, out: Option<&Path>) -> Result<i32> {
             renderer.render(inv, h)?,
             h.redis.password.clone(),
         ));
+        if let Some(acl) = render_acl(inv, h) {
+            files.push((
+                format!("{}.users.acl", h.name),
+                format!("{} ACL users", h.name),
+                h.redis.acl_file(),
+                acl,
+                h.redis.password.clone(),
+            ));
+        }
     }
     if let Some(s) = &inv.sentinel {
         for n in &s.nodes {

@@ -12,6 +12,7 @@
 //!   the checks across hosts (one master, a replica, unique names and endpoints), the cluster
 //!   name and the templates folder;
 //! - [`sentinel`]: the optional `sentinel:` section ([`Sentinel`], [`SentinelNode`]);
+//! - [`acl`]: the optional `acl:` section ([`Acl`], [`AclUser`]);
 //! - [`locate`]: a key path to file:line:column for error messages ([`Seg`], [`locate`]);
 //! - [`rewrite`]: the in-place rewrite of hosts' roles that promote uses ([`rewrite_roles`]).
 use std::net::IpAddr;
@@ -21,6 +22,7 @@ use serde::Deserialize;
 
 use super::error::{Error, Result};
 
+mod acl;
 mod locate;
 mod raw;
 mod rewrite;
@@ -88,6 +90,12 @@ pub struct RedisSettings {
     pub server_binary: Option<PathBuf>,
     /// Further directives, in order; a directive may repeat.
     pub config: Vec<(String, String)>,
+    /// The ACL user tripod logs in as (`AUTH user password`, `password` being that user's);
+    /// None: the default user. Set by [`Inventory::as_user`].
+    pub user: Option<String>,
+    /// The user and password a replica authenticates to its master with (`masteruser` and
+    /// `masterauth`), from `acl.replication_user`; None: `masterauth` is `password`.
+    pub replication: Option<(String, String)>,
 }
 
 impl std::fmt::Debug for RedisSettings {
@@ -99,6 +107,11 @@ impl std::fmt::Debug for RedisSettings {
             .field("install_dir", &self.install_dir)
             .field("server_binary", &self.server_binary)
             .field("config", &self.config)
+            .field("user", &self.user)
+            .field(
+                "replication",
+                &self.replication.as_ref().map(|(u, _)| (u, "********")),
+            )
             .finish()
     }
 }
@@ -124,6 +137,10 @@ impl RedisSettings {
     /// `install_dir/tripod-server`: where the uploaded server binary lives on the host.
     pub fn binary(&self) -> String {
         format!("{}/tripod-server", self.install_dir)
+    }
+    /// `install_dir/users.acl`: the aclfile rendered from `acl.users` (mode 0600).
+    pub fn acl_file(&self) -> String {
+        format!("{}/users.acl", self.install_dir)
     }
     /// `install_dir/redis.log`: the server's log, whose tail errors quote.
     pub fn log_file(&self) -> String {
@@ -163,9 +180,47 @@ pub struct Inventory {
     pub hosts: Vec<Host>,
     /// Redis Sentinel over the group, when the inventory has a `sentinel:` section.
     pub sentinel: Option<Sentinel>,
+    /// ACL users, when the inventory has an `acl:` section.
+    pub acl: Option<Acl>,
     /// Things the file allows but the operator should know (file:line:column: ...); deploy
     /// prints them.
     pub warnings: Vec<String>,
+}
+
+/// The resolved `acl:` section: users rendered into every node's aclfile (after the default
+/// user, whose password is `redis.password`), and the users replication, `status` and
+/// `write-test` log in as.
+#[derive(Debug, Clone)]
+pub struct Acl {
+    pub users: Vec<AclUser>,
+    pub replication_user: Option<String>,
+    pub status_user: Option<String>,
+    pub write_test_user: Option<String>,
+}
+
+impl Acl {
+    /// The user named `name`.
+    pub fn user(&self, name: &str) -> Option<&AclUser> {
+        self.users.iter().find(|u| u.name == name)
+    }
+}
+
+/// One ACL user: its name, password (never printed: Debug masks it) and rules as words.
+#[derive(Clone)]
+pub struct AclUser {
+    pub name: String,
+    pub password: String,
+    pub rules: Vec<String>,
+}
+
+impl std::fmt::Debug for AclUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AclUser")
+            .field("name", &self.name)
+            .field("password", &"********")
+            .field("rules", &self.rules)
+            .finish()
+    }
 }
 
 /// How Sentinel runs on its hosts: `binary` or `command` (exactly one).
@@ -253,6 +308,27 @@ impl Inventory {
     pub fn host(&self, name: &str) -> Option<&Host> {
         self.hosts.iter().find(|h| h.name == name)
     }
+    /// The same group with every data node logged in to as the ACL user `name` (its password
+    /// instead of the default user's); Sentinels keep the group's password. An error (exit 2)
+    /// when `acl.users` has no such user.
+    pub fn as_user(&self, name: &str) -> Result<Inventory> {
+        let user = self
+            .acl
+            .as_ref()
+            .and_then(|a| a.user(name))
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "{}: no ACL user {name:?}: declare it under acl.users",
+                    self.path.display()
+                ))
+            })?;
+        let mut inv = self.clone();
+        for h in &mut inv.hosts {
+            h.redis.user = Some(user.name.clone());
+            h.redis.password = Some(user.password.clone());
+        }
+        Ok(inv)
+    }
     /// The same group with `name` as its master and every other host a replica (what the
     /// group looks like during a handover to `name`).
     pub fn with_master(&self, name: &str) -> Inventory {
@@ -330,6 +406,19 @@ pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory>
     let cluster = validate::cluster(&v, raw.cluster.as_deref())?;
     let templates_dir = validate::templates_dir(&v, raw.templates.as_deref(), &base)?;
     validate::no_open_passwordless(&v, &hosts, raw.allow_no_password.unwrap_or(false))?;
+    let mut hosts = hosts;
+    let acl = match &raw.acl {
+        Some(a) => Some(acl::resolve(&v, a, &hosts)?),
+        None => None,
+    };
+    if let Some(repl) = acl
+        .as_ref()
+        .and_then(|a| a.replication_user.as_deref().and_then(|n| a.user(n)))
+    {
+        for h in &mut hosts {
+            h.redis.replication = Some((repl.name.clone(), repl.password.clone()));
+        }
+    }
     let mut warnings = Vec::new();
     let sentinel = match &raw.sentinel {
         Some(s) => Some(sentinel::resolve(
@@ -348,6 +437,7 @@ pub fn parse_with(path: &Path, text: &str, ssh_files: bool) -> Result<Inventory>
         templates_dir,
         hosts,
         sentinel,
+        acl,
         warnings,
     })
 }

@@ -88,6 +88,33 @@ pub(super) struct RawInventory {
     pub(super) allow_no_password: Option<bool>,
     /// Redis Sentinel over the group (optional).
     pub(super) sentinel: Option<RawSentinel>,
+    /// ACL users rendered into every node's aclfile (optional).
+    pub(super) acl: Option<RawAcl>,
+}
+
+/// The `acl:` section: the group's ACL users and which of them replication, `status` and
+/// `write-test` use.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAcl {
+    pub(super) users: Option<Vec<RawAclUser>>,
+    /// The user replicas authenticate as (`masteruser`/`masterauth`).
+    pub(super) replication_user: Option<String>,
+    /// The user `tripod status` authenticates as.
+    pub(super) status_user: Option<String>,
+    /// The user `tripod write-test` authenticates as.
+    pub(super) write_test_user: Option<String>,
+}
+
+/// One entry of `acl.users`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAclUser {
+    pub(super) name: String,
+    pub(super) password: Option<String>,
+    pub(super) password_env: Option<String>,
+    /// ACL rules: one string of rules separated by spaces, or a list of them.
+    pub(super) rules: Option<serde_yaml::Value>,
 }
 
 /// Deserialises the inventory text; a syntax error or an unknown or mistyped key is an error

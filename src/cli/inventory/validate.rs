@@ -30,6 +30,8 @@ const MANAGED: &[&str] = &[
     "replicaof",
     "slaveof",
     "include",
+    "aclfile",
+    "masteruser",
 ];
 
 /// The hosts of `raw`, in file order, each resolved over the group's settings and checked on
@@ -267,6 +269,8 @@ fn redis_settings(
         install_dir,
         server_binary,
         config,
+        user: None,
+        replication: None,
     })
 }
 

@@ -143,8 +143,17 @@ fn precheck(
     cmd: &Command,
     argv: &[Vec<u8>],
 ) -> Result<(), String> {
-    if srv.config.requirepass.is_some() && !c.authenticated && cmd.flags & NO_AUTH == 0 {
+    if !c.authenticated && cmd.flags & NO_AUTH == 0 && srv.acl.auth_required() {
         return Err("NOAUTH Authentication required.".into());
+    }
+    if let Err(denied) = crate::server::acl::check(srv, c, cmd, argv) {
+        let context = if c.multi.is_some() {
+            "multi"
+        } else {
+            "toplevel"
+        };
+        crate::server::acl::log_denied(srv, c, cmd, argv, denied, context);
+        return Err(crate::server::acl::noperm_text(denied.0, cmd));
     }
     // Scripts and functions with declared flags are checked by those flags.
     let flags = if cmd.group == "scripting" {
@@ -331,7 +340,8 @@ const SENSITIVE_CONFIGS: [&[u8]; 3] = [b"requirepass", b"masterauth", b"masterus
 
 /// The arguments as MONITOR and SLOWLOG may show them: secrets replaced by
 /// `(redacted)` as Redis 7.0 does: every argument of AUTH, HELLO's AUTH username
-/// and password, MIGRATE's AUTH password and AUTH2 username and password, and
+/// and password, MIGRATE's AUTH password and AUTH2 username and password,
+/// every argument of ACL SETUSER after the subcommand (name and rules), and
 /// the value of a sensitive config in CONFIG SET.
 fn redacted(argv: &[Vec<u8>]) -> std::borrow::Cow<'_, [Vec<u8>]> {
     const REDACTED: &[u8] = b"(redacted)";
@@ -365,6 +375,8 @@ fn redacted(argv: &[Vec<u8>]) -> std::borrow::Cow<'_, [Vec<u8>]> {
             }
             j += 1;
         }
+    } else if is(0, b"acl") && is(1, b"setuser") && argv.len() >= 3 {
+        hide.extend(2..argv.len());
     } else if is(0, b"config") && is(1, b"set") {
         let mut j = 2;
         while j + 1 < argv.len() {
@@ -432,6 +444,11 @@ mod tests {
         let r = "(redacted)";
         assert_eq!(shown(&["auth", "pw"]), ["auth", r]);
         assert_eq!(shown(&["AUTH", "u", "pw"]), ["AUTH", r, r]);
+        assert_eq!(
+            shown(&["ACL", "setuser", "u", ">pw", "+get"]),
+            ["ACL", "setuser", r, r, r]
+        );
+        assert_eq!(shown(&["acl", "getuser", "u"]), ["acl", "getuser", "u"]);
         assert_eq!(
             shown(&["hello", "3", "setname", "auth", "AUTH", "u", "p"]),
             ["hello", "3", "setname", "auth", "AUTH", r, r]

@@ -137,7 +137,7 @@ fn quit(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
 /// turns client-side caching off,
 /// stops MONITOR, selects DB 0, clears the name, switches back to RESP2, turns CLIENT REPLY
 /// and NO-EVICT back to their defaults and de-authenticates the connection if a
-/// `requirepass` is set. Replies with the simple string RESET.
+/// the default user needs a password, and makes it run as `default` again. Replies with the simple string RESET.
 fn reset(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     super::transactions::discard_transaction(srv, c);
     super::transactions::unwatch_all(srv, c);
@@ -152,35 +152,29 @@ fn reset(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     c.reply.resp3 = false;
     c.reply_mode = ReplyMode::On;
     c.no_evict = false;
-    c.authenticated = srv.config.requirepass.is_none();
+    c.user = b"default".to_vec();
+    c.authenticated = !srv.acl.auth_required();
     c.reply.simple("RESET");
 }
 
-/// Checks a username/password pair against the default user.
-fn check_password(srv: &Server, user: Option<&[u8]>, pass: &[u8]) -> bool {
-    if let Some(u) = user {
-        if u != b"default" {
-            return false;
-        }
-    }
-    match &srv.config.requirepass {
-        Some(p) => constant_time_eq(p, pass),
-        None => true,
+/// Authenticates `c` as `user` with `pass` (Redis's ACLAuthenticateUser):
+/// on success the connection runs as that user; on failure an ACL LOG
+/// "auth" entry is added. Returns whether it succeeded.
+fn authenticate(srv: &mut Server, c: &mut Client, typed: &[u8], user: &[u8], pass: &[u8]) -> bool {
+    if srv.acl.check_credentials(user, pass) {
+        c.user = user.to_vec();
+        c.authenticated = true;
+        true
+    } else {
+        crate::server::acl::log_auth_failure(srv, c, typed, user);
+        false
     }
 }
 
-/// Compares two byte strings in time independent of where they differ (only the lengths
-/// short-circuit), so AUTH does not leak the password through timing.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// AUTH [username] password: authenticates the connection against the `default` user
-/// (the only user; there is no ACL). Replies OK, or WRONGPASS on a bad pair. The
-/// one-argument form without a configured `requirepass` is an error, as in Redis.
+/// AUTH [username] password: authenticates the connection as an ACL user
+/// (`default` when no username is given). Replies OK, or WRONGPASS on a bad
+/// pair or a disabled user (logged in ACL LOG). The one-argument form while
+/// the default user is nopass is an error, as in Redis.
 fn auth(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if argv.len() > 3 {
         c.reply.error(errors::SYNTAX);
@@ -191,12 +185,11 @@ fn auth(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     } else {
         (Some(&argv[1][..]), &argv[2])
     };
-    if user.is_none() && srv.config.requirepass.is_none() {
+    if user.is_none() && srv.acl.default_user().nopass {
         c.reply.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
         return;
     }
-    if check_password(srv, user, pass) {
-        c.authenticated = true;
+    if authenticate(srv, c, &argv[0], user.unwrap_or(b"default"), pass) {
         c.reply.ok();
     } else {
         c.reply
@@ -246,12 +239,11 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     }
     if let Some((u, p)) = &auth {
-        if !check_password(srv, Some(u), p) {
+        if !authenticate(srv, c, &argv[0], u, p) {
             c.reply
                 .error("WRONGPASS invalid username-password pair or user is disabled.");
             return;
         }
-        c.authenticated = true;
     }
     if !c.authenticated {
         c.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
@@ -499,7 +491,7 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         i += 2;
     }
     if let Some(u) = &filt_user {
-        if u != b"default" {
+        if !srv.acl.users.contains_key(u) {
             c.reply.error(&format!(
                 "ERR No such user '{}'",
                 String::from_utf8_lossy(u)
@@ -513,6 +505,7 @@ fn client_kill(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             && filt_type.as_ref().is_none_or(|t| client_type_matches(x, t))
             && filt_addr.as_ref().is_none_or(|a| &x.addr == a)
             && filt_laddr.as_ref().is_none_or(|a| &x.laddr == a)
+            && filt_user.as_ref().is_none_or(|u| &x.user == u)
             && maxage.is_none_or(|m| (now - x.created_ms) / 1000 >= m)
     };
     let mut killed = 0;

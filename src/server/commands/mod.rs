@@ -10,6 +10,7 @@
 //!   `memory`: MEMORY; `latency`: LATENCY;
 //! - one module per family (`strings`, `lists`...), each exporting `COMMANDS`.
 
+pub mod acl;
 mod args;
 mod blocking;
 mod call;

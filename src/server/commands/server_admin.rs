@@ -91,6 +91,10 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         .arity(-4)
         .group("server")
         .flags(LOADING | STALE),
+    Command::new("command|getkeysandflags", command_getkeysandflags)
+        .arity(-4)
+        .group("server")
+        .flags(LOADING | STALE),
     Command::new("command|help", command_help)
         .arity(2)
         .group("server")
@@ -232,7 +236,10 @@ pub fn apply_config_changes(srv: &mut Server, changed: &[&'static str]) {
                     b.resize(size);
                 }
             }
-            "requirepass" => {}
+            "requirepass" => {
+                let pass = srv.config.requirepass.clone();
+                srv.acl.set_requirepass(pass.as_deref());
+            }
             // Redis starts its eviction time event: the keys over the new
             // limit go without waiting for the next command (see the cron).
             "maxmemory" => srv.evict_soon = srv.config.maxmemory > 0,
@@ -293,8 +300,8 @@ fn all_commands() -> Vec<&'static Command> {
 }
 
 /// Writes one COMMAND INFO entry in Redis 7.0's ten-field layout: name, arity, flags, first
-/// key, last key, step, ACL categories, tips (always empty), key specs (one range spec when
-/// the command takes keys) and, recursively, the subcommands.
+/// key, last key, step, ACL categories, tips (always empty), key specs (Redis 7.0's, see
+/// acl::keyspec_info) and, recursively, the subcommands.
 fn write_command_info(c: &mut Client, cmd: &Command) {
     c.reply.array(10);
     c.reply.bulk(cmd.name.as_bytes());
@@ -313,8 +320,12 @@ fn write_command_info(c: &mut Client, cmd: &Command) {
         c.reply.simple(a);
     }
     c.reply.set(0);
-    // Key specifications: one range spec when the command has keys.
-    if cmd.first_key > 0 {
+    // Key specifications: Redis's own; for a command Redis does not have, one
+    // range spec when the command has keys.
+    let redis_specs = crate::server::acl::keyspec_info::write_key_specs(&mut c.reply, cmd.name);
+    if redis_specs {
+        // written
+    } else if cmd.first_key > 0 {
         c.reply.array(1);
         c.reply.map(4);
         c.reply.bulk(b"flags");
@@ -471,9 +482,24 @@ fn command_list(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 /// COMMAND GETKEYS command [arg ...]: replies with the key arguments of the given full
-/// command, using Redis's error messages for an unknown command, a wrong argument count or a
-/// command without keys.
+/// command (see [`getkeys`]).
 fn command_getkeys(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    getkeys(c, argv, false);
+}
+
+/// COMMAND GETKEYSANDFLAGS command [arg ...]: replies with `[key, flags]` pairs, the flags
+/// being the key spec flags Redis 7.0 gives that key in this invocation (see [`getkeys`]).
+fn command_getkeysandflags(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    getkeys(c, argv, true);
+}
+
+/// Redis's getKeysSubcommandImpl: "Invalid command specified" for an unknown command,
+/// "Invalid number of arguments specified for command" for a wrong count, "The command has no
+/// key arguments" for a command without keys (no key spec but NOT_KEY ones, no key finder);
+/// then the keys of this invocation, an empty array when there are none and the command's keys
+/// are optional (no_mandatory_keys), else "Invalid arguments specified for command".
+fn getkeys(c: &mut Client, argv: &[Vec<u8>], with_flags: bool) {
+    use crate::server::acl::{keyspec, keyspec_info, registry};
     let args = &argv[2..];
     let cmd = match resolve(args) {
         Ok(cmd) => cmd,
@@ -487,25 +513,39 @@ fn command_getkeys(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             return;
         }
     };
-    let pos = if cmd.group == "scripting" && args.len() >= 3 {
-        // EVAL/FCALL family: numkeys, then the keys.
-        match crate::server::util::parse_i64(&args[2]) {
-            Some(n) if n >= 0 && n as usize <= args.len() - 3 => (3..3 + n as usize).collect(),
-            _ => {
-                c.reply.error("ERR Invalid arguments specified for command");
-                return;
-            }
-        }
-    } else {
-        cmd.keys_of(args)
+    let has_keys = match registry::redis_facts(cmd.name) {
+        Some((_, specs)) => specs.iter().any(|s| s.flags & keyspec::NOT_KEY == 0),
+        None => cmd.first_key > 0 || cmd.get_keys.is_some(),
     };
-    if pos.is_empty() {
+    if !has_keys {
         c.reply.error("ERR The command has no key arguments");
         return;
     }
-    c.reply.array(pos.len());
-    for p in pos {
-        c.reply.bulk(&args[p]);
+    // The keys as Redis's getKeysFromCommandWithSpecs finds them (the ACL uses the same).
+    let keys: Vec<(usize, u16)> = if registry::redis_facts(cmd.name).is_some() {
+        let reg = registry::registry();
+        reg.keys_with_flags(reg.id_of(cmd), args)
+    } else {
+        let flags = keyspec::RW | keyspec::ACCESS | keyspec::UPDATE;
+        cmd.keys_of(args).into_iter().map(|p| (p, flags)).collect()
+    };
+    if keys.is_empty() {
+        if cmd.flags & NO_MANDATORY_KEYS != 0 {
+            c.reply.array(0);
+        } else {
+            c.reply.error("ERR Invalid arguments specified for command");
+        }
+        return;
+    }
+    c.reply.array(keys.len());
+    for (p, flags) in keys {
+        if with_flags {
+            c.reply.array(2);
+            c.reply.bulk(&args[p]);
+            keyspec_info::write_flags(&mut c.reply, flags);
+        } else {
+            c.reply.bulk(&args[p]);
+        }
     }
 }
 
@@ -521,10 +561,16 @@ fn command_help(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
         "    Return a list of all commands in this Redis server.",
         "INFO [<command-name> ...]",
         "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
         "DOCS [<command-name> ...]",
         "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
         "GETKEYS <full-command>",
         "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full Redis command.",
         "HELP",
         "    Prints this help.",
     ];

@@ -155,10 +155,20 @@ fn sort_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], readonly: bo
                 // No '*': every element sorts by the same (missing) value.
                 if !argv[j + 1].contains(&b'*') {
                     dontsort = true;
+                } else if !crate::server::acl::unrestricted_key_read(srv, c, argv) {
+                    c.reply
+                        .error("ERR BY option of SORT denied due to insufficient ACL permissions.");
+                    return;
                 }
                 j += 1;
             }
             b"get" if left >= 1 => {
+                if !crate::server::acl::unrestricted_key_read(srv, c, argv) {
+                    c.reply.error(
+                        "ERR GET option of SORT denied due to insufficient ACL permissions.",
+                    );
+                    return;
+                }
                 gets.push(&argv[j + 1]);
                 j += 1;
             }

@@ -3,8 +3,8 @@
 //! the arity and subcommand checks Redis makes before anything else.
 
 use super::{
-    cluster, connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency, lists,
-    memory, persistence, pubsub, replication, scripting, server_admin, sets, sort, streams,
+    acl, cluster, connection, debug, dump, functions, geo, hashes, hyperloglog, keys, latency,
+    lists, memory, persistence, pubsub, replication, scripting, server_admin, sets, sort, streams,
     strings, transactions, zsets,
 };
 use crate::server::client::Client;
@@ -184,11 +184,13 @@ fn container_help(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 impl Command {
     /// The names of the command's flags ("write", "denyoom"...), in FLAG_NAMES order,
-    /// as COMMAND INFO lists them.
+    /// as COMMAND INFO lists them; movablekeys also when Redis 7.0's key specs make
+    /// the command so (acl::keyspec_info::movable_keys).
     pub fn flag_names(&self) -> Vec<&'static str> {
+        let movable = crate::server::acl::keyspec_info::movable_keys(self.name);
         FLAG_NAMES
             .iter()
-            .filter(|(f, _)| self.flags & f != 0)
+            .filter(|(f, _)| self.flags & f != 0 || (*f == MOVABLE_KEYS && movable))
             .map(|(_, n)| *n)
             .collect()
     }
@@ -199,8 +201,18 @@ impl Command {
         self.flags & WRITE != 0
     }
 
-    /// ACL categories, derived from the flags and the group as Redis does.
+    /// ACL categories as COMMAND INFO shows them: Redis 7.0's own list for a
+    /// command Redis has (acl/command_data.rs), derived otherwise.
     pub fn acl_categories(&self) -> Vec<&'static str> {
+        match crate::server::acl::registry::redis_facts(self.name) {
+            Some((bits, _)) => crate::server::acl::categories::names_of(bits),
+            None => self.derived_acl_categories(),
+        }
+    }
+
+    /// ACL categories derived from the flags and the group (for commands
+    /// Redis 7.0 does not have).
+    pub fn derived_acl_categories(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
         if self.flags & WRITE != 0 {
             v.push("@write");
@@ -278,6 +290,7 @@ pub fn table() -> &'static HashMap<&'static str, &'static Command, crate::server
     TABLE.get_or_init(|| {
         let mut t = HashMap::default();
         for family in [
+            acl::COMMANDS,
             cluster::COMMANDS,
             connection::COMMANDS,
             strings::COMMANDS,

@@ -89,7 +89,15 @@ fn exec(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     srv.in_exec = true;
     for argv in &queue {
         match resolve(argv) {
-            Ok(cmd) => call(srv, c, cmd, argv),
+            // Permissions may have changed since the command was queued.
+            Ok(cmd) => match crate::server::acl::check(srv, c, cmd, argv) {
+                Ok(()) => call(srv, c, cmd, argv),
+                Err(denied) => {
+                    crate::server::acl::log_denied(srv, c, cmd, argv, denied, "multi");
+                    c.reply
+                        .error(&crate::server::acl::exec_noperm_text(denied.0));
+                }
+            },
             Err(e) => c.reply.error(&e),
         }
     }

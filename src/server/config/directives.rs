@@ -403,7 +403,6 @@ pub fn unsupported(name: &str, value: &str) -> Option<String> {
         }
         "tls-port" if v != "0" => Some("tls-port is not supported by tripod-server (TLS is not implemented); remove it or set it to 0".into()),
         "tls-replication" | "tls-cluster" if v == "yes" => Some(format!("{} yes is not supported by tripod-server (TLS is not implemented)", name)),
-        "aclfile" if !v.is_empty() => Some("aclfile is not supported by tripod-server (only the default user exists); use requirepass".into()),
         "supervised" if v == "systemd" || v == "upstart" => {
             Some(format!("supervised {} is not supported by tripod-server; use 'supervised no' (or auto) and daemonize/pidfile", v))
         }

@@ -37,6 +37,8 @@ pub struct Config {
     pub requirepass: Option<Vec<u8>>,
     pub masterauth: Option<Vec<u8>>,
     pub masteruser: Option<Vec<u8>>,
+    /// `user` lines (name and rules), applied at startup by the ACL.
+    pub acl_users: Vec<Vec<Vec<u8>>>,
     pub protected_mode: bool,
     pub replicaof: Option<(String, u16)>,
     pub replica_read_only: bool,
@@ -155,6 +157,7 @@ impl Config {
             requirepass: None,
             masterauth: None,
             masteruser: None,
+            acl_users: Vec::new(),
             protected_mode: true,
             replicaof: None,
             replica_read_only: true,
@@ -289,9 +292,32 @@ impl Config {
     /// A directive from a file or the command line.
     fn apply_startup(&mut self, name: &str, vals: &[String]) -> Result<(), String> {
         match name {
-            "rename-command" => return Err("rename-command is not supported by tripod-server; remove the directive".into()),
-            "loadmodule" => return Err("loadmodule is not supported by tripod-server (modules are not implemented)".into()),
-            "user" => return Err("ACL users are not supported by tripod-server; use requirepass for the default user".into()),
+            "rename-command" => {
+                return Err(
+                    "rename-command is not supported by tripod-server; remove the directive".into(),
+                )
+            }
+            "loadmodule" => {
+                return Err(
+                    "loadmodule is not supported by tripod-server (modules are not implemented)"
+                        .into(),
+                )
+            }
+            "user" => {
+                if vals.is_empty() {
+                    return Err("Bad directive or wrong number of arguments".into());
+                }
+                let args: Vec<Vec<u8>> = vals.iter().map(|v| v.as_bytes().to_vec()).collect();
+                if self.acl_users.iter().any(|u| u[0] == args[0]) {
+                    return Err(format!(
+                        "Error in user declaration '{}': Duplicate user found. A user can only be defined once in config files",
+                        vals[0]
+                    ));
+                }
+                crate::server::acl::file::users_from_config(std::slice::from_ref(&args), false)?;
+                self.acl_users.push(args);
+                return Ok(());
+            }
             _ => {}
         }
         let Some(d) = directives::find(name) else {

@@ -232,13 +232,21 @@ pub fn native_table(lua: &Lua) -> mlua::Result<Table> {
                 Ok(a) => a,
                 Err(m) => return err(m),
             };
-            match commands::resolve(&argv) {
-                Ok(_) => Ok((Value::Boolean(true), Value::Nil)),
-                Err(_) if commands::lookup(&argv[0]).is_some() => {
-                    Ok((Value::Boolean(true), Value::Nil))
-                }
-                Err(_) => err("Invalid command passed to redis.acl_check_cmd()"),
-            }
+            let cmd = match commands::resolve(&argv) {
+                Ok(c) => c,
+                Err(_) => match commands::lookup(&argv[0]) {
+                    Some(c) => c,
+                    None => return err("Invalid command passed to redis.acl_check_cmd()"),
+                },
+            };
+            let allowed = with_ctx(|ctx| {
+                // SAFETY: as in redis_call, the pointers are the EVAL/FCALL
+                // handler's borrows, unused while the script runs.
+                let (srv, caller) = unsafe { (&*ctx.srv, &*ctx.caller) };
+                crate::server::acl::check(srv, caller, cmd, &argv).is_ok()
+            })
+            .unwrap_or(false);
+            Ok((Value::Boolean(allowed), Value::Nil))
         })?,
     )?;
     t.set(
@@ -429,7 +437,7 @@ fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> (Value, bo
 
 /// The checks Redis's scriptCall makes before running a command from a script.
 fn check_command(
-    srv: &Server,
+    srv: &mut Server,
     caller: &Client,
     argv: &[Vec<u8>],
 ) -> Result<&'static Command, String> {
@@ -466,6 +474,10 @@ fn check_command(
         && cmd.flags & commands::STALE == 0
     {
         return Err("Can not execute the command on a stale replica".into());
+    }
+    if let Err(denied) = crate::server::acl::check(srv, caller, cmd, argv) {
+        crate::server::acl::log_denied(srv, caller, cmd, argv, denied, "lua");
+        return Err(crate::server::acl::script_noperm_text(denied.0).into());
     }
     let (read_only, write_dirty, allow_oom, oom_at_start) =
         with_ctx(|c| (c.read_only, c.write_dirty, c.allow_oom, c.oom_at_start))

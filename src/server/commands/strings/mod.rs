@@ -2,6 +2,7 @@
 //! commands in `bits`, BITOP and BITFIELD in `bitops`).
 mod bitops;
 mod bits;
+mod lcs;
 
 use super::*;
 use crate::server::client::Client;
@@ -79,6 +80,11 @@ pub static COMMANDS: &[Command] = &[
         .group("string")
         .flags(READONLY | FAST)
         .keys(1, 1, 1),
+    Command::new("lcs", lcs::lcs)
+        .arity(-3)
+        .group("string")
+        .flags(READONLY)
+        .keys(1, 2, 1),
     Command::new("getrange", getrange)
         .arity(4)
         .group("string")
@@ -565,7 +571,8 @@ fn msetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 /// Checks that a string of `len` bytes stays within `proto-max-bulk-len`, replying with
 /// Redis's "string exceeds maximum allowed size" error otherwise.
 fn check_size(srv: &Server, c: &mut Client, len: usize) -> bool {
-    if len as i64 > srv.config.proto_max_bulk_len {
+    // Compared without a cast that could wrap (an offset near i64::MAX).
+    if i64::try_from(len).map_or(true, |l| l > srv.config.proto_max_bulk_len) {
         c.reply.error(errors::STRING_TOO_LONG);
         return false;
     }
