@@ -219,3 +219,79 @@ fn sorted_set_pops_wake_in_order_and_match_redis() {
         assert!(start.elapsed() >= Duration::from_millis(90));
     }
 }
+
+/// CLIENT UNBLOCK on both servers: a blocked BLPOP, XREAD BLOCK and WAIT get their
+/// timeout reply (TIMEOUT, the default) or the UNBLOCKED error (ERROR); a client that is
+/// not blocked gives 0; bad arguments get Redis's errors; commandstats and errorstats
+/// count the unblocked commands as Redis does.
+#[test]
+fn client_unblock_matches_redis() {
+    let mut seen = Vec::new();
+    for s in [start_tripod(&[]), start_redis(&[])] {
+        let mut admin = s.conn();
+        let mut out = Vec::new();
+        let blocked: [&[&[u8]]; 3] = [
+            &[b"BLPOP", b"l", b"0"],
+            &[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"st", b"$"],
+            &[b"BRPOPLPUSH", b"a", b"b", b"0"],
+        ];
+        for (i, cmd) in blocked.iter().enumerate() {
+            for how in [&b"TIMEOUT"[..], b"ERROR"] {
+                let mut w = s.conn();
+                let id = String::from_utf8(w.cmd(&[b"CLIENT", b"ID"])).unwrap();
+                let id = id.trim_start_matches(':').trim().to_string();
+                w.send(&encode(cmd));
+                wait_until("client to block", Duration::from_secs(5), || {
+                    blocked_clients(&mut admin) == 1
+                });
+                out.push(admin.cmd(&[b"CLIENT", b"UNBLOCK", id.as_bytes(), how]));
+                out.push(w.read_reply());
+                out.push(admin.cmd(&[b"CLIENT", b"UNBLOCK", id.as_bytes()]));
+                assert_eq!(blocked_clients(&mut admin), 0, "command {i}");
+            }
+        }
+        for bad in [
+            &[&b"CLIENT"[..], b"UNBLOCK", b"1", b"SOON"][..],
+            &[b"CLIENT", b"UNBLOCK", b"x"],
+            &[b"CLIENT", b"UNBLOCK", b"1", b"2", b"3"],
+            &[b"CLIENT", b"UNBLOCK"],
+            &[b"CLIENT", b"UNBLOCK", b"999999"],
+        ] {
+            out.push(admin.cmd(bad));
+        }
+        let stats = String::from_utf8(admin.cmd(&[b"INFO", b"commandstats"])).unwrap();
+        // Redis lists commands in its table's hash order.
+        let mut stats: Vec<&str> = stats.lines().collect();
+        stats.sort();
+        for l in stats {
+            if ["blpop", "xread", "brpoplpush"]
+                .iter()
+                .any(|c| l.starts_with(&format!("cmdstat_{c}:")))
+            {
+                // usec differs; calls and failed_calls must not.
+                let keep: Vec<&str> = l
+                    .split([',', ':'])
+                    .filter(|f| f.starts_with("cmdstat") || f.contains("calls"))
+                    .collect();
+                out.push(keep.join(",").into_bytes());
+            }
+        }
+        let errs = String::from_utf8(admin.cmd(&[b"INFO", b"errorstats"])).unwrap();
+        out.push(
+            errs.lines()
+                .filter(|l| l.contains("UNBLOCKED"))
+                .collect::<Vec<_>>()
+                .join("")
+                .into_bytes(),
+        );
+        seen.push(
+            out.into_iter()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert!(seen[0]
+        .iter()
+        .any(|l| l.contains("UNBLOCKED client unblocked")));
+}

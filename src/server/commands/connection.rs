@@ -76,6 +76,10 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         .arity(3)
         .group("connection")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+    Command::new("client|unblock", client_unblock)
+        .arity(-3)
+        .group("connection")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
     Command::new("client|reply", client_reply)
         .arity(3)
         .group("connection")
@@ -777,6 +781,75 @@ fn client_trackinginfo(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     for p in prefixes {
         c.reply.bulk(p);
     }
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends the block of a client waiting in a blocking
+/// command (BLPOP and friends, XREAD/XREADGROUP BLOCK, WAIT) as Redis 7.0 does: with
+/// TIMEOUT (the default) it gets the reply its timeout would have given, with ERROR the
+/// error `UNBLOCKED client unblocked via CLIENT UNBLOCK`. Replies 1 when the client was
+/// unblocked, 0 when no client with that id is blocked (clients held by CLIENT PAUSE or
+/// a SHUTDOWN waiting for replicas are not in a blocking command, so they stay).
+fn client_unblock(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    if argv.len() > 4 {
+        c.reply.error(&format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(&argv[1])
+        ));
+        return;
+    }
+    let as_error = match argv.get(3) {
+        None => false,
+        Some(r) if r.eq_ignore_ascii_case(b"timeout") => false,
+        Some(r) if r.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => {
+            c.reply
+                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    };
+    let Some(id) = crate::server::util::parse_i64(&argv[2]) else {
+        c.reply.error("ERR value is not an integer or out of range");
+        return;
+    };
+    let id = id as u64;
+    // The caller itself is running a command, so it is not blocked.
+    if id == c.id || srv.clients.is_lent(id) {
+        c.reply.int(0);
+        return;
+    }
+    let Some(mut t) = srv.clients.lend(id) else {
+        c.reply.int(0);
+        return;
+    };
+    let blocked_cmd = match &t.blocked {
+        Some(crate::server::client::Blocked::Keys { argv, .. }) => Some(argv[0].clone()),
+        Some(crate::server::client::Blocked::Wait { .. }) => Some(b"wait".to_vec()),
+        _ => None,
+    };
+    let Some(name) = blocked_cmd else {
+        srv.clients.give_back(t);
+        c.reply.int(0);
+        return;
+    };
+    if as_error {
+        super::blocking::unblock(srv, &mut t);
+        super::call::error_reply(srv, &mut t, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    } else {
+        // Counts the call as a timeout does.
+        super::blocking::block_timed_out(srv, &mut t);
+    }
+    // Redis 7.0 counts the blocked command as failed either way (updateStatsOnUnblock
+    // with had_errors set), and as a call when the timeout path did not.
+    if let Some(cmd) = super::table::lookup(&name) {
+        let st = srv.cmd_stats.entry(cmd.name).or_default();
+        if as_error {
+            st.calls += 1;
+        }
+        st.failed_calls += 1;
+    }
+    t.wake();
+    srv.clients.give_back(t);
+    c.reply.int(1);
 }
 
 /// CLIENT HELP: replies with the list of CLIENT subcommands as simple strings.
