@@ -545,6 +545,8 @@ fn execute_round(
     if !input.pending().is_empty() {
         process_input(s, id, input);
     }
+    // The AOF gets the writes before any reply goes out.
+    crate::server::aof::flush(s);
     let Some(c) = s.clients.get_mut(&id) else {
         return Next::CLOSE;
     };

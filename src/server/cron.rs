@@ -50,6 +50,7 @@ pub fn run(srv: &mut Server) {
         db.expires.rehash_for(200);
     }
     crate::server::rdb::cron(srv);
+    crate::server::aof::cron(srv);
     crate::server::replication::cron(srv);
     if !srv.migrate_sockets.is_empty() {
         srv.migrate_sockets.close_timed_out(now);

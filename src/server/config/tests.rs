@@ -68,10 +68,6 @@ fn errors_are_fatal_with_redis_texts() {
         ),
         ("save 60", "Invalid save parameters"),
         (
-            "appendonly yes",
-            "appendonly yes is not supported by tripod-server",
-        ),
-        (
             "cluster-enabled yes",
             "cluster-enabled yes is not supported",
         ),

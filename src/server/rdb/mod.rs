@@ -414,6 +414,7 @@ pub fn finish_shutdown(
 ) -> Result<(), String> {
     log::warning("User requested shutdown...");
     kill_child(srv);
+    crate::server::aof::shutdown(srv);
     let save = match mode {
         crate::server::state::ShutdownMode::Save => true,
         crate::server::state::ShutdownMode::NoSave => false,
@@ -440,7 +441,7 @@ pub fn info_section(srv: &Server, o: &mut String) {
     let now = crate::server::util::now_ms();
     let _ = write!(
         o,
-        "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
         srv.loading as u8,
         srv.dirty,
         p.child_pid.is_some() as u8,
@@ -452,6 +453,7 @@ pub fn info_section(srv: &Server, o: &mut String) {
         p.last_load_keys_expired,
         p.last_load_keys_loaded,
     );
+    o.push_str(&crate::server::aof::info_fields(srv));
 }
 
 // ---------------------------------------------------------------------------
