@@ -25,6 +25,10 @@ pub fn run(srv: &mut Server) {
         srv.latency
             .add_if_needed(threshold, "expire-cycle", ms, now / 1000);
     }
+    if srv.evict_soon && srv.pause == PauseKind::None {
+        srv.evict_soon = false;
+        crate::server::evict::make_room(srv);
+    }
     client_timeouts(srv, now);
     output_limits(srv);
     if !srv.tracking.clients.is_empty() {

@@ -44,6 +44,7 @@ pub fn make_room(srv: &mut Server) -> bool {
         if srv.dbs[db].remove(&key).is_some() {
             srv.stats.evicted_keys += 1;
             srv.signal_modified_by(db, &key, None);
+            crate::server::notify::notify(srv, crate::server::notify::EVICTED, "evicted", &key, db);
             srv.propagate_deletion(db, &key, srv.config.lazyfree_lazy_eviction);
         }
     }

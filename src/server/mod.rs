@@ -63,6 +63,7 @@ pub(crate) mod latency;
 pub(crate) mod log;
 pub(crate) mod long_double;
 pub(crate) mod memory;
+pub(crate) mod notify;
 pub(crate) mod oom;
 pub(crate) mod rdb;
 pub(crate) mod replication;

@@ -167,6 +167,9 @@ pub struct Server {
     pub scripting: crate::server::scripting::Scripting,
     /// The TCP listening sockets (a busy script accepts connections on them).
     pub listen_fds: Vec<i32>,
+    /// CONFIG SET maxmemory asked for an eviction round outside any command
+    /// (Redis's eviction time event), which the next cron tick runs.
+    pub evict_soon: bool,
 }
 
 /// How CONFIG SET port/bind re-binds the listeners (see `Server::rebind`).
@@ -230,6 +233,7 @@ impl Server {
             latency: Default::default(),
             scripting: Default::default(),
             listen_fds: Vec::new(),
+            evict_soon: false,
         }
     }
 
@@ -274,6 +278,7 @@ impl Server {
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
         if self.dbs[db].remove(key).is_some() {
             self.stats.expired_keys += 1;
+            crate::server::notify::notify(self, crate::server::notify::EXPIRED, "expired", key, db);
             self.signal_modified_by(db, key, None);
             self.propagate_deletion(db, key, self.config.lazyfree_lazy_expire);
         }
@@ -286,12 +291,14 @@ impl Server {
         let has_ttl = match self.dbs[db].get(key) {
             None => {
                 self.stats.keyspace_misses += 1;
+                self.notify_key_miss(db, key);
                 return None;
             }
             Some(e) => e.expire != NO_EXPIRE,
         };
         if has_ttl && self.expire_if_needed(db, key, from_master) {
             self.stats.keyspace_misses += 1;
+            self.notify_key_miss(db, key);
             return None;
         }
         match self.dbs[db].get_mut(key) {
@@ -344,8 +351,18 @@ impl Server {
         if !self.dbs[db].expires.is_empty() {
             self.expire_if_needed(db, key, true);
         }
+        let created = crate::server::notify::enabled(self, crate::server::notify::NEW)
+            && self.dbs[db].get(key).is_none();
         self.dbs[db].set(key, value, keep_ttl);
         self.signal_modified(db, key);
+        if created {
+            crate::server::notify::new_key(self, key, db);
+        }
+    }
+
+    /// A read found no key (Redis's lookupKey miss): the `keymiss` event.
+    fn notify_key_miss(&mut self, db: usize, key: &[u8]) {
+        crate::server::notify::notify(self, crate::server::notify::KEY_MISS, "keymiss", key, db);
     }
 
     /// Deletes a key a client asked to delete; true if it existed (and had not expired).

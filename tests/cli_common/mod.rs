@@ -45,10 +45,35 @@ pub fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 
-/// Tests that use the fixed SSH port 2222 take this lock (poisoning is ignored).
-pub fn ssh_lock() -> MutexGuard<'static, ()> {
+/// Held by a test that uses the fixed SSH addresses (127.0.0.11-13:2222).
+pub struct SshLock {
+    _thread: MutexGuard<'static, ()>,
+    // Closing the file releases the flock.
+    _file: std::fs::File,
+}
+
+/// Tests that use the fixed SSH port 2222 take this lock: a mutex between the
+/// threads of one test binary, and an flock on a file in the temp directory
+/// between processes (two test runs from different checkouts on one machine
+/// would otherwise start sshd on the same address). Poisoning is ignored.
+pub fn ssh_lock() -> SshLock {
+    use std::os::unix::io::AsRawFd;
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+    let thread = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let path = std::env::temp_dir().join("tripod-tests-ssh-2222.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .expect("open the SSH test lock file");
+    // SAFETY: flock on a file descriptor this function owns.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(rc, 0, "flock {}", path.display());
+    SshLock {
+        _thread: thread,
+        _file: file,
+    }
 }
 
 /// A free TCP port on loopback (distinct across calls in one process).

@@ -159,6 +159,7 @@ fn restore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if ttl != 0 && ttl <= now_ms() && !srv.loading && !srv.is_replica() {
         if deleted {
             srv.propagate_instead(db, vec![vec![b"DEL".to_vec(), key.clone()]]);
+            crate::server::notify::notify(srv, crate::server::notify::GENERIC, "del", key, db);
             srv.add_dirty(1);
         }
         c.reply.ok();
@@ -179,6 +180,7 @@ fn restore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     let _ = freq;
     srv.signal_key_ready(db, key);
+    crate::server::notify::notify(srv, crate::server::notify::GENERIC, "restore", key, db);
     srv.add_dirty(1);
     c.reply.ok();
 }

@@ -1,6 +1,7 @@
 //! Hash commands.
 use super::*;
 use crate::server::client::Client;
+use crate::server::notify;
 use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{Hash, Value, WRONGTYPE};
@@ -127,6 +128,7 @@ fn hash_mut<'a>(
             return Ok(None);
         }
         srv.dbs[db].set(key, Value::Hash(Default::default()), false);
+        notify::new_key(srv, key, db);
     }
     match srv.dbs[db].get_mut(key).map(|e| &mut e.value) {
         Some(Value::Hash(h)) => Ok(Some(h)),
@@ -166,6 +168,7 @@ fn hset_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], ok_reply: bo
         }
     }
     srv.signal_modified(db, &argv[1]);
+    notify::notify(srv, notify::HASH, "hset", &argv[1], db);
     srv.add_dirty(((argv.len() - 2) / 2) as u64);
     if ok_reply {
         c.reply.ok();
@@ -197,6 +200,7 @@ fn hsetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     h.insert_with(&argv[2], argv[3].clone(), me, mv);
     srv.signal_modified(db, &argv[1]);
+    notify::notify(srv, notify::HASH, "hset", &argv[1], db);
     srv.add_dirty(1);
     c.reply.int(1);
 }
@@ -243,8 +247,15 @@ fn hdel(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Ok(None) => 0,
         Ok(Some(h)) => {
             let n = argv[2..].iter().filter(|f| h.remove(f)).count();
-            if h.is_empty() {
+            let emptied = h.is_empty();
+            if emptied {
                 srv.dbs[db].remove(&argv[1]);
+            }
+            if n > 0 {
+                notify::notify(srv, notify::HASH, "hdel", &argv[1], db);
+                if emptied {
+                    notify::notify(srv, notify::GENERIC, "del", &argv[1], db);
+                }
             }
             n
         }
@@ -359,6 +370,7 @@ fn hincrby(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     };
     h.insert_with(&argv[2], n.to_string().into_bytes(), me, mv);
     srv.signal_modified(db, &argv[1]);
+    notify::notify(srv, notify::HASH, "hincrby", &argv[1], db);
     srv.add_dirty(1);
     c.reply.int(n);
 }
@@ -403,6 +415,7 @@ fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     };
     h.insert_with(&argv[2], s.clone(), me, mv);
     srv.signal_modified(db, &argv[1]);
+    notify::notify(srv, notify::HASH, "hincrbyfloat", &argv[1], db);
     srv.add_dirty(1);
     // Replicate the result, not the float arithmetic.
     srv.propagate_instead(

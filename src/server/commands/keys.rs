@@ -5,6 +5,7 @@ use super::*;
 use crate::server::client::Client;
 use crate::server::keyspace::db::NO_EXPIRE;
 use crate::server::keyspace::Entry;
+use crate::server::notify;
 use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::util::{glob_match, now_ms, parse_i64};
@@ -166,6 +167,7 @@ fn del(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut n = 0;
     for k in &argv[1..] {
         if srv.delete_key(c.db, k) {
+            notify::notify(srv, notify::GENERIC, "del", k, c.db);
             n += 1;
         }
     }
@@ -180,6 +182,8 @@ fn exists(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     for k in &argv[1..] {
         if srv.lookup_quiet(c, k).is_some() {
             n += 1;
+        } else {
+            keymiss(srv, c, k);
         }
     }
     c.reply.int(n);
@@ -187,11 +191,18 @@ fn exists(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 
 /// TYPE key: replies with the value's type name as a simple string, or "none" if missing.
 fn type_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let t = srv
-        .lookup_quiet(c, &argv[1])
-        .map(|e| e.value.type_name())
-        .unwrap_or("none");
-    c.reply.simple(t);
+    let t = srv.lookup_quiet(c, &argv[1]).map(|e| e.value.type_name());
+    if t.is_none() {
+        keymiss(srv, c, &argv[1]);
+    }
+    c.reply.simple(t.unwrap_or("none"));
+}
+
+/// A read that does not touch access times found no key: the `keymiss` event
+/// (Redis's lookupKeyReadWithFlags with LOOKUP_NOTOUCH notifies it; OBJECT's
+/// lookups do not).
+fn keymiss(srv: &mut Server, c: &Client, key: &[u8]) {
+    notify::notify(srv, notify::KEY_MISS, "keymiss", key, c.db);
 }
 
 /// True if a key is logically expired now (used by iterations that must not delete).
@@ -335,9 +346,12 @@ fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], nx: bool) 
         return;
     };
     srv.dbs[db].insert_entry(dst, entry);
+    notify::new_key(srv, dst, db);
     srv.signal_modified(db, src);
     srv.signal_modified(db, dst);
     srv.signal_key_ready(db, dst);
+    notify::notify(srv, notify::GENERIC, "rename_from", src, db);
+    notify::notify(srv, notify::GENERIC, "rename_to", dst, db);
     srv.add_dirty(1);
     if nx {
         c.reply.int(1);
@@ -438,6 +452,7 @@ fn expire_generic(
     }
     if when_ms <= now_ms() && !srv.loading && !srv.is_replica() {
         srv.delete_key(db, key);
+        notify::notify(srv, notify::GENERIC, "del", key, db);
         srv.add_dirty(1);
         let cmd: &[u8] = if srv.config.lazyfree_lazy_expire {
             b"UNLINK"
@@ -450,6 +465,7 @@ fn expire_generic(
     }
     srv.dbs[db].set_expire(key, when_ms);
     srv.signal_modified(db, key);
+    notify::notify(srv, notify::GENERIC, "expire", key, db);
     srv.add_dirty(1);
     if !(unit_ms && absolute) {
         let mut v = vec![
@@ -493,6 +509,7 @@ enum TtlKind {
 /// TTL rounds the remaining milliseconds to the nearest second, like Redis.
 fn ttl_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], kind: TtlKind) {
     let Some(e) = srv.lookup_quiet(c, &argv[1]) else {
+        keymiss(srv, c, &argv[1]);
         c.reply.int(-2);
         return;
     };
@@ -537,6 +554,7 @@ fn persist(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     if srv.dbs[db].persist(&argv[1]) {
         srv.signal_modified(db, &argv[1]);
+        notify::notify(srv, notify::GENERIC, "persist", &argv[1], db);
         srv.add_dirty(1);
         c.reply.int(1);
     } else {
@@ -601,8 +619,10 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         srv.delete_key(dst_db, dst);
     }
     srv.dbs[dst_db].insert_entry(dst, entry);
+    notify::new_key(srv, dst, dst_db);
     srv.signal_modified(dst_db, dst);
     srv.signal_key_ready(dst_db, dst);
+    notify::notify(srv, notify::GENERIC, "copy_to", dst, dst_db);
     srv.add_dirty(1);
     c.reply.int(1);
 }
@@ -638,9 +658,12 @@ fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         return;
     };
     srv.dbs[dst_db].insert_entry(key, e);
+    notify::new_key(srv, key, dst_db);
     srv.signal_modified(c.db, key);
     srv.signal_modified(dst_db, key);
     srv.signal_key_ready(dst_db, key);
+    notify::notify(srv, notify::GENERIC, "move_from", key, c.db);
+    notify::notify(srv, notify::GENERIC, "move_to", key, dst_db);
     srv.add_dirty(1);
     c.reply.int(1);
 }

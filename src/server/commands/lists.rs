@@ -3,6 +3,7 @@
 //! what they pop is propagated as the non-blocking pop (LPOP, RPOP, LMOVE).
 use super::*;
 use crate::server::client::Client;
+use crate::server::notify;
 use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{List, Value, WRONGTYPE};
@@ -152,13 +153,40 @@ fn list_ref<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Optio
 }
 
 /// After a change: deletes the key if the list became empty, signals watchers.
-fn after_change(srv: &mut Server, db: usize, key: &[u8]) {
+/// Returns whether the key was deleted.
+fn after_change(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     let empty =
         matches!(srv.dbs[db].get(key).map(|e| &e.value), Some(Value::List(l)) if l.is_empty());
     if empty {
         srv.dbs[db].remove(key);
     }
     srv.signal_modified(db, key);
+    empty
+}
+
+/// After a change that may have emptied the list: the list event, then the
+/// deletion of an empty list with its `del` event (Redis's order).
+fn changed_event(srv: &mut Server, db: usize, key: &[u8], event: &str) {
+    notify::notify(srv, notify::LIST, event, key, db);
+    if after_change(srv, db, key) {
+        notify::notify(srv, notify::GENERIC, "del", key, db);
+    }
+}
+
+/// The event name of a pop from `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpop",
+        End::Right => "rpop",
+    }
+}
+
+/// The event name of a push to `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -184,6 +212,7 @@ fn push_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End, on
             return;
         }
         srv.dbs[db].set(key, Value::List(Default::default()), false);
+        notify::new_key(srv, key, db);
     }
     let Some(Value::List(l)) = srv.dbs[db].get_mut(key).map(|e| &mut e.value) else {
         return;
@@ -197,6 +226,7 @@ fn push_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], end: End, on
     let n = l.len();
     srv.signal_modified(db, key);
     srv.signal_key_ready(db, key);
+    notify::notify(srv, notify::LIST, push_event(end), key, db);
     srv.add_dirty((argv.len() - 2) as u64);
     c.reply.int(n as i64);
 }
@@ -233,7 +263,11 @@ fn pop_n(srv: &mut Server, db: usize, key: &[u8], end: End, count: usize) -> Vec
             }
         }
     }
-    after_change(srv, db, key);
+    if out.is_empty() {
+        after_change(srv, db, key);
+    } else {
+        changed_event(srv, db, key, pop_event(end));
+    }
     out
 }
 
@@ -398,6 +432,7 @@ fn lset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             Some(i) => {
                 l.set(i, argv[3].clone());
                 srv.signal_modified(db, &argv[1]);
+                notify::notify(srv, notify::LIST, "lset", &argv[1], db);
                 srv.add_dirty(1);
                 c.reply.ok();
             }
@@ -428,6 +463,7 @@ fn linsert(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 l.insert(if after { p + 1 } else { p }, argv[4].clone());
                 let n = l.len();
                 srv.signal_modified(db, &argv[1]);
+                notify::notify(srv, notify::LIST, "linsert", &argv[1], db);
                 srv.add_dirty(1);
                 c.reply.int(n as i64);
             }
@@ -486,7 +522,7 @@ fn lrem(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     };
     if removed > 0 {
-        after_change(srv, db, &argv[1]);
+        changed_event(srv, db, &argv[1], "lrem");
         srv.add_dirty(removed as u64);
     }
     c.reply.int(removed as i64);
@@ -509,7 +545,7 @@ fn ltrim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 Some((s, e)) => l.trim(s, e),
             }
             let removed = before - l.len();
-            after_change(srv, db, &argv[1]);
+            changed_event(srv, db, &argv[1], "ltrim");
             srv.add_dirty(removed as u64);
         }
     }
@@ -651,11 +687,20 @@ fn move_one(
     }
     // The destination must be a list (or missing) before anything is popped.
     list_mut(srv, c, dst)?;
-    let v = pop_n(srv, db, src, from, 1)
-        .pop()
-        .expect("source not empty");
+    // Popped, pushed, then the source's emptiness is looked at (so that a
+    // rotation of a one-element list keeps its key), as Redis's LMOVE.
+    let Some(Value::List(l)) = srv.dbs[db].get_mut(src).map(|e| &mut e.value) else {
+        return Ok(None);
+    };
+    let Some(v) = (match from {
+        End::Left => l.pop_front(),
+        End::Right => l.pop_back(),
+    }) else {
+        return Ok(None);
+    };
     if srv.dbs[db].get(dst).is_none() {
         srv.dbs[db].set(dst, Value::List(Default::default()), false);
+        notify::new_key(srv, dst, db);
     }
     if let Some(Value::List(l)) = srv.dbs[db].get_mut(dst).map(|e| &mut e.value) {
         match to {
@@ -665,6 +710,8 @@ fn move_one(
     }
     srv.signal_modified(db, dst);
     srv.signal_key_ready(db, dst);
+    notify::notify(srv, notify::LIST, push_event(to), dst, db);
+    changed_event(srv, db, src, pop_event(from));
     srv.add_dirty(2);
     Ok(Some(v))
 }

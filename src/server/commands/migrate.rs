@@ -404,6 +404,7 @@ fn attempt(
         let mut del = vec![b"DEL".to_vec()];
         for k in &deleted {
             if srv.delete_key(db, k) {
+                crate::server::notify::notify(srv, crate::server::notify::GENERIC, "del", k, db);
                 srv.add_dirty(1);
             }
             del.push(k.clone());

@@ -228,6 +228,51 @@ pub fn publish_message(srv: &mut Server, me: &mut Client, channel: &[u8], msg: &
     n
 }
 
+/// Delivers a message the server itself publishes (keyspace notifications) to
+/// channel and pattern subscribers, like [`publish_message`] but with no
+/// executing client at hand: output for the client whose command is running
+/// follows its reply. Returns the receivers.
+pub fn publish_from_server(srv: &mut Server, channel: &[u8], msg: &[u8]) -> usize {
+    let mut n = 0;
+    if let Some(ids) = srv.channels.get(channel).cloned() {
+        for id in ids {
+            srv.send_to(id, |r, _| {
+                let start = r.len();
+                r.push(3);
+                r.bulk(b"message");
+                r.bulk(channel);
+                r.bulk(msg);
+                r.mark_push(start);
+            });
+            n += 1;
+        }
+    }
+    if srv.patterns.is_empty() {
+        return n;
+    }
+    let pats: Vec<(Vec<u8>, Vec<u64>)> = srv
+        .patterns
+        .iter()
+        .filter(|(p, _)| glob_match(p, channel, false))
+        .map(|(p, ids)| (p.clone(), ids.clone()))
+        .collect();
+    for (p, ids) in pats {
+        for id in ids {
+            srv.send_to(id, |r, _| {
+                let start = r.len();
+                r.push(4);
+                r.bulk(b"pmessage");
+                r.bulk(&p);
+                r.bulk(channel);
+                r.bulk(msg);
+                r.mark_push(start);
+            });
+            n += 1;
+        }
+    }
+    n
+}
+
 /// PUBLISH channel message: delivers the message to channel and matching pattern
 /// subscribers and replies with the number of receivers. It is propagated to replicas (and
 /// the AOF) so their subscribers get the message too.

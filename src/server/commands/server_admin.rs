@@ -233,6 +233,9 @@ pub fn apply_config_changes(srv: &mut Server, changed: &[&'static str]) {
                 }
             }
             "requirepass" => {}
+            // Redis starts its eviction time event: the keys over the new
+            // limit go without waiting for the next command (see the cron).
+            "maxmemory" => srv.evict_soon = srv.config.maxmemory > 0,
             _ => {}
         }
     }

@@ -2,6 +2,7 @@
 //! forms, SINTERCARD) and the random ones (SPOP, SRANDMEMBER).
 use super::*;
 use crate::server::client::Client;
+use crate::server::notify;
 use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{Set, Value, WRONGTYPE};
@@ -130,6 +131,7 @@ fn set_mut<'a>(
             return Ok(None);
         }
         srv.dbs[db].set(key, Value::Set(Default::default()), false);
+        notify::new_key(srv, key, db);
     }
     match srv.dbs[db].get_mut(key).map(|e| &mut e.value) {
         Some(Value::Set(s)) => Ok(Some(s)),
@@ -156,6 +158,7 @@ fn sadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let added = argv[2..].iter().filter(|m| s.insert_with(m, max)).count();
     if added > 0 {
         srv.signal_modified(db, &argv[1]);
+        notify::notify(srv, notify::SET, "sadd", &argv[1], db);
         srv.add_dirty(added as u64);
     }
     c.reply.int(added as i64);
@@ -170,8 +173,15 @@ fn srem(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Ok(None) => 0,
         Ok(Some(s)) => {
             let n = argv[2..].iter().filter(|m| s.remove(m)).count();
-            if s.is_empty() {
+            let emptied = s.is_empty();
+            if emptied {
                 srv.dbs[db].remove(&argv[1]);
+            }
+            if n > 0 {
+                notify::notify(srv, notify::SET, "srem", &argv[1], db);
+                if emptied {
+                    notify::notify(srv, notify::GENERIC, "del", &argv[1], db);
+                }
             }
             n
         }
@@ -284,6 +294,10 @@ fn spop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     if whole {
         srv.dbs[db].remove(key);
+    }
+    notify::notify(srv, notify::SET, "spop", key, db);
+    if whole {
+        notify::notify(srv, notify::GENERIC, "del", key, db);
     }
     srv.signal_modified(db, key);
     srv.add_dirty(members.len() as u64);
@@ -405,8 +419,15 @@ fn smove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let removed = match set_mut(srv, c, src, false) {
         Ok(Some(s)) => {
             let r = s.remove(member);
-            if s.is_empty() {
+            let emptied = s.is_empty();
+            if emptied {
                 srv.dbs[db].remove(src);
+            }
+            if r {
+                notify::notify(srv, notify::SET, "srem", src, db);
+                if emptied {
+                    notify::notify(srv, notify::GENERIC, "del", src, db);
+                }
             }
             r
         }
@@ -418,10 +439,14 @@ fn smove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     srv.signal_modified(db, src);
     let max = srv.config.set_max_intset_entries;
-    if let Ok(Some(d)) = set_mut(srv, c, dst, true) {
-        d.insert_with(member, max);
-    }
+    let added = match set_mut(srv, c, dst, true) {
+        Ok(Some(d)) => d.insert_with(member, max),
+        _ => false,
+    };
     srv.signal_modified(db, dst);
+    if added {
+        notify::notify(srv, notify::SET, "sadd", dst, db);
+    }
     srv.add_dirty(1);
     c.reply.int(1);
 }
@@ -501,10 +526,17 @@ fn algebra_store(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op: Op) {
     if n == 0 {
         if srv.dbs[db].remove(dst).is_some() {
             srv.signal_modified(db, dst);
+            notify::notify(srv, notify::GENERIC, "del", dst, db);
             srv.add_dirty(1);
         }
     } else {
         srv.set_key(db, dst, Value::Set(s), false);
+        let event = match op {
+            Op::Inter => "sinterstore",
+            Op::Union => "sunionstore",
+            Op::Diff => "sdiffstore",
+        };
+        notify::notify(srv, notify::SET, event, dst, db);
         srv.add_dirty(1);
     }
     c.reply.int(n as i64);

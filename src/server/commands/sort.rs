@@ -333,8 +333,10 @@ fn sort_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], readonly: bo
     let db = c.db;
     if outputlen > 0 {
         srv.set_key(db, dst, Value::List(out), false);
+        crate::server::notify::notify(srv, crate::server::notify::LIST, "sortstore", dst, db);
         srv.add_dirty(outputlen as u64);
     } else if srv.delete_key(db, dst) {
+        crate::server::notify::notify(srv, crate::server::notify::GENERIC, "del", dst, db);
         srv.add_dirty(1);
     }
     c.reply.int(outputlen as i64);

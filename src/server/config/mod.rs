@@ -100,6 +100,8 @@ pub struct Config {
     pub lazyfree_lazy_eviction: bool,
     pub lazyfree_lazy_server_del: bool,
     pub notify_keyspace_events: String,
+    /// notify-keyspace-events as flags (see `server::notify`).
+    pub notify_flags: u32,
     /// (class, hard, soft, soft_seconds) for normal, replica, pubsub.
     pub client_output_buffer_limit: Vec<(String, u64, u64, u64)>,
     pub enable_debug_command: String,
@@ -212,6 +214,7 @@ impl Config {
             lazyfree_lazy_eviction: false,
             lazyfree_lazy_server_del: false,
             notify_keyspace_events: String::new(),
+            notify_flags: 0,
             client_output_buffer_limit: vec![
                 ("normal".into(), 0, 0, 0),
                 ("replica".into(), 256 << 20, 64 << 20, 60),
@@ -563,6 +566,8 @@ impl Config {
         self.lazyfree_lazy_server_del = b("lazyfree-lazy-server-del");
         self.lazyfree_lazy_eviction = b("lazyfree-lazy-eviction");
         self.notify_keyspace_events = v("notify-keyspace-events");
+        self.notify_flags =
+            crate::server::notify::parse_flags(&self.notify_keyspace_events).unwrap_or(0);
         let limits: Vec<String> = v("client-output-buffer-limit")
             .split_whitespace()
             .map(String::from)
@@ -706,14 +711,12 @@ fn special(name: &str, vals: &[String], startup: bool) -> Result<String, String>
             Ok(format!("{} {}", vals[0], port))
         }
         "notify-keyspace-events" => {
-            if vals.len() > 1 {
-                return Err(wrong());
+            // One argument in Redis: whitespace inside it is an invalid class.
+            let s = vals.join(" ");
+            match crate::server::notify::parse_flags(&s) {
+                Some(f) => Ok(crate::server::notify::flags_to_string(f)),
+                None => Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
             }
-            let s = vals.first().cloned().unwrap_or_default();
-            if s.chars().any(|c| !"AKEg$lshzxetmdn".contains(c)) {
-                return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into());
-            }
-            Ok(s)
         }
         "oom-score-adj-values" => {
             if vals.len() != 3 {

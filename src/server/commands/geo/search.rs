@@ -205,6 +205,13 @@ pub fn radius_generic(
         match store {
             Some(dest) => {
                 if srv.delete_key(db, dest) {
+                    crate::server::notify::notify(
+                        srv,
+                        crate::server::notify::GENERIC,
+                        "del",
+                        dest,
+                        db,
+                    );
                     srv.add_dirty(1);
                 }
                 c.reply.int(0);
@@ -294,8 +301,15 @@ pub fn radius_generic(
             z.insert_with(&p.member, score, me, mv);
         }
         srv.set_key(db, dest, Value::ZSet(z), false);
+        let event = if search {
+            "geosearchstore"
+        } else {
+            "georadiusstore"
+        };
+        crate::server::notify::notify(srv, crate::server::notify::ZSET, event, dest, db);
         srv.add_dirty(returned as u64);
     } else if srv.delete_key(db, dest) {
+        crate::server::notify::notify(srv, crate::server::notify::GENERIC, "del", dest, db);
         srv.add_dirty(1);
     }
     c.reply.int(returned as i64);

@@ -103,6 +103,7 @@ fn pfadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Err(()) => return,
         Ok(Found::Missing) => {
             srv.dbs[db].set(key, Value::Str(new_sparse()), false);
+            crate::server::notify::new_key(srv, key, db);
             updated += 1;
         }
         Ok(Found::Hll) => {}
@@ -122,6 +123,7 @@ fn pfadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if updated > 0 {
         invalidate_cache(s);
         srv.signal_modified(db, key);
+        crate::server::notify::notify(srv, crate::server::notify::STRING, "pfadd", key, db);
         srv.add_dirty(updated);
     }
     c.reply.int(i64::from(updated > 0));
@@ -201,6 +203,7 @@ fn pfmerge(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let key = &argv[1];
     if srv.lookup_write(db, key).is_none() {
         srv.dbs[db].set(key, Value::Str(new_sparse()), false);
+        crate::server::notify::new_key(srv, key, db);
     }
     let limit = sparse_max(srv);
     let Some(s) = hll_unshared(srv, db, key) else {
@@ -225,6 +228,7 @@ fn pfmerge(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     invalidate_cache(s);
     srv.signal_modified(db, key);
+    crate::server::notify::notify(srv, crate::server::notify::STRING, "pfadd", key, db);
     srv.add_dirty(1);
     c.reply.ok();
 }

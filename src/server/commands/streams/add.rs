@@ -162,6 +162,7 @@ pub(super) fn xadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 return;
             }
             srv.dbs[db].set(key, Value::Stream(Box::default()), false);
+            crate::server::notify::new_key(srv, key, db);
         }
     }
     let max_bytes = srv.config.stream_node_max_bytes as usize;
@@ -200,8 +201,9 @@ pub(super) fn xadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     };
     reply_id(c, id);
     let mut rewritten: Option<Vec<Vec<u8>>> = None;
+    let mut trimmed = 0;
     if let Some(t) = a.trim {
-        s.trim(t, a.approx, a.limit);
+        trimmed = s.trim(t, a.approx, a.limit);
         if a.approx {
             let mut v = argv.to_vec();
             v[a.trim_arg - 1] = b"=".to_vec();
@@ -215,6 +217,10 @@ pub(super) fn xadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         rewritten = Some(v);
     }
     srv.signal_modified(db, key);
+    crate::server::notify::notify(srv, crate::server::notify::STREAM, "xadd", key, db);
+    if trimmed > 0 {
+        crate::server::notify::notify(srv, crate::server::notify::STREAM, "xtrim", key, db);
+    }
     srv.add_dirty(1);
     if let Some(v) = rewritten {
         srv.propagate_instead(db, vec![v]);
@@ -248,6 +254,7 @@ pub(super) fn xtrim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             srv.propagate_instead(db, vec![v]);
         }
         srv.signal_modified(db, &argv[1]);
+        crate::server::notify::notify(srv, crate::server::notify::STREAM, "xtrim", &argv[1], db);
         srv.add_dirty(deleted);
     }
     c.reply.int(deleted as i64);
@@ -295,6 +302,7 @@ pub(super) fn xdel(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             s.first_id = s.edge_id(false);
         }
         srv.signal_modified(db, &argv[1]);
+        crate::server::notify::notify(srv, crate::server::notify::STREAM, "xdel", &argv[1], db);
         srv.add_dirty(deleted);
     }
     c.reply.int(deleted as i64);
@@ -367,6 +375,7 @@ pub(super) fn xsetid(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     c.reply.ok();
     srv.signal_modified(db, &argv[1]);
+    crate::server::notify::notify(srv, crate::server::notify::STREAM, "xsetid", &argv[1], db);
     srv.add_dirty(1);
 }
 

@@ -105,6 +105,7 @@ pub(super) fn xgroup_create(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) 
     };
     if !p.exists {
         srv.dbs[db].set(key, Value::Stream(Box::default()), false);
+        crate::server::notify::new_key(srv, key, db);
         srv.signal_modified(db, key);
     }
     let Some(s) = stream_at(srv, db, key) else {
@@ -119,6 +120,7 @@ pub(super) fn xgroup_create(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) 
         .insert(argv[3].clone(), Group::new(id, p.entries_read));
     c.reply.ok();
     srv.add_dirty(1);
+    crate::server::notify::notify(srv, crate::server::notify::STREAM, "xgroup-create", key, db);
 }
 
 /// XGROUP SETID key group id|$ [ENTRIESREAD n]: moves the group's last
@@ -153,6 +155,13 @@ pub(super) fn xgroup_setid(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     g.entries_read = p.entries_read;
     c.reply.ok();
     srv.add_dirty(1);
+    crate::server::notify::notify(
+        srv,
+        crate::server::notify::STREAM,
+        "xgroup-setid",
+        &argv[2],
+        db,
+    );
 }
 
 /// XGROUP DESTROY key group: deletes the group (1), or replies 0. Clients
@@ -168,6 +177,13 @@ pub(super) fn xgroup_destroy(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>])
     if s.groups.remove(&argv[3][..]).is_some() {
         c.reply.int(1);
         srv.add_dirty(1);
+        crate::server::notify::notify(
+            srv,
+            crate::server::notify::STREAM,
+            "xgroup-destroy",
+            &argv[2],
+            db,
+        );
         srv.signal_key_ready(db, &argv[2]);
     } else {
         c.reply.int(0);
@@ -197,6 +213,13 @@ pub(super) fn xgroup_createconsumer(srv: &mut Server, c: &mut Client, argv: &[Ve
     );
     c.reply.int(1);
     srv.add_dirty(1);
+    crate::server::notify::notify(
+        srv,
+        crate::server::notify::STREAM,
+        "xgroup-createconsumer",
+        &argv[2],
+        db,
+    );
 }
 
 /// XGROUP DELCONSUMER key group consumer: deletes the consumer and its
@@ -213,6 +236,13 @@ pub(super) fn xgroup_delconsumer(srv: &mut Server, c: &mut Client, argv: &[Vec<u
         Some(n) => {
             c.reply.int(n as i64);
             srv.add_dirty(1);
+            crate::server::notify::notify(
+                srv,
+                crate::server::notify::STREAM,
+                "xgroup-delconsumer",
+                &argv[2],
+                db,
+            );
         }
         None => c.reply.int(0),
     }

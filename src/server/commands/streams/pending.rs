@@ -185,15 +185,21 @@ pub(super) fn xpending(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     });
 }
 
-/// Looks up (refreshing its seen time) or creates consumer `name`.
-fn touch_consumer(g: &mut Group, name: &[u8], now: i64) {
-    g.consumers
-        .entry(name.to_vec())
-        .and_modify(|c| c.seen_time = now)
-        .or_insert(Consumer {
+/// Looks up (refreshing its seen time) or creates consumer `name`; true when
+/// it was created.
+fn touch_consumer(g: &mut Group, name: &[u8], now: i64) -> bool {
+    if let Some(c) = g.consumers.get_mut(name) {
+        c.seen_time = now;
+        return false;
+    }
+    g.consumers.insert(
+        name.to_vec(),
+        Consumer {
             seen_time: now,
             ..Default::default()
-        });
+        },
+    );
+    true
 }
 
 /// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME
@@ -312,6 +318,7 @@ pub(super) fn xclaim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut effects = Vec::new();
     let mut dirty = 0u64;
     let mut have_consumer = false;
+    let mut created_consumer = false;
     deferred_array(c, |c| {
         let mut n = 0;
         for id in ids {
@@ -336,7 +343,7 @@ pub(super) fn xclaim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 continue;
             }
             if !have_consumer {
-                touch_consumer(&mut g, name, now);
+                created_consumer = touch_consumer(&mut g, name, now);
                 have_consumer = true;
             }
             let nack = g.assign(id, name, now);
@@ -366,6 +373,15 @@ pub(super) fn xclaim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         dirty += 1;
     }
     s.groups.insert(gname.to_vec(), g);
+    if created_consumer {
+        crate::server::notify::notify(
+            srv,
+            crate::server::notify::STREAM,
+            "xgroup-createconsumer",
+            key,
+            db,
+        );
+    }
     for e in effects {
         srv.also_propagate(db, e);
     }
@@ -450,6 +466,7 @@ pub(super) fn xautoclaim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut deleted = Vec::new();
     let mut dirty = 0u64;
     let mut have_consumer = false;
+    let mut created_consumer = false;
     let mut cursor = start;
     let next: Option<StreamId>;
     let claimed_buf = {
@@ -489,7 +506,7 @@ pub(super) fn xautoclaim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
                 continue;
             }
             if !have_consumer {
-                touch_consumer(&mut g, name, now);
+                created_consumer = touch_consumer(&mut g, name, now);
                 have_consumer = true;
             }
             let nack = g.assign(id, name, now);
@@ -529,6 +546,15 @@ pub(super) fn xautoclaim(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         reply_id(c, *id);
     }
     s.groups.insert(gname.to_vec(), g);
+    if created_consumer {
+        crate::server::notify::notify(
+            srv,
+            crate::server::notify::STREAM,
+            "xgroup-createconsumer",
+            key,
+            db,
+        );
+    }
     for e in effects {
         srv.also_propagate(db, e);
     }

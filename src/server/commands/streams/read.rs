@@ -225,7 +225,7 @@ fn read_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], xreadgroup: 
                     continue;
                 };
                 let mut effects = Vec::new();
-                ensure_consumer(&mut g, cname, now, noack, key, gname, &mut effects);
+                let created = ensure_consumer(&mut g, cname, now, noack, key, gname, &mut effects);
                 if history {
                     reply_history(c, s, &mut g, cname, start, count as usize, now);
                 } else {
@@ -246,6 +246,15 @@ fn read_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], xreadgroup: 
                     );
                 }
                 s.groups.insert(gname.to_vec(), g);
+                if created {
+                    crate::server::notify::notify(
+                        srv,
+                        crate::server::notify::STREAM,
+                        "xgroup-createconsumer",
+                        key,
+                        db,
+                    );
+                }
                 for e in effects {
                     srv.also_propagate(db, e);
                 }
@@ -289,7 +298,7 @@ fn read_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], xreadgroup: 
 }
 
 /// Makes sure consumer `cname` exists (refreshing its seen time); a consumer
-/// NOACK creates is propagated as XGROUP CREATECONSUMER.
+/// NOACK creates is propagated as XGROUP CREATECONSUMER. True when created.
 fn ensure_consumer(
     g: &mut Group,
     cname: &[u8],
@@ -298,9 +307,12 @@ fn ensure_consumer(
     key: &[u8],
     gname: &[u8],
     effects: &mut Vec<Vec<Vec<u8>>>,
-) {
+) -> bool {
     match g.consumers.get_mut(cname) {
-        Some(cons) => cons.seen_time = now,
+        Some(cons) => {
+            cons.seen_time = now;
+            false
+        }
         None => {
             g.consumers.insert(
                 cname.to_vec(),
@@ -318,6 +330,7 @@ fn ensure_consumer(
                     cname.to_vec(),
                 ]);
             }
+            true
         }
     }
 }

@@ -59,8 +59,10 @@ pub(super) fn bitop(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         if let Some(e) = srv.dbs[db].get_mut(&argv[2]) {
             e.raw = true;
         }
+        notify::notify(srv, notify::STRING, "set", &argv[2], db);
         srv.add_dirty(1);
     } else if srv.delete_key(db, &argv[2]) {
+        notify::notify(srv, notify::GENERIC, "del", &argv[2], db);
         srv.add_dirty(1);
     }
     c.reply.int(maxlen as i64);
@@ -409,6 +411,7 @@ fn bitfield_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], ro: bool
     }
     if changes > 0 {
         srv.signal_modified(db, &argv[1]);
+        notify::notify(srv, notify::STRING, "setbit", &argv[1], db);
         srv.add_dirty(changes);
     }
 }

@@ -63,6 +63,7 @@ pub(super) fn setbit(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     // As Redis 7.0.15: a change only when the key was created, grew or the bit flipped.
     if !exists || grown || old != on {
         srv.signal_modified(db, &argv[1]);
+        crate::server::notify::notify(srv, crate::server::notify::STRING, "setbit", &argv[1], db);
         srv.add_dirty(1);
     }
     c.reply.int(old as i64);

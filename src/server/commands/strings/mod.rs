@@ -5,6 +5,7 @@ mod bits;
 
 use super::*;
 use crate::server::client::Client;
+use crate::server::notify;
 use crate::server::resp::errors;
 use crate::server::state::Server;
 use crate::server::types::{Value, WRONGTYPE};
@@ -312,8 +313,10 @@ fn set_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], o: SetOpts) {
         return;
     }
     srv.set_key(db, key, Value::Str(argv[2].clone()), o.keepttl);
+    notify::notify(srv, notify::STRING, "set", key, db);
     if let Some(at) = o.expire_at {
         srv.dbs[db].set_expire(key, at);
+        notify::notify(srv, notify::GENERIC, "expire", key, db);
     }
     srv.add_dirty(1);
     if let Some(at) = o.expire_at {
@@ -350,6 +353,7 @@ fn setnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         return;
     }
     srv.set_key(db, &argv[1], Value::Str(argv[2].clone()), false);
+    notify::notify(srv, notify::STRING, "set", &argv[1], db);
     srv.add_dirty(1);
     c.reply.int(1);
 }
@@ -368,7 +372,9 @@ fn setex_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], unit_ms: bo
     let db = c.db;
     srv.lookup_write(db, &argv[1]);
     srv.set_key(db, &argv[1], Value::Str(argv[3].clone()), false);
+    notify::notify(srv, notify::STRING, "set", &argv[1], db);
     srv.dbs[db].set_expire(&argv[1], at);
+    notify::notify(srv, notify::GENERIC, "expire", &argv[1], db);
     srv.add_dirty(1);
     srv.propagate_instead(
         db,
@@ -401,6 +407,7 @@ fn getset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Ok(v) => v.cloned(),
     };
     srv.set_key(c.db, &argv[1], Value::Str(argv[2].clone()), false);
+    notify::notify(srv, notify::STRING, "set", &argv[1], c.db);
     srv.add_dirty(1);
     match old {
         Some(v) => c.reply.bulk(&v),
@@ -418,6 +425,7 @@ fn getdel(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     match old {
         Some(v) => {
             srv.delete_key(c.db, &argv[1]);
+            notify::notify(srv, notify::GENERIC, "del", &argv[1], c.db);
             srv.add_dirty(1);
             srv.propagate_instead(c.db, vec![vec![b"DEL".to_vec(), argv[1].clone()]]);
             c.reply.bulk(&v);
@@ -472,11 +480,13 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     if let Some(at) = expire_at {
         if at <= now_ms() && !srv.is_replica() {
             srv.delete_key(db, &argv[1]);
+            notify::notify(srv, notify::GENERIC, "del", &argv[1], db);
             srv.add_dirty(1);
             srv.propagate_instead(db, vec![vec![b"DEL".to_vec(), argv[1].clone()]]);
         } else {
             srv.dbs[db].set_expire(&argv[1], at);
             srv.signal_modified(db, &argv[1]);
+            notify::notify(srv, notify::GENERIC, "expire", &argv[1], db);
             srv.add_dirty(1);
             srv.propagate_instead(
                 db,
@@ -489,6 +499,7 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     } else if persist && srv.dbs[db].persist(&argv[1]) {
         srv.signal_modified(db, &argv[1]);
+        notify::notify(srv, notify::GENERIC, "persist", &argv[1], db);
         srv.add_dirty(1);
         srv.propagate_instead(db, vec![vec![b"PERSIST".to_vec(), argv[1].clone()]]);
     }
@@ -522,6 +533,7 @@ fn mset(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     for pair in argv[1..].chunks(2) {
         srv.set_key(c.db, &pair[0], Value::Str(pair[1].clone()), false);
+        notify::notify(srv, notify::STRING, "set", &pair[0], c.db);
     }
     srv.add_dirty(((argv.len() - 1) / 2) as u64);
     c.reply.ok();
@@ -544,6 +556,7 @@ fn msetnx(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     for pair in argv[1..].chunks(2) {
         srv.set_key(db, &pair[0], Value::Str(pair[1].clone()), false);
+        notify::notify(srv, notify::STRING, "set", &pair[0], db);
     }
     srv.add_dirty(((argv.len() - 1) / 2) as u64);
     c.reply.int(1);
@@ -587,6 +600,7 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             }
         },
     };
+    notify::notify(srv, notify::STRING, "append", &argv[1], db);
     srv.add_dirty(1);
     c.reply.int(newlen as i64);
 }
@@ -679,6 +693,7 @@ fn setrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         let mut s = vec![0u8; offset + val.len()];
         s[offset..].copy_from_slice(val);
         srv.set_key(db, &argv[1], Value::Str(s), false);
+        notify::notify(srv, notify::STRING, "setrange", &argv[1], db);
         srv.add_dirty(1);
         c.reply.int((offset + val.len()) as i64);
         return;
@@ -705,6 +720,7 @@ fn setrange(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     e.raw = true;
     let n = s.len();
     srv.signal_modified(db, &argv[1]);
+    notify::notify(srv, notify::STRING, "setrange", &argv[1], db);
     srv.add_dirty(1);
     c.reply.int(n as i64);
 }
@@ -739,6 +755,7 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
             n
         }
     };
+    notify::notify(srv, notify::STRING, "incrby", key, db);
     srv.add_dirty(1);
     c.reply.int(n);
 }
@@ -801,6 +818,7 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
     };
     srv.set_key(db, &argv[1], Value::Str(s.clone()), true);
+    notify::notify(srv, notify::STRING, "incrbyfloat", &argv[1], db);
     srv.add_dirty(1);
     // Float formatting may differ across machines: replicate the result.
     srv.propagate_instead(

@@ -236,10 +236,21 @@ fn limits(srv: &Server) -> (u64, u64) {
     )
 }
 
-/// Deletes the key when a command emptied its sorted set.
-fn drop_if_empty(srv: &mut Server, db: usize, key: &[u8]) {
+/// Deletes the key when a command emptied its sorted set; returns whether it did.
+fn drop_if_empty(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     if get(srv, db, key).is_some_and(|z| z.is_empty()) {
         srv.dbs[db].remove(key);
+        return true;
+    }
+    false
+}
+
+/// After members were removed: the zset event, then `del` if the key went
+/// (Redis's order).
+fn removed_event(srv: &mut Server, db: usize, key: &[u8], event: &str, deleted: bool) {
+    crate::server::notify::notify(srv, crate::server::notify::ZSET, event, key, db);
+    if deleted {
+        crate::server::notify::notify(srv, crate::server::notify::GENERIC, "del", key, db);
     }
 }
 
@@ -347,6 +358,7 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], zincrby: boo
     } else {
         if !exists {
             srv.dbs[db].set(key, Value::ZSet(Default::default()), false);
+            crate::server::notify::new_key(srv, key, db);
         }
         let (me, mv) = limits(srv);
         let z = get_mut(srv, db, key).expect("created above");
@@ -389,6 +401,8 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], zincrby: boo
     if added + updated > 0 {
         srv.signal_modified(db, key);
         srv.signal_key_ready(db, key);
+        let event = if incr { "zincr" } else { "zadd" };
+        crate::server::notify::notify(srv, crate::server::notify::ZSET, event, key, db);
         srv.add_dirty((added + updated) as u64);
     }
     if incr {
@@ -408,13 +422,15 @@ fn zrem(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         return;
     };
     let mut n = 0;
+    let mut deleted = false;
     if exists {
         let z = get_mut(srv, db, &argv[1]).expect("exists");
         n = argv[2..].iter().filter(|m| z.remove(m)).count();
-        drop_if_empty(srv, db, &argv[1]);
+        deleted = drop_if_empty(srv, db, &argv[1]);
     }
     if n > 0 {
         srv.signal_modified(db, &argv[1]);
+        removed_event(srv, db, &argv[1], "zrem", deleted);
         srv.add_dirty(n as u64);
     }
     c.reply.int(n as i64);
@@ -495,9 +511,11 @@ fn pop_n(srv: &mut Server, db: usize, key: &[u8], max: bool, count: usize) -> Ve
     if max {
         out.reverse();
     }
-    drop_if_empty(srv, db, key);
+    let deleted = drop_if_empty(srv, db, key);
     if !out.is_empty() {
         srv.signal_modified(db, key);
+        let event = if max { "zpopmax" } else { "zpopmin" };
+        removed_event(srv, db, key, event, deleted);
         srv.add_dirty(out.len() as u64);
     }
     out

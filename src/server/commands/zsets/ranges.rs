@@ -308,16 +308,19 @@ pub(super) fn build(srv: &Server, items: &[(Vec<u8>, f64)]) -> ZSet {
 }
 
 /// Stores `z` at `dst` (deleting `dst` when empty) and replies its size.
-pub(super) fn store(srv: &mut Server, c: &mut Client, dst: &[u8], z: ZSet) {
+/// `event` names the store for keyspace notifications (`zunionstore`...).
+pub(super) fn store(srv: &mut Server, c: &mut Client, dst: &[u8], z: ZSet, event: &str) {
     let db = c.db;
     let n = z.len();
     if n == 0 {
         if srv.dbs[db].remove(dst).is_some() {
             srv.signal_modified(db, dst);
+            crate::server::notify::notify(srv, crate::server::notify::GENERIC, "del", dst, db);
             srv.add_dirty(1);
         }
     } else {
         srv.set_key(db, dst, Value::ZSet(z), false);
+        crate::server::notify::notify(srv, crate::server::notify::ZSET, event, dst, db);
         srv.signal_key_ready(db, dst);
         srv.add_dirty(1);
     }
@@ -338,7 +341,7 @@ pub(super) fn zrangestore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         .map(|z| select(z, &a.range, a.rev, a.offset, a.limit))
         .unwrap_or_default();
     let z = build(srv, &items);
-    store(srv, c, &argv[1], z);
+    store(srv, c, &argv[1], z, "zrangestore");
 }
 
 /// ZCOUNT / ZLEXCOUNT: replies how many members fall within the score range
@@ -416,14 +419,21 @@ pub(super) fn remrange_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>
         return;
     };
     let mut n = 0;
+    let mut deleted = false;
     if exists {
         let z = get_mut(srv, db, &argv[1]).expect("exists");
         let (s, e) = rank_span(z, &range);
         n = z.remove_range(s, e).len();
-        drop_if_empty(srv, db, &argv[1]);
+        deleted = drop_if_empty(srv, db, &argv[1]);
     }
     if n > 0 {
         srv.signal_modified(db, &argv[1]);
+        let event = match kind {
+            Kind::Score => "zremrangebyscore",
+            Kind::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        removed_event(srv, db, &argv[1], event, deleted);
         srv.add_dirty(n as u64);
     }
     c.reply.int(n as i64);

@@ -228,7 +228,12 @@ pub(super) fn setop_reply(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op
 pub(super) fn setop_store(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], op: SetOp) {
     if let Some((items, _)) = setop(srv, c, argv, 2, op, true) {
         let z = build(srv, &items);
-        store(srv, c, &argv[1], z);
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        store(srv, c, &argv[1], z, event);
     }
 }
 
