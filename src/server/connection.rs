@@ -546,7 +546,7 @@ fn execute_round(
         process_input(s, id, input);
     }
     // The AOF gets the writes before any reply goes out.
-    crate::server::aof::flush(s);
+    crate::server::aof::flush(s, false);
     let Some(c) = s.clients.get_mut(&id) else {
         return Next::CLOSE;
     };

@@ -422,6 +422,7 @@ fn spawn_signal_watchers(shared: &Shared) {
             while chld.recv().await.is_some() {
                 let mut srv = s.borrow_mut();
                 crate::server::rdb::reap_child(&mut srv);
+                crate::server::aof::rewrite::reap_child(&mut srv);
                 crate::server::replication::take_snapshot_event(&mut srv);
             }
         });

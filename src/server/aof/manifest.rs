@@ -27,6 +27,10 @@ pub struct Manifest {
     pub base: Option<Entry>,
     pub history: Vec<Entry>,
     pub incrs: Vec<Entry>,
+    /// The sequence numbers last given to a base and to an incremental file
+    /// (they only grow, even when the files become history).
+    pub base_seq: u64,
+    pub incr_seq: u64,
 }
 
 /// The manifest's file name for `appendfilename` (Redis: `<name>.manifest`).
@@ -50,64 +54,79 @@ pub fn incr_name(prefix: &str, seq: u64) -> String {
 }
 
 impl Manifest {
-    /// Parses a manifest as Redis 7.0's `aofLoadManifestFromFile`: blank lines
-    /// and `#` comments are skipped, keys may come in any order, unknown keys
-    /// are ignored; a line without a file name, type or sequence, more than
-    /// one base, or no file at all is an error with Redis's message.
-    pub fn parse(text: &str) -> Result<Manifest, String> {
+    /// Parses a manifest as Redis 7.0's `aofLoadManifestFromFile`: `#`
+    /// comment lines are skipped, keys may come in any order and unknown keys
+    /// are ignored; a blank line, a line with fewer than six words or an odd
+    /// count, a missing name, sequence or type, a path instead of a file
+    /// name, two bases, an unknown type, incremental files out of order or
+    /// no line at all are errors with Redis's message and the line.
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
         let mut m = Manifest::default();
-        let mut any = false;
-        for line in text.lines() {
-            let line = line.trim_end_matches('\r');
-            if line.trim().is_empty() || line.starts_with('#') {
+        if text.is_empty() {
+            return Err(ManifestError::new("Found an empty AOF manifest", None));
+        }
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            if line.starts_with('#') {
                 continue;
             }
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if words.len() % 2 != 0 {
-                return Err("Invalid AOF manifest file format".into());
+            let trimmed = line.trim_matches(|c| c == ' ' || c == '\t' || c == '\r' || c == '\n');
+            let err = |msg: &str| ManifestError::new(msg, Some((i + 1, trimmed.to_string())));
+            if !line.ends_with('\n') && line.len() >= 1024 {
+                return Err(err("The AOF manifest file contains too long line"));
             }
-            let (mut name, mut seq, mut kind) = (None, None, None);
+            if trimmed.is_empty() {
+                return Err(err("Invalid AOF manifest file format"));
+            }
+            let words: Vec<&str> = trimmed.split_whitespace().collect();
+            if words.len() < 6 || words.len() % 2 != 0 {
+                return Err(err("Invalid AOF manifest file format"));
+            }
+            let (mut name, mut seq, mut kind) = (None, 0u64, None);
             for kv in words.chunks(2) {
-                match kv[0] {
-                    "file" => name = Some(kv[1].to_string()),
-                    "seq" => seq = kv[1].parse::<u64>().ok(),
-                    "type" => {
-                        kind = match kv[1] {
-                            "b" => Some(Kind::Base),
-                            "h" => Some(Kind::History),
-                            "i" => Some(Kind::Incr),
-                            _ => None,
-                        }
+                if kv[0].eq_ignore_ascii_case("file") {
+                    if kv[1].contains('/') {
+                        return Err(err("File can't be a path, just a filename"));
                     }
-                    _ => {}
+                    name = Some(kv[1].to_string());
+                } else if kv[0].eq_ignore_ascii_case("seq") {
+                    seq = kv[1].parse::<u64>().unwrap_or(0);
+                } else if kv[0].eq_ignore_ascii_case("type") {
+                    kind = kv[1].chars().next();
                 }
             }
-            let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else {
-                return Err("Invalid AOF manifest file format".into());
+            let (Some(name), true, Some(kind)) = (name, seq != 0, kind) else {
+                return Err(err("Invalid AOF manifest file format"));
             };
-            if name.contains('/') {
-                return Err("Invalid AOF manifest file format".into());
-            }
-            let e = Entry { name, seq, kind };
             match kind {
-                Kind::Base => {
+                'b' => {
                     if m.base.is_some() {
-                        return Err("Found duplicate base file information".into());
+                        return Err(err("Found duplicate base file information"));
                     }
-                    m.base = Some(e);
+                    m.base_seq = seq;
+                    m.base = Some(Entry {
+                        name,
+                        seq,
+                        kind: Kind::Base,
+                    });
                 }
-                Kind::History => m.history.push(e),
-                Kind::Incr => {
-                    if m.incrs.last().is_some_and(|l| l.seq >= e.seq) {
-                        return Err("Found a non-monotonic sequence number".into());
+                'h' => m.history.push(Entry {
+                    name,
+                    seq,
+                    kind: Kind::History,
+                }),
+                'i' => {
+                    if seq <= m.incr_seq {
+                        return Err(err("Found a non-monotonic sequence number"));
                     }
-                    m.incrs.push(e)
+                    m.incr_seq = seq;
+                    m.incrs.push(Entry {
+                        name,
+                        seq,
+                        kind: Kind::Incr,
+                    });
                 }
+                _ => return Err(err("Unknown AOF file type")),
             }
-            any = true;
-        }
-        if !any {
-            return Err("Found an empty AOF manifest".into());
         }
         Ok(m)
     }
@@ -130,14 +149,68 @@ impl Manifest {
         s
     }
 
-    /// The sequence number the next incremental file takes.
-    pub fn next_incr_seq(&self) -> u64 {
-        self.incrs.last().map_or(1, |e| e.seq + 1)
+    /// Names a new base file (`<prefix>.<seq>.base.rdb`, or `.base.aof` for
+    /// a base of commands) and makes the current base a history file
+    /// (Redis's getNewBaseFileNameAndMarkPreAsHistory).
+    pub fn new_base(&mut self, prefix: &str, rdb: bool) -> String {
+        if let Some(mut b) = self.base.take() {
+            b.kind = Kind::History;
+            self.history.insert(0, b);
+        }
+        self.base_seq += 1;
+        let name = base_name(prefix, self.base_seq, rdb);
+        self.base = Some(Entry {
+            name: name.clone(),
+            seq: self.base_seq,
+            kind: Kind::Base,
+        });
+        name
     }
 
-    /// The sequence number the next base file takes.
-    pub fn next_base_seq(&self) -> u64 {
-        self.base.as_ref().map_or(1, |e| e.seq + 1)
+    /// Names a new incremental file and lists it last (getNewIncrAofName).
+    pub fn new_incr(&mut self, prefix: &str) -> String {
+        self.incr_seq += 1;
+        let name = incr_name(prefix, self.incr_seq);
+        self.incrs.push(Entry {
+            name: name.clone(),
+            seq: self.incr_seq,
+            kind: Kind::Incr,
+        });
+        name
+    }
+
+    /// After a rewrite: the incremental files it covered become history,
+    /// all of them, or all but the last when that one is open for writes
+    /// (markRewrittenIncrAofAsHistory).
+    pub fn mark_rewritten_incrs_as_history(&mut self, keep_last: bool) {
+        let keep = usize::from(keep_last && !self.incrs.is_empty());
+        let n = self.incrs.len() - keep;
+        for mut e in self.incrs.drain(..n).rev() {
+            e.kind = Kind::History;
+            self.history.insert(0, e);
+        }
+    }
+
+    /// Whether the manifest lists no base and no incremental file.
+    pub fn is_empty(&self) -> bool {
+        self.base.is_none() && self.incrs.is_empty()
+    }
+}
+
+/// A manifest that can't be read: Redis's message and the line it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestError {
+    pub msg: String,
+    /// The line's number (from 1) and text.
+    pub line: Option<(usize, String)>,
+}
+
+impl ManifestError {
+    fn new(msg: &str, line: Option<(usize, String)>) -> Self {
+        ManifestError {
+            msg: msg.to_string(),
+            line,
+        }
     }
 }
 

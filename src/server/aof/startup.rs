@@ -1,219 +1,255 @@
-//! The AOF at start: loading the folder the manifest describes (preferred to
-//! the RDB when `appendonly yes`, as Redis), upgrading an old single
-//! `appendonly.aof`, and creating the base and incremental files when there
-//! are none (Redis 7.0's `aofOpenIfNeededOnServerStart`).
+//! The AOF at start, in Redis 7.0's order: the manifest is read whenever it
+//! exists (aofLoadManifestFromDisk, even with `appendonly no`); with
+//! `appendonly yes` the folder is loaded in place of the RDB
+//! (loadAppendOnlyFiles, upgrading an old single `appendonly.aof` first),
+//! then a base file is created if there is none and the last incremental
+//! file opened (aofOpenIfNeededOnServerStart), and history files deleted.
+//! Also DEBUG LOADAOF, which loads the folder again.
 
-use super::loader::{self, Outcome};
+use super::loader::{self, Loaded};
 use super::manifest::{self, Entry, Kind, Manifest};
-use super::{dir, persist_manifest, prefix};
+use super::{dir, persist_manifest, prefix, State};
 use crate::server::log;
 use crate::server::state::Server;
-use crate::server::util::now_ms;
 
-/// Loads the AOF (when `appendonly yes`) and opens its incremental file.
-/// Returns Ok(true) when the AOF decided the dataset (the RDB is then not
-/// loaded); an unreadable or corrupt AOF is an error and nothing is written.
+/// Reads the manifest if the folder has one (an unreadable or invalid one
+/// stops the start, logged as Redis does).
+fn read_manifest(srv: &Server) -> Result<Manifest, String> {
+    let d = dir(srv);
+    let mpath = d.join(manifest::manifest_name(&prefix(srv)));
+    if !d.is_dir() || !mpath.exists() {
+        return Ok(Manifest::default());
+    }
+    let text = std::fs::read(&mpath).map_err(|e| {
+        let msg = format!(
+            "Fatal error: can't open the AOF manifest file {} for reading: {}",
+            mpath.display(),
+            e
+        );
+        log::warning(&msg);
+        msg
+    })?;
+    Manifest::parse(&String::from_utf8_lossy(&text)).map_err(|e| {
+        log::warning("\n*** FATAL AOF MANIFEST FILE ERROR ***\n");
+        if let Some((n, line)) = &e.line {
+            log::warning(&format!("Reading the manifest file, at line {}\n", n));
+            log::warning(&format!(">>> '{}'\n", line));
+        }
+        log::warning(&format!("{}\n", e.msg));
+        e.msg
+    })
+}
+
+/// Loads the dataset from the AOF when `appendonly yes` and opens its
+/// incremental file. Returns Ok(true) when the AOF decided the dataset (the
+/// RDB is then not read, as Redis, even when the folder is empty); an
+/// unreadable, truncated (with `aof-load-truncated no`) or corrupt AOF is an
+/// error, and no file is created or changed.
 pub fn load_and_open(srv: &mut Server) -> Result<bool, String> {
+    super::refresh_config(srv);
+    let mut m = read_manifest(srv)?;
     if !srv.config.appendonly {
+        srv.aof.manifest = m;
         return Ok(false);
     }
-    let d = dir(srv);
-    let pre = prefix(srv);
-    let mpath = d.join(manifest::manifest_name(&pre));
-    let mut m = if mpath.exists() {
-        let text = std::fs::read_to_string(&mpath)
-            .map_err(|e| format!("Can't open the AOF manifest {}: {}", mpath.display(), e))?;
-        Manifest::parse(&text)?
-    } else if std::path::Path::new(&pre).is_file() {
-        upgrade_single_file(srv, &pre)?
-    } else {
-        Manifest::default()
-    };
-    if m.base.is_some() || !m.incrs.is_empty() {
-        load_files(srv, &m)?;
+    maybe_upgrade(srv, &mut m)?;
+    srv.aof.state = State::On;
+    if !m.is_empty() {
+        let start = std::time::Instant::now();
+        if load_files(srv, &m)? {
+            log::notice(&format!(
+                "DB loaded from append only file: {:.3} seconds",
+                start.elapsed().as_secs_f64()
+            ));
+        }
     }
-    if !d.exists() {
-        std::fs::create_dir_all(&d).map_err(|e| {
-            format!(
-                "Can't open or create append-only dir {}: {}",
-                d.display(),
-                e
-            )
-        })?;
-    }
-    let mut changed = false;
-    if m.base.is_none() && m.incrs.is_empty() {
-        // The base is always written as an RDB (a base of commands, for
-        // aof-use-rdb-preamble no, is not implemented).
-        let name = manifest::base_name(&pre, 1, true);
-        super::rewrite::write_base(srv, &d.join(&name))?;
-        log::notice(&format!("Creating AOF base file {} on server start", name));
-        m.base = Some(Entry {
-            name,
-            seq: 1,
-            kind: Kind::Base,
-        });
-        changed = true;
-    }
-    if m.incrs.is_empty() {
-        let seq = m.next_incr_seq();
-        let name = manifest::incr_name(&pre, seq);
-        m.incrs.push(Entry {
-            name: name.clone(),
-            seq,
-            kind: Kind::Incr,
-        });
-        super::open_incr(srv, &name)?;
-        log::notice(&format!("Creating AOF incr file {} on server start", name));
-        changed = true;
-    }
-    if changed {
-        persist_manifest(srv, &m)?;
-    }
-    let last = m.incrs.last().map(|e| e.name.clone()).unwrap_or_default();
-    let file = super::open_incr(srv, &last)?;
-    srv.aof.base_size = sizes(srv, &m);
-    srv.aof.current_size = srv.aof.base_size;
-    srv.aof.writer = Some(super::writer::Writer::new(file));
-    super::rewrite::delete_history(srv, &mut m);
-    srv.aof.manifest = m;
-    srv.aof.on = true;
+    open_on_start(srv, m)?;
     super::attach(srv);
+    super::set_buffering(srv);
     Ok(true)
 }
 
-/// The total size of the files the manifest lists.
-fn sizes(srv: &Server, m: &Manifest) -> u64 {
+/// Redis 7.0's upgrade of an AOF of Redis < 7 (`appendonly.aof` in `dir`):
+/// when the folder or its manifest is missing (or names that file but lacks
+/// it), the file is moved into the folder as its base, keeping its name.
+fn maybe_upgrade(srv: &Server, m: &mut Manifest) -> Result<(), String> {
+    let pre = prefix(srv);
+    if !std::path::Path::new(&pre).is_file() {
+        return Ok(());
+    }
     let d = dir(srv);
-    m.base
-        .iter()
-        .chain(m.incrs.iter())
-        .filter_map(|e| std::fs::metadata(d.join(&e.name)).ok())
-        .map(|md| md.len())
-        .sum()
-}
-
-/// An AOF of Redis < 7 (`appendonly.aof` in `dir`): moved into the folder
-/// as its base file, keeping its name, as Redis 7.0 upgrades it.
-fn upgrade_single_file(srv: &Server, pre: &str) -> Result<Manifest, String> {
-    let d = dir(srv);
-    std::fs::create_dir_all(&d).map_err(|e| {
-        format!(
-            "Can't open or create append-only dir {}: {}",
+    let names_it = m.incrs.is_empty()
+        && m.base.as_ref().is_some_and(|b| b.name == pre)
+        && !d.join(&pre).exists();
+    if d.is_dir() && !m.is_empty() && !names_it {
+        return Ok(());
+    }
+    super::rewrite::ensure_dir(srv).map_err(|_| "can't create the AOF folder".to_string())?;
+    let base = Entry {
+        name: pre.clone(),
+        seq: 1,
+        kind: Kind::Base,
+    };
+    m.base = Some(base);
+    m.base_seq = 1;
+    persist_manifest(srv, m).map_err(|_| "can't persist the AOF manifest".to_string())?;
+    if let Err(e) = std::fs::rename(&pre, d.join(&pre)) {
+        let msg = format!(
+            "Error trying to move the old AOF file {} into dir {}: {}",
+            pre,
             d.display(),
             e
-        )
-    })?;
-    let m = Manifest {
-        base: Some(Entry {
-            name: pre.to_string(),
-            seq: 1,
-            kind: Kind::Base,
-        }),
-        ..Default::default()
-    };
-    // Move first, then persist the manifest naming the moved file.
-    std::fs::rename(pre, d.join(pre))
-        .map_err(|e| format!("Error trying to rename the old AOF file {}: {}", pre, e))?;
-    persist_manifest(srv, &m)?;
+        );
+        log::warning(&msg);
+        return Err(msg);
+    }
     log::notice(&format!(
-        "Successfully migrated an old-style AOF {} into the AOF directory {}.",
+        "Successfully migrated an old-style AOF file ({}) into the AOF directory ({}).",
         pre,
         d.display()
     ));
-    Ok(m)
+    Ok(())
 }
 
-/// Loads the base and the incremental files in order, with Redis's log
-/// lines; a truncated last file is cut (aof-load-truncated yes) or refused.
-fn load_files(srv: &mut Server, m: &Manifest) -> Result<(), String> {
-    let start = std::time::Instant::now();
+/// Loads the base and the incremental files in order with Redis's log
+/// lines (loadAppendOnlyFiles). Returns whether anything was loaded (false:
+/// every file is empty); a missing or failing file is an error.
+pub fn load_files(srv: &mut Server, m: &Manifest) -> Result<bool, String> {
     let d = dir(srv);
     let files: Vec<&Entry> = m.base.iter().chain(m.incrs.iter()).collect();
-    let n = files.len();
+    let mut total = 0u64;
+    let mut base_size = 0u64;
+    for e in &files {
+        match std::fs::metadata(d.join(&e.name)) {
+            Ok(md) => {
+                total += md.len();
+                if e.kind == Kind::Base {
+                    base_size = md.len();
+                }
+            }
+            Err(err) => {
+                log::warning(&format!(
+                    "Unable to obtain the AOF file {} length. stat: {}",
+                    e.name, err
+                ));
+                return Err(format!("The AOF file {} can't be read", e.name));
+            }
+        }
+    }
+    if total == 0 {
+        return Ok(false);
+    }
+    let (dirty, stats) = (srv.dirty, srv.cmd_stats.clone());
+    let processed = srv.stats.total_commands_processed;
     srv.loading = true;
-    let res = (|| {
-        for (i, e) in files.iter().enumerate() {
-            let path = d.join(&e.name);
-            let data = match std::fs::read(&path) {
-                Ok(d) => d,
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound && e.kind == Kind::Incr => {
-                    return Err(format!("The AOF file {} doesn't exist", e.name));
-                }
-                Err(err) => {
-                    return Err(format!(
-                        "Fatal error: can't open the append log file {} for reading: {}",
-                        e.name, err
-                    ))
-                }
-            };
-            if data.is_empty() {
-                continue;
+    let n = files.len();
+    let mut result = Ok(true);
+    for (i, e) in files.iter().enumerate() {
+        let path = d.join(&e.name);
+        let start = std::time::Instant::now();
+        let data = match std::fs::read(&path) {
+            Ok(data) => data,
+            Err(err) => {
+                log::warning(&format!(
+                    "Fatal error: can't open the append log file {} for reading: {}",
+                    e.name, err
+                ));
+                result = Err(format!("can't open the AOF file {}", e.name));
+                break;
             }
-            let mut at = 0;
-            if data.starts_with(b"REDIS") {
-                log::notice("Reading RDB base file on AOF loading...");
-                let mut r: &[u8] = &data;
-                let drop_before = if srv.config.replicaof.is_some() {
-                    None
-                } else {
-                    Some(now_ms())
-                };
-                let loaded =
-                    crate::server::rdb::reader::read(&mut r, srv.config.databases, drop_before)
-                        .map_err(|err| format!("{} while reading the AOF file {}", err, e.name))?;
-                crate::server::rdb::install(srv, loaded);
-                at = data.len() - r.len();
-                log::notice("Reading the remaining AOF tail...");
-            }
-            match loader::apply(srv, &data, at) {
-                Outcome::Complete => {}
-                Outcome::Corrupt { offset } => {
-                    return Err(format!(
-                        "Bad file format reading the append only file {} at offset {}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>",
-                        e.name, offset
-                    ));
-                }
-                Outcome::Truncated { valid_up_to } => {
-                    let last = i + 1 == n;
-                    if !last || srv.config.get("aof-load-truncated").as_deref() != Some("yes") {
-                        return Err(format!(
-                            "Unexpected end of file reading the append only file {}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.",
-                            e.name
-                        ));
-                    }
-                    log::warning(&format!(
-                        "!!! Warning: short read while loading the AOF file {}!!!",
-                        e.name
-                    ));
-                    log::warning(&format!(
-                        "!!! Truncating the AOF {} at offset {} !!!",
-                        e.name, valid_up_to
-                    ));
-                    let f = std::fs::OpenOptions::new().write(true).open(&path);
-                    if let Err(err) = f.and_then(|f| f.set_len(valid_up_to as u64)) {
-                        return Err(format!("Error truncating the AOF file {}: {}", e.name, err));
-                    }
-                    log::warning(&format!(
-                        "AOF {} loaded anyway because aof-load-truncated is enabled",
-                        e.name
-                    ));
-                }
-            }
-            log::notice(&format!(
+        };
+        match loader::load_file(srv, &e.name, &path, &data, i + 1 == n) {
+            Ok(Loaded::Ok) | Ok(Loaded::Truncated) => log::notice(&format!(
                 "DB loaded from {} file {}: {:.3} seconds",
                 if e.kind == Kind::Base { "base" } else { "incr" },
                 e.name,
                 start.elapsed().as_secs_f64()
-            ));
+            )),
+            Ok(Loaded::Empty) => {}
+            Err(()) => {
+                result = Err(format!("can't load the AOF file {}", e.name));
+                break;
+            }
         }
-        Ok(())
-    })();
+    }
     srv.loading = false;
-    res?;
+    srv.dirty = dirty;
+    srv.cmd_stats = stats;
+    srv.stats.total_commands_processed = processed;
+    if result.is_ok() {
+        srv.aof.current_size = total;
+        srv.aof.rewrite_base_size = base_size;
+    }
+    result
+}
+
+/// Creates the base file when the folder has none (an empty dataset's),
+/// opens the last incremental file (creating one if needed), persists the
+/// manifest and deletes history files (aofOpenIfNeededOnServerStart).
+fn open_on_start(srv: &mut Server, mut m: Manifest) -> Result<(), String> {
+    super::rewrite::ensure_dir(srv).map_err(|_| "can't create the AOF folder".to_string())?;
+    let pre = prefix(srv);
+    let d = dir(srv);
+    let had_incr = !m.incrs.is_empty();
+    let mut changed = false;
+    if m.is_empty() {
+        let name = m.new_base(&pre, super::use_rdb_preamble(srv));
+        super::rewrite::write_base(srv, &d.join(&name))
+            .map_err(|_| format!("can't create the AOF base file {}", name))?;
+        log::notice(&format!("Creating AOF base file {} on server start", name));
+        changed = true;
+    }
+    let name = match m.incrs.last() {
+        Some(e) => e.name.clone(),
+        None => {
+            changed = true;
+            m.new_incr(&pre)
+        }
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(d.join(&name))
+        .map_err(|e| {
+            let msg = format!("Can't open the append-only file {}: {}", name, e);
+            log::warning(&msg);
+            msg
+        })?;
+    if changed {
+        persist_manifest(srv, &m).map_err(|_| "can't persist the AOF manifest".to_string())?;
+    }
+    let size = file.metadata().map_or(0, |md| md.len());
+    srv.aof.last_incr_size = size;
+    srv.aof.last_incr_fsync_offset = size;
+    srv.aof.file = Some(file);
+    srv.aof.manifest = m;
     log::notice(&format!(
-        "DB loaded from append only file: {:.3} seconds",
-        start.elapsed().as_secs_f64()
+        "{} AOF incr file {} on server start",
+        if had_incr { "Opening" } else { "Creating" },
+        name
     ));
+    super::rewrite::delete_history(srv);
+    Ok(())
+}
+
+/// DEBUG LOADAOF: flushes the AOF, empties the dataset and loads the folder
+/// again as at start. Err: the folder can't be loaded (Redis then exits).
+pub fn debug_loadaof(srv: &mut Server) -> Result<(), String> {
+    if srv.aof.state == State::On {
+        super::flush(srv, true);
+    }
+    for db in srv.dbs.iter_mut() {
+        db.clear();
+    }
+    let m = read_manifest(srv)?;
+    srv.aof.manifest = m.clone();
+    super::rewrite::delete_history(srv);
+    let was = srv.aof.pending.borrow().enabled;
+    srv.aof.pending.borrow_mut().enabled = false;
+    let res = load_files(srv, &m);
+    srv.aof.pending.borrow_mut().enabled = was;
+    res?;
+    srv.dirty = 0;
+    log::notice("Append Only File loaded by DEBUG LOADAOF");
     Ok(())
 }

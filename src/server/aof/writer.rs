@@ -1,32 +1,49 @@
-//! Feeding the AOF from the replication stream and writing it out: commands
-//! are buffered in Redis's AOF form (a SELECT when the database changes), and
-//! written to the current incremental file before any reply goes out; the
-//! fsync follows `appendfsync` (`always` before the replies, `everysec` in a
-//! background thread once a second, `no` left to the kernel).
+//! Feeding the AOF from the replication stream: every command of the stream
+//! is buffered in Redis's AOF form (a SELECT first when the database changes,
+//! Redis's feedAppendOnlyFile), to be written by `flush` before any reply
+//! goes out. The background fsync of `appendfsync everysec` (Redis's bio
+//! job) lives here too.
 
 use crate::server::replication::stream::{encode_command, StreamConsumer};
 use std::cell::RefCell;
-use std::io::Write;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Commands waiting to be written, and the database the file is in.
-#[derive(Debug, Default)]
+/// Commands waiting to be written (Redis's aof_buf), and the database the
+/// file's last command applies to.
+#[derive(Debug)]
 pub struct Pending {
     pub bytes: Vec<u8>,
-    /// The database the AOF's last command applies to (-1: none yet, so the
-    /// first command of a new file is preceded by a SELECT, as Redis).
+    /// The database of the AOF's last command (-1: none, so the next command
+    /// is preceded by a SELECT, as after a new incremental file).
     pub db: i64,
+    /// Whether the stream is buffered at all: the AOF is on, or a rewrite
+    /// child runs while `CONFIG SET appendonly yes` waits for it.
+    pub enabled: bool,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending {
+            bytes: Vec::new(),
+            db: -1,
+            enabled: false,
+        }
+    }
 }
 
 /// The stream consumer that buffers commands for the AOF.
 pub struct Feeder(pub Rc<RefCell<Pending>>);
 
 impl StreamConsumer for Feeder {
-    /// Appends `argv` in AOF form, with a SELECT first when `db` differs.
+    /// Appends `argv` in AOF form, with a SELECT first when `db` differs
+    /// from the last command's; nothing while the AOF does not want it.
     fn feed(&mut self, db: usize, argv: &[Vec<u8>]) {
         let mut p = self.0.borrow_mut();
+        if !p.enabled {
+            return;
+        }
         if p.db != db as i64 {
             let d = db.to_string().into_bytes();
             encode_command(&[b"SELECT".to_vec(), d], &mut p.bytes);
@@ -36,73 +53,73 @@ impl StreamConsumer for Feeder {
     }
 }
 
-/// The open incremental file and its fsync bookkeeping.
-#[derive(Debug)]
-pub struct Writer {
-    pub file: std::fs::File,
-    /// Bytes written since the last fsync started.
-    pub unsynced: bool,
-    /// A background fsync (everysec) is running.
-    pub fsync_running: Arc<AtomicBool>,
-    /// The last background fsync's outcome (false: failed).
-    pub fsync_ok: Arc<AtomicBool>,
-    pub last_fsync_ms: i64,
-    /// When a write was first postponed because an fsync was running (0: none).
-    pub postponed_since_ms: i64,
+/// Background fsyncs (Redis's BIO_AOF_FSYNC jobs): how many are pending and
+/// how the last one ended.
+#[derive(Debug, Clone)]
+pub struct Bio {
+    pub pending: Arc<AtomicUsize>,
+    /// The last background fsync succeeded (aof_bio_fsync_status).
+    pub ok: Arc<AtomicBool>,
 }
 
-impl Writer {
-    /// Wraps an open incremental file.
-    pub fn new(file: std::fs::File) -> Self {
-        Writer {
-            file,
-            unsynced: false,
-            fsync_running: Arc::new(AtomicBool::new(false)),
-            fsync_ok: Arc::new(AtomicBool::new(true)),
-            last_fsync_ms: crate::server::util::now_ms(),
-            postponed_since_ms: 0,
+impl Default for Bio {
+    fn default() -> Self {
+        Bio {
+            pending: Arc::new(AtomicUsize::new(0)),
+            ok: Arc::new(AtomicBool::new(true)),
         }
     }
+}
 
-    /// Writes all of `bytes` to the file.
-    pub fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.file.write_all(bytes)?;
-        self.unsynced = true;
-        Ok(())
+impl Bio {
+    /// Whether an fsync job is pending (aofFsyncInProgress).
+    pub fn in_progress(&self) -> bool {
+        self.pending.load(Ordering::Acquire) > 0
     }
 
-    /// fsyncs in the foreground (appendfsync always).
-    pub fn fsync_now(&mut self) -> std::io::Result<()> {
-        self.file.sync_data()?;
-        self.unsynced = false;
-        self.last_fsync_ms = crate::server::util::now_ms();
-        Ok(())
-    }
-
-    /// Starts an fsync in a background thread (Redis's bio job) unless one
-    /// runs; returns whether it started.
-    pub fn fsync_in_background(&mut self) -> bool {
-        if self.fsync_running.load(Ordering::Acquire) {
-            return false;
-        }
-        let Ok(f) = self.file.try_clone() else {
-            return false;
+    /// fsyncs `file` in a background thread; with `close`, the file is
+    /// closed after (Redis's aof_background_fsync_and_close). Falls back to
+    /// a foreground fsync if no thread can be started.
+    pub fn fsync(&self, file: std::fs::File, close: bool) {
+        let job = move |file: std::fs::File, pending: Arc<AtomicUsize>, ok: Arc<AtomicBool>| {
+            let res = file.sync_data();
+            if let Err(e) = &res {
+                crate::server::log::warning(&format!("Fail to fsync the AOF file: {}", e));
+            }
+            // Closing an old file after a rewrite never reports.
+            if !close {
+                ok.store(res.is_ok(), Ordering::Release);
+            }
+            drop(file);
+            pending.fetch_sub(1, Ordering::AcqRel);
         };
-        self.fsync_running.store(true, Ordering::Release);
-        let running = self.fsync_running.clone();
-        let ok = self.fsync_ok.clone();
-        self.unsynced = false;
-        self.last_fsync_ms = crate::server::util::now_ms();
-        let spawned = std::thread::Builder::new()
-            .name("aof-fsync".into())
-            .spawn(move || {
-                ok.store(f.sync_data().is_ok(), Ordering::Release);
-                running.store(false, Ordering::Release);
-            });
-        if spawned.is_err() {
-            self.fsync_running.store(false, Ordering::Release);
-            return false;
+        self.pending.fetch_add(1, Ordering::AcqRel);
+        let (pending, ok) = (self.pending.clone(), self.ok.clone());
+        if let Ok(dup) = file.try_clone() {
+            let (p2, o2) = (pending.clone(), ok.clone());
+            let spawned = std::thread::Builder::new()
+                .name("aof-fsync".into())
+                .spawn(move || job(dup, p2, o2));
+            if spawned.is_ok() {
+                return;
+            }
         }
-        true
+        job(file, pending, ok);
     }
+}
+
+/// Writes all of `buf` to `file`, retrying short writes and EINTR (Redis's
+/// aofWrite); returns how many bytes went out and the error that stopped it.
+pub fn write_all(file: &mut std::fs::File, buf: &[u8]) -> (usize, Option<std::io::Error>) {
+    use std::io::Write;
+    let mut done = 0;
+    while done < buf.len() {
+        match file.write(&buf[done..]) {
+            Ok(0) => return (done, Some(std::io::Error::from_raw_os_error(libc::ENOSPC))),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (done, Some(e)),
+        }
+    }
+    (done, None)
 }

@@ -304,7 +304,8 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
 
     // Propagation: by default a write that changed something goes out verbatim,
     // after what it queued on the way. The master's stream is proxied verbatim
-    // by the replica link instead.
+    // by the replica link instead: what our master sends (or an AOF replays)
+    // only goes to the AOF.
     let changed = cmd.is_write() && srv.dirty > dirty_before;
     srv.end_call(mark, db_before, argv, changed, c.kind == ClientKind::Master);
 

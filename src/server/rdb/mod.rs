@@ -168,6 +168,7 @@ pub fn save_to(srv: &Server, path: &std::path::Path) -> Result<(), String> {
         used_mem: crate::server::memory::used() as u64,
         ctime: now_ms() / 1000,
         functions: srv.scripting.functions.codes(),
+        aof_base: false,
     };
     let written = writer::write(&srv.dbs, &mut w, &meta)
         .and_then(|_| w.flush())
@@ -218,6 +219,9 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
     if srv.persistence.child_pid.is_some() {
         return Err("Background save already in progress".into());
     }
+    if srv.aof.child.is_some() {
+        return Err("Another child process is active (AOF?): can't BGSAVE right now.".into());
+    }
     let path = rdb_path(srv);
     srv.persistence.last_bgsave_try = now_ms() / 1000;
     // SAFETY: the server is single-threaded; the child only writes a file from
@@ -256,7 +260,7 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
 /// `close` (for a diskless sync, the pipe's read end: while the child holds it,
 /// the child's writes never fail when the parent dies, and it would block
 /// forever instead of exiting).
-fn in_child(srv: &mut Server, close: &[i32]) {
+pub(crate) fn in_child(srv: &mut Server, close: &[i32]) {
     log::set_role('C');
     let _ = crate::server::oom::apply(srv, crate::server::oom::ProcessClass::BackgroundChild);
     for &fd in srv.listen_fds.iter().chain(close) {
@@ -271,7 +275,7 @@ fn in_child(srv: &mut Server, close: &[i32]) {
 /// framed as Redis does: `$EOF:<mark>\r\n`, the RDB, then the 40-byte mark.
 /// The child closes `read_end`, so it exits (EPIPE) if the parent dies.
 pub fn fork_to_fd(srv: &mut Server, read_end: i32, fd: i32, mark: &str) -> Result<i32, String> {
-    if srv.persistence.child_pid.is_some() {
+    if crate::server::aof::has_active_child(srv) {
         return Err("Background save already in progress".into());
     }
     // SAFETY: as in `bgsave`; the child owns `fd` and leaves with _exit.
@@ -294,6 +298,7 @@ pub fn fork_to_fd(srv: &mut Server, read_end: i32, fd: i32, mark: &str) -> Resul
             used_mem: crate::server::memory::used() as u64,
             ctime: now_ms() / 1000,
             functions: srv.scripting.functions.codes(),
+            aof_base: false,
         };
         let ok = w.write_all(format!("$EOF:{}\r\n", mark).as_bytes()).is_ok()
             && writer::write(&srv.dbs, &mut w, &meta).is_ok()
@@ -330,6 +335,10 @@ pub fn kill_child(srv: &mut Server) {
 pub fn cron(srv: &mut Server) {
     if srv.persistence.child_pid.is_some() {
         reap_child(srv);
+        return;
+    }
+    if srv.aof.child.is_some() {
+        // An AOF rewrite runs: saves wait for it, as Redis.
         return;
     }
     let now = now_ms() / 1000;
