@@ -194,10 +194,9 @@ pub fn load_file(
                     valid_before_multi = valid_up_to;
                 }
                 crate::server::util::tick();
-                if c.multi.is_some() && cmd.name != "exec" && cmd.name != "multi" {
-                    c.multi.as_mut().expect("in multi").push(argv);
-                } else {
-                    crate::server::commands::call(srv, &mut c, cmd, &argv);
+                match c.multi.as_mut() {
+                    Some(queue) if cmd.name != "exec" && cmd.name != "multi" => queue.push(argv),
+                    _ => crate::server::commands::call(srv, &mut c, cmd, &argv),
                 }
                 c.reply.buf.clear();
                 pos = next;

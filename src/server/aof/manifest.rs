@@ -78,7 +78,7 @@ impl Manifest {
                 return Err(err("Invalid AOF manifest file format"));
             }
             let words: Vec<&str> = trimmed.split_whitespace().collect();
-            if words.len() < 6 || words.len() % 2 != 0 {
+            if words.len() < 6 || !words.len().is_multiple_of(2) {
                 return Err(err("Invalid AOF manifest file format"));
             }
             let (mut name, mut seq, mut kind) = (None, 0u64, None);
@@ -224,7 +224,7 @@ mod tests {
         let m = Manifest::parse(text).unwrap();
         assert_eq!(m.incrs.len(), 2);
         assert_eq!(m.render(), text);
-        assert_eq!(m.next_incr_seq(), 3);
+        assert_eq!(m.incr_seq, 2);
         assert_eq!(
             base_name("appendonly.aof", 1, true),
             "appendonly.aof.1.base.rdb"

@@ -514,7 +514,7 @@ pub fn stop(srv: &mut Server) {
 /// rewrite (Redis's stopAppendOnly before the load, restartAOFAfterSYNC
 /// after).
 pub fn restart_after_sync(srv: &mut Server) {
-    if srv.aof.state == State::Off {
+    if !srv.config.appendonly {
         return;
     }
     stop(srv);
@@ -522,6 +522,7 @@ pub fn restart_after_sync(srv: &mut Server) {
         if start(srv).is_ok() {
             return;
         }
+        log::warning("Failed enabling the AOF after successful master synchronization! Trying it again in one second.");
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
     log::warning("FATAL: this replica instance finished the synchronization with its master, but the AOF can't be turned on. Exiting now.");

@@ -244,10 +244,14 @@ pub fn debug_loadaof(srv: &mut Server) -> Result<(), String> {
     let m = read_manifest(srv)?;
     srv.aof.manifest = m.clone();
     super::rewrite::delete_history(srv);
+    // What the loaded commands queue belongs to no one: DEBUG's own unit
+    // would otherwise carry it to the AOF and the replicas.
+    let mark = srv.propagation_mark();
     let was = srv.aof.pending.borrow().enabled;
     srv.aof.pending.borrow_mut().enabled = false;
     let res = load_files(srv, &m);
     srv.aof.pending.borrow_mut().enabled = was;
+    srv.propagation_truncate(mark);
     res?;
     srv.dirty = 0;
     log::notice("Append Only File loaded by DEBUG LOADAOF");
