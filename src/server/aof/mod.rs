@@ -346,7 +346,7 @@ fn write_buffer(srv: &mut Server) -> bool {
         std::process::exit(1);
     }
     a.last_write_ok = false;
-    a.last_write_err = e.to_string();
+    a.last_write_err = strerror(&e);
     if written > 0 {
         a.current_size += written as u64;
         a.last_incr_size += written as u64;
@@ -426,20 +426,29 @@ fn rewrite_limited(srv: &mut Server) -> bool {
     true
 }
 
-/// Flushes and fsyncs at shutdown, and stops a rewrite child.
-pub fn shutdown(srv: &mut Server) {
+/// The AOF's part of a shutdown (prepareForShutdown): a rewrite child is
+/// killed, except the one writing the first base after `CONFIG SET
+/// appendonly yes` (the shutdown then fails: the dataset would be lost);
+/// then the buffer is written and the file fsynced.
+pub fn shutdown(srv: &mut Server) -> Result<(), String> {
     if srv.aof.child.is_some() {
+        if srv.aof.state == State::WaitRewrite {
+            return Err("Writing initial AOF, can't exit.".into());
+        }
         log::warning("There is a child rewriting the AOF. Killing it!");
         rewrite::kill_child(srv);
     }
     if srv.aof.state == State::Off {
-        return;
+        return Ok(());
     }
+    log::notice("Calling fsync() on the AOF file.");
     flush(srv, true);
     if let Some(f) = srv.aof.file.as_ref() {
-        log::notice("Calling fsync() on the AOF file.");
-        let _ = f.sync_data();
+        if let Err(e) = f.sync_data() {
+            log::warning(&format!("Fail to fsync the AOF file: {}", e));
+        }
     }
+    Ok(())
 }
 
 /// `CONFIG SET appendonly yes` (startAppendOnly): the AOF waits for a
@@ -527,6 +536,31 @@ pub fn restart_after_sync(srv: &mut Server) {
     }
     log::warning("FATAL: this replica instance finished the synchronization with its master, but the AOF can't be turned on. Exiting now.");
     std::process::exit(1);
+}
+
+/// Why writes are refused (Redis's DISK_ERROR_TYPE_AOF): the last write or
+/// background fsync of the AOF failed; None while the AOF is off or fine.
+pub fn write_error(srv: &Server) -> Option<String> {
+    let a = &srv.aof;
+    if a.state == State::Off {
+        return None;
+    }
+    if !a.last_write_ok {
+        return Some(a.last_write_err.clone());
+    }
+    if !a.bio.ok.load(std::sync::atomic::Ordering::Acquire) {
+        return Some(a.bio.err.lock().map(|e| e.clone()).unwrap_or_default());
+    }
+    None
+}
+
+/// An I/O error as C's strerror words it (without Rust's "(os error N)").
+pub fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }
 
 /// The aof_* lines of INFO persistence, in Redis 7.0's order.

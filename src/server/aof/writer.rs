@@ -58,8 +58,10 @@ impl StreamConsumer for Feeder {
 #[derive(Debug, Clone)]
 pub struct Bio {
     pub pending: Arc<AtomicUsize>,
-    /// The last background fsync succeeded (aof_bio_fsync_status).
+    /// The last background fsync succeeded (aof_bio_fsync_status), and
+    /// the error of the last failed one.
     pub ok: Arc<AtomicBool>,
+    pub err: Arc<std::sync::Mutex<String>>,
 }
 
 impl Default for Bio {
@@ -67,6 +69,7 @@ impl Default for Bio {
         Bio {
             pending: Arc::new(AtomicUsize::new(0)),
             ok: Arc::new(AtomicBool::new(true)),
+            err: Default::default(),
         }
     }
 }
@@ -81,30 +84,35 @@ impl Bio {
     /// closed after (Redis's aof_background_fsync_and_close). Falls back to
     /// a foreground fsync if no thread can be started.
     pub fn fsync(&self, file: std::fs::File, close: bool) {
-        let job = move |file: std::fs::File, pending: Arc<AtomicUsize>, ok: Arc<AtomicBool>| {
-            let res = file.sync_data();
-            if let Err(e) = &res {
-                crate::server::log::warning(&format!("Fail to fsync the AOF file: {}", e));
-            }
-            // Closing an old file after a rewrite never reports.
-            if !close {
-                ok.store(res.is_ok(), Ordering::Release);
-            }
-            drop(file);
-            pending.fetch_sub(1, Ordering::AcqRel);
-        };
         self.pending.fetch_add(1, Ordering::AcqRel);
-        let (pending, ok) = (self.pending.clone(), self.ok.clone());
         if let Ok(dup) = file.try_clone() {
-            let (p2, o2) = (pending.clone(), ok.clone());
+            let me = self.clone();
             let spawned = std::thread::Builder::new()
                 .name("aof-fsync".into())
-                .spawn(move || job(dup, p2, o2));
+                .spawn(move || me.job(dup, close));
             if spawned.is_ok() {
                 return;
             }
         }
-        job(file, pending, ok);
+        self.job(file, close);
+    }
+
+    /// One fsync job: the outcome is remembered (closing an old file after a
+    /// rewrite never reports), then the file is closed.
+    fn job(&self, file: std::fs::File, close: bool) {
+        let res = file.sync_data();
+        if let Err(e) = &res {
+            let text = super::strerror(e);
+            crate::server::log::warning(&format!("Fail to fsync the AOF file: {}", text));
+            if let Ok(mut g) = self.err.lock() {
+                *g = text;
+            }
+        }
+        if !close {
+            self.ok.store(res.is_ok(), Ordering::Release);
+        }
+        drop(file);
+        self.pending.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -174,6 +174,11 @@ fn precheck(
     {
         return Err("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.".into());
     }
+    if (is_write || cmd.name == "ping") && !from_master {
+        if let Some(e) = crate::server::aof::write_error(srv) {
+            return Err(format!("MISCONF Errors writing to the AOF file: {}", e));
+        }
+    }
     if is_write && !from_master && !srv.is_replica() && srv.config.min_replicas_to_write > 0 {
         let good = srv.good_replicas();
         if good < srv.config.min_replicas_to_write as usize {

@@ -423,7 +423,7 @@ pub fn finish_shutdown(
 ) -> Result<(), String> {
     log::warning("User requested shutdown...");
     kill_child(srv);
-    crate::server::aof::shutdown(srv);
+    crate::server::aof::shutdown(srv)?;
     let save = match mode {
         crate::server::state::ShutdownMode::Save => true,
         crate::server::state::ShutdownMode::NoSave => false,
