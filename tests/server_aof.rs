@@ -30,6 +30,23 @@ fn digest(c: &mut Conn) -> String {
     c.c(&["DEBUG", "DIGEST"])
 }
 
+/// Every key of every database with its DEBUG DIGEST-VALUE and expiry (to
+/// name the keys two datasets differ in).
+fn key_digests(c: &mut Conn) -> std::collections::BTreeMap<(usize, Vec<u8>), String> {
+    let mut out = std::collections::BTreeMap::new();
+    for db in 0..16 {
+        c.c(&["SELECT", &db.to_string()]);
+        for key in flat(&c.cmd(&[b"KEYS", b"*"])) {
+            let d =
+                String::from_utf8_lossy(&c.cmd(&[b"DEBUG", b"DIGEST-VALUE", &key])).into_owned();
+            let t = String::from_utf8_lossy(&c.cmd(&[b"PEXPIRETIME", &key])).into_owned();
+            out.insert((db, key), format!("{} {}", d.trim(), t.trim()));
+        }
+    }
+    c.c(&["SELECT", "0"]);
+    out
+}
+
 fn info_field(c: &mut Conn, name: &str) -> String {
     let info = c.c(&["INFO", "persistence"]);
     info.lines()
@@ -408,10 +425,13 @@ fn exchange_with_redis(preamble: &str) {
     wait_rewrite_done(&mut rc);
     rc.c(&["DEL", "str:big"]);
     let d_redis = digest(&mut rc);
+    let keys_redis = key_digests(&mut rc);
     r.terminate();
     check_aof(&folder);
     let t2 = start_aof(&tripod(), data.path(), &[]);
-    assert_eq!(digest(&mut t2.conn()), d_redis);
+    let mut c2 = t2.conn();
+    assert_eq!(key_digests(&mut c2), keys_redis);
+    assert_eq!(digest(&mut c2), d_redis);
 }
 
 #[test]

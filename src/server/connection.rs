@@ -599,6 +599,16 @@ pub async fn serve_connection<S: Socket>(srv: Shared, stream: S, id: u64, initia
         if next.close {
             break;
         }
+        // appendfsync always: no reply leaves before what it acknowledges
+        // (or shows) is on disk; one fsync serves every connection.
+        let sync_target = {
+            let s = srv.borrow();
+            crate::server::aof::group_sync::deferred(&s)
+                .then(|| crate::server::aof::group_sync::target(&s))
+        };
+        if let Some(t) = sync_target {
+            crate::server::aof::group_sync::wait_synced(&srv, t).await;
+        }
 
         // 2. Write as much as the socket takes without waiting.
         let (wrote, write_failed) = out.write_to(&stream);

@@ -7,6 +7,7 @@
 //! (`loader`, `startup`).
 
 pub mod commands_form;
+pub mod group_sync;
 pub mod loader;
 pub mod manifest;
 pub mod rewrite;
@@ -78,6 +79,8 @@ pub struct Aof {
     pub consecutive_failures: u64,
     /// When the last write error was logged (s), to log one per 30 s.
     pub last_error_log_sec: i64,
+    /// Deferred fsyncs of `appendfsync always`.
+    pub group: group_sync::GroupSync,
     /// The automatic-rewrite limit after failures: the next delay (min) and
     /// when rewrites may start again (s, 0: not limited).
     pub limit_next_delay_min: i64,
@@ -114,6 +117,7 @@ impl Default for Aof {
             last_error_log_sec: 0,
             limit_next_delay_min: 0,
             limit_next_time: 0,
+            group: Default::default(),
         }
     }
 }
@@ -238,7 +242,7 @@ pub fn flush(srv: &mut Server, force: bool) {
                     !sync_in_progress
                 }
             }
-            Fsync::Always => unsynced,
+            Fsync::Always => unsynced && (force || !group_sync::deferred(srv)),
             Fsync::No => false,
         };
         if !due {
@@ -262,21 +266,27 @@ pub fn flush(srv: &mut Server, force: bool) {
             return;
         }
     }
-    let a = &mut srv.aof;
-    if a.no_fsync_on_rewrite && (a.child.is_some() || srv.persistence.child_pid.is_some()) {
+    if srv.aof.no_fsync_on_rewrite && has_active_child(srv) {
         return;
     }
+    if srv.aof.fsync == Fsync::Always && !force && group_sync::deferred(srv) {
+        // The replies wait for the syncer's fsync (group_sync).
+        group_sync::written(srv);
+        return;
+    }
+    let a = &mut srv.aof;
     let Some(file) = a.file.as_ref() else {
         return;
     };
     match a.fsync {
         Fsync::Always => {
             if let Err(e) = file.sync_data() {
-                log::warning(&format!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", e));
+                log::warning(&format!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", strerror(&e)));
                 std::process::exit(1);
             }
             a.last_incr_fsync_offset = a.last_incr_size;
             a.last_fsync_sec = now_s;
+            group_sync::all_synced(srv);
         }
         Fsync::Everysec if now_s > a.last_fsync_sec => {
             if !sync_in_progress {

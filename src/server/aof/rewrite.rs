@@ -110,7 +110,12 @@ pub fn start_background(srv: &mut Server) -> Result<(), ()> {
     srv.aof.rewrites += 1;
     // SAFETY: the server is single-threaded; the child only writes a file
     // from memory it owns and leaves with _exit.
+    let fork_start = std::time::Instant::now();
     let pid = unsafe { libc::fork() };
+    if pid > 0 {
+        srv.stats.total_forks += 1;
+        srv.stats.latest_fork_usec = fork_start.elapsed().as_micros() as u64;
+    }
     if pid < 0 {
         srv.aof.last_bgrewrite_ok = false;
         log::warning(&format!(

@@ -226,7 +226,12 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
     srv.persistence.last_bgsave_try = now_ms() / 1000;
     // SAFETY: the server is single-threaded; the child only writes a file from
     // memory it owns and leaves with _exit, never returning into the runtime.
+    let fork_start = std::time::Instant::now();
     let pid = unsafe { libc::fork() };
+    if pid > 0 {
+        srv.stats.total_forks += 1;
+        srv.stats.latest_fork_usec = fork_start.elapsed().as_micros() as u64;
+    }
     if pid < 0 {
         let e = std::io::Error::last_os_error();
         srv.persistence.last_bgsave_ok = false;
@@ -279,7 +284,12 @@ pub fn fork_to_fd(srv: &mut Server, read_end: i32, fd: i32, mark: &str) -> Resul
         return Err("Background save already in progress".into());
     }
     // SAFETY: as in `bgsave`; the child owns `fd` and leaves with _exit.
+    let fork_start = std::time::Instant::now();
     let pid = unsafe { libc::fork() };
+    if pid > 0 {
+        srv.stats.total_forks += 1;
+        srv.stats.latest_fork_usec = fork_start.elapsed().as_micros() as u64;
+    }
     if pid < 0 {
         return Err(format!("fork: {}", std::io::Error::last_os_error()));
     }

@@ -25,8 +25,23 @@
 
 use crate::server::state::Server;
 
-/// A command to replay, with the database it applies to.
-type Op = (usize, Vec<Vec<u8>>);
+/// A command to replay, with the database it applies to and where it goes
+/// (Redis's PROPAGATE_AOF / PROPAGATE_REPL targets).
+type Op = (usize, Vec<Vec<u8>>, Targets);
+
+/// Where a queued command goes: the consumers (the AOF), the replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Targets {
+    pub consumers: bool,
+    pub replicas: bool,
+}
+
+impl Targets {
+    pub const ALL: Targets = Targets {
+        consumers: true,
+        replicas: true,
+    };
+}
 
 /// Something that consumes the stream of commands every execution unit
 /// produces, in order (an append-only file, for example). The backlog and the
@@ -109,7 +124,7 @@ impl Server {
         p.prevent = mark.outer_prevent;
         if p.depth > 0 {
             if own {
-                p.pending.push((db, argv.to_vec()));
+                p.pending.push((db, argv.to_vec(), Targets::ALL));
             }
             return;
         }
@@ -117,12 +132,12 @@ impl Server {
             // The common case: one command and nothing else, sent from the
             // borrowed arguments.
             if own {
-                self.emit(db, argv, !from_master);
+                self.emit(db, argv, true, !from_master);
             }
             return;
         }
         if own {
-            p.pending.push((db, argv.to_vec()));
+            p.pending.push((db, argv.to_vec(), Targets::ALL));
         }
         self.propagate_pending(!from_master);
     }
@@ -134,15 +149,31 @@ impl Server {
     }
 
     /// Drops what was queued after `mark`: the effects of a script command run
-    /// under `redis.set_repl(redis.REPL_NONE)` (or REPL_AOF) are not replicated.
+    /// under `redis.set_repl(redis.REPL_NONE)` are not propagated at all.
     pub fn propagation_truncate(&mut self, mark: usize) {
         self.repl.propagation.pending.truncate(mark);
+    }
+
+    /// Limits where what was queued after `mark` goes (a script command run
+    /// under `redis.set_repl(redis.REPL_AOF)` or `REPL_REPLICA`); commands
+    /// left with nowhere to go are dropped.
+    pub fn propagation_limit(&mut self, mark: usize, to: Targets) {
+        let p = &mut self.repl.propagation.pending;
+        for op in p.iter_mut().skip(mark) {
+            op.2.consumers &= to.consumers;
+            op.2.replicas &= to.replicas;
+        }
+        let mut i = 0;
+        p.retain(|op| {
+            i += 1;
+            i <= mark || op.2.consumers || op.2.replicas
+        });
     }
 
     /// Queues `argv`, applied to `db`, as an effect of the running execution
     /// unit (Redis's alsoPropagate).
     pub fn also_propagate(&mut self, db: usize, argv: Vec<Vec<u8>>) {
-        self.repl.propagation.pending.push((db, argv));
+        self.repl.propagation.pending.push((db, argv, Targets::ALL));
     }
 
     /// Replaces the running command's own propagation with `cmds` (SET EX goes
@@ -183,13 +214,13 @@ impl Server {
         let wrap = ops.len() > 1;
         let (first_db, last_db) = (first.0, last.0);
         if wrap {
-            self.emit(first_db, &[b"MULTI".to_vec()], replicate);
+            self.emit(first_db, &[b"MULTI".to_vec()], true, replicate);
         }
-        for (db, argv) in &ops {
-            self.emit(*db, argv, replicate);
+        for (db, argv, to) in &ops {
+            self.emit(*db, argv, to.consumers, to.replicas && replicate);
         }
         if wrap {
-            self.emit(last_db, &[b"EXEC".to_vec()], replicate);
+            self.emit(last_db, &[b"EXEC".to_vec()], true, replicate);
         }
         // Keep the queue's allocation for the next unit.
         let mut ops = ops;
@@ -199,10 +230,10 @@ impl Server {
         }
     }
 
-    /// One command to every consumer of the stream (and, with `replicate`,
-    /// to the backlog and the replicas).
-    fn emit(&mut self, db: usize, argv: &[Vec<u8>], replicate: bool) {
-        if !self.repl.propagation.consumers.is_empty() {
+    /// One command to every consumer of the stream (with `consume`) and to
+    /// the backlog and the replicas (with `replicate`).
+    fn emit(&mut self, db: usize, argv: &[Vec<u8>], consume: bool, replicate: bool) {
+        if consume && !self.repl.propagation.consumers.is_empty() {
             for c in self.repl.propagation.consumers.iter_mut() {
                 c.feed(db, argv);
             }
