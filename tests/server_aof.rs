@@ -639,3 +639,32 @@ fn replica_with_aof_rewrites_after_full_sync() {
     let q = start_aof(&tripod(), data.path(), &[]);
     assert_eq!(digest(&mut q.conn()), d);
 }
+
+#[test]
+fn a_replica_arriving_during_a_rewrite_syncs_after_it() {
+    let data = tempfile::tempdir().unwrap();
+    let master = start_aof(&tripod(), data.path(), &["--repl-diskless-sync", "no"]);
+    let mut m = master.conn();
+    for i in 0..20 {
+        m.c(&["SET", &format!("k{}", i), "v"]);
+    }
+    // A rewrite of about 2 s.
+    m.c(&["CONFIG", "SET", "rdb-key-save-delay", "100000"]);
+    assert!(m.c(&["BGREWRITEAOF"]).contains("started"));
+    m.c(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    let port = master.port.to_string();
+    let r = start_tripod(&["--replicaof", "127.0.0.1", &port]);
+    let mut rc = r.conn();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(info_field(&mut m, "aof_rewrite_in_progress"), "1");
+    wait_until("the sync", Duration::from_secs(30), || {
+        rc.c(&["INFO", "replication"])
+            .contains("master_link_status:up")
+    });
+    assert_eq!(rc.c(&["DBSIZE"]), ":20\r\n");
+    let log = log_of(&master);
+    assert!(!log.contains("BGSAVE for replication failed"), "{}", log);
+    assert!(log.contains("Waiting for next BGSAVE for SYNC"), "{}", log);
+    wait_rewrite_done(&mut m);
+    assert_eq!(info_field(&mut m, "aof_last_bgrewrite_status"), "ok");
+}
