@@ -668,3 +668,35 @@ fn a_replica_arriving_during_a_rewrite_syncs_after_it() {
     wait_rewrite_done(&mut m);
     assert_eq!(info_field(&mut m, "aof_last_bgrewrite_status"), "ok");
 }
+
+#[test]
+fn timestamp_annotations_are_written_and_loaded_by_both() {
+    let data = tempfile::tempdir().unwrap();
+    let mut t = start_aof(
+        &tripod(),
+        data.path(),
+        &[
+            "--aof-timestamp-enabled",
+            "yes",
+            "--aof-use-rdb-preamble",
+            "no",
+        ],
+    );
+    let mut c = t.conn();
+    c.c(&["SET", "a", "1"]);
+    assert!(c.c(&["BGREWRITEAOF"]).contains("started"));
+    wait_rewrite_done(&mut c);
+    // The first write of a new second is annotated.
+    std::thread::sleep(Duration::from_millis(1100));
+    c.c(&["SET", "b", "2"]);
+    let d = digest(&mut c);
+    t.terminate();
+    let folder = data.path().join("appendonlydir");
+    let base = std::fs::read_to_string(folder.join("appendonly.aof.2.base.aof")).unwrap();
+    let incr = std::fs::read_to_string(folder.join("appendonly.aof.2.incr.aof")).unwrap();
+    assert!(base.starts_with("#TS:"), "{}", base);
+    assert!(incr.starts_with("#TS:"), "{}", incr);
+    check_aof(&folder);
+    let r = start_aof(&redis(), data.path(), &[]);
+    assert_eq!(digest(&mut r.conn()), d);
+}

@@ -143,8 +143,9 @@ pub fn has_active_child(srv: &Server) -> bool {
     srv.persistence.child_pid.is_some() || srv.aof.child.is_some()
 }
 
-/// Takes `appendfsync` and `no-appendfsync-on-rewrite` from the
-/// configuration (at start and after CONFIG SET).
+/// Takes `appendfsync`, `no-appendfsync-on-rewrite` and
+/// `aof-timestamp-enabled` from the configuration (at start and after
+/// CONFIG SET).
 pub fn refresh_config(srv: &mut Server) {
     srv.aof.fsync = match srv.config.get("appendfsync").as_deref() {
         Some("always") => Fsync::Always,
@@ -153,6 +154,8 @@ pub fn refresh_config(srv: &mut Server) {
     };
     srv.aof.no_fsync_on_rewrite =
         srv.config.get("no-appendfsync-on-rewrite").as_deref() == Some("yes");
+    srv.aof.pending.borrow_mut().timestamps =
+        srv.config.get("aof-timestamp-enabled").as_deref() == Some("yes");
 }
 
 /// Whether the stream is buffered: the AOF is on, or a rewrite child runs

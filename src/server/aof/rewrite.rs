@@ -36,7 +36,11 @@ pub fn write_base(srv: &Server, dest: &Path) -> Result<(), ()> {
     let rdb = super::use_rdb_preamble(srv);
     let write = || -> std::io::Result<()> {
         let file = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        let incremental = srv.config.get("aof-rewrite-incremental-fsync").as_deref() != Some("no");
+        let mut w = std::io::BufWriter::with_capacity(
+            1 << 16,
+            super::writer::AutoSync::new(file, incremental),
+        );
         let functions = srv.scripting.functions.codes();
         if rdb {
             let meta = crate::server::rdb::writer::Meta {
@@ -50,10 +54,13 @@ pub fn write_base(srv: &Server, dest: &Path) -> Result<(), ()> {
             };
             crate::server::rdb::writer::write(&srv.dbs, &mut w, &meta)?;
         } else {
+            if srv.aof.pending.borrow().timestamps {
+                write!(w, "#TS:{}\r\n", now_ms() / 1000)?;
+            }
             super::commands_form::write(&srv.dbs, &functions, &mut w)?;
         }
         w.flush()?;
-        w.get_ref().sync_all()
+        w.get_ref().file.sync_all()
     };
     if let Err(e) = write() {
         log::warning(&format!(

@@ -21,6 +21,10 @@ pub struct Pending {
     /// Whether the stream is buffered at all: the AOF is on, or a rewrite
     /// child runs while `CONFIG SET appendonly yes` waits for it.
     pub enabled: bool,
+    /// `aof-timestamp-enabled`: a `#TS:<unix time>` line before the first
+    /// command of each second, and the second last annotated.
+    pub timestamps: bool,
+    pub cur_ts: i64,
 }
 
 impl Default for Pending {
@@ -29,6 +33,8 @@ impl Default for Pending {
             bytes: Vec::new(),
             db: -1,
             enabled: false,
+            timestamps: false,
+            cur_ts: 0,
         }
     }
 }
@@ -43,6 +49,14 @@ impl StreamConsumer for Feeder {
         let mut p = self.0.borrow_mut();
         if !p.enabled {
             return;
+        }
+        if p.timestamps {
+            let now = crate::server::util::now_ms() / 1000;
+            if p.cur_ts < now {
+                p.cur_ts = now;
+                p.bytes
+                    .extend_from_slice(format!("#TS:{}\r\n", now).as_bytes());
+            }
         }
         if p.db != db as i64 {
             let d = db.to_string().into_bytes();
@@ -130,4 +144,36 @@ pub fn write_all(file: &mut std::fs::File, buf: &[u8]) -> (usize, Option<std::io
         }
     }
     (done, None)
+}
+
+/// A file written in 4 MB steps with an fsync after each
+/// (`aof-rewrite-incremental-fsync`, Redis's rioSetAutoSync), so a rewrite
+/// does not leave a huge amount of dirty pages to flush at once.
+pub struct AutoSync {
+    pub file: std::fs::File,
+    pub on: bool,
+    since: usize,
+}
+
+impl AutoSync {
+    /// Wraps `file`; `on` enables the fsyncs.
+    pub fn new(file: std::fs::File, on: bool) -> Self {
+        AutoSync { file, on, since: 0 }
+    }
+}
+
+impl std::io::Write for AutoSync {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.since += n;
+        if self.on && self.since >= 4 << 20 {
+            self.file.sync_data()?;
+            self.since = 0;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
