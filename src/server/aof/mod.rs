@@ -7,12 +7,17 @@
 //! (`loader`, `startup`).
 
 pub mod commands_form;
+pub mod flush;
 pub mod group_sync;
 pub mod loader;
 pub mod manifest;
+pub mod onoff;
 pub mod rewrite;
 pub mod startup;
 pub mod writer;
+
+pub use flush::flush;
+pub use onoff::{restart_after_sync, start, stop};
 
 use crate::server::log;
 use crate::server::state::Server;
@@ -219,155 +224,6 @@ pub fn attach(srv: &mut Server) {
     }
 }
 
-/// Writes the buffered commands to the incremental file and fsyncs per
-/// `appendfsync` (Redis's flushAppendOnlyFile), before any reply goes out:
-/// with `always` the data is on disk when this returns (a failed write or
-/// fsync then ends the process, as Redis); with `everysec` a write waits up
-/// to 2 s behind a running background fsync unless `force`, and an fsync
-/// starts in the background once a second.
-pub fn flush(srv: &mut Server, force: bool) {
-    if srv.aof.state == State::Off {
-        return;
-    }
-    let empty = srv.aof.pending.borrow().bytes.is_empty();
-    let a = &mut srv.aof;
-    if a.file.is_none() {
-        return;
-    }
-    let now_s = now_ms() / 1000;
-    let mut sync_in_progress = false;
-    if empty {
-        let unsynced = a.last_incr_fsync_offset != a.last_incr_size;
-        let due = match a.fsync {
-            Fsync::Everysec => {
-                unsynced && now_s > a.last_fsync_sec && {
-                    sync_in_progress = a.bio.in_progress();
-                    !sync_in_progress
-                }
-            }
-            Fsync::Always => unsynced && (force || !group_sync::deferred(srv)),
-            Fsync::No => false,
-        };
-        if !due {
-            return;
-        }
-    } else {
-        if a.fsync == Fsync::Everysec {
-            sync_in_progress = a.bio.in_progress();
-        }
-        if a.fsync == Fsync::Everysec && !force && sync_in_progress {
-            if a.flush_postponed_start == 0 {
-                a.flush_postponed_start = now_s;
-                return;
-            } else if now_s - a.flush_postponed_start < 2 {
-                return;
-            }
-            a.delayed_fsync += 1;
-            log::notice("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.");
-        }
-        if !write_buffer(srv) {
-            return;
-        }
-    }
-    if srv.aof.no_fsync_on_rewrite && has_active_child(srv) {
-        return;
-    }
-    if srv.aof.fsync == Fsync::Always && !force && group_sync::deferred(srv) {
-        // The replies wait for the syncer's fsync (group_sync).
-        group_sync::written(srv);
-        return;
-    }
-    let a = &mut srv.aof;
-    let Some(file) = a.file.as_ref() else {
-        return;
-    };
-    match a.fsync {
-        Fsync::Always => {
-            if let Err(e) = file.sync_data() {
-                log::warning(&format!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", strerror(&e)));
-                std::process::exit(1);
-            }
-            a.last_incr_fsync_offset = a.last_incr_size;
-            a.last_fsync_sec = now_s;
-            group_sync::all_synced(srv);
-        }
-        Fsync::Everysec if now_s > a.last_fsync_sec => {
-            if !sync_in_progress {
-                if let Ok(dup) = file.try_clone() {
-                    a.bio.fsync(dup, false);
-                }
-                a.last_incr_fsync_offset = a.last_incr_size;
-            }
-            a.last_fsync_sec = now_s;
-        }
-        _ => {}
-    }
-}
-
-/// The write half of `flush`: returns whether the whole buffer went out.
-fn write_buffer(srv: &mut Server) -> bool {
-    let now_s = now_ms() / 1000;
-    let pending = srv.aof.pending.clone();
-    let mut p = pending.borrow_mut();
-    let a = &mut srv.aof;
-    let Some(file) = a.file.as_mut() else {
-        return false;
-    };
-    let (mut written, err) = writer::write_all(file, &p.bytes);
-    a.flush_postponed_start = 0;
-    let Some(e) = err else {
-        if !a.last_write_ok {
-            log::warning("AOF write error looks solved, Redis can write again.");
-            a.last_write_ok = true;
-        }
-        a.current_size += written as u64;
-        a.last_incr_size += written as u64;
-        if p.bytes.capacity() > 1 << 20 {
-            p.bytes = Vec::new();
-        } else {
-            p.bytes.clear();
-        }
-        return true;
-    };
-    let can_log = now_s - a.last_error_log_sec > 30;
-    if can_log {
-        a.last_error_log_sec = now_s;
-    }
-    if written == 0 {
-        if can_log {
-            log::warning(&format!("Error writing to the AOF file: {}", e));
-        }
-    } else {
-        if can_log {
-            log::warning(&format!(
-                "Short write while writing to the AOF file: (nwritten={}, expected={})",
-                written,
-                p.bytes.len()
-            ));
-        }
-        // Take the partial command back out so the file stays loadable.
-        if file.set_len(a.last_incr_size).is_ok() {
-            written = 0;
-        } else if can_log {
-            log::warning("Could not remove short write from the append-only file.  Redis may refuse to load the AOF the next time it starts.  ftruncate: failed");
-        }
-    }
-    if a.fsync == Fsync::Always {
-        log::warning(
-            "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...",
-        );
-        std::process::exit(1);
-    }
-    a.last_write_ok = false;
-    a.last_write_err = strerror(&e);
-    if written > 0 {
-        a.current_size += written as u64;
-        a.last_incr_size += written as u64;
-        p.bytes.drain(..written);
-    }
-    false
-}
-
 /// The cron's AOF chores before the save rules (Redis's serverCron order):
 /// collect a finished rewrite child, start a scheduled rewrite.
 pub fn cron_before_save(srv: &mut Server) {
@@ -462,93 +318,6 @@ pub fn shutdown(srv: &mut Server) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// `CONFIG SET appendonly yes` (startAppendOnly): the AOF waits for a
-/// rewrite that writes the dataset as a new base, started now or scheduled
-/// when another child runs. Err is the reply's reason.
-pub fn start(srv: &mut Server) -> Result<(), String> {
-    if srv.aof.state != State::Off {
-        return Ok(());
-    }
-    attach(srv);
-    srv.aof.state = State::WaitRewrite;
-    if srv.persistence.child_pid.is_some() {
-        srv.aof.rewrite_scheduled = true;
-        log::warning("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
-    } else if srv.in_exec {
-        srv.aof.rewrite_scheduled = true;
-        log::warning("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
-    } else {
-        if srv.aof.child.is_some() {
-            log::warning("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");
-            rewrite::kill_child(srv);
-        }
-        if rewrite::start_background(srv).is_err() {
-            srv.aof.state = State::Off;
-            set_buffering(srv);
-            log::warning("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
-            return Err("Unable to turn on AOF. Check server logs.".into());
-        }
-    }
-    srv.aof.last_fsync_sec = now_ms() / 1000;
-    if !srv
-        .aof
-        .bio
-        .ok
-        .swap(true, std::sync::atomic::Ordering::AcqRel)
-    {
-        log::warning("AOF reopen, just ignore the AOF fsync error in bio job");
-    }
-    if !srv.aof.last_write_ok {
-        log::warning("AOF reopen, just ignore the last error.");
-        srv.aof.last_write_ok = true;
-    }
-    set_buffering(srv);
-    Ok(())
-}
-
-/// `CONFIG SET appendonly no` (stopAppendOnly): flushes, fsyncs and closes
-/// the file, and kills a rewrite child.
-pub fn stop(srv: &mut Server) {
-    if srv.aof.state == State::Off {
-        return;
-    }
-    flush(srv, true);
-    if let Some(f) = srv.aof.file.take() {
-        match f.sync_data() {
-            Ok(()) => srv.aof.last_fsync_sec = now_ms() / 1000,
-            Err(e) => log::warning(&format!("Fail to fsync the AOF file: {}", e)),
-        }
-    }
-    srv.aof.pending.borrow_mut().db = -1;
-    srv.aof.state = State::Off;
-    srv.aof.rewrite_scheduled = false;
-    srv.aof.last_incr_size = 0;
-    srv.aof.last_incr_fsync_offset = 0;
-    rewrite::kill_child(srv);
-    srv.aof.pending.borrow_mut().bytes = Vec::new();
-    set_buffering(srv);
-}
-
-/// A replica finished loading its master's snapshot: with the AOF on, the
-/// old files no longer describe the dataset, so the AOF restarts with a
-/// rewrite (Redis's stopAppendOnly before the load, restartAOFAfterSYNC
-/// after).
-pub fn restart_after_sync(srv: &mut Server) {
-    if !srv.config.appendonly {
-        return;
-    }
-    stop(srv);
-    for _ in 0..10 {
-        if start(srv).is_ok() {
-            return;
-        }
-        log::warning("Failed enabling the AOF after successful master synchronization! Trying it again in one second.");
-        std::thread::sleep(std::time::Duration::from_secs(1));
-    }
-    log::warning("FATAL: this replica instance finished the synchronization with its master, but the AOF can't be turned on. Exiting now.");
-    std::process::exit(1);
 }
 
 /// Why writes are refused (Redis's DISK_ERROR_TYPE_AOF): the last write or
