@@ -700,3 +700,24 @@ fn timestamp_annotations_are_written_and_loaded_by_both() {
     let r = start_aof(&redis(), data.path(), &[]);
     assert_eq!(digest(&mut r.conn()), d);
 }
+
+#[test]
+fn turning_appendonly_on_in_the_config_keeps_the_rdb_data() {
+    let data = tempfile::tempdir().unwrap();
+    let mut p = start_in(&tripod(), data.path(), &["--enable-debug-command", "yes"]);
+    let mut c = p.conn();
+    fill_mixed(&mut c);
+    let d = digest(&mut c);
+    assert_eq!(c.c(&["SAVE"]), "+OK\r\n");
+    p.terminate();
+    let mut q = start_aof(&tripod(), data.path(), &[]);
+    let mut qc = q.conn();
+    assert_eq!(digest(&mut qc), d);
+    assert!(log_of(&q).contains("No AOF yet: loading dump.rdb and writing it as the AOF base"));
+    qc.c(&["SET", "after", "1"]);
+    let d2 = digest(&mut qc);
+    q.terminate();
+    // The AOF now decides, not the (older) RDB.
+    let r = start_aof(&tripod(), data.path(), &[]);
+    assert_eq!(digest(&mut r.conn()), d2);
+}

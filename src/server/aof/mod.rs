@@ -2,9 +2,10 @@
 //! (`appenddirname`) holding a manifest, one base file and incremental files
 //! (`manifest`); every command of the replication stream is buffered in AOF
 //! form (`writer`) and written before any reply goes out, fsynced per
-//! `appendfsync` (`flush`); rewrites run in a forked child (`rewrite`,
-//! `commands_form`); the folder is loaded at start in place of the RDB
-//! (`loader`, `startup`).
+//! `appendfsync` (`flush`; `always` through one shared fsync, `group_sync`);
+//! rewrites run in a forked child (`rewrite`, `commands_form`); the folder is
+//! loaded at start in place of the RDB (`loader`, `startup`); `CONFIG SET
+//! appendonly` turns it on and off (`onoff`).
 
 pub mod commands_form;
 pub mod flush;

@@ -42,9 +42,11 @@ fn read_manifest(srv: &Server) -> Result<Manifest, String> {
 
 /// Loads the dataset from the AOF when `appendonly yes` and opens its
 /// incremental file. Returns Ok(true) when the AOF decided the dataset (the
-/// RDB is then not read, as Redis, even when the folder is empty); an
-/// unreadable, truncated (with `aof-load-truncated no`) or corrupt AOF is an
-/// error, and no file is created or changed.
+/// RDB is then not read again). With no AOF at all yet, the RDB is loaded
+/// and becomes the first base (Redis starts empty there); an AOF whose
+/// files are all empty is an empty dataset, as Redis. An unreadable,
+/// truncated (with `aof-load-truncated no`) or corrupt AOF is an error, and
+/// no file is created or changed.
 pub fn load_and_open(srv: &mut Server) -> Result<bool, String> {
     super::refresh_config(srv);
     let mut m = read_manifest(srv)?;
@@ -54,6 +56,16 @@ pub fn load_and_open(srv: &mut Server) -> Result<bool, String> {
     }
     maybe_upgrade(srv, &mut m)?;
     srv.aof.state = State::On;
+    if m.is_empty() && crate::server::rdb::rdb_path(srv).is_file() {
+        // On purpose unlike Redis (which starts empty here): a server whose
+        // configuration just turned `appendonly yes` on keeps its snapshot's
+        // data, and the new AOF starts from it.
+        log::warning(&format!(
+            "No AOF yet: loading {} and writing it as the AOF base (Redis would start with an empty dataset)",
+            crate::server::rdb::rdb_path(srv).display()
+        ));
+        crate::server::rdb::load_on_startup(srv)?;
+    }
     if !m.is_empty() {
         let start = std::time::Instant::now();
         if load_files(srv, &m)? {
