@@ -115,9 +115,10 @@ pub fn start_background(srv: &mut Server) -> Result<(), ()> {
         return Err(());
     }
     srv.aof.rewrites += 1;
-    // SAFETY: the server is single-threaded; the child only writes a file
-    // from memory it owns and leaves with _exit.
     let fork_start = std::time::Instant::now();
+    // SAFETY: the event loop is single-threaded (the background fsync
+    // threads only fsync and close files); the child only writes a file
+    // from memory it owns and leaves with _exit.
     let pid = unsafe { libc::fork() };
     if pid > 0 {
         srv.stats.total_forks += 1;

@@ -224,9 +224,9 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
     }
     let path = rdb_path(srv);
     srv.persistence.last_bgsave_try = now_ms() / 1000;
+    let fork_start = std::time::Instant::now();
     // SAFETY: the server is single-threaded; the child only writes a file from
     // memory it owns and leaves with _exit, never returning into the runtime.
-    let fork_start = std::time::Instant::now();
     let pid = unsafe { libc::fork() };
     if pid > 0 {
         srv.stats.total_forks += 1;
@@ -283,8 +283,8 @@ pub fn fork_to_fd(srv: &mut Server, read_end: i32, fd: i32, mark: &str) -> Resul
     if crate::server::aof::has_active_child(srv) {
         return Err("Background save already in progress".into());
     }
-    // SAFETY: as in `bgsave`; the child owns `fd` and leaves with _exit.
     let fork_start = std::time::Instant::now();
+    // SAFETY: as in `bgsave`; the child owns `fd` and leaves with _exit.
     let pid = unsafe { libc::fork() };
     if pid > 0 {
         srv.stats.total_forks += 1;
