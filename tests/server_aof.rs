@@ -607,7 +607,12 @@ fn info_persistence_has_redis_aof_fields_in_order() {
 
 #[test]
 fn replica_with_aof_rewrites_after_full_sync() {
-    let master = start_tripod(&["--enable-debug-command", "yes"]);
+    let master = start_tripod(&[
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
     let mut m = master.conn();
     for i in 0..100 {
         m.c(&["SET", &format!("k{}", i), &i.to_string()]);
@@ -720,4 +725,55 @@ fn turning_appendonly_on_in_the_config_keeps_the_rdb_data() {
     // The AOF now decides, not the (older) RDB.
     let r = start_aof(&tripod(), data.path(), &[]);
     assert_eq!(digest(&mut r.conn()), d2);
+}
+
+#[test]
+fn shutdown_refused_while_the_first_aof_is_written_as_redis() {
+    for bin in [tripod(), redis()] {
+        let data = tempfile::tempdir().unwrap();
+        let p = start_in(&bin, data.path(), &[]);
+        let mut c = p.conn();
+        c.c(&["SET", "k", "v"]);
+        c.c(&["CONFIG", "SET", "rdb-key-save-delay", "10000000"]);
+        assert_eq!(c.c(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
+        assert_eq!(
+            c.c(&["SHUTDOWN"]),
+            "-ERR Errors trying to SHUTDOWN. Check logs.\r\n",
+            "{}",
+            bin.display()
+        );
+        assert!(log_of(&p).contains("Writing initial AOF, can't exit."));
+        // Turning the AOF off again kills the child; then it stops.
+        assert_eq!(c.c(&["CONFIG", "SET", "appendonly", "no"]), "+OK\r\n");
+        assert_eq!(info_field(&mut c, "aof_rewrite_in_progress"), "0");
+    }
+}
+
+#[test]
+fn script_effects_follow_set_repl_to_the_aof_and_the_replicas() {
+    let data = tempfile::tempdir().unwrap();
+    let master = start_aof(&tripod(), data.path(), &["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.conn();
+    let port = master.port.to_string();
+    let r = start_tripod(&["--replicaof", "127.0.0.1", &port]);
+    let mut rc = r.conn();
+    wait_until("the sync", Duration::from_secs(20), || {
+        rc.c(&["INFO", "replication"])
+            .contains("master_link_status:up")
+    });
+    let script = "redis.call('set','a','1'); redis.set_repl(redis.REPL_NONE); redis.call('set','b','2'); redis.set_repl(redis.REPL_AOF); redis.call('set','c','3'); redis.set_repl(redis.REPL_REPLICA); redis.call('set','e','5'); redis.set_repl(redis.REPL_ALL); redis.call('set','d','4')";
+    m.c(&["EVAL", script, "0"]);
+    wait_until("the replica", Duration::from_secs(20), || {
+        rc.c(&["EXISTS", "d"]) == ":1\r\n"
+    });
+    let keys = |c: &mut Conn| c.c(&["MGET", "a", "b", "c", "d", "e"]);
+    assert_eq!(
+        keys(&mut rc),
+        "*5\r\n$1\r\n1\r\n$-1\r\n$-1\r\n$1\r\n4\r\n$1\r\n5\r\n"
+    );
+    assert_eq!(m.c(&["DEBUG", "LOADAOF"]), "+OK\r\n");
+    assert_eq!(
+        keys(&mut m),
+        "*5\r\n$1\r\n1\r\n$-1\r\n$1\r\n3\r\n$1\r\n4\r\n$-1\r\n"
+    );
 }
