@@ -68,6 +68,14 @@ fn errors_are_fatal_with_redis_texts() {
         ),
         ("save 60", "Invalid save parameters"),
         (
+            "appenddirname /tmp/x",
+            "appenddirname can't be a path, just a dirname",
+        ),
+        (
+            "appendfilename a/b",
+            "appendfilename can't be a path, just a filename",
+        ),
+        (
             "cluster-enabled yes",
             "cluster-enabled yes is not supported",
         ),
