@@ -214,3 +214,54 @@ fn local_deploy_force_and_runtime_drift() {
     assert_eq!(json(&tripod(&["status", olds, "--json"]))["healthy"], true);
     assert_eq!(code(&tripod(&["stop", olds])), 0);
 }
+
+#[test]
+fn local_group_with_aof_deploys_and_status_shows_it() {
+    let g = LocalGroup::new("pw-aof");
+    let text = std::fs::read_to_string(&g.inv).unwrap().replace(
+        "    repl-diskless-sync-delay: 0\n",
+        "    repl-diskless-sync-delay: 0\n    appendonly: \"yes\"\n    appendfsync: always\n",
+    );
+    std::fs::write(&g.inv, text).unwrap();
+    let o = tripod(&["deploy", g.inv()]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(code(&tripod(&["write-test", g.inv(), "--keys", "50"])), 0);
+    let st = json(&tripod(&["status", g.inv(), "--json"]));
+    assert_eq!(st["healthy"], true);
+    for n in 0..3 {
+        let p = &st["nodes"][n]["persistence"];
+        assert_eq!(p["aof_enabled"], true, "{st}");
+        assert_eq!(p["aof_last_write_status"], "ok");
+        assert_eq!(p["aof_last_rewrite_status"], "ok");
+        assert_eq!(p["rdb_last_bgsave_status"], "ok");
+    }
+    // The master's AOF folder is Redis 7.0's.
+    let master_dir = g.dir.path().join("m");
+    let manifest = walk(&master_dir)
+        .into_iter()
+        .find(|p| p.ends_with("appendonlydir/appendonly.aof.manifest"))
+        .expect("the master has an AOF manifest");
+    assert!(std::fs::read_to_string(manifest)
+        .unwrap()
+        .contains("type i\n"));
+    let text = stdout(&tripod(&["status", g.inv()]));
+    assert!(text.contains("AOF"), "{text}");
+    assert_eq!(text.matches(" on ").count(), 3, "{text}");
+    assert_eq!(code(&tripod(&["stop", g.inv()])), 0);
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

@@ -166,11 +166,11 @@ fn bad_config_file_is_fatal_with_file_and_line() {
 #[test]
 fn unimplemented_directives_are_refused() {
     let out = Command::new(tripod_server_bin())
-        .args(["--appendonly", "yes", "--port", "0"])
+        .args(["--cluster-enabled", "yes", "--port", "0"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("appendonly"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cluster-enabled"));
 }
 
 #[test]

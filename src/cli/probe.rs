@@ -418,10 +418,44 @@ pub async fn info_replication(
     Ok(parse_info(&text))
 }
 
+/// The persistence state of a node (`INFO persistence`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersistInfo {
+    pub aof_enabled: bool,
+    pub aof_rewrite_in_progress: bool,
+    /// "ok" or "err", as INFO says.
+    pub aof_last_bgrewrite_status: String,
+    pub aof_last_write_status: String,
+    pub rdb_bgsave_in_progress: bool,
+    pub rdb_last_bgsave_status: String,
+}
+
+/// Parses `INFO persistence` text; missing fields keep their defaults.
+pub fn parse_persistence(text: &str) -> PersistInfo {
+    let mut p = PersistInfo::default();
+    for line in text.lines() {
+        let Some((k, v)) = line.trim_end().split_once(':') else {
+            continue;
+        };
+        match k {
+            "aof_enabled" => p.aof_enabled = v == "1",
+            "aof_rewrite_in_progress" => p.aof_rewrite_in_progress = v == "1",
+            "aof_last_bgrewrite_status" => p.aof_last_bgrewrite_status = v.to_string(),
+            "aof_last_write_status" => p.aof_last_write_status = v.to_string(),
+            "rdb_bgsave_in_progress" => p.rdb_bgsave_in_progress = v == "1",
+            "rdb_last_bgsave_status" => p.rdb_last_bgsave_status = v.to_string(),
+            _ => {}
+        }
+    }
+    p
+}
+
 /// What one probe found about one node.
 #[derive(Debug, Clone)]
 pub struct Probe {
     pub info: Option<ReplInfo>,
+    /// INFO persistence, when it answered.
+    pub persistence: Option<PersistInfo>,
     /// The number of keys over every database (`INFO keyspace`), when it answered.
     pub keys: Option<u64>,
     pub error: Option<String>,
@@ -435,24 +469,40 @@ impl Probe {
     }
 }
 
-/// INFO replication and INFO keyspace of one node.
+/// INFO replication, INFO keyspace and INFO persistence of one node.
 pub async fn probe(host: &Host, timeout: Duration) -> Probe {
     let r = async {
         let mut con = connect(host, timeout).await?;
         let info = info_replication(host, &mut con, timeout).await?;
         let ks: String = cmd(host, &mut con, redis::cmd("INFO").arg("keyspace"), timeout).await?;
-        Ok::<_, ProbeError>((info, count_keys(&ks)))
+        // Older servers may lack some fields: a failed INFO persistence
+        // only leaves it unknown.
+        let persist: Option<String> = cmd(
+            host,
+            &mut con,
+            redis::cmd("INFO").arg("persistence"),
+            timeout,
+        )
+        .await
+        .ok();
+        Ok::<_, ProbeError>((
+            info,
+            count_keys(&ks),
+            persist.as_deref().map(parse_persistence),
+        ))
     }
     .await;
     match r {
-        Ok((info, keys)) => Probe {
+        Ok((info, keys, persistence)) => Probe {
             info: Some(info),
+            persistence,
             keys: Some(keys),
             error: None,
             failure: None,
         },
         Err(e) => Probe {
             info: None,
+            persistence: None,
             keys: None,
             error: Some(e.message),
             failure: Some(e.kind),
@@ -481,6 +531,7 @@ pub async fn probe_all(hosts: &[Host], timeout: Duration) -> Vec<Probe> {
     for t in tasks {
         out.push(t.await.unwrap_or_else(|e| Probe {
             info: None,
+            persistence: None,
             keys: None,
             error: Some(format!("probe task failed: {e}")),
             failure: Some(Failure::Other),
@@ -492,6 +543,15 @@ pub async fn probe_all(hosts: &[Host], timeout: Duration) -> Vec<Probe> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_info_persistence() {
+        let p = parse_persistence("# Persistence\r\nloading:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:1\r\naof_rewrite_in_progress:1\r\naof_last_bgrewrite_status:err\r\naof_last_write_status:ok\r\n");
+        assert!(p.aof_enabled && p.aof_rewrite_in_progress && !p.rdb_bgsave_in_progress);
+        assert_eq!(p.aof_last_bgrewrite_status, "err");
+        assert_eq!(p.aof_last_write_status, "ok");
+        assert_eq!(p.rdb_last_bgsave_status, "ok");
+    }
 
     #[test]
     fn parses_the_source_documents_info() {

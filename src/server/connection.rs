@@ -547,6 +547,8 @@ fn execute_round(
     if !input.pending().is_empty() {
         process_input(s, id, input);
     }
+    // The AOF gets the writes before any reply goes out.
+    crate::server::aof::flush(s, false);
     let Some(c) = s.clients.get_mut(&id) else {
         return Next::CLOSE;
     };
@@ -598,6 +600,16 @@ pub async fn serve_connection<S: Socket>(srv: Shared, stream: S, id: u64, initia
         first = false;
         if next.close {
             break;
+        }
+        // appendfsync always: no reply leaves before what it acknowledges
+        // (or shows) is on disk; one fsync serves every connection.
+        let sync_target = {
+            let s = srv.borrow();
+            crate::server::aof::group_sync::deferred(&s)
+                .then(|| crate::server::aof::group_sync::target(&s))
+        };
+        if let Some(t) = sync_target {
+            crate::server::aof::group_sync::wait_synced(&srv, t).await;
         }
 
         // 2. Write as much as the socket takes without waiting.

@@ -53,7 +53,9 @@ pub fn run(srv: &mut Server) {
         db.keys.rehash_for(1000);
         db.expires.rehash_for(200);
     }
+    crate::server::aof::cron_before_save(srv);
     crate::server::rdb::cron(srv);
+    crate::server::aof::cron(srv);
     crate::server::replication::cron(srv);
     if !srv.migrate_sockets.is_empty() {
         srv.migrate_sockets.close_timed_out(now);

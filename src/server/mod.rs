@@ -49,6 +49,7 @@ pub const REDIS_VERSION: &str = "7.0.15";
 pub const TRIPOD_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub(crate) mod acl;
+pub(crate) mod aof;
 pub(crate) mod client;
 pub(crate) mod commands;
 pub(crate) mod config;

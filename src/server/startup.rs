@@ -422,6 +422,7 @@ fn spawn_signal_watchers(shared: &Shared) {
             while chld.recv().await.is_some() {
                 let mut srv = s.borrow_mut();
                 crate::server::rdb::reap_child(&mut srv);
+                crate::server::aof::rewrite::reap_child(&mut srv);
                 crate::server::replication::take_snapshot_event(&mut srv);
             }
         });
@@ -531,7 +532,12 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
     show_logo(&srv.config, port);
 
     // Load the dataset before accepting clients.
-    if let Err(e) = crate::server::rdb::load_on_startup(&mut srv) {
+    let loaded = match crate::server::aof::startup::load_and_open(&mut srv) {
+        Ok(true) => Ok(()),
+        Ok(false) => crate::server::rdb::load_on_startup(&mut srv),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = loaded {
         let msg = format!("Fatal error loading the DB: {}. Exiting.", e);
         log::warning(&msg);
         if ready_fd.is_none() {

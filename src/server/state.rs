@@ -143,6 +143,8 @@ pub struct Server {
     pub client_recent_max_input_buffer: usize,
     pub client_recent_max_output_buffer: usize,
     pub persistence: crate::server::rdb::Persistence,
+    /// The append-only file (appendonly yes).
+    pub aof: crate::server::aof::Aof,
     /// SHUTDOWN finished its work: the main loop exits.
     pub exit_now: bool,
     /// DEBUG SET-ACTIVE-EXPIRE.
@@ -224,6 +226,7 @@ impl Server {
             client_recent_max_input_buffer: 0,
             client_recent_max_output_buffer: 0,
             persistence: crate::server::rdb::Persistence::default(),
+            aof: Default::default(),
             exit_now: false,
             active_expire_enabled: true,
             debug: Default::default(),

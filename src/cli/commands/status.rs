@@ -29,7 +29,64 @@ pub struct NodeStatus {
     pub lag_seconds: Option<i64>,
     /// The master this node replicates from (address:port).
     pub following: Option<String>,
+    /// Persistence (INFO persistence); null when the node did not answer.
+    pub persistence: Option<PersistStatus>,
     pub error: Option<String>,
+}
+
+/// A node's persistence as `status` shows it: whether the AOF is on and how
+/// the last AOF rewrite, AOF write/fsync and background save went.
+#[derive(Debug, Serialize)]
+pub struct PersistStatus {
+    pub aof_enabled: bool,
+    pub aof_rewrite_in_progress: bool,
+    /// "ok" or "err" (INFO's aof_last_bgrewrite_status).
+    pub aof_last_rewrite_status: String,
+    /// "ok" or "err" (INFO's aof_last_write_status: writes and fsyncs).
+    pub aof_last_write_status: String,
+    pub rdb_bgsave_in_progress: bool,
+    pub rdb_last_bgsave_status: String,
+}
+
+impl PersistStatus {
+    fn from_probe(p: &crate::cli::probe::PersistInfo) -> Self {
+        PersistStatus {
+            aof_enabled: p.aof_enabled,
+            aof_rewrite_in_progress: p.aof_rewrite_in_progress,
+            aof_last_rewrite_status: p.aof_last_bgrewrite_status.clone(),
+            aof_last_write_status: p.aof_last_write_status.clone(),
+            rdb_bgsave_in_progress: p.rdb_bgsave_in_progress,
+            rdb_last_bgsave_status: p.rdb_last_bgsave_status.clone(),
+        }
+    }
+
+    /// The AOF column: "off", or "on" with the rewrite and write statuses
+    /// when one is not "ok" or a rewrite runs.
+    fn aof_text(&self) -> String {
+        if !self.aof_enabled {
+            return "off".into();
+        }
+        let mut t = "on".to_string();
+        if self.aof_rewrite_in_progress {
+            t.push_str(" rewriting");
+        }
+        if self.aof_last_rewrite_status != "ok" {
+            t.push_str(&format!(" rewrite:{}", self.aof_last_rewrite_status));
+        }
+        if self.aof_last_write_status != "ok" {
+            t.push_str(&format!(" write:{}", self.aof_last_write_status));
+        }
+        t
+    }
+
+    /// The BGSAVE column: the last status, "saving" while one runs.
+    fn bgsave_text(&self) -> String {
+        if self.rdb_bgsave_in_progress {
+            format!("{} saving", self.rdb_last_bgsave_status)
+        } else {
+            self.rdb_last_bgsave_status.clone()
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -170,6 +227,7 @@ pub fn build(inv: &Inventory, snap: &Snapshot) -> GroupStatus {
             lag_bytes: None,
             lag_seconds: None,
             following: None,
+            persistence: p.persistence.as_ref().map(PersistStatus::from_probe),
             error: p.error.clone(),
         };
         match &p.info {
@@ -252,6 +310,12 @@ pub fn render_table(inv: &Inventory, st: &GroupStatus) -> String {
                 opt(n.offset),
                 opt(n.lag_bytes),
                 opt(n.lag_seconds),
+                n.persistence
+                    .as_ref()
+                    .map_or_else(|| "-".into(), PersistStatus::aof_text),
+                n.persistence
+                    .as_ref()
+                    .map_or_else(|| "-".into(), PersistStatus::bgsave_text),
                 if n.reachable {
                     "yes".into()
                 } else {
@@ -270,6 +334,8 @@ pub fn render_table(inv: &Inventory, st: &GroupStatus) -> String {
             "OFFSET",
             "LAG(bytes)",
             "LAG(s)",
+            "AOF",
+            "BGSAVE",
             "REACHABLE",
         ],
         &rows,

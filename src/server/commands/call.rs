@@ -183,6 +183,11 @@ fn precheck(
     {
         return Err("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.".into());
     }
+    if (is_write || cmd.name == "ping") && !from_master {
+        if let Some(e) = crate::server::aof::write_error(srv) {
+            return Err(format!("MISCONF Errors writing to the AOF file: {}", e));
+        }
+    }
     if is_write && !from_master && !srv.is_replica() && srv.config.min_replicas_to_write > 0 {
         let good = srv.good_replicas();
         if good < srv.config.min_replicas_to_write as usize {
@@ -313,7 +318,8 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
 
     // Propagation: by default a write that changed something goes out verbatim,
     // after what it queued on the way. The master's stream is proxied verbatim
-    // by the replica link instead.
+    // by the replica link instead: what our master sends (or an AOF replays)
+    // only goes to the AOF.
     let changed = cmd.is_write() && srv.dirty > dirty_before;
     srv.end_call(mark, db_before, argv, changed, c.kind == ClientKind::Master);
 

@@ -186,6 +186,7 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         }
         (b"populate", 3..=5) => populate(srv, c, argv),
         (b"reload", _) => reload(srv, c),
+        (b"loadaof", 2) => loadaof(srv, c),
         (b"config-rewrite-force-all", 2) => match srv.config.rewrite() {
             Ok(()) => c.reply.ok(),
             Err(e) => c.reply.error(&format!(
@@ -410,6 +411,15 @@ fn populate(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 }
 
 /// DEBUG RELOAD: save, then load the file back (what a restart would do).
+/// DEBUG LOADAOF: flushes the AOF, then empties the dataset and loads the
+/// AOF folder again (Redis exits when that fails, so does this).
+fn loadaof(srv: &mut Server, c: &mut Client) {
+    if crate::server::aof::startup::debug_loadaof(srv).is_err() {
+        std::process::exit(1);
+    }
+    c.reply.ok();
+}
+
 fn reload(srv: &mut Server, c: &mut Client) {
     if let Err(e) = crate::server::rdb::save(srv) {
         c.reply

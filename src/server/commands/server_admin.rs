@@ -220,6 +220,21 @@ fn check_config_changes(
             })?;
         }
     }
+    // Last, as it can't be undone: appendonly starts (a rewrite first) or
+    // stops the AOF, as Redis's updateAppendonly.
+    crate::server::aof::refresh_config(srv);
+    if changed.contains(&"appendonly") {
+        if srv.config.appendonly {
+            crate::server::aof::start(srv).map_err(|e| {
+                format!(
+                    "ERR CONFIG SET failed (possibly related to argument 'appendonly') - {}",
+                    e
+                )
+            })?;
+        } else {
+            crate::server::aof::stop(srv);
+        }
+    }
     Ok(())
 }
 
@@ -243,6 +258,7 @@ pub fn apply_config_changes(srv: &mut Server, changed: &[&'static str]) {
             // Redis starts its eviction time event: the keys over the new
             // limit go without waiting for the next command (see the cron).
             "maxmemory" => srv.evict_soon = srv.config.maxmemory > 0,
+            "aof-disable-auto-gc" => crate::server::aof::rewrite::delete_history(srv),
             _ => {}
         }
     }

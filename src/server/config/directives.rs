@@ -395,9 +395,6 @@ pub fn canonical(d: &'static Directive) -> &'static Directive {
 pub fn unsupported(name: &str, value: &str) -> Option<String> {
     let v = value.to_ascii_lowercase();
     match name {
-        "appendonly" if v == "yes" => Some(
-            "appendonly yes is not supported by tripod-server (AOF persistence is not implemented); use RDB snapshots (save) instead".into(),
-        ),
         "cluster-enabled" if v == "yes" => {
             Some("cluster-enabled yes is not supported by tripod-server (Redis Cluster is not implemented); tripod runs a master/replica group".into())
         }

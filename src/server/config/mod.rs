@@ -680,7 +680,19 @@ fn normalize(d: &Directive, vals: &[String], startup: bool) -> Result<String, St
                 ))
             }
         }
-        Kind::Str => Ok(one()?.clone()),
+        Kind::Str => {
+            let v = one()?;
+            // As Redis: the AOF folder and file names are names, not paths.
+            match d.name {
+                "appenddirname" if v.contains('/') => {
+                    Err("appenddirname can't be a path, just a dirname".into())
+                }
+                "appendfilename" if v.contains('/') => {
+                    Err("appendfilename can't be a path, just a filename".into())
+                }
+                _ => Ok(v.clone()),
+            }
+        }
         Kind::Special => special(d.name, vals, startup),
     }
 }

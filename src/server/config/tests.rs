@@ -68,8 +68,12 @@ fn errors_are_fatal_with_redis_texts() {
         ),
         ("save 60", "Invalid save parameters"),
         (
-            "appendonly yes",
-            "appendonly yes is not supported by tripod-server",
+            "appenddirname /tmp/x",
+            "appenddirname can't be a path, just a dirname",
+        ),
+        (
+            "appendfilename a/b",
+            "appendfilename can't be a path, just a filename",
         ),
         (
             "cluster-enabled yes",

@@ -168,6 +168,7 @@ pub fn save_to(srv: &Server, path: &std::path::Path) -> Result<(), String> {
         used_mem: crate::server::memory::used() as u64,
         ctime: now_ms() / 1000,
         functions: srv.scripting.functions.codes(),
+        aof_base: false,
     };
     let written = writer::write(&srv.dbs, &mut w, &meta)
         .and_then(|_| w.flush())
@@ -218,11 +219,19 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
     if srv.persistence.child_pid.is_some() {
         return Err("Background save already in progress".into());
     }
+    if srv.aof.child.is_some() {
+        return Err("Another child process is active (AOF?): can't BGSAVE right now.".into());
+    }
     let path = rdb_path(srv);
     srv.persistence.last_bgsave_try = now_ms() / 1000;
+    let fork_start = std::time::Instant::now();
     // SAFETY: the server is single-threaded; the child only writes a file from
     // memory it owns and leaves with _exit, never returning into the runtime.
     let pid = unsafe { libc::fork() };
+    if pid > 0 {
+        srv.stats.total_forks += 1;
+        srv.stats.latest_fork_usec = fork_start.elapsed().as_micros() as u64;
+    }
     if pid < 0 {
         let e = std::io::Error::last_os_error();
         srv.persistence.last_bgsave_ok = false;
@@ -256,7 +265,7 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
 /// `close` (for a diskless sync, the pipe's read end: while the child holds it,
 /// the child's writes never fail when the parent dies, and it would block
 /// forever instead of exiting).
-fn in_child(srv: &mut Server, close: &[i32]) {
+pub(crate) fn in_child(srv: &mut Server, close: &[i32]) {
     log::set_role('C');
     let _ = crate::server::oom::apply(srv, crate::server::oom::ProcessClass::BackgroundChild);
     for &fd in srv.listen_fds.iter().chain(close) {
@@ -271,11 +280,16 @@ fn in_child(srv: &mut Server, close: &[i32]) {
 /// framed as Redis does: `$EOF:<mark>\r\n`, the RDB, then the 40-byte mark.
 /// The child closes `read_end`, so it exits (EPIPE) if the parent dies.
 pub fn fork_to_fd(srv: &mut Server, read_end: i32, fd: i32, mark: &str) -> Result<i32, String> {
-    if srv.persistence.child_pid.is_some() {
+    if crate::server::aof::has_active_child(srv) {
         return Err("Background save already in progress".into());
     }
+    let fork_start = std::time::Instant::now();
     // SAFETY: as in `bgsave`; the child owns `fd` and leaves with _exit.
     let pid = unsafe { libc::fork() };
+    if pid > 0 {
+        srv.stats.total_forks += 1;
+        srv.stats.latest_fork_usec = fork_start.elapsed().as_micros() as u64;
+    }
     if pid < 0 {
         return Err(format!("fork: {}", std::io::Error::last_os_error()));
     }
@@ -294,6 +308,7 @@ pub fn fork_to_fd(srv: &mut Server, read_end: i32, fd: i32, mark: &str) -> Resul
             used_mem: crate::server::memory::used() as u64,
             ctime: now_ms() / 1000,
             functions: srv.scripting.functions.codes(),
+            aof_base: false,
         };
         let ok = w.write_all(format!("$EOF:{}\r\n", mark).as_bytes()).is_ok()
             && writer::write(&srv.dbs, &mut w, &meta).is_ok()
@@ -330,6 +345,10 @@ pub fn kill_child(srv: &mut Server) {
 pub fn cron(srv: &mut Server) {
     if srv.persistence.child_pid.is_some() {
         reap_child(srv);
+        return;
+    }
+    if srv.aof.child.is_some() {
+        // An AOF rewrite runs: saves wait for it, as Redis.
         return;
     }
     let now = now_ms() / 1000;
@@ -414,6 +433,7 @@ pub fn finish_shutdown(
 ) -> Result<(), String> {
     log::warning("User requested shutdown...");
     kill_child(srv);
+    crate::server::aof::shutdown(srv)?;
     let save = match mode {
         crate::server::state::ShutdownMode::Save => true,
         crate::server::state::ShutdownMode::NoSave => false,
@@ -440,7 +460,7 @@ pub fn info_section(srv: &Server, o: &mut String) {
     let now = crate::server::util::now_ms();
     let _ = write!(
         o,
-        "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
         srv.loading as u8,
         srv.dirty,
         p.child_pid.is_some() as u8,
@@ -452,6 +472,7 @@ pub fn info_section(srv: &Server, o: &mut String) {
         p.last_load_keys_expired,
         p.last_load_keys_loaded,
     );
+    o.push_str(&crate::server::aof::info_fields(srv));
 }
 
 // ---------------------------------------------------------------------------

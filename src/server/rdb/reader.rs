@@ -702,6 +702,7 @@ mod fuzz {
             checksum: false,
             used_mem: 0,
             ctime: 0,
+            aof_base: false,
         };
         crate::server::rdb::writer::write(&[db], &mut out, &meta).unwrap();
         out

@@ -261,6 +261,8 @@ pub struct Meta<'a> {
     pub ctime: i64,
     /// The code of each function library, saved as FUNCTION2 records.
     pub functions: Vec<Vec<u8>>,
+    /// The snapshot is an AOF base file (the `aof-base` aux field is 1).
+    pub aof_base: bool,
 }
 
 /// Writes a full RDB file of `dbs` to `w`.
@@ -276,7 +278,7 @@ pub fn write(dbs: &[Db], w: &mut dyn Write, meta: &Meta) -> io::Result<()> {
         out.aux("repl-id", &r.replid)?;
         out.aux("repl-offset", &r.offset.to_string())?;
     }
-    out.aux("aof-base", "0")?;
+    out.aux("aof-base", if meta.aof_base { "1" } else { "0" })?;
     for code in &meta.functions {
         out.byte(OPCODE_FUNCTION2)?;
         out.string(code)?;

@@ -158,8 +158,11 @@ pub fn sync_command(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     c.repl = Some(link);
     srv.repl.replicas.push(c.id);
     ensure_backlog(srv);
-    if srv.persistence.child_pid.is_some() || !srv.repl.transfer_targets.is_empty() {
-        if srv.repl.rdb_for_replicas && !srv.persistence.child_to_socket {
+    if crate::server::aof::has_active_child(srv) || !srv.repl.transfer_targets.is_empty() {
+        if srv.persistence.child_pid.is_some()
+            && srv.repl.rdb_for_replicas
+            && !srv.persistence.child_to_socket
+        {
             // Share the snapshot file being written: copy what another waiting
             // replica holds since the fork, and start from the same offset.
             let other = srv
@@ -601,7 +604,9 @@ pub fn cron(srv: &mut Server) {
         } else {
             0
         };
-        let idle = srv.persistence.child_pid.is_none() && srv.repl.transfer_targets.is_empty();
+        // Another child (an AOF rewrite) delays the snapshot too, as Redis.
+        let idle =
+            !crate::server::aof::has_active_child(srv) && srv.repl.transfer_targets.is_empty();
         if idle && now - since >= delay {
             if let Err(e) = start_snapshot(srv, None) {
                 log::warning(&format!("BGSAVE for replication failed: {}", e));

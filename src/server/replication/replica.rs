@@ -502,6 +502,8 @@ fn load(
         let _ = std::fs::remove_file(tmp);
     }
     s.stats.sync_full += 0;
+    // The AOF restarts from the new dataset (a rewrite), as Redis.
+    crate::server::aof::restart_after_sync(&mut s);
     log::notice("MASTER <-> REPLICA sync: Finished with success");
     Ok(())
 }

@@ -25,8 +25,23 @@
 
 use crate::server::state::Server;
 
-/// A command to replay, with the database it applies to.
-type Op = (usize, Vec<Vec<u8>>);
+/// A command to replay, with the database it applies to and where it goes
+/// (Redis's PROPAGATE_AOF / PROPAGATE_REPL targets).
+type Op = (usize, Vec<Vec<u8>>, Targets);
+
+/// Where a queued command goes: the consumers (the AOF), the replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Targets {
+    pub consumers: bool,
+    pub replicas: bool,
+}
+
+impl Targets {
+    pub const ALL: Targets = Targets {
+        consumers: true,
+        replicas: true,
+    };
+}
 
 /// Something that consumes the stream of commands every execution unit
 /// produces, in order (an append-only file, for example). The backlog and the
@@ -61,7 +76,6 @@ impl std::fmt::Debug for Propagation {
 
 /// Where a `call` started, handed back to [`Server::end_call`].
 pub struct CallMark {
-    pending_start: usize,
     outer_prevent: bool,
 }
 
@@ -86,34 +100,31 @@ impl Server {
         let p = &mut self.repl.propagation;
         p.depth += 1;
         CallMark {
-            pending_start: p.pending.len(),
             outer_prevent: std::mem::replace(&mut p.prevent, false),
         }
     }
 
     /// The command `argv`, run in database `db`, ended. `own` says whether it
     /// changed the dataset and is a write (so it is propagated verbatim unless
-    /// it asked for something else instead); `discard` drops what it queued
-    /// (the commands of our own master, whose stream is proxied verbatim).
-    /// When it was the outermost command, its execution unit goes out.
+    /// it asked for something else instead); `from_master` says the unit comes
+    /// from our own master (or replays an AOF): it goes to the consumers (the
+    /// AOF) only, since replicas get the master's stream verbatim. When it was
+    /// the outermost command, its execution unit goes out.
     pub(crate) fn end_call(
         &mut self,
         mark: CallMark,
         db: usize,
         argv: &[Vec<u8>],
         own: bool,
-        discard: bool,
+        from_master: bool,
     ) {
         let p = &mut self.repl.propagation;
         p.depth -= 1;
-        let own = own && !p.prevent && !discard;
+        let own = own && !p.prevent;
         p.prevent = mark.outer_prevent;
-        if discard {
-            p.pending.truncate(mark.pending_start);
-        }
         if p.depth > 0 {
             if own {
-                p.pending.push((db, argv.to_vec()));
+                p.pending.push((db, argv.to_vec(), Targets::ALL));
             }
             return;
         }
@@ -121,14 +132,14 @@ impl Server {
             // The common case: one command and nothing else, sent from the
             // borrowed arguments.
             if own {
-                self.emit(db, argv);
+                self.emit(db, argv, true, !from_master);
             }
             return;
         }
         if own {
-            p.pending.push((db, argv.to_vec()));
+            p.pending.push((db, argv.to_vec(), Targets::ALL));
         }
-        self.propagate_pending();
+        self.propagate_pending(!from_master);
     }
 
     /// Where the running execution unit's queue ends now (for
@@ -138,15 +149,31 @@ impl Server {
     }
 
     /// Drops what was queued after `mark`: the effects of a script command run
-    /// under `redis.set_repl(redis.REPL_NONE)` (or REPL_AOF) are not replicated.
+    /// under `redis.set_repl(redis.REPL_NONE)` are not propagated at all.
     pub fn propagation_truncate(&mut self, mark: usize) {
         self.repl.propagation.pending.truncate(mark);
+    }
+
+    /// Limits where what was queued after `mark` goes (a script command run
+    /// under `redis.set_repl(redis.REPL_AOF)` or `REPL_REPLICA`); commands
+    /// left with nowhere to go are dropped.
+    pub fn propagation_limit(&mut self, mark: usize, to: Targets) {
+        let p = &mut self.repl.propagation.pending;
+        for op in p.iter_mut().skip(mark) {
+            op.2.consumers &= to.consumers;
+            op.2.replicas &= to.replicas;
+        }
+        let mut i = 0;
+        p.retain(|op| {
+            i += 1;
+            i <= mark || op.2.consumers || op.2.replicas
+        });
     }
 
     /// Queues `argv`, applied to `db`, as an effect of the running execution
     /// unit (Redis's alsoPropagate).
     pub fn also_propagate(&mut self, db: usize, argv: Vec<Vec<u8>>) {
-        self.repl.propagation.pending.push((db, argv));
+        self.repl.propagation.pending.push((db, argv, Targets::ALL));
     }
 
     /// Replaces the running command's own propagation with `cmds` (SET EX goes
@@ -165,13 +192,12 @@ impl Server {
         let cmd: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
         self.also_propagate(db, vec![cmd.to_vec(), key.to_vec()]);
         if self.repl.propagation.depth == 0 {
-            self.propagate_pending();
+            self.propagate_pending(true);
         }
     }
 
-    /// Attaches a consumer that gets every command of the stream from now on.
-    /// (Nothing attaches one yet: this is where an append-only file will.)
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// Attaches a consumer that gets every command of the stream from now on
+    /// (the append-only file's feeder).
     pub fn attach_stream_consumer(&mut self, consumer: Box<dyn StreamConsumer>) {
         self.repl.propagation.consumers.push(consumer);
     }
@@ -179,7 +205,8 @@ impl Server {
     /// Sends out what the execution unit queued (Redis's
     /// propagatePendingCommands): more than one command is wrapped in MULTI/EXEC,
     /// the MULTI in the first command's database, the EXEC in the last's.
-    fn propagate_pending(&mut self) {
+    /// `replicate`: the backlog and replicas get it too, not only consumers.
+    fn propagate_pending(&mut self, replicate: bool) {
         let ops = std::mem::take(&mut self.repl.propagation.pending);
         let (Some(first), Some(last)) = (ops.first(), ops.last()) else {
             return;
@@ -187,13 +214,13 @@ impl Server {
         let wrap = ops.len() > 1;
         let (first_db, last_db) = (first.0, last.0);
         if wrap {
-            self.emit(first_db, &[b"MULTI".to_vec()]);
+            self.emit(first_db, &[b"MULTI".to_vec()], true, replicate);
         }
-        for (db, argv) in &ops {
-            self.emit(*db, argv);
+        for (db, argv, to) in &ops {
+            self.emit(*db, argv, to.consumers, to.replicas && replicate);
         }
         if wrap {
-            self.emit(last_db, &[b"EXEC".to_vec()]);
+            self.emit(last_db, &[b"EXEC".to_vec()], true, replicate);
         }
         // Keep the queue's allocation for the next unit.
         let mut ops = ops;
@@ -203,14 +230,17 @@ impl Server {
         }
     }
 
-    /// One command to every consumer of the stream.
-    fn emit(&mut self, db: usize, argv: &[Vec<u8>]) {
-        if !self.repl.propagation.consumers.is_empty() {
+    /// One command to every consumer of the stream (with `consume`) and to
+    /// the backlog and the replicas (with `replicate`).
+    fn emit(&mut self, db: usize, argv: &[Vec<u8>], consume: bool, replicate: bool) {
+        if consume && !self.repl.propagation.consumers.is_empty() {
             for c in self.repl.propagation.consumers.iter_mut() {
                 c.feed(db, argv);
             }
         }
-        self.feed_replication(db, argv);
+        if replicate {
+            self.feed_replication(db, argv);
+        }
     }
 
     /// The built-in consumer: the backlog and the replicas, with a SELECT first

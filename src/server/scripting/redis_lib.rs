@@ -422,8 +422,16 @@ fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> (Value, bo
             let mark = srv.propagation_mark();
             sc.reply.buf.clear();
             commands::call(srv, &mut sc, cmd, &argv);
-            if repl & REPL_REPLICA == 0 {
+            if repl & (REPL_AOF | REPL_REPLICA) == 0 {
                 srv.propagation_truncate(mark);
+            } else if repl != REPL_AOF | REPL_REPLICA {
+                srv.propagation_limit(
+                    mark,
+                    crate::server::replication::stream::Targets {
+                        consumers: repl & REPL_AOF != 0,
+                        replicas: repl & REPL_REPLICA != 0,
+                    },
+                );
             }
             let buf = std::mem::take(&mut sc.reply.buf);
             let v = convert::reply_to_lua(lua, &buf).unwrap_or(Value::Nil);

@@ -198,9 +198,8 @@ struct SetOpts {
     xx: bool,
     get: bool,
     keepttl: bool,
-    /// Absolute expiry in ms, and whether the client gave it as PXAT already.
+    /// Absolute expiry in ms.
     expire_at: Option<i64>,
-    given_as_pxat: bool,
 }
 
 /// Turns a relative or absolute expire argument into absolute ms, with Redis's
@@ -252,7 +251,6 @@ fn parse_set_opts(argv: &[Vec<u8>]) -> Result<SetOpts, String> {
                     abs,
                     "set",
                 )?);
-                o.given_as_pxat = a == b"PXAT";
                 have_expire = true;
                 i += 1;
             }
@@ -326,20 +324,17 @@ fn set_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], o: SetOpts) {
     }
     srv.add_dirty(1);
     if let Some(at) = o.expire_at {
-        if !o.given_as_pxat {
-            // Relative times would expire later on a replica: send the absolute time.
-            let mut v = vec![
-                b"SET".to_vec(),
-                key.clone(),
-                argv[2].clone(),
-                b"PXAT".to_vec(),
-                at.to_string().into_bytes(),
-            ];
-            if o.keepttl {
-                v.push(b"KEEPTTL".to_vec());
-            }
-            srv.propagate_instead(db, vec![v]);
-        }
+        // Relative times would expire later on a replica: as Redis, any
+        // expiry goes out as `SET key value PXAT <abs-ms>` (NX, XX and GET
+        // dropped: they were decided here).
+        let v = vec![
+            b"SET".to_vec(),
+            key.clone(),
+            argv[2].clone(),
+            b"PXAT".to_vec(),
+            at.to_string().into_bytes(),
+        ];
+        srv.propagate_instead(db, vec![v]);
     }
     if o.get {
         match old {
