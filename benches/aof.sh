@@ -21,20 +21,22 @@ TMP=$(mktemp -d)
 mkdir -p "$TMP/t" "$TMP/r"
 pick_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 TP=$(pick_port); RP=$(pick_port)
-PIDS=()
 start() { # bin port dir extra...
   local bin=$1 port=$2 dir=$3; shift 3
   "$bin" --port "$port" --bind 127.0.0.1 --save "" --dir "$dir" --logfile "$dir/log" \
     --daemonize no --appendonly yes "$@" >/dev/null 2>&1 &
-  PIDS+=($!)
+  echo $! >> "$TMP/pids" # start runs in $(...): a file outlives the subshell
   echo $!
 }
-wait_up() { for _ in $(seq 4000); do redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return; sleep 0.005; done; }
-stop() { # port pid
-  redis-cli -p "$1" shutdown nosave >/dev/null 2>&1 || true
-  wait "$2" 2>/dev/null || true
+wait_up() { # port: until PONG (not -LOADING); fails loudly after 120 s
+  for _ in $(seq 24000); do redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return; sleep 0.005; done
+  echo "server on port $1 did not answer PING" >&2; exit 1
 }
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$TMP"' EXIT
+stop() { # port pid: the pid was started in a subshell, so poll it rather than `wait`
+  redis-cli -p "$1" shutdown nosave >/dev/null 2>&1 || true
+  while kill -0 "$2" 2>/dev/null; do sleep 0.01; done
+}
+trap 'for p in $(cat "$TMP/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done; sleep 0.2; rm -rf "$TMP"' EXIT
 ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 rps() { # port

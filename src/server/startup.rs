@@ -91,7 +91,12 @@ pub fn main() -> i32 {
         }
     };
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, run(config, ready_fd))
+    let code = local.block_on(&rt, run(config, ready_fd));
+    // Like Redis, exit without freeing the dataset: dropping millions of keys
+    // would hold the port (and the operator's restart) for seconds after
+    // "ready to exit". Everything that must reach disk was flushed by
+    // `finish_shutdown`; the kernel closes the sockets and files.
+    std::process::exit(code)
 }
 
 enum Daemon {
@@ -596,11 +601,13 @@ async fn run(config: Config, ready_fd: Option<i32>) -> i32 {
             _ = wake.notified() => {}
         }
         let mut srv = shared.borrow_mut();
-        if srv.exit_now {
-            return 0;
-        }
-        crate::server::cron::run(&mut srv);
-        if shutdown_step(&mut srv) {
+        if srv.exit_now || {
+            crate::server::cron::run(&mut srv);
+            shutdown_step(&mut srv)
+        } {
+            drop(srv);
+            // Never freed: `main` exits the process right after (see there).
+            std::mem::forget(shared);
             return 0;
         }
     }
