@@ -14,6 +14,10 @@
 /// One element of a bucket's chain.
 #[derive(Debug, Clone)]
 struct Node<V> {
+    /// `hash_bytes(key)`, kept so that a chain walk skips other keys without
+    /// touching their bytes (another cache miss each) and a resize rehashes
+    /// nothing.
+    hash: u64,
     key: Box<[u8]>,
     value: V,
     next: Option<Box<Node<V>>>,
@@ -101,17 +105,14 @@ impl<V> Dict<V> {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
-    #[inline]
-    fn slot(&self, key: &[u8]) -> usize {
-        (hash_bytes(key) as usize) & (self.table.len() - 1)
-    }
     fn find(&self, key: &[u8]) -> Option<&Node<V>> {
         if self.table.is_empty() {
             return None;
         }
-        let mut n = self.table[self.slot(key)].as_deref();
+        let h = hash_bytes(key);
+        let mut n = self.table[(h as usize) & (self.table.len() - 1)].as_deref();
         while let Some(node) = n {
-            if &node.key[..] == key {
+            if node.hash == h && &node.key[..] == key {
                 return Some(node);
             }
             n = node.next.as_deref();
@@ -122,10 +123,11 @@ impl<V> Dict<V> {
         if self.table.is_empty() {
             return None;
         }
-        let i = self.slot(key);
+        let h = hash_bytes(key);
+        let i = (h as usize) & (self.table.len() - 1);
         let mut n = self.table[i].as_deref_mut();
         while let Some(node) = n {
-            if &node.key[..] == key {
+            if node.hash == h && &node.key[..] == key {
                 return Some(node);
             }
             n = node.next.as_deref_mut();
@@ -153,7 +155,7 @@ impl<V> Dict<V> {
         for mut bucket in old {
             while let Some(mut node) = bucket {
                 bucket = node.next.take();
-                let i = (hash_bytes(&node.key) as usize) & mask;
+                let i = (node.hash as usize) & mask;
                 node.next = self.table[i].take();
                 self.table[i] = Some(node);
             }
@@ -175,10 +177,16 @@ impl<V> Dict<V> {
     }
     fn push_new(&mut self, key: Box<[u8]>, value: V) -> &mut V {
         self.grow_for_one_more();
-        let i = self.slot(&key);
+        let hash = hash_bytes(&key);
+        let i = (hash as usize) & (self.table.len() - 1);
         let next = self.table[i].take();
         self.len += 1;
-        let node = self.table[i].insert(Box::new(Node { key, value, next }));
+        let node = self.table[i].insert(Box::new(Node {
+            hash,
+            key,
+            value,
+            next,
+        }));
         &mut node.value
     }
 
@@ -193,13 +201,14 @@ impl<V> Dict<V> {
     /// The value of `key`, inserted with `make` when absent; true if inserted.
     /// One hash computation and one chain walk.
     pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> (&mut V, bool) {
-        let h = hash_bytes(key) as usize;
+        let hash = hash_bytes(key);
+        let h = hash as usize;
         if !self.table.is_empty() {
             let i = h & (self.table.len() - 1);
             let mut found: *mut Node<V> = std::ptr::null_mut();
             let mut n = self.table[i].as_deref_mut();
             while let Some(node) = n {
-                if &node.key[..] == key {
+                if node.hash == hash && &node.key[..] == key {
                     found = node;
                     break;
                 }
@@ -216,11 +225,47 @@ impl<V> Dict<V> {
         let next = self.table[i].take();
         self.len += 1;
         let node = self.table[i].insert(Box::new(Node {
+            hash,
             key: key.into(),
             value: make(),
             next,
         }));
         (&mut node.value, true)
+    }
+    /// Inserts `key` (owned, not copied) with `value` unless it is present, in
+    /// one hash computation and one chain walk; when it was present, both are
+    /// handed back. Bulk loads use it: a snapshot must not hold a key twice.
+    pub fn insert_new(&mut self, key: Box<[u8]>, value: V) -> Result<(), (Box<[u8]>, V)> {
+        let hash = hash_bytes(&key);
+        let h = hash as usize;
+        if !self.table.is_empty() {
+            let mut n = self.table[h & (self.table.len() - 1)].as_deref();
+            while let Some(node) = n {
+                if node.hash == hash && node.key == key {
+                    return Err((key, value));
+                }
+                n = node.next.as_deref();
+            }
+        }
+        self.grow_for_one_more();
+        let i = h & (self.table.len() - 1);
+        let next = self.table[i].take();
+        self.len += 1;
+        self.table[i] = Some(Box::new(Node {
+            hash,
+            key,
+            value,
+            next,
+        }));
+        Ok(())
+    }
+    /// Makes room for `n` elements in total without a resize (a snapshot's
+    /// RESIZEDB sizes, so loading does not rehash the keyspace again and again).
+    pub fn reserve(&mut self, n: usize) {
+        let want = n.next_power_of_two().max(4);
+        if n > 0 && want > self.table.len() {
+            self.resize(want);
+        }
     }
     /// Removes `key` and returns the owned key and its value, or None when absent.
     /// May shrink the table (freeing it entirely when it becomes empty).
@@ -228,12 +273,13 @@ impl<V> Dict<V> {
         if self.table.is_empty() {
             return None;
         }
-        let i = self.slot(key);
+        let h = hash_bytes(key);
+        let i = (h as usize) & (self.table.len() - 1);
         let mut link = &mut self.table[i];
         loop {
             match link {
                 None => return None,
-                Some(node) if &node.key[..] == key => {
+                Some(node) if node.hash == h && &node.key[..] == key => {
                     let mut node = link.take().expect("matched");
                     *link = node.next.take();
                     self.len -= 1;

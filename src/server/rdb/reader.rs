@@ -406,6 +406,8 @@ pub fn read(
     };
     let mut db = 0usize;
     let mut expire = NO_EXPIRE;
+    // Every loaded key gets the load's time as its access time (one clock read).
+    let lru = crate::server::keyspace::db::lru_clock();
     let (mut replid, mut offset, mut stream_db) = (None, None, 0i64);
     loop {
         let op = inp.byte()?;
@@ -435,8 +437,13 @@ pub fn read(
                 continue;
             }
             OPCODE_RESIZEDB => {
-                inp.len()?;
-                inp.len()?;
+                // Sizes from the file: trusted only up to a bound, so that a damaged
+                // or hostile stream cannot make us allocate a huge table up front.
+                const MAX_PRESIZE: u64 = 1 << 22;
+                let keys = inp.len()?.min(MAX_PRESIZE) as usize;
+                let expires = inp.len()?.min(MAX_PRESIZE) as usize;
+                loaded.dbs[db].keys.reserve(keys);
+                loaded.dbs[db].expires.reserve(expires);
                 continue;
             }
             OPCODE_AUX => {
@@ -486,21 +493,23 @@ pub fn read(
             loaded.keys_expired += 1;
             continue;
         }
-        let mut entry = Entry::new(value);
-        entry.expire = when;
-        let (slot, fresh) = loaded.dbs[db]
-            .keys
-            .get_or_insert_with(&key, || Entry::new(Value::Str(Vec::new())));
-        if !fresh {
+        let entry = Entry {
+            value,
+            expire: when,
+            lru,
+            raw: false,
+        };
+        let key = key.into_boxed_slice();
+        if when != NO_EXPIRE {
+            // A duplicate is reported just below, by the keys table.
+            let _ = loaded.dbs[db].expires.insert_new(key.clone(), ());
+        }
+        if let Err((key, _)) = loaded.dbs[db].keys.insert_new(key, entry) {
             return Err(err(format!(
                 "duplicate key '{}' in database {}",
                 String::from_utf8_lossy(&key),
                 db
             )));
-        }
-        *slot = entry;
-        if when != NO_EXPIRE {
-            loaded.dbs[db].expires.get_or_insert_with(&key, || ());
         }
         loaded.keys_loaded += 1;
     }
