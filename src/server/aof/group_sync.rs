@@ -80,43 +80,32 @@ pub async fn wait_synced(srv: &Shared, target: u64) {
     }
 }
 
-/// The task that fsyncs for all connections, in a blocking thread so the
-/// loop goes on reading and writing meanwhile; a failed fsync ends the
-/// process, as Redis with `appendfsync always`.
+/// The task that fsyncs for all connections. It first lets every connection
+/// that is ready run its round, then fsyncs in place, on the loop, as Redis
+/// does in beforeSleep: with clients that wait for their replies nothing could
+/// run meanwhile anyway, and an fsync handed to another thread cost a thread
+/// wake-up each way (measured: 0.89 of Redis's SET rate, 0.97 in place).
+/// A failed fsync ends the process, as Redis with `appendfsync always`.
 async fn syncer(srv: Shared) {
     loop {
         // The other connections ready now run their rounds first.
         tokio::task::yield_now().await;
-        let job = {
-            let mut s = srv.borrow_mut();
-            let g = &s.aof.group;
-            let file = s.aof.file.as_ref().and_then(|f| f.try_clone().ok());
-            match file {
-                Some(f) if g.synced < g.written && deferred(&s) => {
-                    Some((f, g.written, s.aof.last_incr_size))
-                }
-                _ => {
-                    all_synced(&mut s);
-                    s.aof.group.running = false;
-                    None
-                }
+        let mut guard = srv.borrow_mut();
+        let s = &mut *guard;
+        let g = &s.aof.group;
+        let pending = g.synced < g.written && deferred(s);
+        let file = match &s.aof.file {
+            Some(f) if pending => f,
+            _ => {
+                all_synced(s);
+                s.aof.group.running = false;
+                return;
             }
         };
-        let Some((file, target, size)) = job else {
-            return;
-        };
-        let res = tokio::task::spawn_blocking(move || file.sync_data()).await;
-        let mut s = srv.borrow_mut();
-        match res {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                log::warning(&format!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", super::strerror(&e)));
-                std::process::exit(1);
-            }
-            Err(_) => {
-                log::warning("Can't persist AOF for fsync error when the AOF fsync policy is 'always': the fsync thread failed. Exiting...");
-                std::process::exit(1);
-            }
+        let (target, size) = (g.written, s.aof.last_incr_size);
+        if let Err(e) = file.sync_data() {
+            log::warning(&format!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", super::strerror(&e)));
+            std::process::exit(1);
         }
         let g = &mut s.aof.group;
         if target > g.synced {
