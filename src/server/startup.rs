@@ -38,7 +38,7 @@ pub fn main() -> i32 {
     let config = match Config::from_args(&args) {
         Ok(StartupAction::Version) => {
             println!(
-                "tripod-server v={} redis_version={} sha=00000000:0 malloc=libc bits=64 build=tripod",
+                "tripod-server v={} redis_version={} sha=00000000:0 malloc=mimalloc bits=64 build=tripod",
                 TRIPOD_VERSION, REDIS_VERSION
             );
             return 0;
