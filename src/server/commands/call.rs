@@ -312,9 +312,11 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
         "command"
     };
     let threshold = srv.config.latency_monitor_threshold;
-    let now_s = crate::server::util::now_ms() / 1000;
-    srv.latency
-        .add_if_needed(threshold, event, usec / 1000, now_s);
+    if threshold > 0 && (usec / 1000) as i64 >= threshold {
+        let now_s = crate::server::util::now_ms() / 1000;
+        srv.latency
+            .add_if_needed(threshold, event, usec / 1000, now_s);
+    }
 
     // Propagation: by default a write that changed something goes out verbatim,
     // after what it queued on the way. The master's stream is proxied verbatim
