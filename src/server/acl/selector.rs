@@ -113,6 +113,14 @@ impl Selector {
         self.firstargs.clear();
     }
 
+    /// Whether this selector allows every command, key and channel (`+@all
+    /// ~* &*`, the default user's rules): `check` would pass for any command,
+    /// so callers may skip it. Conservative: a selector built command by
+    /// command answers false and takes the full check.
+    pub fn allows_everything(&self) -> bool {
+        self.allkeys && self.allchannels && self.allowed.iter().all(|w| *w == u64::MAX)
+    }
+
     /// Whether `+@all` (or allcommands) is in effect for commands added later.
     fn future_commands(&self) -> bool {
         self.bit(registry().count())
