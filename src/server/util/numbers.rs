@@ -94,22 +94,49 @@ pub fn format_f64(v: f64) -> String {
 }
 
 /// `%.17g` formatting.
+///
+/// Integral values below 10^17 (most scores and counters) print as integers,
+/// which is what `%.17g` gives for them, without the exact-digit machinery.
+/// Others take 17 significant digits once (Rust's exact `{:.16e}`) and lay them
+/// out in fixed or scientific form as `%g` does; the digits are the same in
+/// both forms, so there is no second formatting pass.
 fn format_g17(v: f64) -> String {
-    let exp = v.abs().log10().floor() as i32;
-    // %g uses scientific when exp < -4 or exp >= precision (17).
+    if v.fract() == 0.0 && v.abs() < 1e17 {
+        return itoa::Buffer::new().format(v as i64).to_string();
+    }
     let sci = format!("{:.16e}", v);
-    // Parse the exponent from Rust's scientific output to be exact.
     let (mant, e) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let e: i32 = e.parse().unwrap_or(exp);
+    let e: i32 = e.parse().unwrap_or(0);
     if !(-4..17).contains(&e) {
         let mant = trim_fraction(mant);
         let sign = if e < 0 { '-' } else { '+' };
-        format!("{}e{}{:02}", mant, sign, e.abs())
-    } else {
-        let decimals = (16 - e).max(0) as usize;
-        let s = format!("{:.*}", decimals, v);
-        trim_fraction(&s).to_string()
+        return format!("{}e{}{:02}", mant, sign, e.abs());
     }
+    let (neg, mant) = match mant.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mant),
+    };
+    // The 17 significant digits, without the point.
+    let digits: Vec<u8> = mant.bytes().filter(|b| b.is_ascii_digit()).collect();
+    let mut out = String::with_capacity(24);
+    if neg {
+        out.push('-');
+    }
+    if e >= 0 {
+        let int_len = e as usize + 1;
+        out.push_str(std::str::from_utf8(&digits[..int_len]).unwrap_or("0"));
+        out.push('.');
+        out.push_str(std::str::from_utf8(&digits[int_len..]).unwrap_or(""));
+    } else {
+        out.push_str("0.");
+        for _ in 0..(-e - 1) {
+            out.push('0');
+        }
+        out.push_str(std::str::from_utf8(&digits).unwrap_or(""));
+    }
+    let keep = trim_fraction(&out).len();
+    out.truncate(keep);
+    out
 }
 
 fn trim_fraction(s: &str) -> &str {
@@ -199,5 +226,67 @@ mod incr_float_tests {
             Err(FloatIncrError::NanOrInfinity)
         );
         assert_eq!(incr_float_str(b"abc", b"1"), Err(FloatIncrError::NotAFloat));
+    }
+}
+
+#[cfg(test)]
+mod g17_tests {
+    /// `format_f64` prints what C's `%.17g` prints (the digits Redis 7.0
+    /// replies with), for integral, tiny, huge and random doubles.
+    #[test]
+    fn format_f64_is_printf_g17() {
+        fn printf(v: f64) -> String {
+            let mut buf = [0u8; 64];
+            // SAFETY: the buffer is 64 bytes and snprintf writes at most that many.
+            let n = unsafe {
+                libc::snprintf(
+                    buf.as_mut_ptr() as *mut libc::c_char,
+                    buf.len(),
+                    c"%.17g".as_ptr(),
+                    v,
+                )
+            };
+            String::from_utf8_lossy(&buf[..n as usize]).into_owned()
+        }
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut values = vec![
+            1.0,
+            -1.0,
+            2.5,
+            0.1,
+            -0.1,
+            1e16,
+            1e17,
+            99999999999999999.0,
+            1e-4,
+            1e-5,
+            123.456,
+            0.000123,
+            1.5e300,
+            -2.2e-300,
+            3.0e16,
+            12345678901234567.0,
+            0.3,
+            1.0 / 3.0,
+            9.999999999999999e16,
+            5e-324,
+        ];
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x);
+            if v.is_finite() {
+                values.push(v);
+            }
+            values.push((x % 2_000_000) as f64 / 8.0 - 100_000.0);
+            values.push((x >> 11) as f64 * 1e-3);
+        }
+        for v in values {
+            if v == 0.0 {
+                continue;
+            }
+            assert_eq!(super::format_f64(v), printf(v), "{:e}", v);
+        }
     }
 }
