@@ -222,6 +222,44 @@ impl Tree {
         }
         found != NIL
     }
+    /// Unlinks the first node in order (the last with `max`) in one descent
+    /// along the edge, without comparing keys: ZPOPMIN/ZPOPMAX's path. The
+    /// edge node has no child on the edge side, so its other child takes its
+    /// place, which keeps the heap order of priorities.
+    fn pop_edge(&mut self, max: bool) -> Option<(Box<[u8]>, f64)> {
+        if self.root == NIL {
+            return None;
+        }
+        let mut parent = NIL;
+        let mut t = self.root;
+        loop {
+            let n = &mut self.nodes[t as usize];
+            let next = if max { n.right } else { n.left };
+            if next == NIL {
+                break;
+            }
+            n.size -= 1;
+            parent = t;
+            t = next;
+        }
+        let n = &mut self.nodes[t as usize];
+        let child = if max { n.left } else { n.right };
+        let member = std::mem::take(&mut n.member);
+        let score = n.score;
+        if parent == NIL {
+            self.root = child;
+        } else if max {
+            self.nodes[parent as usize].right = child;
+        } else {
+            self.nodes[parent as usize].left = child;
+        }
+        self.free.push(t);
+        if self.root == NIL {
+            self.nodes.clear();
+            self.free.clear();
+        }
+        Some((member, score))
+    }
     /// Moves `member` from score `old` to score `new`, reusing its node (no
     /// allocation); false when (old, member) is not in the tree.
     fn rescore(&mut self, old: f64, member: &[u8], new: f64) -> bool {
@@ -552,6 +590,36 @@ impl ZSet {
         }
         gone
     }
+    /// Removes and returns up to `count` members from the low end (from the
+    /// high end with `max`), in the order they are popped.
+    pub fn pop(&mut self, max: bool, count: usize) -> Vec<(Vec<u8>, f64)> {
+        let len = self.len();
+        let n = count.min(len);
+        match self {
+            ZSet::Small(_) => {
+                let mut out = if max {
+                    self.remove_range(len - n, len)
+                } else {
+                    self.remove_range(0, n)
+                };
+                if max {
+                    out.reverse();
+                }
+                out
+            }
+            ZSet::Big(b) => {
+                let mut out = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let Some((member, score)) = b.tree.pop_edge(max) else {
+                        break;
+                    };
+                    b.dict.remove(&member);
+                    out.push((member.into_vec(), score));
+                }
+                out
+            }
+        }
+    }
     /// Calls `f` for every member (order unspecified for the big encoding: table order).
     pub fn for_each(&self, mut f: impl FnMut(&[u8], f64)) {
         match self {
@@ -603,6 +671,53 @@ mod tests {
 
     /// The big encoding alone, with many members and frequent score changes
     /// (the rescore path that reuses nodes) and removals.
+    #[test]
+    fn pops_from_both_ends_agree_with_a_reference() {
+        let mut z = ZSet::new();
+        let mut reference = std::collections::BTreeMap::new();
+        let mut x = 0x9e37_79b9u64;
+        for i in 0..3000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = format!("m{}", x % 5000).into_bytes();
+            let score = (x % 97) as f64;
+            z.insert(&m, score);
+            reference.insert(m, score);
+            if i % 7 == 0 {
+                let max = i % 2 == 0;
+                let got = z.pop(max, 3);
+                let mut order: Vec<(f64, Vec<u8>)> =
+                    reference.iter().map(|(m, s)| (*s, m.clone())).collect();
+                order.sort_by(|a, b| cmp_key(a.0, &a.1, b.0, &b.1));
+                if max {
+                    order.reverse();
+                }
+                let want: Vec<(Vec<u8>, f64)> =
+                    order.into_iter().take(3).map(|(s, m)| (m, s)).collect();
+                assert_eq!(
+                    got,
+                    want,
+                    "pop {} at {}",
+                    if max { "max" } else { "min" },
+                    i
+                );
+                for (m, _) in &got {
+                    reference.remove(m);
+                }
+                check(&z, &reference);
+            }
+        }
+        while !reference.is_empty() {
+            let got = z.pop(false, 100);
+            for (m, _) in &got {
+                assert!(reference.remove(m).is_some());
+            }
+        }
+        assert!(z.is_empty());
+        assert!(z.pop(true, 5).is_empty());
+    }
+
     #[test]
     fn big_encoding_with_many_updates_agrees_with_a_reference() {
         let mut rng = crate::server::util::Rng::new();

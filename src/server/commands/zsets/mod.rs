@@ -501,16 +501,7 @@ fn pop_n(srv: &mut Server, db: usize, key: &[u8], max: bool, count: usize) -> Ve
     let Some(z) = get_mut(srv, db, key) else {
         return Vec::new();
     };
-    let len = z.len();
-    let n = count.min(len);
-    let mut out = if max {
-        z.remove_range(len - n, len)
-    } else {
-        z.remove_range(0, n)
-    };
-    if max {
-        out.reverse();
-    }
+    let out = z.pop(max, count);
     let deleted = drop_if_empty(srv, db, key);
     if !out.is_empty() {
         srv.signal_modified(db, key);
