@@ -71,11 +71,20 @@ pub fn serve_blocked_clients(srv: &mut Server) {
                 if !srv.dbs[db].keys.contains_key(&key) {
                     break;
                 }
-                let Some(id) = srv
-                    .blocking_keys
-                    .get(&(db, key.clone()))
-                    .and_then(|q| q.front().copied())
-                else {
+                // As Redis 7.0, only clients whose command waits for the type the
+                // key holds now are served (BLPOP's key overwritten by SET in a
+                // transaction serves nobody: its clients stay blocked rather than
+                // get WRONGTYPE), the first of them in blocking order.
+                let holds = srv.dbs[db].keys.get(&key).map(|e| e.value.type_name());
+                let Some(id) = srv.blocking_keys.get(&(db, key.clone())).and_then(|q| {
+                    q.iter().copied().find(|id| {
+                        let want = srv.clients.get(id).and_then(|c| match &c.blocked {
+                            Some(Blocked::Keys { argv, .. }) => waits_for_type(argv),
+                            _ => None,
+                        });
+                        want.is_none() || want == holds
+                    })
+                }) else {
                     break;
                 };
                 if srv.clients.is_lent(id) {
@@ -129,6 +138,17 @@ pub fn serve_blocked_clients(srv: &mut Server) {
                 }
             }
         }
+    }
+}
+
+/// The type of value a blocked command waits for, by its name.
+fn waits_for_type(argv: &[Vec<u8>]) -> Option<&'static str> {
+    let name = argv.first()?.to_ascii_lowercase();
+    match &name[..] {
+        b"blpop" | b"brpop" | b"blmove" | b"brpoplpush" | b"blmpop" => Some("list"),
+        b"bzpopmin" | b"bzpopmax" | b"bzmpop" => Some("zset"),
+        b"xread" | b"xreadgroup" => Some("stream"),
+        _ => None,
     }
 }
 
