@@ -360,6 +360,9 @@ impl Server {
             && self.dbs[db].get(key).is_none();
         self.dbs[db].set(key, value, keep_ttl);
         self.signal_modified(db, key);
+        // A list, sorted set or stream stored whole (SORT ... STORE, COPY, ...)
+        // may serve clients blocked on the key, as Redis's dbAdd signals it.
+        self.signal_key_ready(db, key);
         if created {
             crate::server::notify::new_key(self, key, db);
         }
