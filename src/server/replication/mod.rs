@@ -122,7 +122,9 @@ impl Replication {
             sync_read: 0,
             sync_total: -1,
             failover: failover::Failover::default(),
-            last_ping_ms: 0,
+            // The ping clock starts with the server, as Redis's cron-loop count:
+            // a replica attaching later waits for the next period boundary.
+            last_ping_ms: crate::server::util::now_ms(),
             last_ack_ms: 0,
             ack_arrived: false,
             transfer_targets: Vec::new(),
