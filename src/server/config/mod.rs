@@ -622,6 +622,10 @@ impl Config {
         self.unixsocketperm = u32::from_str_radix(&v("unixsocketperm"), 8).unwrap_or(0);
         self.always_show_logo = b("always-show-logo");
         crate::server::rdb::delay::configure(i("rdb-key-save-delay"), i("key-load-delay"));
+        crate::server::rdb::limits::configure(
+            (self.hash_max_listpack_entries, self.hash_max_listpack_value),
+            (self.zset_max_listpack_entries, self.zset_max_listpack_value),
+        );
     }
 }
 

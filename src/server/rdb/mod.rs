@@ -4,6 +4,7 @@
 pub mod crc64;
 pub mod delay;
 pub mod format;
+pub mod limits;
 pub mod listpack;
 pub mod lzf;
 pub mod reader;

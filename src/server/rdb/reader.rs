@@ -298,7 +298,8 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
             for _ in 0..n {
                 let f = inp.string()?;
                 let v = inp.string()?;
-                h.insert_with(&f, v, 128, 64);
+                let (entries, value) = super::limits::hash();
+                h.insert_with(&f, v, entries, value);
             }
             Value::Hash(h)
         }
@@ -314,7 +315,8 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
             let mut h = Hash::new();
             let mut it = items.into_iter();
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
-                h.insert_with(&f.into_bytes(), v.into_bytes(), 128, 64);
+                let (entries, value) = super::limits::hash();
+                h.insert_with(&f.into_bytes(), v.into_bytes(), entries, value);
             }
             Value::Hash(h)
         }
@@ -328,7 +330,8 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
                 } else {
                     inp.text_double()?
                 };
-                z.insert(&m, no_nan(s, key)?);
+                let (entries, value) = super::limits::zset();
+                z.insert_with(&m, no_nan(s, key)?, entries, value);
             }
             Value::ZSet(z)
         }
@@ -345,7 +348,8 @@ fn read_value(inp: &mut Input, t: u8, key: &[u8]) -> Result<Option<Value>, RdbEr
             let mut it = items.into_iter();
             while let (Some(m), Some(s)) = (it.next(), it.next()) {
                 let s = item_score(s, key)?;
-                z.insert(&m.into_bytes(), s);
+                let (entries, value) = super::limits::zset();
+                z.insert_with(&m.into_bytes(), s, entries, value);
             }
             Value::ZSet(z)
         }

@@ -432,7 +432,9 @@ impl ZSet {
             ZSet::Big(b) => b.dict.get(member).copied(),
         }
     }
-    /// Adds or updates with Redis's default thresholds.
+    /// Adds or updates with Redis's default thresholds (tests; the server
+    /// always passes the configured ones to `insert_with`).
+    #[cfg(test)]
     pub fn insert(&mut self, member: &[u8], score: f64) -> Inserted {
         self.insert_with(member, score, 128, 64)
     }
