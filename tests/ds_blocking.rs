@@ -295,3 +295,71 @@ fn client_unblock_matches_redis() {
         .iter()
         .any(|l| l.contains("UNBLOCKED client unblocked")));
 }
+
+/// On both servers: a key a blocked client waits on that is overwritten with
+/// another type (inside MULTI) serves nobody: BZPOPMIN and BLPOP stay blocked
+/// (no WRONGTYPE) and are served, each by its own type, when the right data
+/// arrives; a list stored whole by SORT ... STORE wakes a BLPOP; a sorted set
+/// kept as a skiplist by `zset-max-listpack-entries 0` is still one after
+/// DEBUG RELOAD.
+#[test]
+fn wrong_type_keeps_waiters_blocked_and_whole_values_wake_them_as_redis() {
+    for bin in ["tripod", "redis"] {
+        let s = if bin == "tripod" {
+            start_tripod(&["--enable-debug-command", "yes"])
+        } else {
+            start_redis(&["--enable-debug-command", "yes"])
+        };
+        let mut admin = s.conn();
+        let mut z = s.conn();
+        let mut l = s.conn();
+        z.send(&encode(&[b"BZPOPMIN", b"k", b"0"]));
+        l.send(&encode(&[b"BLPOP", b"k", b"0"]));
+        wait_until("two waiters", Duration::from_secs(5), || {
+            blocked_clients(&mut admin) == 2
+        });
+        admin.cmd(&[b"MULTI"]);
+        admin.cmd(&[b"ZADD", b"k", b"0", b"foo"]);
+        admin.cmd(&[b"DEL", b"k"]);
+        admin.cmd(&[b"SET", b"k", b"foo"]);
+        assert_eq!(
+            admin.cmd(&[b"EXEC"]),
+            b"*3\r\n:1\r\n:1\r\n+OK\r\n",
+            "{}",
+            bin
+        );
+        assert_eq!(blocked_clients(&mut admin), 2, "{}", bin);
+        admin.cmd(&[b"DEL", b"k"]);
+        assert_eq!(admin.cmd(&[b"RPUSH", b"k", b"x"]), b":1\r\n");
+        assert_eq!(l.read_reply(), b"*2\r\n$1\r\nk\r\n$1\r\nx\r\n", "{}", bin);
+        assert_eq!(admin.cmd(&[b"ZADD", b"k", b"1", b"bar"]), b":1\r\n");
+        assert_eq!(
+            z.read_reply(),
+            b"*3\r\n$1\r\nk\r\n$3\r\nbar\r\n$1\r\n1\r\n",
+            "{}",
+            bin
+        );
+
+        l.send(&encode(&[b"BLPOP", b"dst", b"0"]));
+        wait_until("BLPOP to block", Duration::from_secs(5), || {
+            blocked_clients(&mut admin) == 1
+        });
+        admin.cmd(&[b"RPUSH", b"src", b"b", b"a", b"c"]);
+        assert_eq!(
+            admin.cmd(&[b"SORT", b"src", b"ALPHA", b"STORE", b"dst"]),
+            b":3\r\n"
+        );
+        assert_eq!(l.read_reply(), b"*2\r\n$3\r\ndst\r\n$1\r\na\r\n", "{}", bin);
+
+        admin.cmd(&[b"CONFIG", b"SET", b"zset-max-listpack-entries", b"0"]);
+        admin.cmd(&[b"ZADD", b"big", b"1.5", b"m"]);
+        assert_eq!(admin.cmd(&[b"DEBUG", b"RELOAD"]), b"+OK\r\n");
+        assert_eq!(
+            admin.cmd(&[b"OBJECT", b"ENCODING", b"big"]),
+            b"$8\r\nskiplist\r\n",
+            "{}",
+            bin
+        );
+        assert_eq!(admin.cmd(&[b"ZSCORE", b"big", b"m"]), b"$3\r\n1.5\r\n");
+    }
+}
