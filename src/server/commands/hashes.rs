@@ -387,9 +387,18 @@ fn cleanup_empty(srv: &mut Server, db: usize, key: &[u8]) {
 /// result. Like Redis, it propagates `HSET key field result` instead of the command, so
 /// replicas and the AOF don't redo the float arithmetic.
 fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    if crate::server::util::parse_f64(&argv[3]).is_none() {
-        c.reply.error(errors::NOT_FLOAT);
-        return;
+    // The increment is a long double, as in Redis (1e400 is a valid one);
+    // Redis 7.0 refuses an infinite one before touching the key.
+    match crate::server::long_double::parse(&argv[3]) {
+        Err(crate::server::long_double::NotFinite::Invalid) => {
+            c.reply.error(errors::NOT_FLOAT);
+            return;
+        }
+        Err(crate::server::long_double::NotFinite::Infinite) => {
+            c.reply.error("ERR value is NaN or Infinity");
+            return;
+        }
+        Ok(_) => {}
     }
     let (me, mv) = limits(srv);
     let db = c.db;
