@@ -167,11 +167,7 @@ fn pubsub_in_resp2_and_resp3() {
 #[test]
 fn sorted_set_pops_wake_in_order_and_match_redis() {
     for bin in ["tripod", "redis"] {
-        let s = if bin == "tripod" {
-            start_tripod(&[])
-        } else {
-            start_redis(&[])
-        };
+        let s = start_server(bin, &[]);
         let mut admin = s.conn();
         let mut w1 = s.conn();
         let mut w2 = s.conn();
@@ -305,11 +301,7 @@ fn client_unblock_matches_redis() {
 #[test]
 fn wrong_type_keeps_waiters_blocked_and_whole_values_wake_them_as_redis() {
     for bin in ["tripod", "redis"] {
-        let s = if bin == "tripod" {
-            start_tripod(&["--enable-debug-command", "yes"])
-        } else {
-            start_redis(&["--enable-debug-command", "yes"])
-        };
+        let s = start_server(bin, &["--enable-debug-command", "yes"]);
         let mut admin = s.conn();
         let mut z = s.conn();
         let mut l = s.conn();

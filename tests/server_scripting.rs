@@ -334,11 +334,7 @@ fn stream_commands(c: &mut Conn, want: usize) -> Vec<String> {
 fn script_effects_replicate_as_multi_exec() {
     let extra = ["--repl-diskless-sync-delay", "0"];
     for server in ["redis", "tripod"] {
-        let master = if server == "redis" {
-            start_redis(&extra)
-        } else {
-            start_tripod(&extra)
-        };
+        let master = start_server(server, &extra);
         let mut rep = raw_replica(&master);
         let mut c = master.conn();
         c.c(&[
@@ -403,11 +399,7 @@ fn script_effects_reach_redis_and_tripod_replicas() {
 #[test]
 fn script_kill_stops_a_busy_script() {
     for server in ["redis", "tripod"] {
-        let p = if server == "redis" {
-            start_redis(&["--busy-reply-threshold", "100"])
-        } else {
-            start_tripod(&["--busy-reply-threshold", "100"])
-        };
+        let p = start_server(server, &["--busy-reply-threshold", "100"]);
         let mut runner = p.conn();
         let mut other = p.conn();
         runner.send(&encode(&[

@@ -224,15 +224,15 @@ impl<V> Dict<V> {
             self.resize((self.len * 2).next_power_of_two().max(4));
         }
     }
-    fn push_new(&mut self, key: Box<[u8]>, value: V) -> &mut V {
+    /// Links a new node for a key known to be absent, growing the table first.
+    fn push_new(&mut self, hash: u64, key: Key, value: V) -> &mut V {
         self.grow_for_one_more();
-        let hash = hash_bytes(&key);
         let i = (hash as usize) & (self.table.len() - 1);
         let next = self.table[i].take();
         self.len += 1;
         let node = self.table[i].insert(Box::new(Node {
             hash,
-            key: Key::from_box(key),
+            key,
             value,
             next,
         }));
@@ -244,7 +244,7 @@ impl<V> Dict<V> {
         if let Some(n) = self.find_mut(&key) {
             return Some(std::mem::replace(&mut n.value, value));
         }
-        self.push_new(key, value);
+        self.push_new(hash_bytes(&key), Key::from_box(key), value);
         None
     }
     /// The value of `key`, inserted with `make` when absent; true if inserted.
@@ -269,17 +269,7 @@ impl<V> Dict<V> {
                 return (unsafe { &mut (*found).value }, false);
             }
         }
-        self.grow_for_one_more();
-        let i = h & (self.table.len() - 1);
-        let next = self.table[i].take();
-        self.len += 1;
-        let node = self.table[i].insert(Box::new(Node {
-            hash,
-            key: Key::from_slice(key),
-            value: make(),
-            next,
-        }));
-        (&mut node.value, true)
+        (self.push_new(hash, Key::from_slice(key), make()), true)
     }
     /// Inserts `key` (owned, not copied) with `value` unless it is present, in
     /// one hash computation and one chain walk; when it was present, both are
@@ -296,16 +286,7 @@ impl<V> Dict<V> {
                 n = node.next.as_deref();
             }
         }
-        self.grow_for_one_more();
-        let i = h & (self.table.len() - 1);
-        let next = self.table[i].take();
-        self.len += 1;
-        self.table[i] = Some(Box::new(Node {
-            hash,
-            key: Key::from_box(key),
-            value,
-            next,
-        }));
+        self.push_new(hash, Key::from_box(key), value);
         Ok(())
     }
     /// Makes room for `n` elements in total without a resize (a snapshot's

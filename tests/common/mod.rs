@@ -164,6 +164,16 @@ pub fn start_redis(extra: &[&str]) -> Proc {
     start_bin(&bin, extra)
 }
 
+/// Starts "tripod" (tripod-server) or "redis" (redis-server): side-by-side tests
+/// loop over both names.
+pub fn start_server(name: &str, extra: &[&str]) -> Proc {
+    match name {
+        "tripod" => start_tripod(extra),
+        "redis" => start_redis(extra),
+        other => panic!("unknown server {other:?}: \"tripod\" or \"redis\""),
+    }
+}
+
 pub fn start_bin(bin: &Path, extra: &[&str]) -> Proc {
     for _ in 0..5 {
         let port = free_port();

@@ -141,13 +141,12 @@ pub fn serve_blocked_clients(srv: &mut Server) {
     }
 }
 
-/// The type of value a blocked command waits for, by its name.
+/// The type of value a blocked command waits for.
 fn waits_for_type(argv: &[Vec<u8>]) -> Option<&'static str> {
-    let name = argv.first()?.to_ascii_lowercase();
-    match &name[..] {
-        b"blpop" | b"brpop" | b"blmove" | b"brpoplpush" | b"blmpop" => Some("list"),
-        b"bzpopmin" | b"bzpopmax" | b"bzmpop" => Some("zset"),
-        b"xread" | b"xreadgroup" => Some("stream"),
+    match crate::server::commands::table::lookup(argv.first()?)?.name {
+        "blpop" | "brpop" | "blmove" | "brpoplpush" | "blmpop" => Some("list"),
+        "bzpopmin" | "bzpopmax" | "bzmpop" => Some("zset"),
+        "xread" | "xreadgroup" => Some("stream"),
         _ => None,
     }
 }

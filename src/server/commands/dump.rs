@@ -179,7 +179,6 @@ fn restore(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         e.lru = lru_clock().wrapping_sub(idle.min(u32::MAX as i64) as u32);
     }
     let _ = freq;
-    srv.signal_key_ready(db, key);
     crate::server::notify::notify(srv, crate::server::notify::GENERIC, "restore", key, db);
     srv.add_dirty(1);
     c.reply.ok();

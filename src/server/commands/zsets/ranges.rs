@@ -321,7 +321,6 @@ pub(super) fn store(srv: &mut Server, c: &mut Client, dst: &[u8], z: ZSet, event
     } else {
         srv.set_key(db, dst, Value::ZSet(z), false);
         crate::server::notify::notify(srv, crate::server::notify::ZSET, event, dst, db);
-        srv.signal_key_ready(db, dst);
         srv.add_dirty(1);
     }
     c.reply.int(n as i64);
