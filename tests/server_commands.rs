@@ -45,6 +45,29 @@ fn info_has_redis_sections_fields_and_order() {
     assert!(info.contains("tripod_version:"));
 }
 
+/// SMOVE of a member the destination already has leaves the destination
+/// unchanged, so a transaction watching it still runs (Redis's suite:
+/// "SMOVE only notify dstset when the addition is successful").
+#[test]
+fn smove_to_a_set_that_has_the_member_does_not_touch_watchers() {
+    let s = start_tripod(&[]);
+    let (mut a, mut b) = (s.conn(), s.conn());
+    a.c(&["SADD", "src", "a", "b"]);
+    a.c(&["SADD", "dst", "a"]);
+    a.c(&["WATCH", "dst"]);
+    a.c(&["MULTI"]);
+    a.c(&["SADD", "dst", "c"]);
+    assert_eq!(b.c(&["SMOVE", "src", "dst", "a"]), ":1\r\n");
+    assert_eq!(a.c(&["EXEC"]), "*1\r\n:1\r\n");
+    assert_eq!(a.c(&["SCARD", "dst"]), ":2\r\n");
+    // A member that is new there does touch it.
+    a.c(&["WATCH", "dst"]);
+    a.c(&["MULTI"]);
+    a.c(&["SADD", "dst", "d"]);
+    assert_eq!(b.c(&["SMOVE", "src", "dst", "b"]), ":1\r\n");
+    assert_eq!(a.c(&["EXEC"]), "*-1\r\n");
+}
+
 #[test]
 fn keys_expire_lazily_and_actively() {
     let s = start_tripod(&[]);

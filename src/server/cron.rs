@@ -49,9 +49,16 @@ pub fn run(srv: &mut Server) {
         }
     }
     sample_stats(srv, now);
+    // Redis's databasesCron: shrink sparse keyspaces, then (with
+    // activerehashing) give a rehash in progress a millisecond.
+    let active_rehash = srv.config.get("activerehashing").as_deref() != Some("no");
     for db in srv.dbs.iter_mut() {
-        db.keys.rehash_for(1000);
-        db.expires.rehash_for(200);
+        db.keys.shrink_if_sparse();
+        db.expires.shrink_if_sparse();
+        if active_rehash {
+            db.keys.rehash_for(1000);
+            db.expires.rehash_for(200);
+        }
     }
     crate::server::aof::cron_before_save(srv);
     crate::server::rdb::cron(srv);

@@ -149,6 +149,17 @@ pub fn has_active_child(srv: &Server) -> bool {
     srv.persistence.child_pid.is_some() || srv.aof.child.is_some()
 }
 
+/// Tells the hash tables whether a child runs (Redis's
+/// updateDictResizePolicy); called whenever a child starts or ends.
+pub fn update_resize_policy(srv: &Server) {
+    use crate::server::dict::{set_resize_policy, ResizePolicy};
+    set_resize_policy(if has_active_child(srv) {
+        ResizePolicy::Avoid
+    } else {
+        ResizePolicy::Enable
+    });
+}
+
 /// Takes `appendfsync`, `no-appendfsync-on-rewrite` and
 /// `aof-timestamp-enabled` from the configuration (at start and after
 /// CONFIG SET).

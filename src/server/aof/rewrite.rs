@@ -153,6 +153,7 @@ pub fn start_background(srv: &mut Server) -> Result<(), ()> {
         pid
     ));
     srv.aof.child = Some(pid);
+    super::update_resize_policy(srv);
     srv.aof.rewrite_scheduled = false;
     srv.aof.rewrite_time_start = now_ms() / 1000;
     super::set_buffering(srv);
@@ -240,6 +241,7 @@ pub fn reap_child(srv: &mut Server) {
     };
     done(srv, pid, code, signal);
     srv.aof.child = None;
+    super::update_resize_policy(srv);
     super::set_buffering(srv);
 }
 

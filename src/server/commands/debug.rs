@@ -328,24 +328,10 @@ fn htstats(srv: &mut Server, c: &mut Client, db: &[u8]) {
     let d = &srv.dbs[id as usize];
     let text = format!(
         "[Dictionary HT]\n{}[Expires HT]\n{}",
-        table_stats(d.len()),
-        table_stats(d.expires.len())
+        d.keys.stats(),
+        d.expires.stats()
     );
     c.reply.bulk(text.as_bytes());
-}
-
-/// The summary DEBUG HTSTATS prints for a table of `n` elements (sizes only:
-/// tripod's tables do not chain, so there are no chain statistics).
-fn table_stats(n: usize) -> String {
-    if n == 0 {
-        "No stats available for empty dictionaries\n".to_string()
-    } else {
-        format!(
-            "Hash table 0 stats (main hash table):\n table size: {}\n number of elements: {}\n",
-            n.next_power_of_two().max(4),
-            n
-        )
-    }
 }
 
 /// DEBUG HTSTATS-KEY key: the table statistics of a set, hash or sorted set
@@ -356,18 +342,19 @@ fn htstats_key(srv: &mut Server, c: &mut Client, key: &[u8]) {
         c.reply.error(errors::NO_SUCH_KEY);
         return;
     };
-    let n = match &e.value {
-        Value::Set(s) if s.encoding() == "hashtable" => s.len(),
-        Value::Hash(h) if h.encoding() == "hashtable" => h.len(),
-        Value::ZSet(z) if z.encoding() == "skiplist" => z.len(),
-        _ => {
-            c.reply.error(
-                "ERR The value stored at the specified key is not represented using an hash table",
-            );
-            return;
-        }
+    let stats = match &e.value {
+        Value::Set(s) => s.table_stats(),
+        Value::Hash(h) => h.table_stats(),
+        Value::ZSet(z) => z.table_stats(),
+        _ => None,
     };
-    c.reply.bulk(table_stats(n).as_bytes());
+    let Some(stats) = stats else {
+        c.reply.error(
+            "ERR The value stored at the specified key is not represented using an hash table",
+        );
+        return;
+    };
+    c.reply.bulk(stats.as_bytes());
 }
 
 /// DEBUG POPULATE count [prefix] [size]: keys prefix:N holding "value:N"

@@ -92,10 +92,15 @@ pub static COMMANDS: &[Command] = &[
 
 /// The hash at `key` for reading (`Ok(None)` if missing). On a non-hash value it replies
 /// WRONGTYPE and returns `Err`, so callers just return.
-fn hash_ref<'a>(srv: &'a mut Server, c: &mut Client, key: &[u8]) -> Result<Option<&'a Hash>, ()> {
+/// Mutable because a random pick takes a rehash step.
+fn hash_ref<'a>(
+    srv: &'a mut Server,
+    c: &mut Client,
+    key: &[u8],
+) -> Result<Option<&'a mut Hash>, ()> {
     match srv.lookup_read(c, key) {
         None => Ok(None),
-        Some(e) => match &e.value {
+        Some(e) => match &mut e.value {
             Value::Hash(h) => Ok(Some(h)),
             _ => {
                 c.reply.error(WRONGTYPE);
@@ -222,7 +227,7 @@ fn hget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 /// HMGET key field [field ...]: replies with an array holding each field's value, nil for
 /// missing fields (all nil if the key is missing).
 fn hmget(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    let Ok(h) = hash_ref(srv, c, &argv[1]) else {
+    let Ok(h) = hash_ref(srv, c, &argv[1]).map(|h| h.map(|h| &*h)) else {
         return;
     };
     let vals: Vec<Option<Vec<u8>>> = argv[2..]

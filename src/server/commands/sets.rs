@@ -108,6 +108,15 @@ fn get<'a>(srv: &'a Server, db: usize, key: &[u8]) -> Option<&'a Set> {
     }
 }
 
+/// The set at `key` for a random pick, which takes a rehash step (after
+/// `check_read` said it exists).
+fn get_for_pick<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Set> {
+    match srv.dbs[db].get_mut(key).map(|e| &mut e.value) {
+        Some(Value::Set(s)) => Some(s),
+        _ => None,
+    }
+}
+
 /// The set at `key` for writing, created when `create`.
 fn set_mut<'a>(
     srv: &'a mut Server,
@@ -347,7 +356,7 @@ fn srandmember(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         return;
     };
     let mut rng = std::mem::take(&mut srv.rng);
-    let picked = get(srv, c.db, &argv[1]).map(|s| match count {
+    let picked = get_for_pick(srv, c.db, &argv[1]).map(|s| match count {
         None => s.random(&mut rng).into_iter().collect::<Vec<_>>(),
         Some(n) if n < 0 => (0..n.unsigned_abs())
             .filter_map(|_| s.random(&mut rng))
@@ -443,8 +452,10 @@ fn smove(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Ok(Some(d)) => d.insert_with(member, max),
         _ => false,
     };
-    srv.signal_modified(db, dst);
+    // The destination changed only if the member was new there: WATCH and
+    // the sadd event stay quiet otherwise, as Redis.
     if added {
+        srv.signal_modified(db, dst);
         notify::notify(srv, notify::SET, "sadd", dst, db);
     }
     srv.add_dirty(1);

@@ -255,6 +255,7 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
     }
     log::notice(&format!("Background saving started by pid {}", pid));
     srv.persistence.child_pid = Some(pid);
+    crate::server::aof::update_resize_policy(srv);
     srv.persistence.current_bgsave_start_ms = now_ms();
     srv.persistence.dirty_before_bgsave = srv.dirty;
     Ok(())
@@ -323,6 +324,7 @@ pub fn fork_to_fd(srv: &mut Server, read_end: i32, fd: i32, mark: &str) -> Resul
         pid
     ));
     srv.persistence.child_pid = Some(pid);
+    crate::server::aof::update_resize_policy(srv);
     srv.persistence.child_to_socket = true;
     srv.persistence.socket_result = None;
     srv.persistence.current_bgsave_start_ms = now_ms();
@@ -338,6 +340,7 @@ pub fn kill_child(srv: &mut Server) {
             libc::waitpid(pid, std::ptr::null_mut(), 0);
         }
         let _ = std::fs::remove_file(format!("temp-{}.rdb", pid));
+        crate::server::aof::update_resize_policy(srv);
     }
 }
 
@@ -397,8 +400,9 @@ pub fn reap_child(srv: &mut Server) {
 /// Bookkeeping when a background save ends; records the `snapshot_done` event
 /// for replication, which may be waiting for the snapshot.
 fn bgsave_done(srv: &mut Server, ok: bool, pid: i32) {
+    srv.persistence.child_pid = None;
+    crate::server::aof::update_resize_policy(srv);
     let p = &mut srv.persistence;
-    p.child_pid = None;
     if std::mem::take(&mut p.child_to_socket) {
         // A diskless transfer: no file, no save bookkeeping; the relay task
         // finishes the replicas' transfers when it sees this result.

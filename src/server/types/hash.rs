@@ -34,6 +34,13 @@ impl Hash {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// DEBUG HTSTATS-KEY's table statistics; None while small.
+    pub fn table_stats(&self) -> Option<String> {
+        match self {
+            Hash::Big(d) => Some(d.stats()),
+            Hash::Small(_) => None,
+        }
+    }
     /// The value of `field`, or None. Linear scan of the fields while small.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match self {
@@ -149,7 +156,7 @@ impl Hash {
         }
     }
     /// A uniformly random field.
-    pub fn random(&self, r: &mut crate::server::util::Rng) -> Option<(&[u8], &[u8])> {
+    pub fn random(&mut self, r: &mut crate::server::util::Rng) -> Option<(&[u8], &[u8])> {
         match self {
             Hash::Small(p) => {
                 let n = p.len() / 2;

@@ -38,6 +38,13 @@ impl Set {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// DEBUG HTSTATS-KEY's table statistics; None for an intset.
+    pub fn table_stats(&self) -> Option<String> {
+        match self {
+            Set::Big(d) => Some(d.stats()),
+            Set::Ints(_) => None,
+        }
+    }
     /// True when `member` is in the set. For an intset, a member that is not the
     /// canonical form of an integer cannot be present.
     pub fn contains(&self, member: &[u8]) -> bool {
@@ -119,7 +126,7 @@ impl Set {
         out
     }
     /// A uniformly random member.
-    pub fn random(&self, r: &mut Rng) -> Option<Vec<u8>> {
+    pub fn random(&mut self, r: &mut Rng) -> Option<Vec<u8>> {
         match self {
             Set::Ints(v) if v.is_empty() => None,
             Set::Ints(v) => Some(int_bytes(v[r.below(v.len() as u64) as usize])),

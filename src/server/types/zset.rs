@@ -424,6 +424,13 @@ impl ZSet {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// DEBUG HTSTATS-KEY's statistics of the member table; None while small.
+    pub fn table_stats(&self) -> Option<String> {
+        match self {
+            ZSet::Big(b) => Some(b.dict.stats()),
+            ZSet::Small(_) => None,
+        }
+    }
     /// The score of `member`, or None when absent. Linear scan while small, a hash
     /// lookup when big.
     pub fn score(&self, member: &[u8]) -> Option<f64> {

@@ -4,10 +4,14 @@
 /// Redis's `stringmatchlen`: glob-style matching with `*`, `?`, `[...]` (with `^`
 /// negation and ranges) and `\` escapes, optionally case-insensitive.
 pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
-    glob_rec(pattern, string, nocase, 0)
+    glob_rec(pattern, string, nocase, 0, &mut false)
 }
 
-fn glob_rec(mut p: &[u8], mut s: &[u8], nocase: bool, depth: u32) -> bool {
+/// `skip_longer` is set once a `*` has tried every suffix of the string
+/// without a match: then no outer `*` can match by starting later either
+/// (the inner one already saw all those suffixes), so every level returns at
+/// once. Without it "a*a*a*...b" against a long run of a's is exponential.
+fn glob_rec(mut p: &[u8], mut s: &[u8], nocase: bool, depth: u32, skip_longer: &mut bool) -> bool {
     // Bound recursion like Redis does (it caps nesting to avoid stack overflows).
     if depth > 1000 {
         return false;
@@ -29,11 +33,15 @@ fn glob_rec(mut p: &[u8], mut s: &[u8], nocase: bool, depth: u32) -> bool {
                     return true;
                 }
                 while !s.is_empty() {
-                    if glob_rec(&p[1..], s, nocase, depth + 1) {
+                    if glob_rec(&p[1..], s, nocase, depth + 1, skip_longer) {
                         return true;
+                    }
+                    if *skip_longer {
+                        return false;
                     }
                     s = &s[1..];
                 }
+                *skip_longer = true;
                 return false;
             }
             b'?' => {

@@ -56,6 +56,22 @@ mod tests {
         assert!(glob_match(b"h\\*llo", b"h*llo", false));
         assert!(glob_match(b"HELLO", b"hello", true));
         assert!(!glob_match(b"a*b", b"acd", false));
+        // Exponential without the early exit (Redis's skipLongerMatches).
+        let started = std::time::Instant::now();
+        let long_a = [b'a'; 40];
+        assert!(!glob_match(
+            b"a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b",
+            &long_a,
+            false
+        ));
+        assert!(glob_match(
+            b"a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*",
+            &long_a,
+            false
+        ));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert!(glob_match(b"*x*y*z", b"axbyczz", false));
+        assert!(!glob_match(b"*x*y*z", b"axbycz1", false));
     }
 
     #[test]

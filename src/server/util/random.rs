@@ -19,14 +19,21 @@ impl Rng {
     pub fn seeded(seed: u64) -> Self {
         Rng(seed | 1)
     }
-    /// The next 64-bit value (xorshift 13/7/17). Not cryptographic: for sampling only.
+    /// The next 64-bit value: the xorshift 13/7/17 state passed through
+    /// splitmix64's finalizer. Raw xorshift outputs are linearly related,
+    /// low bits most visibly: a value drawn right after one whose low bits
+    /// were constrained (a random bucket that turned out to be near a chain)
+    /// had a biased parity. Not cryptographic: for sampling only.
     pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         self.0 = x;
-        x
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
     /// Uniform in 0..n (n > 0).
     pub fn below(&mut self, n: u64) -> u64 {

@@ -355,7 +355,9 @@ pub(super) fn xsetid(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         Ok(Some(s)) => s,
     };
     if s.length > 0 {
-        let maxid = s.last_id;
+        // The newest entry still there, not last_id: after XDEL of the top
+        // entries the id may go back down to it (streamLastValidID).
+        let maxid = s.edge_id(true);
         if id < maxid {
             c.reply
                 .error("ERR The ID specified in XSETID is smaller than the target stream top item");
