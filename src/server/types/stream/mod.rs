@@ -103,7 +103,15 @@ impl Stream {
             }
         };
         if need_new {
-            self.nodes.insert(new_id, Node::new(pairs));
+            // The node before is full: give back its growth slack (a Vec
+            // doubles; Redis reallocates a listpack to its exact size).
+            let hint = match self.nodes.iter_mut().next_back() {
+                Some((_, last)) => last.seal(),
+                None => 0,
+            };
+            let mut node = Node::new(pairs);
+            node.reserve(hint + hint / 16);
+            self.nodes.insert(new_id, node);
         }
         let (master, node) = self.nodes.iter_mut().next_back().expect("a node");
         node.append(*master, new_id, pairs);
@@ -366,6 +374,29 @@ mod tests {
     fn add(s: &mut Stream, ms: u64, f: &[u8], v: &[u8]) -> StreamId {
         s.append(&[(f, v)], Some((StreamId::new(ms, 0), true)), 0, 4096, 3)
             .unwrap()
+    }
+
+    /// Full nodes keep no growth slack (memory per entry close to Redis's
+    /// listpacks), and later nodes start at the size of the one before.
+    #[test]
+    fn full_nodes_are_sealed_to_their_size() {
+        let mut s = Stream::new();
+        for i in 1..=1000u64 {
+            let v = format!("value-{i}");
+            s.append(
+                &[(b"user", v.as_bytes()), (b"action", b"view")],
+                Some((StreamId::new(i, 0), true)),
+                0,
+                4096,
+                100,
+            )
+            .unwrap();
+        }
+        assert_eq!(s.nodes.len(), 10);
+        for (_, n) in s.nodes.iter().take(9) {
+            let (len, cap) = n.data_sizes();
+            assert!(len > 0 && cap <= len + len / 8, "len {len} capacity {cap}");
+        }
     }
 
     #[test]

@@ -177,6 +177,32 @@ impl Node {
                 .all(|((f, _), m)| *f == &m[..])
     }
 
+    /// Frees the unused capacity of a node that takes no more entries, and
+    /// returns the size of its data (the next node's capacity hint). The
+    /// bytes move to an allocation of their exact size: a shrinking realloc
+    /// may keep the block (mimalloc keeps it while at least half is used).
+    pub fn seal(&mut self) -> usize {
+        let len = self.data.len();
+        if self.data.capacity() - len > len / 8 {
+            let mut exact = Vec::with_capacity(len);
+            exact.extend_from_slice(&self.data);
+            self.data = exact;
+        }
+        len
+    }
+
+    /// The entry data's length and capacity (for tests of `seal`).
+    #[cfg(test)]
+    pub fn data_sizes(&self) -> (usize, usize) {
+        (self.data.len(), self.data.capacity())
+    }
+
+    /// Reserves room for `bytes` of entries (a new node sized like the one
+    /// before it, so that it does not grow by doubling).
+    pub fn reserve(&mut self, bytes: usize) {
+        self.data.reserve_exact(bytes);
+    }
+
     /// Appends an entry (`id` above every id in the node, `master` the node's key).
     pub fn append(&mut self, master: StreamId, id: StreamId, pairs: &[(&[u8], &[u8])]) {
         let same = self.same_fields(pairs);
