@@ -436,6 +436,9 @@ fn script_kill_stops_a_busy_script() {
         assert!(r.starts_with("-UNKILLABLE"), "{}: {}", server, r);
         other.send(&encode(&[b"shutdown", b"nosave"]));
         let _ = other.read_to_close();
+        // The server stopped listening before SHUTDOWN's connection closed.
+        let refused = std::net::TcpStream::connect(p.addr());
+        assert!(refused.is_err(), "{}: still accepting", server);
     }
 }
 
@@ -475,6 +478,20 @@ fn functions_reply_as_redis() {
         &["function", "restore", "bad"],
         &["function", "flush", "bad"],
         &["function", "help"],
+        // While a library loads, `redis` is the library API alone and no other global
+        // is visible: reading anything else raises, writing is refused.
+        &["function", "load", "replace", "#!lua name=lib2\nreturn redis.call('ping')"],
+        &["function", "load", "replace", "#!lua name=lib2\nreturn redis.setresp(3)"],
+        &["function", "load", "replace", "#!lua name=lib2\nreturn redis.set_repl(redis.REPL_NONE)"],
+        &["function", "load", "#!lua name=lib2\nredis.math.random()"],
+        &["function", "load", "#!lua name=lib2\nredis.redis.call('ping')"],
+        &["function", "load", "#!lua name=lib2\na = 1"],
+        &["function", "load", "#!lua name=lib2\nlocal a = 1\nwhile 1 do a = a + 1 end"],
+        &["function", "load", "#!lua name=lib3\nlocal lib = redis\nlib.register_function('f1', function() lib.redis = redis return 1 end)\nlib.register_function('f2', function() lib.register_function('f3', function() return 1 end) end)"],
+        &["fcall", "f1", "0"],
+        &["fcall", "f2", "0"],
+        &["function", "list", "withcode", "withcode"],
+        &["function", "list", "withcode", "libraryname", "a", "libraryname", "b"],
     ];
     let redis = start_redis(&[]);
     let tripod = start_tripod(&[]);
@@ -566,5 +583,131 @@ fn functions_survive_restart_and_replicate() {
             c.c(&["fcall", "hello", "0"])
                 .starts_with("-ERR Function not found")
         });
+    }
+}
+
+/// DEBUG RELOAD's options, DEBUG SET-DISABLE-DENY-SCRIPTS, DEBUG OBJECT of an expired
+/// key, a script's frozen time and SORT BY of a set in a script, side by side.
+#[test]
+fn debug_options_and_script_time_as_redis() {
+    let cmds: &[&[&str]] = &[
+        &["function", "load", "#!lua name=test\nredis.register_function('test', function() return 'hello' end)"],
+        &["set", "x", "1"],
+        // NOFLUSH alone: the library (and key) already exist, so the load fails.
+        &["debug", "reload", "noflush"],
+        &["debug", "reload", "noflush", "merge"],
+        &["fcall", "test", "0"],
+        &["get", "x"],
+        &["function", "load", "#!lua name=test2\nredis.register_function('test2', function() return 'hi' end)"],
+        &["set", "y", "2"],
+        &["debug", "reload", "nosave", "noflush", "merge"],
+        &["fcall", "test2", "0"],
+        &["get", "y"],
+        &["debug", "reload"],
+        &["fcall", "test2", "0"],
+        &["debug", "reload", "bogus"],
+        // Commands flagged noscript are refused in scripts unless DEBUG allows them.
+        &["eval", "return redis.call('debug', 'protocol', 'bignum')", "0"],
+        &["debug", "set-disable-deny-scripts", "1"],
+        &["eval", "return redis.call('debug', 'protocol', 'bignum')", "0"],
+        &["debug", "set-disable-deny-scripts", "0"],
+        &["eval", "return redis.call('debug', 'protocol', 'bignum')", "0"],
+        // Time stands still for the keys a script sees.
+        &["debug", "set-disable-deny-scripts", "1"],
+        &["eval", "redis.call('set', 'k', 'v', 'px', '1') redis.call('debug', 'sleep', '0.01') return redis.call('exists', 'k')", "0"],
+        &["exists", "k"],
+        // DEBUG OBJECT sees an expired key that was not reclaimed, and keeps it.
+        &["debug", "set-active-expire", "0"],
+        &["set", "k", "v", "px", "1"],
+        &["debug", "sleep", "0.01"],
+        &["eval", "return redis.call('exists', 'k')", "0"],
+        &["set", "k", "v", "px", "1"],
+        &["debug", "sleep", "0.01"],
+        &["eval", "return type(redis.pcall('debug', 'object', 'k'))", "0"],
+        &["exists", "k"],
+        &["debug", "set-active-expire", "1"],
+        // A set sorted BY a constant is given to a script in alphabetical order.
+        &["sadd", "myset", "a", "b", "c", "d", "e", "f", "g", "h", "i", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "z", "aa", "aaa", "azz"],
+        &["eval", "return redis.call('sort', KEYS[1], 'by', '_')", "1", "myset"],
+        &["eval", "return redis.call('sort', KEYS[1], 'by', '_', 'get', '#', 'get', '_:*')", "1", "myset"],
+        &["debug", "set-disable-deny-scripts", "0"],
+        &["eval", "return redis.call('quit')", "0"],
+        &["eval", "return redis.call('echo', 'x')", "0"],
+    ];
+    let redis = start_redis(&["--enable-debug-command", "yes"]);
+    let tripod = start_tripod(&["--enable-debug-command", "yes"]);
+    let (mut rc, mut tc) = (redis.conn(), tripod.conn());
+    for cmd in cmds {
+        let a: Vec<&[u8]> = cmd.iter().map(|s| s.as_bytes()).collect();
+        let (w, g) = (rc.cmd(&a), tc.cmd(&a));
+        assert_eq!(
+            String::from_utf8_lossy(&w),
+            String::from_utf8_lossy(&g),
+            "{:?}",
+            cmd
+        );
+    }
+    // The flags COMMAND INFO shows (the third field) of commands whose flags differed.
+    for name in [
+        "ping",
+        "echo",
+        "quit",
+        "replconf",
+        "bgsave",
+        "save",
+        "psync",
+        "replicaof",
+    ] {
+        let flags = |c: &mut Conn| {
+            let r = c.cmd(&[b"command", b"info", name.as_bytes()]);
+            let text = String::from_utf8_lossy(&r).into_owned();
+            let start = text.find("\r\n*").unwrap();
+            text[start..].split(":").next().unwrap().to_string()
+        };
+        assert_eq!(flags(&mut rc), flags(&mut tc), "{}", name);
+    }
+}
+
+/// A command served while a busy script runs does not serve blocked clients: the
+/// BLPOP gets what the whole script left, after it ends.
+#[test]
+fn busy_script_leaves_blocked_clients_until_it_ends() {
+    for server in ["redis", "tripod"] {
+        let p = start_server(
+            server,
+            &[
+                "--busy-reply-threshold",
+                "10",
+                "--enable-debug-command",
+                "yes",
+            ],
+        );
+        let mut admin = p.conn();
+        let mut runner = p.conn();
+        let mut popper = p.conn();
+        let mut other = p.conn();
+        popper.send(&encode(&[b"blpop", b"x", b"0"]));
+        wait_until("blocked", Duration::from_secs(5), || {
+            admin.c(&["info", "clients"]).contains("blocked_clients:1")
+        });
+        admin.c(&["debug", "set-disable-deny-scripts", "1"]);
+        runner.send(&encode(&[
+            b"eval",
+            b"redis.call('lpush', KEYS[1], 'y') while true do local l = redis.call('client', 'list') if string.find(l, 'abortscript') then break end end redis.call('lpush', KEYS[1], 'z') return 1",
+            b"1",
+            b"x",
+        ]));
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(admin.c(&["ping"]).starts_with("-BUSY"), "{}", server);
+        // HELLO may run while a script is busy (CLIENT SETNAME may not).
+        let r = other.c(&["hello", "2", "setname", "abortscript"]);
+        assert!(r.starts_with("*14\r\n"), "{}: {}", server, r);
+        assert_eq!(runner.read_reply(), b":1\r\n", "{}", server);
+        assert_eq!(
+            String::from_utf8_lossy(&popper.read_reply()),
+            "*2\r\n$1\r\nx\r\n$1\r\nz\r\n",
+            "{}",
+            server
+        );
     }
 }

@@ -264,8 +264,7 @@ impl Server {
         let Some(e) = self.dbs[db].get(key) else {
             return false;
         };
-        if e.expire == NO_EXPIRE || !Self::is_expired_at(e, crate::server::util::command_time_ms())
-        {
+        if e.expire == NO_EXPIRE || !Self::is_expired_at(e, crate::server::util::expiry_time_ms()) {
             return false;
         }
         if self.is_replica() {
@@ -322,7 +321,7 @@ impl Server {
     /// Looks a key up for writing: lazy expiry, no statistics.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         // Fast path, one hash lookup: the key has no expiry or has not expired.
-        let now = crate::server::util::command_time_ms();
+        let now = crate::server::util::expiry_time_ms();
         let p: *mut Entry = self.dbs[db].get_mut(key)?;
         // SAFETY: `p` points into the table and nothing touches the table between
         // here and the return; this only works around the borrow checker's

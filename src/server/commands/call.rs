@@ -77,6 +77,11 @@ fn process(srv: &mut Server, c: &mut Client, argv: Vec<Vec<u8>>) -> Option<&'sta
     }
     call(srv, c, cmd, &argv);
     finish_reply_mode(c, reply_start);
+    // A command served while a busy script runs leaves blocked clients alone: the
+    // script's writes are not done yet, the script's own command serves them after.
+    if crate::server::scripting::redis_lib::script_running() {
+        return Some(cmd.name);
+    }
     if !srv.blocking_keys.is_empty() && (cmd.is_write() || cmd.name == "exec") {
         super::blocking::unblock_gone_stream_readers(srv);
     }

@@ -9,15 +9,15 @@ pub static COMMANDS: &[Command] = &[
     Command::new("ping", ping)
         .arity(-1)
         .group("connection")
-        .flags(FAST | STALE | SENTINEL),
+        .flags(FAST | SENTINEL),
     Command::new("echo", echo)
         .arity(2)
         .group("connection")
-        .flags(FAST),
+        .flags(LOADING | STALE | FAST),
     Command::new("quit", quit)
         .arity(-1)
         .group("connection")
-        .flags(ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST),
+        .flags(ALLOW_BUSY | NOSCRIPT | NO_AUTH | LOADING | STALE | FAST),
     Command::new("reset", reset)
         .arity(1)
         .group("connection")

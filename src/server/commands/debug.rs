@@ -24,6 +24,8 @@ pub struct DebugKnobs {
     /// DEBUG REPLYBUFFER PEAK-RESET-TIME (ms; -1 never) and RESIZING.
     pub replybuffer_peak_reset_ms: i64,
     pub replybuffer_resizing: bool,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may call commands flagged noscript.
+    pub script_disable_deny: bool,
 }
 
 impl Default for DebugKnobs {
@@ -33,6 +35,7 @@ impl Default for DebugKnobs {
             quicklist_packed_threshold: 1 << 30,
             replybuffer_peak_reset_ms: 5000,
             replybuffer_resizing: true,
+            script_disable_deny: false,
         }
     }
 }
@@ -154,7 +157,11 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             }
         }
         (b"replybuffer", 4) => replybuffer(srv, c, argv),
-        (b"set-skip-checksum-validation", 3) | (b"set-disable-deny-scripts", 3) => c.reply.ok(),
+        (b"set-skip-checksum-validation", 3) => c.reply.ok(),
+        (b"set-disable-deny-scripts", 3) => {
+            srv.debug.script_disable_deny = parse_i64(&argv[2]).unwrap_or(0) != 0;
+            c.reply.ok();
+        }
         (b"log", 3) => {
             crate::server::log::warning(&format!(
                 "DEBUG LOG: {}",
@@ -185,7 +192,7 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
             }
         }
         (b"populate", 3..=5) => populate(srv, c, argv),
-        (b"reload", _) => reload(srv, c),
+        (b"reload", _) => reload(srv, c, argv),
         (b"loadaof", 2) => loadaof(srv, c),
         (b"config-rewrite-force-all", 2) => match srv.config.rewrite() {
             Ok(()) => c.reply.ok(),
@@ -303,8 +310,10 @@ fn boolean(c: &mut Client, v: bool) {
 }
 
 /// DEBUG OBJECT key: the value's encoding, serialized length and LRU state.
+/// DEBUG OBJECT: looks in the table itself, as Redis, so a key that expired but was not
+/// reclaimed yet is still described (and stays).
 fn object(srv: &mut Server, c: &mut Client, key: &[u8]) {
-    match srv.lookup_quiet(c, key) {
+    match srv.dbs[c.db].get(key) {
         None => c.reply.error(errors::NO_SUCH_KEY),
         Some(e) => {
             let idle = crate::server::keyspace::db::lru_clock().wrapping_sub(e.lru);
@@ -407,16 +416,35 @@ fn loadaof(srv: &mut Server, c: &mut Client) {
     c.reply.ok();
 }
 
-fn reload(srv: &mut Server, c: &mut Client) {
-    if let Err(e) = crate::server::rdb::save(srv) {
-        c.reply
-            .error(&format!("ERR Error trying to save the DB: {}", e));
-        return;
+fn reload(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
+    let (mut save, mut flush, mut merge) = (true, true, false);
+    for opt in &argv[2..] {
+        match opt.to_ascii_lowercase().as_slice() {
+            b"merge" => merge = true,
+            b"noflush" => flush = false,
+            b"nosave" => save = false,
+            _ => {
+                c.reply
+                    .error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+                return;
+            }
+        }
     }
-    match crate::server::rdb::load_on_startup(srv) {
-        Ok(()) => c.reply.ok(),
-        Err(e) => c
-            .reply
-            .error(&format!("ERR Error trying to load the RDB dump: {}", e)),
+    if save {
+        if let Err(e) = crate::server::rdb::save(srv) {
+            c.reply
+                .error(&format!("ERR Error trying to save the DB: {}", e));
+            return;
+        }
+    }
+    match crate::server::rdb::reload(srv, flush, merge) {
+        Ok(()) => {
+            crate::server::log::warning("DB reloaded by DEBUG RELOAD");
+            c.reply.ok()
+        }
+        Err(e) => {
+            crate::server::log::warning(&format!("DEBUG RELOAD failed: {}", e));
+            c.reply.error("ERR Error trying to load the RDB dump")
+        }
     }
 }

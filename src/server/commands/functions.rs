@@ -171,9 +171,10 @@ fn function_list(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut pattern: Option<&[u8]> = None;
     let mut i = 2;
     while i < argv.len() {
-        if argv[i].eq_ignore_ascii_case(b"withcode") {
+        // Each option may be given once; a repeat is an unknown argument, as in Redis.
+        if argv[i].eq_ignore_ascii_case(b"withcode") && !with_code {
             with_code = true;
-        } else if argv[i].eq_ignore_ascii_case(b"libraryname") {
+        } else if argv[i].eq_ignore_ascii_case(b"libraryname") && pattern.is_none() {
             if i + 1 >= argv.len() {
                 c.reply.error("ERR library name argument was not given");
                 return;

@@ -9,15 +9,15 @@ pub static COMMANDS: &[Command] = &[
     Command::new("save", save)
         .arity(1)
         .group("server")
-        .flags(ADMIN | NOSCRIPT | NO_MULTI),
+        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI),
     Command::new("bgsave", bgsave)
         .arity(-1)
         .group("server")
-        .flags(ADMIN | NOSCRIPT),
+        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING),
     Command::new("bgrewriteaof", bgrewriteaof)
         .arity(1)
         .group("server")
-        .flags(ADMIN | NOSCRIPT),
+        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING),
 ];
 
 /// SAVE: writes the RDB snapshot synchronously, blocking the server. Replies OK, an error if

@@ -13,11 +13,11 @@ pub static COMMANDS: &[Command] = &[
     Command::new("replicaof", replicaof)
         .arity(3)
         .group("server")
-        .flags(ADMIN | NOSCRIPT | STALE),
+        .flags(ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING),
     Command::new("slaveof", replicaof)
         .arity(3)
         .group("server")
-        .flags(ADMIN | NOSCRIPT | STALE),
+        .flags(ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING),
     Command::new("role", role)
         .arity(1)
         .group("server")
@@ -33,15 +33,15 @@ pub static COMMANDS: &[Command] = &[
     Command::new("replconf", master::replconf_command)
         .arity(-1)
         .group("server")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE),
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY),
     Command::new("psync", master::sync_command)
         .arity(-3)
         .group("server")
-        .flags(ADMIN | NOSCRIPT | NO_MULTI),
+        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI),
     Command::new("sync", master::sync_command)
         .arity(1)
         .group("server")
-        .flags(ADMIN | NOSCRIPT | NO_MULTI),
+        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI),
 ];
 
 /// REPLICAOF host port | NO ONE

@@ -313,7 +313,11 @@ pub fn run_script(
         argv: argv as *const [Vec<u8>],
     };
     RUN.with(|r| *r.borrow_mut() = Some(ctx));
+    // Time stands still for the script's keys: one that expires while it runs is
+    // still there until it ends (Redis's script time snapshot).
+    let unfrozen = crate::server::util::freeze_expiry_time(crate::server::util::command_time_ms());
     let result = engine.run(func, keys, args, eval_mode, threshold);
+    crate::server::util::freeze_expiry_time(unfrozen);
     let ctx = RUN.with(|r| r.borrow_mut().take());
     srv.in_exec = outer_exec;
     let script_resp3 = ctx

@@ -203,8 +203,9 @@ fn sort_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], readonly: bo
         },
     };
     // A set has no order of its own: when the result is stored (and so
-    // replicated) it is sorted alphabetically so every replica agrees.
-    if dontsort && kind == Kind::Set && store.is_some() {
+    // replicated) or goes to a script (whose effects are replicated) it is sorted
+    // alphabetically so every replica agrees.
+    if dontsort && kind == Kind::Set && (store.is_some() || c.is_script()) {
         dontsort = false;
         alpha = true;
         sortby = None;

@@ -40,6 +40,10 @@ pub const ASKING: u64 = 1 << 18;
 /// Key positions depend on the arguments (GEORADIUS's STORE...): COMMAND INFO
 /// prints "movablekeys" after the other flags, as Redis's cmdHasMovableKeys.
 pub const MOVABLE_KEYS: u64 = 1 << 19;
+/// Redis refuses these while a replica loads its master's data asynchronously
+/// (repl-diskless-load swapdb). Loading here is synchronous, so the flag only shows in
+/// COMMAND INFO, as Redis's.
+pub const NO_ASYNC_LOADING: u64 = 1 << 20;
 
 const FLAG_NAMES: &[(u64, &str)] = &[
     (WRITE, "write"),
@@ -57,6 +61,7 @@ const FLAG_NAMES: &[(u64, &str)] = &[
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
     // may_replicate is hidden from COMMAND INFO on purpose in Redis 7.0.
+    (NO_ASYNC_LOADING, "no_async_loading"),
     (NO_MULTI, "no_multi"),
     (ALLOW_BUSY, "allow_busy"),
     (NO_MANDATORY_KEYS, "no_mandatory_keys"),

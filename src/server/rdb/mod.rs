@@ -78,25 +78,10 @@ pub fn rdb_path(srv: &Server) -> PathBuf {
 /// Loads `dir`/`dbfilename` at start-up if it exists. An unreadable or corrupt file
 /// is an error: starting empty over it would lose the data at the next save.
 pub fn load_on_startup(srv: &mut Server) -> Result<(), String> {
-    let path = rdb_path(srv);
-    let file = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("can't open {}: {}", path.display(), e)),
-    };
     let start = std::time::Instant::now();
-    srv.loading = true;
-    let mut r = std::io::BufReader::with_capacity(1 << 16, file);
-    // A master drops keys that expired while it was down; a replica keeps them
-    // until its master says DEL.
-    let drop_before = if srv.config.replicaof.is_some() {
-        None
-    } else {
-        Some(now_ms())
+    let Some(loaded) = read_file(srv)? else {
+        return Ok(());
     };
-    let result = reader::read(&mut r, srv.config.databases, drop_before);
-    srv.loading = false;
-    let loaded = result.map_err(|e| format!("{} while reading {}", e, path.display()))?;
     install(srv, loaded);
     // Resume the replication history the snapshot records (Redis 7 does this for
     // masters and replicas alike): replicas of a restarted master, or a restarted
@@ -113,6 +98,82 @@ pub fn load_on_startup(srv: &mut Server) -> Result<(), String> {
         start.elapsed().as_secs_f64()
     ));
     Ok(())
+}
+
+/// DEBUG RELOAD's load: the snapshot replaces the dataset and the function libraries
+/// (`flush`), or is added to them. Added without `merge`, a key or library that already
+/// exists is an error and nothing changes; with `merge` the snapshot's one replaces it.
+/// The replication history stays as it is (Redis loads without it here too).
+pub fn reload(srv: &mut Server, flush: bool, merge: bool) -> Result<(), String> {
+    let loaded = read_file(srv)?.ok_or_else(|| {
+        format!(
+            "can't open {}: No such file or directory",
+            rdb_path(srv).display()
+        )
+    })?;
+    if flush {
+        install(srv, loaded);
+        return Ok(());
+    }
+    if !merge {
+        for (i, db) in loaded.dbs.iter().enumerate() {
+            let Some(ours) = srv.dbs.get(i) else { break };
+            if let Some(k) = db.keys.keys().find(|k| ours.keys.contains_key(k)) {
+                return Err(format!(
+                    "RDB has duplicated key '{}' in DB {}",
+                    String::from_utf8_lossy(k),
+                    i
+                ));
+            }
+        }
+        for code in &loaded.functions {
+            let name = crate::server::scripting::functions::parse_metadata(code)?.1;
+            if srv.scripting.functions.has_library(&name) {
+                return Err(format!("Library '{}' already exists", name));
+            }
+        }
+    }
+    for code in &loaded.functions {
+        crate::server::scripting::functions::create_library(&mut srv.scripting, code, true)?;
+    }
+    for (i, mut db) in loaded.dbs.into_iter().enumerate() {
+        let Some(ours) = srv.dbs.get_mut(i) else {
+            break;
+        };
+        let keys: Vec<Box<[u8]>> = db.keys.keys().map(Box::from).collect();
+        for k in keys {
+            if let Some(e) = db.remove(&k) {
+                ours.insert_entry(&k, e);
+            }
+        }
+    }
+    srv.persistence.last_load_keys_loaded = loaded.keys_loaded;
+    srv.persistence.last_load_keys_expired = loaded.keys_expired;
+    Ok(())
+}
+
+/// Reads `dir`/`dbfilename` whole; None when there is no such file.
+fn read_file(srv: &mut Server) -> Result<Option<Loaded>, String> {
+    let path = rdb_path(srv);
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("can't open {}: {}", path.display(), e)),
+    };
+    srv.loading = true;
+    let mut r = std::io::BufReader::with_capacity(1 << 16, file);
+    // A master drops keys that expired while it was down; a replica keeps them
+    // until its master says DEL.
+    let drop_before = if srv.config.replicaof.is_some() {
+        None
+    } else {
+        Some(now_ms())
+    };
+    let result = reader::read(&mut r, srv.config.databases, drop_before);
+    srv.loading = false;
+    result
+        .map(Some)
+        .map_err(|e| format!("{} while reading {}", e, path.display()))
 }
 
 /// Replaces the dataset with a snapshot that was read completely.
@@ -452,6 +513,15 @@ pub fn finish_shutdown(
     if let Some(p) = &srv.config.pidfile {
         log::notice("Removing the pid file.");
         let _ = std::fs::remove_file(p);
+    }
+    // Stop listening now, as Redis closes its listening sockets here: whoever connects
+    // once SHUTDOWN's client saw its connection close is refused, not accepted by a
+    // server about to exit. (shutdown(2), not close: the listeners still own the fds.)
+    for &fd in &srv.listen_fds {
+        // SAFETY: shutting down a listening socket this server owns; no memory involved.
+        unsafe {
+            libc::shutdown(fd, libc::SHUT_RDWR);
+        }
     }
     // Flush replies (the last OK is not sent on SHUTDOWN, like Redis) and close.
     log::warning("tripod-server is now ready to exit, bye bye...");

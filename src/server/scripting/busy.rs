@@ -179,7 +179,6 @@ fn serve(srv: &mut Server, id: u64, argv: Vec<Vec<u8>>, eval_mode: bool) {
         return;
     }
     if name == "shutdown" && argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {
-        crate::server::log::warning("User requested shutdown...");
         let _ =
             crate::server::rdb::finish_shutdown(srv, crate::server::state::ShutdownMode::NoSave);
         std::process::exit(0);

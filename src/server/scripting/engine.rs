@@ -20,6 +20,9 @@ const PRELUDE: &str = include_str!("prelude.lua");
 /// Instructions between two calls of the busy-script hook (Redis: 100000).
 const HOOK_EVERY: u32 = 100_000;
 
+/// How long FUNCTION LOAD lets a library's code run (Redis: 500 ms).
+const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
 impl Engine {
     /// A fresh interpreter with the Redis libraries and the sandbox.
     ///
@@ -78,10 +81,22 @@ impl Engine {
         chunk
             .set_environment(self.fenv.clone())
             .map_err(|e| e.to_string())?;
-        let (ok, out): (bool, Value) = self
-            .load_lib
-            .call(chunk)
-            .map_err(|e| format!("Error registering functions: {}", e))?;
+        // A library's code gets LOAD_TIMEOUT to register its functions; after that
+        // every check raises again, so a pcall in the code cannot swallow it.
+        let start = std::time::Instant::now();
+        self.lua.set_hook(
+            HookTriggers::new().every_nth_instruction(HOOK_EVERY),
+            move |_, _| {
+                if start.elapsed() > LOAD_TIMEOUT {
+                    Err(mlua::Error::runtime("FUNCTION LOAD timeout"))
+                } else {
+                    Ok(mlua::VmState::Continue)
+                }
+            },
+        );
+        let out = self.load_lib.call::<(bool, Value)>(chunk);
+        self.lua.remove_hook();
+        let (ok, out) = out.map_err(|e| format!("Error registering functions: {}", e))?;
         if !ok {
             let msg = match &out {
                 Value::Table(t) => t

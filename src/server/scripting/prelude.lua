@@ -19,12 +19,24 @@ local function ro_error()
   error_('Attempt to modify a readonly table', 2)
 end
 
-local function protect(real)
+-- `strict`: reading a field the table lacks raises, as Redis's tables with its error
+-- metatable (the library API FUNCTION LOAD sees) do.
+local function protect(real, strict)
   local proxy = {}
   local mt_proxy = {}
-  setmetatable_(mt_proxy, { __index = { __index = real }, __newindex = ro_error, __metatable = false })
+  local index = real
+  if strict then
+    index = function(_, k)
+      local v = real[k]
+      if v == nil then
+        error_("Script attempted to access nonexistent global variable '" .. tostring_(k) .. "'", 2)
+      end
+      return v
+    end
+  end
+  setmetatable_(mt_proxy, { __index = { __index = index }, __newindex = ro_error, __metatable = false })
   readonly[mt_proxy] = true
-  setmetatable_(proxy, { __index = real, __newindex = ro_error, __metatable = mt_proxy })
+  setmetatable_(proxy, { __index = index, __newindex = ro_error, __metatable = mt_proxy })
   readonly[proxy] = true
   readonly[real] = true
   return proxy
@@ -266,7 +278,7 @@ real_G._G = env
 
 -- The environment of function libraries: the library API while loading, the
 -- script environment afterwards.
-local load_G = { redis = protect(load_api) }
+local load_G = { redis = protect(load_api, true) }
 local fenv = {}
 local fenv_mt = {
   __index = function(_, k)
@@ -290,7 +302,11 @@ local function load_lib(chunk)
   local ok, err = pcall_(chunk)
   local list = loading.list
   loading = nil
-  if not ok then return false, err end
+  if not ok then
+    -- errors raised from Rust (the load timeout) arrive as userdata
+    if type_(err) == 'userdata' then err = errmsg(err) end
+    return false, err
+  end
   return true, list
 end
 

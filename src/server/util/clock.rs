@@ -6,6 +6,24 @@ thread_local! {
     /// command time snapshot: one clock read per command, shared by every expiry
     /// check and access-time update it makes.
     static COMMAND_TIME_US: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+    /// While a script runs: the time its keys expire against (ms), its start, as
+    /// Redis's script time snapshot (0: not frozen).
+    static EXPIRY_FROZEN_MS: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Makes `ms` the time expiry checks use until the returned previous value is given
+/// back to `freeze_expiry_time` (0 unfreezes).
+pub fn freeze_expiry_time(ms: i64) -> i64 {
+    EXPIRY_FROZEN_MS.with(|c| c.replace(ms))
+}
+
+/// The time a key's expiry is compared with (ms): the running script's start, else
+/// the current command's time.
+pub fn expiry_time_ms() -> i64 {
+    match EXPIRY_FROZEN_MS.with(|c| c.get()) {
+        0 => command_time_ms(),
+        ms => ms,
+    }
 }
 
 /// Reads the clock and makes it the current command's time; returns it (µs).
