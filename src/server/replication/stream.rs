@@ -170,6 +170,15 @@ impl Server {
         });
     }
 
+    /// Whether anything reads the stream now (the AOF, the backlog, a
+    /// replica). A command that would build a rewritten form of itself for
+    /// propagation (XADD's generated id) may skip the copy when nothing does.
+    pub fn propagation_wanted(&self) -> bool {
+        !self.repl.propagation.consumers.is_empty()
+            || self.repl.backlog.is_some()
+            || !self.repl.replicas.is_empty()
+    }
+
     /// Queues `argv`, applied to `db`, as an effect of the running execution
     /// unit (Redis's alsoPropagate).
     pub fn also_propagate(&mut self, db: usize, argv: Vec<Vec<u8>>) {

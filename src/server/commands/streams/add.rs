@@ -167,6 +167,9 @@ pub(super) fn xadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     }
     let max_bytes = srv.config.stream_node_max_bytes as usize;
     let max_entries = srv.config.stream_node_max_entries as usize;
+    // The propagated form (the generated id, the exact trim) is a copy of
+    // the arguments: built only when the stream has a reader.
+    let wanted = srv.propagation_wanted();
     let Some(Value::Stream(s)) = srv.dbs[db].get_mut(key).map(|e| &mut e.value) else {
         return;
     };
@@ -204,14 +207,14 @@ pub(super) fn xadd(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
     let mut trimmed = 0;
     if let Some(t) = a.trim {
         trimmed = s.trim(t, a.approx, a.limit);
-        if a.approx {
+        if a.approx && wanted {
             let mut v = argv.to_vec();
             v[a.trim_arg - 1] = b"=".to_vec();
             v[a.trim_arg] = exact_trim_arg(s, t);
             rewritten = Some(v);
         }
     }
-    if a.id.is_none_or(|p| !p.seq_given) {
+    if wanted && a.id.is_none_or(|p| !p.seq_given) {
         let mut v = rewritten.unwrap_or_else(|| argv.to_vec());
         v[a.id_pos] = id.to_bytes();
         rewritten = Some(v);
