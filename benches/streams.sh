@@ -24,6 +24,15 @@ N=${2:-200000}
 . benches/pair.sh
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
+# The RESP encoder the data generators below share.
+cat > "$TMP/resp_cmd.py" <<'PY'
+def cmd(*a):
+    out = ["*%d\r\n" % len(a)]
+    for x in a:
+        x = str(x)
+        out.append("$%d\r\n%s\r\n" % (len(x.encode()), x))
+    return "".join(out)
+PY
 
 # bench PORT PID PIPELINE TEST -> "rps cpu_us_per_request"
 bench() {
@@ -45,14 +54,10 @@ bench() {
 
 # The job stream: N entries with ids 1-1 .. N-1 (so XACK can name them), one group.
 prepare_queue() {
-  python3 - "$TMP/q.txt" "$N" <<'PY'
+  python3 - "$TMP/q.txt" "$N" "$TMP" <<'PY'
 import sys
-def cmd(*a):
-    out = ["*%d\r\n" % len(a)]
-    for x in a:
-        x = str(x)
-        out.append("$%d\r\n%s\r\n" % (len(x.encode()), x))
-    return "".join(out)
+sys.path.insert(0, sys.argv[-1])
+from resp_cmd import cmd
 with open(sys.argv[1], "w") as f:
     for i in range(1, int(sys.argv[2]) + 1):
         f.write(cmd("XADD", "q", "%d-1" % i, "job", "j%d" % i, "payload", "x" * 20))
@@ -101,14 +106,10 @@ for (t, p), d in rows.items():
 PY
 
 # Memory per entry.
-python3 - "$TMP/mem1.txt" "$TMP/mem2.txt" <<'PY'
+python3 - "$TMP/mem1.txt" "$TMP/mem2.txt" "$TMP" <<'PY'
 import sys
-def cmd(*a):
-    out = ["*%d\r\n" % len(a)]
-    for x in a:
-        x = str(x)
-        out.append("$%d\r\n%s\r\n" % (len(x.encode()), x))
-    return "".join(out)
+sys.path.insert(0, sys.argv[-1])
+from resp_cmd import cmd
 with open(sys.argv[1], "w") as f:
     for i in range(1, 1000001):
         f.write(cmd("XADD", "big", "%d-0" % (1700000000000 + i), "user", "u%d" % (i % 5000), "action", "view", "item", i))
