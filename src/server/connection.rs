@@ -506,17 +506,22 @@ impl Output {
 /// Answers a blocked client whose deadline passed, and runs the command a
 /// client postponed behind CLIENT PAUSE once the pause is over.
 fn serve_deadlines(s: &mut Server, id: u64) {
-    let now = now_ms();
+    // The common case, nothing waiting: no lending, no clock read.
+    match s.clients.get(&id) {
+        Some(c) if c.blocked.is_some() => {}
+        _ => return,
+    }
     let Some(mut c) = s.clients.lend(id) else {
         return;
     };
     if let Some(d) = c.block_deadline() {
-        if d <= now {
+        if d <= crate::server::util::command_time_ms() {
             commands::block_timed_out(s, &mut c);
         }
     }
     let paused_done = matches!(c.blocked, Some(Blocked::Paused { .. }))
-        && (s.pause == crate::server::state::PauseKind::None || s.pause_until_ms <= now);
+        && (s.pause == crate::server::state::PauseKind::None
+            || s.pause_until_ms <= crate::server::util::command_time_ms());
     s.clients.give_back(c);
     if paused_done {
         commands::resume_paused(s, id);
@@ -533,7 +538,7 @@ fn execute_round(
     first: bool,
     eof: bool,
 ) -> Next {
-    crate::server::util::tick();
+    crate::server::util::invalidate();
     if !first {
         serve_deadlines(s, id);
     }
@@ -554,8 +559,11 @@ fn execute_round(
         return Next::CLOSE;
     }
     if out.pos == out.buf.len() && out.file.is_none() {
-        // The socket took everything it was given: that is progress.
-        c.last_write_ms = crate::server::util::command_time_ms();
+        // The socket took everything it was given: the stall clock (a
+        // replica's output timeout) starts again with the next output.
+        if !c.reply.is_empty() || !c.out_queue.is_empty() {
+            c.last_write_ms = crate::server::util::command_time_ms();
+        }
         out.buf.clear();
         out.pos = 0;
         match c.out_queue.pop_front() {
@@ -633,7 +641,7 @@ pub async fn serve_connection<S: Socket>(srv: Shared, stream: S, id: u64, initia
             s.stats.total_net_output_bytes += wrote;
             s.stats.total_writes_processed += 1;
             if let Some(c) = s.clients.get_mut(&id) {
-                c.last_write_ms = now_ms();
+                c.last_write_ms = crate::server::util::command_time_ms();
             }
         }
         if !write_failed && out.pos == out.buf.len() && out.refill_from_file() {

@@ -204,7 +204,7 @@ impl RequestParser {
         let args = self
             .elements
             .iter()
-            .map(|&(s, l)| buf[s..s + l].to_vec())
+            .map(|&(s, l)| crate::server::util::copy_bytes(&buf[s..s + l]))
             .collect();
         Ok(ParseOutcome::Request(args, self.pos))
     }

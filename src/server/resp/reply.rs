@@ -97,7 +97,7 @@ impl Reply {
     /// A bulk string reply (`$len` then the bytes); binary safe.
     pub fn bulk(&mut self, b: &[u8]) {
         self.int_line(b'$', b.len() as i64);
-        self.buf.extend_from_slice(b);
+        crate::server::util::extend_bytes(&mut self.buf, b);
         self.buf.extend_from_slice(b"\r\n");
     }
     /// The null bulk string (`$-1` in RESP2, `_` in RESP3).

@@ -33,6 +33,13 @@ pub fn tick() -> i64 {
     us
 }
 
+/// Forgets the command-time snapshot: the next reader of `command_time_*` reads
+/// the clock. A connection's round starts with this instead of a clock read, so
+/// a round that runs no command (the one after a reply went out) costs none.
+pub fn invalidate() {
+    COMMAND_TIME_US.with(|c| c.set(0));
+}
+
 /// The current command-time snapshot in µs (read from the clock if unset).
 pub fn command_time_us() -> i64 {
     let us = COMMAND_TIME_US.with(|c| c.get());
@@ -45,12 +52,7 @@ pub fn command_time_us() -> i64 {
 
 /// The current command's time in ms (the clock, if no command ran yet).
 pub fn command_time_ms() -> i64 {
-    let us = COMMAND_TIME_US.with(|c| c.get());
-    if us == 0 {
-        now_ms()
-    } else {
-        us / 1000
-    }
+    command_time_us() / 1000
 }
 
 /// Milliseconds since the Unix epoch.

@@ -4,6 +4,7 @@
 
 mod args;
 mod clock;
+mod copy;
 mod glob;
 mod hashing;
 mod numbers;
@@ -11,6 +12,7 @@ mod random;
 
 pub use args::*;
 pub use clock::*;
+pub use copy::*;
 pub use glob::*;
 pub use hashing::*;
 pub use numbers::*;
