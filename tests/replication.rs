@@ -957,3 +957,43 @@ fn shutdown_waits_for_lagging_replicas_and_can_be_aborted() {
         || replica.conn().c(&["GET", "final"]) == "$1\r\n1\r\n",
     );
 }
+
+/// CLIENT PAUSE WRITE on a replica holds its master's stream back, as Redis
+/// 7.0 does: the bytes are read (slave_read_repl_offset) but not applied
+/// (slave_repl_offset) until the pause ends. Same behaviour from redis-server.
+#[test]
+fn a_paused_replica_reads_its_master_stream_without_applying_it() {
+    for bin_redis in [false, true] {
+        let master = if bin_redis { redis(&[]) } else { tripod(&[]) };
+        let replica = replica_of(&master, &[], bin_redis);
+        let mut m = master.conn();
+        m.c(&["SET", "before", "1"]);
+        let offset = || field(&master, "replication", "master_repl_offset");
+        let target = offset();
+        wait_until("the replica to catch up", Duration::from_secs(10), || {
+            field(&replica, "replication", "slave_repl_offset") == target
+        });
+        let mut r = replica.conn();
+        assert_eq!(r.c(&["CLIENT", "PAUSE", "100000", "WRITE"]), "+OK\r\n");
+        m.c(&["SET", "during", "2"]);
+        let grown = offset();
+        wait_until(
+            "the replica to read the write",
+            Duration::from_secs(10),
+            || field(&replica, "replication", "slave_read_repl_offset") == grown,
+        );
+        assert_eq!(
+            field(&replica, "replication", "slave_repl_offset"),
+            target,
+            "redis: {bin_redis}"
+        );
+        assert_eq!(r.c(&["GET", "during"]), "$-1\r\n", "redis: {bin_redis}");
+        assert_eq!(r.c(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+        wait_until(
+            "the replica to apply the write",
+            Duration::from_secs(10),
+            || field(&replica, "replication", "slave_repl_offset") == grown,
+        );
+        assert_eq!(r.c(&["GET", "during"]), "$1\r\n2\r\n");
+    }
+}

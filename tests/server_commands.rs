@@ -151,6 +151,55 @@ fn client_pause_write_delays_writes_only() {
     );
 }
 
+/// During CLIENT PAUSE WRITE a script that declares no-writes runs, a plain
+/// EVAL (which may write) and a transaction holding one wait; keys that expire
+/// meanwhile read as missing but are not deleted (no DEL is propagated) until
+/// the pause ends. Same replies and counters from redis-server.
+#[test]
+fn client_pause_write_holds_scripts_and_expiry_as_redis() {
+    for name in ["tripod", "redis"] {
+        let s = start_server(name, &[]);
+        let mut admin = s.conn();
+        admin.c(&["SET", "k", "v", "PX", "50"]);
+        // A transaction queued before the pause (queueing a write during it
+        // is postponed too).
+        let mut t = s.conn();
+        t.c(&["MULTI"]);
+        t.c(&["EVAL", "#!lua\nreturn 2", "0"]);
+        admin.c(&["CLIENT", "PAUSE", "100000", "WRITE"]);
+        let mut c = s.conn();
+        assert_eq!(
+            c.c(&[
+                "EVAL",
+                "#!lua flags=no-writes\nreturn redis.call('get','k')",
+                "0"
+            ]),
+            "$1\r\nv\r\n",
+            "{name}"
+        );
+        std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(c.c(&["GET", "k"]), "$-1\r\n", "{name}");
+        let expired = |c: &mut Conn| {
+            c.c(&["INFO", "stats"])
+                .lines()
+                .find_map(|l| l.strip_prefix("expired_keys:").map(str::to_string))
+                .unwrap()
+        };
+        assert_eq!(expired(&mut c), "0", "{name}: nothing deleted while paused");
+        let mut w = s.conn();
+        w.send(&encode(&[b"EVAL", b"return 1", b"0"]));
+        t.send(&encode(&[b"EXEC"]));
+        wait_until("both to be postponed", Duration::from_secs(5), || {
+            admin.c(&["INFO", "clients"]).contains("blocked_clients:2")
+        });
+        admin.c(&["CLIENT", "UNPAUSE"]);
+        assert_eq!(w.read_reply(), b":1\r\n");
+        assert_eq!(t.read_reply(), b"*1\r\n:2\r\n");
+        assert_eq!(c.c(&["GET", "k"]), "$-1\r\n");
+        assert_eq!(expired(&mut c), "1", "{name}");
+    }
+}
+
 #[test]
 fn client_kill_list_and_reply_modes() {
     let s = start_tripod(&[]);

@@ -189,6 +189,49 @@ fn big_values_round_trip() {
     assert_eq!(c.cmd(&[b"STRLEN", b"big"]), b":20971520\r\n");
 }
 
+/// Big arguments (32 KB and up) are read into a buffer of their own: sent in
+/// odd-sized pieces, in the middle of a request, pipelined with what follows,
+/// and with the earlier arguments of the request split too, they arrive whole.
+#[test]
+fn big_arguments_in_pieces_and_pipelined() {
+    let s = start_tripod(&[]);
+    let mut c = s.conn();
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let big2: Vec<u8> = (0..40_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let mut batch = encode(&[b"SET", b"k1", &big, b"EX", b"100"]);
+    batch.extend(encode(&[b"SET", b"k2", &big2]));
+    batch.extend(encode(&[b"MSET", b"a", &big2, b"b", &big]));
+    batch.extend(encode(&[b"GET", b"k1"]));
+    batch.extend(encode(&[b"GET", b"k2"]));
+    batch.extend(encode(&[b"TTL", b"k1"]));
+    for piece in batch.chunks(4093) {
+        c.s.write_all(piece).unwrap();
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    let bulk = |v: &[u8]| {
+        let mut r = format!("${}\r\n", v.len()).into_bytes();
+        r.extend_from_slice(v);
+        r.extend_from_slice(b"\r\n");
+        r
+    };
+    assert_eq!(c.read_reply(), bulk(&big));
+    assert_eq!(c.read_reply(), bulk(&big2));
+    assert_eq!(c.read_reply(), b":100\r\n");
+    assert_eq!(c.cmd(&[b"GET", b"a"]), bulk(&big2));
+    assert_eq!(c.cmd(&[b"GET", b"b"]), bulk(&big));
+    // A client that goes away in the middle of a big argument leaves the
+    // server serving the others.
+    let mut half = s.conn();
+    half.send(b"*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$100000\r\n");
+    half.send(&big[..50_000]);
+    drop(half);
+    assert_eq!(c.cmd(&[b"EXISTS", b"x"]), b":0\r\n");
+    assert_eq!(c.cmd(&[b"PING"]), b"+PONG\r\n");
+}
+
 #[test]
 fn clients_are_served_concurrently() {
     let s = start_tripod(&[]);

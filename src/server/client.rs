@@ -39,8 +39,10 @@ pub enum Blocked {
         numreplicas: usize,
         deadline_ms: i64,
     },
-    /// Postponed by CLIENT PAUSE; the command is run on unpause.
-    Paused { argv: Vec<Vec<u8>> },
+    /// Postponed by CLIENT PAUSE; the command is run on unpause. `raw` is the
+    /// command's bytes when it came from our master (the replication offset
+    /// counts them once it has run).
+    Paused { argv: Vec<Vec<u8>>, raw: Vec<u8> },
     /// SHUTDOWN waiting for lagging replicas (up to shutdown-timeout).
     Shutdown,
 }

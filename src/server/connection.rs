@@ -314,7 +314,15 @@ pub struct Input {
     /// Bytes the request being parsed needs in total (to size reads).
     pub need: usize,
     pub parser: RequestParser,
+    /// While a big argument is read into a buffer of its own (`buf`): its
+    /// length.
+    big: Option<usize>,
 }
+
+/// Arguments from this size on are read into a buffer of their own size that
+/// becomes the argument (Redis's PROTO_MBULK_BIG_ARG): no copy out of the
+/// query buffer and no growth of it.
+const BIG_ARG: usize = 32 * 1024;
 
 impl Input {
     /// An empty input buffer with IOBUF_LEN bytes reserved.
@@ -324,7 +332,50 @@ impl Input {
             start: 0,
             need: 0,
             parser: RequestParser::new(),
+            big: None,
         }
+    }
+
+    /// After an incomplete parse: when the pending bulk is big, moves what
+    /// arrived of it into a buffer of exactly its size (plus CRLF) that reads
+    /// fill from then on. The request's earlier elements are copied out first.
+    fn start_big_arg(&mut self) {
+        let Some((at, len)) = self.parser.pending_bulk() else {
+            return;
+        };
+        if self.big.is_some() || len < BIG_ARG {
+            return;
+        }
+        let base = self.start;
+        if self.parser.detach(&self.buf[base..]).is_none() {
+            return;
+        }
+        let mut own = Vec::with_capacity(len + 2);
+        own.extend_from_slice(&self.buf[base + at..]);
+        self.buf = own;
+        self.start = 0;
+        self.need = len + 2;
+        self.big = Some(len);
+    }
+
+    /// Once a big argument's buffer is full: hands it to the parser as the
+    /// argument and goes on in a fresh query buffer (with the bytes that
+    /// followed, if a busy script's reads appended some).
+    fn finish_big_arg(&mut self) {
+        let Some(len) = self.big else {
+            return;
+        };
+        if self.buf.len() < len + 2 {
+            return;
+        }
+        let mut rest = Vec::with_capacity(IOBUF_LEN.max(self.buf.len() - len - 2));
+        rest.extend_from_slice(&self.buf[len + 2..]);
+        let mut data = std::mem::replace(&mut self.buf, rest);
+        data.truncate(len);
+        self.parser.take_bulk(data);
+        self.start = 0;
+        self.need = 0;
+        self.big = None;
     }
     /// The bytes read but not yet consumed by the parser.
     pub fn pending(&self) -> &[u8] {
@@ -361,6 +412,7 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
             max_bulk,
             authenticated: c.authenticated,
         };
+        input.finish_big_arg();
         let Input {
             buf, start, parser, ..
         } = input;
@@ -402,13 +454,22 @@ pub fn process_input(srv: &mut Server, id: u64, input: &mut Input) {
                 crate::server::state::check_output_limits(&srv.config, &mut c);
                 if from_master {
                     // A replica never answers its master (REPLCONF GETACK answers
-                    // through the output queue), and proxies the exact bytes.
+                    // through the output queue), and proxies the exact bytes, once
+                    // the command ran (CLIENT PAUSE may have postponed it).
                     c.reply.buf.clear();
-                    srv.master_stream_applied(&raw);
+                    match c.blocked.as_mut() {
+                        Some(Blocked::Paused { raw: r, .. }) => *r = raw,
+                        _ => srv.master_stream_applied(&raw),
+                    }
                 }
             }
             Ok(ParseOutcome::Incomplete { need }) => {
                 input.need = need;
+                // A replica proxies its master's exact bytes: they stay in
+                // the query buffer.
+                if !from_master {
+                    input.start_big_arg();
+                }
                 break;
             }
             Err(e) => {
@@ -751,7 +812,13 @@ enum ReadResult {
 fn read_some<S: Socket>(stream: &S, input: &mut Input) -> ReadResult {
     // A big bulk argument is read in large chunks, but memory is only reserved as
     // bytes actually arrive: a client that merely announces 512 MB gets nothing.
-    let want = if input.need > input.pending().len() {
+    // A full big-argument buffer goes to the parser first (the round that
+    // fills it may not have parsed since): a read of nothing means EOF.
+    input.finish_big_arg();
+    let want = if let Some(len) = input.big {
+        // A big argument's own buffer: exactly what it lacks, no more.
+        (len + 2).saturating_sub(input.buf.len())
+    } else if input.need > input.pending().len() {
         (input.need - input.pending().len()).clamp(IOBUF_LEN, 1024 * 1024)
     } else {
         IOBUF_LEN
@@ -759,7 +826,11 @@ fn read_some<S: Socket>(stream: &S, input: &mut Input) -> ReadResult {
     input.buf.reserve(want);
     let old = input.buf.len();
     let spare = input.buf.spare_capacity_mut();
-    let cap = spare.len().min(want.max(IOBUF_LEN));
+    let cap = if input.big.is_some() {
+        spare.len().min(want)
+    } else {
+        spare.len().min(want.max(IOBUF_LEN))
+    };
     let ptr = spare.as_mut_ptr() as *mut libc::c_void;
     let fd = stream.as_raw_fd();
     let mut got: isize = -1;

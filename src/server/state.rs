@@ -273,6 +273,14 @@ impl Server {
         if self.loading {
             return true;
         }
+        // While clients are paused the dataset (and the replication offset)
+        // stays still: the key is gone for readers, its deletion waits (Redis's
+        // checkClientPauseTimeoutAndReturnIfPaused).
+        if self.pause != PauseKind::None
+            && self.pause_until_ms > crate::server::util::command_time_ms()
+        {
+            return true;
+        }
         self.delete_expired(db, key);
         true
     }

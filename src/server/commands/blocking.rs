@@ -254,8 +254,19 @@ pub fn resume_paused(srv: &mut Server, id: u64) {
     let Some(mut c) = srv.clients.lend(id) else {
         return;
     };
-    if let Some(Blocked::Paused { argv }) = c.blocked.take() {
+    if let Some(Blocked::Paused { argv, raw }) = c.blocked.take() {
         super::process_command(srv, &mut c, argv);
+        if c.kind == crate::server::client::ClientKind::Master {
+            if let Some(Blocked::Paused { raw: r, .. }) = c.blocked.as_mut() {
+                // Paused again: its bytes still wait.
+                *r = raw;
+            } else {
+                // A replica never answers its master; the offset counts the
+                // command now that it ran.
+                c.reply.buf.clear();
+                srv.master_stream_applied(&raw);
+            }
+        }
     }
     srv.clients.give_back(c);
 }

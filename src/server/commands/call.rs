@@ -57,8 +57,11 @@ fn process(srv: &mut Server, c: &mut Client, argv: Vec<Vec<u8>>) -> Option<&'sta
         return Some(cmd.name);
     }
     // CLIENT PAUSE postpones the command (and everything after it from this client).
-    if is_paused_for(srv, c, cmd) {
-        c.blocked = Some(Blocked::Paused { argv });
+    if is_paused_for(srv, c, cmd, &argv) {
+        c.blocked = Some(Blocked::Paused {
+            argv,
+            raw: Vec::new(),
+        });
         return Some(cmd.name);
     }
     if c.multi.is_some() && !runs_in_multi(cmd.name) {
@@ -166,7 +169,7 @@ fn precheck(
     } else {
         cmd.flags
     };
-    let is_write = flags & WRITE != 0 || (cmd.name == "exec" && multi_has_write(c));
+    let is_write = flags & WRITE != 0 || (cmd.name == "exec" && multi_has_flags(srv, c, WRITE));
     let from_master = c.kind == ClientKind::Master;
     if srv.config.maxmemory > 0 && !from_master {
         let may_grow = flags & DENYOOM != 0
@@ -238,31 +241,36 @@ fn precheck(
     Ok(())
 }
 
-/// Whether the client's queued MULTI commands include a write, so EXEC is treated as a write
-/// (read-only replica, min-replicas, MISCONF and CLIENT PAUSE WRITE checks).
-fn multi_has_write(c: &Client) -> bool {
+/// Whether one of the client's queued MULTI commands has a flag of `mask` (with a
+/// script's declared flags for EVAL/FCALL), so EXEC is treated as a write (read-only
+/// replica, min-replicas, MISCONF) or as a command CLIENT PAUSE WRITE holds back.
+fn multi_has_flags(srv: &Server, c: &Client, mask: u64) -> bool {
     c.multi.as_ref().is_some_and(|q| {
-        q.iter()
-            .any(|a| lookup(&a[0]).is_some_and(|k| k.is_write()))
+        q.iter().any(|a| {
+            resolve(a).is_ok_and(|k| super::scripting::command_flags(srv, k, a) & mask != 0)
+        })
     })
 }
 
-/// Whether CLIENT PAUSE holds this command back: only normal clients are paused, and only
-/// while the pause lasts. ALL pauses everything except CLIENT UNPAUSE; WRITE pauses writes,
+/// Whether CLIENT PAUSE holds this command back: every client but our replicas (our
+/// master's stream too, so a paused replica's offset stays still), and only while the
+/// pause lasts. ALL pauses everything except CLIENT UNPAUSE; WRITE pauses writes,
 /// commands that may replicate, and EXEC of a transaction holding a write.
-fn is_paused_for(srv: &Server, c: &Client, cmd: &Command) -> bool {
-    if srv.pause == PauseKind::None || c.kind != ClientKind::Normal {
+fn is_paused_for(srv: &Server, c: &Client, cmd: &Command, argv: &[Vec<u8>]) -> bool {
+    if srv.pause == PauseKind::None || c.kind == ClientKind::Replica {
         return false;
     }
     if srv.pause_until_ms <= crate::server::util::now_ms() {
         return false;
     }
+    // A script's declared flags stand for EVAL's and FCALL's (a no-writes
+    // script runs during a WRITE pause, as in Redis).
+    let flags = super::scripting::command_flags(srv, cmd, argv);
     match srv.pause {
         PauseKind::All => !matches!(cmd.name, "client|unpause"),
         PauseKind::Write => {
-            cmd.is_write()
-                || cmd.flags & MAY_REPLICATE != 0
-                || (cmd.name == "exec" && multi_has_write(c))
+            flags & (WRITE | MAY_REPLICATE) != 0
+                || (cmd.name == "exec" && multi_has_flags(srv, c, WRITE | MAY_REPLICATE))
         }
         PauseKind::None => false,
     }

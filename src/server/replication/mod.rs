@@ -173,6 +173,26 @@ pub fn cron(srv: &mut crate::server::state::Server) {
 }
 
 /// INFO replication, with Redis 7.0's fields in its order.
+/// `slave_read_repl_offset`: the applied offset plus what was read from our
+/// master and not applied yet (its query buffer, and a command CLIENT PAUSE
+/// postponed).
+fn read_offset(srv: &crate::server::state::Server) -> i64 {
+    use crate::server::client::{Blocked, ClientKind};
+    let unapplied: usize = srv
+        .clients
+        .values()
+        .filter(|c| c.kind == ClientKind::Master)
+        .map(|c| {
+            c.qbuf_len
+                + match &c.blocked {
+                    Some(Blocked::Paused { raw, .. }) => raw.len(),
+                    _ => 0,
+                }
+        })
+        .sum();
+    srv.repl.offset + unapplied as i64
+}
+
 pub fn info_section(srv: &crate::server::state::Server, o: &mut String) {
     use std::fmt::Write;
     o.push_str("# Replication\r\n");
@@ -193,7 +213,7 @@ pub fn info_section(srv: &crate::server::state::Server, o: &mut String) {
             if up { "up" } else { "down" },
             last_io,
             syncing as u8,
-            srv.repl.offset,
+            read_offset(srv),
             srv.repl.offset,
         );
         if syncing {

@@ -63,6 +63,10 @@ pub struct RequestParser {
     pos: usize,
     /// For a multibulk whose header is parsed: the elements still to come.
     remaining: Option<usize>,
+    /// Elements taken out of the buffer before the ones in `elements`: those
+    /// that preceded a big argument, and the big argument itself (see
+    /// [`RequestParser::detach`]).
+    detached: Vec<Vec<u8>>,
     /// Byte ranges (start, length) of the elements already complete.
     elements: Vec<(usize, usize)>,
     /// The element being read: where its data starts and its length.
@@ -201,12 +205,48 @@ impl RequestParser {
             self.pos = need;
             self.remaining = Some(remaining - 1);
         }
-        let args = self
-            .elements
-            .iter()
-            .map(|&(s, l)| crate::server::util::copy_bytes(&buf[s..s + l]))
-            .collect();
+        let mut args = std::mem::take(&mut self.detached);
+        args.extend(
+            self.elements
+                .iter()
+                .map(|&(s, l)| crate::server::util::copy_bytes(&buf[s..s + l])),
+        );
         Ok(ParseOutcome::Request(args, self.pos))
+    }
+
+    /// The bulk argument whose header is parsed and whose data has not all
+    /// arrived: where its data starts in the buffer and its length.
+    pub fn pending_bulk(&self) -> Option<(usize, usize)> {
+        self.bulk
+    }
+
+    /// Prepares a big argument's own buffer (Redis's big-argument path): the
+    /// complete elements of `buf` (the request so far) are copied out, and the
+    /// parser then expects a buffer that starts with the pending bulk's data.
+    /// Returns the bulk's length; None when no bulk is pending.
+    pub fn detach(&mut self, buf: &[u8]) -> Option<usize> {
+        let (_, len) = self.bulk?;
+        for &(s, l) in &self.elements {
+            self.detached.push(buf[s..s + l].to_vec());
+        }
+        self.elements.clear();
+        self.bulk = Some((0, len));
+        self.pos = 0;
+        self.scanned = 0;
+        Some(len)
+    }
+
+    /// Hands over the pending bulk's data as an element, without a copy (after
+    /// [`RequestParser::detach`]); parsing goes on at the start of the next
+    /// buffer.
+    pub fn take_bulk(&mut self, data: Vec<u8>) {
+        self.detached.push(data);
+        self.bulk = None;
+        self.pos = 0;
+        self.scanned = 0;
+        if let Some(n) = self.remaining.as_mut() {
+            *n = n.saturating_sub(1);
+        }
     }
 
     fn parse_inline(&mut self, buf: &[u8]) -> Result<ParseOutcome, ProtocolError> {
@@ -391,6 +431,52 @@ mod tests {
             p.examined,
             req.len()
         );
+    }
+
+    #[test]
+    fn a_detached_big_bulk_is_handed_over_whole() {
+        // The request's head, then the bulk's data in a buffer of its own,
+        // then the rest of the request in a fresh buffer.
+        let head = b"*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$6\r\nabc";
+        let mut p = RequestParser::new();
+        let limits = Limits {
+            max_bulk: 512 * 1024 * 1024,
+            authenticated: true,
+        };
+        assert!(matches!(
+            p.parse(head, limits),
+            Ok(ParseOutcome::Incomplete { .. })
+        ));
+        assert_eq!(p.pending_bulk(), Some((head.len() - 3, 6)));
+        assert_eq!(p.detach(head), Some(6));
+        // The bulk's own buffer fills up; the caller hands it over.
+        let mut own = b"abc".to_vec();
+        own.extend_from_slice(b"def\r\n");
+        own.truncate(6);
+        p.take_bulk(own);
+        let tail = b"$2\r\nEX\r\n";
+        assert!(matches!(
+            p.parse(&tail[..4], limits),
+            Ok(ParseOutcome::Incomplete { .. })
+        ));
+        match p.parse(tail, limits) {
+            Ok(ParseOutcome::Request(args, n)) => {
+                assert_eq!(
+                    args,
+                    vec![
+                        b"SET".to_vec(),
+                        b"k".to_vec(),
+                        b"abcdef".to_vec(),
+                        b"EX".to_vec()
+                    ]
+                );
+                assert_eq!(n, tail.len());
+            }
+            other => panic!("{other:?}"),
+        }
+        // The next request starts clean.
+        assert_eq!(req(b"*1\r\n$4\r\nPING\r\n").0, vec![b"PING".to_vec()]);
+        assert_eq!(p.pending_bulk(), None);
     }
 
     #[test]
