@@ -329,3 +329,71 @@ fn random_members_with_a_count_are_distinct_and_exist() {
         }
     }
 }
+
+/// INFO errorstats and commandstats count each error once, where Redis counts
+/// it: a command inside EXEC or a script counts its own failure (or rejection),
+/// EXEC and EVAL count as failed only for errors they reply themselves or pass
+/// on, a known command with the wrong arity counts a rejected call. The
+/// sections (without timings) equal redis-server's after the same requests.
+#[test]
+fn error_statistics_count_as_redis() {
+    let mut outputs = Vec::new();
+    for name in ["tripod", "redis"] {
+        let s = start_server(name, &[]);
+        let mut c = s.conn();
+        c.c(&["CONFIG", "RESETSTAT"]);
+        c.c(&["CONFIG", "SET", "maxmemory", "1"]);
+        c.c(&["EVAL", "return redis.call('set','x','y')", "1", "x"]);
+        c.c(&["EVAL", "return redis.pcall('set','x','y')", "1", "x"]);
+        c.c(&[
+            "EVAL",
+            "local t = redis.pcall('set','x','y') return 1",
+            "1",
+            "x",
+        ]);
+        c.c(&["CONFIG", "SET", "maxmemory", "0"]);
+        c.c(&["EVAL", "return redis.call('select',99)", "0"]);
+        c.c(&["EVAL", "redis.pcall('select',99) return 1", "0"]);
+        c.c(&["EVAL", "return redis.error_reply('MY_ERR custom')", "0"]);
+        c.c(&["EVAL", "return foo", "0"]);
+        c.c(&["EVAL", "return redis.call('nosuch')", "0"]);
+        c.c(&["EVAL", "return redis.call('get')", "0"]);
+        c.c(&["EVAL_RO", "return redis.pcall('set','a','b')", "0"]);
+        c.c(&["SET", "k"]);
+        c.c(&["CONFIG"]);
+        c.c(&["NOSUCHCOMMAND"]);
+        c.c(&["MULTI"]);
+        c.c(&["SET", "a", "b"]);
+        c.c(&["AUTH", "nopass"]);
+        c.c(&["EXEC"]);
+        c.c(&["EXEC"]);
+        c.c(&["MULTI"]);
+        c.c(&["SET"]);
+        c.c(&["EXEC"]);
+        let mut lines: Vec<String> = c
+            .c(&["INFO", "errorstats"])
+            .lines()
+            .chain(c.c(&["INFO", "commandstats"]).lines())
+            .filter(|l| l.contains(':') && !l.contains("cmdstat_info") && !l.starts_with('$'))
+            .map(|l| match (l.find("usec="), l.find("rejected_calls")) {
+                (Some(a), Some(b)) => format!("{}{}", &l[..a], &l[b..]),
+                _ => l.to_string(),
+            })
+            .collect();
+        lines.push(
+            c.c(&["INFO", "stats"])
+                .lines()
+                .find(|l| l.starts_with("total_error_replies"))
+                .unwrap()
+                .to_string(),
+        );
+        lines.sort();
+        outputs.push(lines);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert!(
+        outputs[0].iter().any(|l| l == "errorstat_OOM:count=3"),
+        "{:?}",
+        outputs[0]
+    );
+}

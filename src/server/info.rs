@@ -79,7 +79,7 @@ pub fn build(srv: &mut Server, sections: &[String]) -> String {
             "module_list" => out.push_str("# Modules\r\n"),
             "commandstats" => commandstats(srv, &mut out),
             "errorstats" => errorstats(srv, &mut out),
-            "latencystats" => out.push_str("# Latencystats\r\n"),
+            "latencystats" => latencystats(srv, &mut out),
             "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             "keyspace" => keyspace(srv, &mut out),
             _ => {}
@@ -252,6 +252,34 @@ fn commandstats(srv: &Server, o: &mut String) {
             "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
             n, s.calls, s.usec, per, s.rejected_calls, s.failed_calls
         );
+    }
+}
+
+/// `latency_percentiles_usec_<command>:p50=...,p99=...` for every command with
+/// a recorded latency, at the percentiles of latency-tracking-info-percentiles.
+fn latencystats(srv: &Server, o: &mut String) {
+    o.push_str("# Latencystats\r\n");
+    let percentiles: Vec<String> = srv
+        .config
+        .get("latency-tracking-info-percentiles")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let mut all: Vec<(&&str, &crate::server::state::CmdStat)> = srv
+        .cmd_stats
+        .iter()
+        .filter(|(_, s)| s.hist.total > 0)
+        .collect();
+    all.sort_by_key(|(n, _)| **n);
+    for (n, s) in all {
+        let _ = write!(o, "latency_percentiles_usec_{n}:");
+        for (i, p) in percentiles.iter().enumerate() {
+            let ns = s.hist.percentile_ns(p.parse().unwrap_or(0.0));
+            let sep = if i + 1 < percentiles.len() { "," } else { "" };
+            let _ = write!(o, "p{p}={:.3}{sep}", ns as f64 / 1000.0);
+        }
+        o.push_str("\r\n");
     }
 }
 

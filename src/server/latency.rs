@@ -70,11 +70,37 @@ impl Monitor {
 }
 
 /// A per-command latency histogram: counts by bucket k, the durations below
-/// 1024 << k nanoseconds.
+/// 1024 << k nanoseconds (LATENCY HISTOGRAM), and the same durations at two
+/// significant digits (INFO latencystats' percentiles).
 #[derive(Debug, Default, Clone)]
 pub struct Histogram {
     pub counts: Vec<u64>,
     pub total: u64,
+    /// Counts by HdrHistogram index (see [`hdr_index`]), grown on demand.
+    fine: Vec<u64>,
+}
+
+/// Redis tracks command latencies from 1 ns to 1 s.
+const HDR_MAX_NS: u64 = 1_000_000_000;
+
+/// The index of `ns` in an HdrHistogram of two significant digits starting at
+/// 1 (Redis's latency histograms): values below 256 have their own slot, each
+/// power of two above is cut into 128 slots of equal width. Reporting a slot's
+/// highest value gives the figures Redis prints for the same durations.
+fn hdr_index(ns: u64) -> usize {
+    let bucket = 63 - (ns | 255).leading_zeros() as usize - 7;
+    128 * bucket + (ns >> bucket) as usize
+}
+
+/// The highest value that falls in slot `idx`.
+fn hdr_highest(idx: usize) -> u64 {
+    let (bucket, sub) = if idx < 256 {
+        (0, idx as u64)
+    } else {
+        let b = idx / 128 - 1;
+        (b, (idx % 128 + 128) as u64)
+    };
+    ((sub + 1) << bucket) - 1
 }
 
 impl Histogram {
@@ -90,6 +116,31 @@ impl Histogram {
         }
         self.counts[k] += 1;
         self.total += 1;
+        let i = hdr_index(ns.clamp(1, HDR_MAX_NS));
+        if self.fine.len() <= i {
+            self.fine.resize(i + 1, 0);
+        }
+        self.fine[i] += 1;
+    }
+
+    /// The duration (ns) at percentile `p` (0 to 100), as HdrHistogram's
+    /// value_at_percentile reports it; 0 when nothing was recorded.
+    pub fn percentile_ns(&self, p: f64) -> u64 {
+        let p = p.clamp(0.0, 100.0);
+        let wanted = ((p / 100.0 * self.total as f64 + 0.5) as u64).max(1);
+        let mut seen = 0;
+        for (i, n) in self.fine.iter().enumerate() {
+            seen += n;
+            if seen >= wanted {
+                if p == 0.0 {
+                    // The lowest equivalent value.
+                    let width = if i < 256 { 1 } else { 1u64 << (i / 128 - 1) };
+                    return hdr_highest(i) + 1 - width;
+                }
+                return hdr_highest(i);
+            }
+        }
+        0
     }
 
     /// The (microseconds, cumulative count) pairs LATENCY HISTOGRAM replies:
@@ -110,6 +161,40 @@ impl Histogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentiles_are_hdr_histograms_two_digits() {
+        // Redis prints p50=10.047 for a command that took 10 us: 10000 ns
+        // falls in [9984, 10048).
+        let mut h = Histogram::default();
+        h.record(10);
+        assert_eq!(h.percentile_ns(50.0), 10_047);
+        assert_eq!(h.percentile_ns(0.0), 9_984);
+        assert_eq!(h.percentile_ns(100.0), 10_047);
+        // Exact below 256 ns, and the slot bounds line up across powers of two.
+        assert_eq!(hdr_highest(hdr_index(200)), 200);
+        let mut low = Histogram::default();
+        low.fine = vec![0; 201];
+        low.fine[200] = 1;
+        low.total = 1;
+        assert_eq!(low.percentile_ns(0.0), 200);
+        assert_eq!(hdr_highest(hdr_index(256)), 257);
+        assert_eq!(hdr_highest(hdr_index(1_000_000)), 1_003_519);
+        for ns in [1u64, 255, 256, 257, 511, 512, 65_535, 999_999_999] {
+            let i = hdr_index(ns);
+            assert!(hdr_highest(i) >= ns, "{ns}");
+            assert!(i == 0 || hdr_highest(i - 1) < ns, "{ns}");
+        }
+        // 99 fast calls and one slow one.
+        let mut h = Histogram::default();
+        for _ in 0..99 {
+            h.record(1);
+        }
+        h.record(50_000);
+        assert_eq!(h.percentile_ns(50.0), 1_003);
+        assert_eq!(h.percentile_ns(99.0), 1_003);
+        assert!(h.percentile_ns(99.9) >= 50_000_000);
+    }
 
     #[test]
     fn samples_merge_per_second_and_respect_the_threshold() {

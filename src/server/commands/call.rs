@@ -38,7 +38,10 @@ fn process(srv: &mut Server, c: &mut Client, argv: Vec<Vec<u8>>) -> Option<&'sta
     let cmd = match resolve(&argv) {
         Ok(cmd) => cmd,
         Err(e) => {
-            reject(srv, c, None, &e);
+            // A known command with the wrong arity counts as its rejected call
+            // (an unknown command or subcommand has nothing to count against).
+            let known = lookup_exact(&argv);
+            reject(srv, c, known, &e);
             finish_reply_mode(c, reply_start);
             return None;
         }
@@ -129,6 +132,7 @@ fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, err: &str) {
 pub fn error_reply(srv: &mut Server, c: &mut Client, err: &str) {
     c.reply.error(err);
     count_error(srv, err);
+    c.reply.accounted = c.reply.errors;
 }
 
 /// Counts an error reply in INFO errorstats under its code (the leading all-uppercase word,
@@ -286,6 +290,7 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     let dirty_before = srv.dirty;
     let mark = srv.begin_call();
     let errors_before = c.reply.errors;
+    let elsewhere_before = c.reply.counted_elsewhere;
     let db_before = c.db;
     c.last_cmd = cmd.name;
 
@@ -299,7 +304,16 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     }
 
     let usec = (crate::server::util::tick() - start_us).max(0) as u64;
-    let failed = c.reply.errors > errors_before;
+    // This command's own errors: not those its nested commands (EXEC's) counted,
+    // and those counted where a script's command raised them fail it without
+    // counting again (Redis's prev_err_count and ERR_REPLY_FLAG_NO_STATS_UPDATE).
+    let own = c
+        .reply
+        .errors
+        .saturating_sub(errors_before.max(c.reply.accounted));
+    let elsewhere = (c.reply.counted_elsewhere - elsewhere_before).min(own);
+    c.reply.accounted = c.reply.errors;
+    let failed = own > 0;
     let st = srv.cmd_stats.entry(cmd.name).or_default();
     // A command that blocked is counted when it is served (Redis counts a
     // blocked command once, on unblock).
@@ -312,11 +326,13 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     }
     if failed {
         st.failed_calls += 1;
-        srv.stats.total_error_replies += c.reply.errors - errors_before;
-        // errorstats: count by code of the last error written.
-        *srv.err_stats
-            .entry(c.reply.last_error_code.clone())
-            .or_insert(0) += 1;
+        if own > elsewhere {
+            srv.stats.total_error_replies += own - elsewhere;
+            // errorstats: count by code of the last error written.
+            *srv.err_stats
+                .entry(c.reply.last_error_code.clone())
+                .or_insert(0) += 1;
+        }
     }
     srv.stats.total_commands_processed += 1;
     let event = if cmd.flags & FAST != 0 {

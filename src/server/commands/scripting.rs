@@ -350,6 +350,11 @@ pub fn run_script(
                 _ => err,
             };
             c.reply.error_verbatim(&msg);
+            if t.raw_get::<bool>("ignore_error_stats_update")
+                .unwrap_or(false)
+            {
+                c.reply.counted_elsewhere += 1;
+            }
         }
         Err(other) => {
             let msg = crate::server::scripting::redis_lib::lua_tostring(&other)

@@ -343,6 +343,19 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
 
 /// Resolves `argv` to the command (or subcommand) that will run, or the error
 /// reply Redis gives (unknown command, unknown subcommand, wrong arity).
+/// The command or subcommand `argv` names, whatever its number of arguments;
+/// None when unknown.
+pub fn lookup_exact(argv: &[Vec<u8>]) -> Option<&'static Command> {
+    let cmd = lookup(argv.first()?)?;
+    if cmd.subcommands.is_empty() || argv.len() < 2 {
+        return Some(cmd);
+    }
+    let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+    cmd.subcommands
+        .iter()
+        .find(|s| s.name.split('|').nth(1) == Some(sub.as_str()))
+}
+
 pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static Command, String> {
     let Some(cmd) = lookup(&argv[0]) else {
         let mut args = String::new();

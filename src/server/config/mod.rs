@@ -776,9 +776,11 @@ fn special(name: &str, vals: &[String], startup: bool) -> Result<String, String>
             Ok(vals.join(" "))
         }
         "latency-tracking-info-percentiles" => {
+            // Kept as Redis prints them back: "%f" without trailing zeros.
+            let mut out = Vec::new();
             for v in vals {
                 match v.parse::<f64>() {
-                    Ok(n) if (0.0..=100.0).contains(&n) => {}
+                    Ok(n) if (0.0..=100.0).contains(&n) => out.push(trim_double(n)),
                     _ => {
                         return Err(
                             "latency-tracking-info-percentiles config must be between 0 and 100"
@@ -787,7 +789,7 @@ fn special(name: &str, vals: &[String], startup: bool) -> Result<String, String>
                     }
                 }
             }
-            Ok(vals.join(" "))
+            Ok(out.join(" "))
         }
         "shutdown-on-sigint" | "shutdown-on-sigterm" => {
             if vals.is_empty() {
@@ -888,3 +890,10 @@ fn merge_obuf_limits(current: &str, text: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests;
+
+/// A double as C's "%f" prints it, without trailing zeros or point (Redis's
+/// trimDoubleString): 99.9 -> "99.9", 50.0 -> "50".
+pub fn trim_double(n: f64) -> String {
+    let s = format!("{n:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

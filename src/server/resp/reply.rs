@@ -15,6 +15,13 @@ pub struct Reply {
     /// The code of the last error reply written (`ERR`, `WRONGTYPE`...), for
     /// INFO errorstats.
     pub last_error_code: String,
+    /// `errors` up to which the error statistics have counted (a command inside
+    /// EXEC counts its own; EXEC must not count them again).
+    pub accounted: u64,
+    /// Error replies that fail their command without counting in the error
+    /// statistics: a script's error that a Redis command raised inside it and
+    /// that was counted there (Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE).
+    pub counted_elsewhere: u64,
     /// Byte ranges written as pushes during the current command (kept when
     /// CLIENT REPLY OFF/SKIP drops the command's reply).
     pushes: Vec<(usize, usize)>,
@@ -28,6 +35,8 @@ impl Reply {
             resp3: false,
             errors: 0,
             last_error_code: String::new(),
+            accounted: 0,
+            counted_elsewhere: 0,
             pushes: Vec::new(),
         }
     }

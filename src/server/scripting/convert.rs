@@ -246,6 +246,13 @@ fn table_to_reply(t: &Table, out: &mut Reply, script_resp3: bool, depth: usize) 
     if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
         let msg = String::from_utf8_lossy(&e.as_bytes()).into_owned();
         out.error_verbatim(&msg);
+        // An error a Redis command returned (redis.pcall's table) was counted
+        // when that command failed.
+        if t.raw_get::<bool>("ignore_error_stats_update")
+            .unwrap_or(false)
+        {
+            out.counted_elsewhere += 1;
+        }
         return;
     }
     if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {

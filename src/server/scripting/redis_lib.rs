@@ -410,8 +410,23 @@ fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> (Value, bo
     let caller: &Client = unsafe { &*caller_ptr };
     let result = match check_command(srv, caller, &argv) {
         Err(e) => {
-            let v = error_table(lua, &e);
+            // Counted here, as Redis's scriptCall counts a refused command (its
+            // code, and a rejected call of the command when it is known); the
+            // error the script gets is marked so that it is not counted again.
+            let code = e
+                .strip_prefix('-')
+                .and_then(|r| r.get(..r.len().min(31)))
+                .and_then(|r| r.split_once(' '))
+                .map_or("ERR", |(code, _)| code);
+            *srv.err_stats.entry(code.to_string()).or_insert(0) += 1;
             srv.stats.total_error_replies += 1;
+            if let Some(k) = commands::lookup_exact(&argv) {
+                srv.cmd_stats.entry(k.name).or_default().rejected_calls += 1;
+            }
+            let v = error_table(lua, &e);
+            if let Value::Table(t) = &v {
+                let _ = t.raw_set("ignore_error_stats_update", true);
+            }
             (v, true)
         }
         Ok(cmd) => {
