@@ -173,10 +173,13 @@ mod tests {
         assert_eq!(h.percentile_ns(100.0), 10_047);
         // Exact below 256 ns, and the slot bounds line up across powers of two.
         assert_eq!(hdr_highest(hdr_index(200)), 200);
-        let mut low = Histogram::default();
-        low.fine = vec![0; 201];
-        low.fine[200] = 1;
-        low.total = 1;
+        let mut fine = vec![0; 201];
+        fine[200] = 1;
+        let low = Histogram {
+            fine,
+            total: 1,
+            ..Default::default()
+        };
         assert_eq!(low.percentile_ns(0.0), 200);
         assert_eq!(hdr_highest(hdr_index(256)), 257);
         assert_eq!(hdr_highest(hdr_index(1_000_000)), 1_003_519);
