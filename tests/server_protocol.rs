@@ -320,3 +320,33 @@ fn slow_subscriber_is_dropped_at_the_output_limit() {
     }
     assert_eq!(receivers, b":0\r\n", "the subscriber must be disconnected");
 }
+
+/// Clients of the `unixsocket` listener are served like TCP clients, and
+/// CLIENT LIST shows them as Redis does: the socket's path as both addresses
+/// and the `U` flag. Same line shape from redis-server.
+#[test]
+fn unix_socket_clients_are_listed_with_their_path_and_u_flag() {
+    use std::io::{Read, Write as _};
+    for name in ["tripod", "redis"] {
+        let sockdir = tempfile::tempdir().unwrap();
+        let path = sockdir.path().join("s.sock");
+        let path_s = path.to_str().unwrap().to_string();
+        let _s = start_server(name, &["--unixsocket", &path_s]);
+        let mut u = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        u.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        u.write_all(&encode(&[b"CLIENT", b"LIST"])).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while reply_len(&got).is_none() {
+            let n = u.read(&mut buf).unwrap();
+            assert!(n > 0, "{name}: closed");
+            got.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&got).to_string();
+        assert!(
+            text.contains(&format!("addr={path_s}:0 laddr={path_s}:0 ")),
+            "{name}: {text}"
+        );
+        assert!(text.contains(" flags=U "), "{name}: {text}");
+    }
+}

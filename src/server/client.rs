@@ -96,6 +96,8 @@ pub struct Client {
     pub close_after_reply: bool,
     /// Close now, dropping pending output (CLIENT KILL, output limits).
     pub close_asap: bool,
+    /// Connected through the `unixsocket` listener (CLIENT LIST's `U` flag).
+    pub unix_socket: bool,
     /// Replica-side state on a master: the replica's listening port, announced ip, ack.
     pub repl: Option<ReplicaLink>,
     /// Total bytes read from this client (for INFO and CLIENT LIST).
@@ -156,6 +158,7 @@ impl Client {
             reply_mode: ReplyMode::On,
             close_after_reply: false,
             close_asap: false,
+            unix_socket: false,
             repl: None,
             qbuf_len: 0,
             notify: Rc::new(Notify::new()),
@@ -291,6 +294,12 @@ impl Client {
         }
         if self.close_after_reply {
             f.push('c');
+        }
+        if self.close_asap {
+            f.push('A');
+        }
+        if self.unix_socket {
+            f.push('U');
         }
         if self.no_evict {
             f.push('e');

@@ -133,6 +133,9 @@ pub async fn accept_unix_loop(srv: Shared, listener: UnixListener, path: String)
         let addr = format!("{}:0", path);
         match register_client(&srv, addr.clone(), addr, stream.as_raw_fd(), None) {
             Ok(id) => {
+                if let Some(c) = srv.borrow_mut().clients.get_mut(&id) {
+                    c.unix_socket = true;
+                }
                 tokio::task::spawn_local(serve_connection(srv.clone(), stream, id, Vec::new()));
             }
             Err(refusal) => {
