@@ -74,6 +74,8 @@ pub fn srand48(seed: i32) {
 /// An error table `{err = "CODE message"}` as Redis's luaPushError builds it: a
 /// message without a code gets `ERR`.
 pub fn error_table(lua: &Lua, msg: &str) -> Value {
+    // In a debugging session, the errors the script gets are shown when stepping.
+    super::ldb::log_error(msg.as_bytes());
     let text = match msg.strip_prefix('-') {
         Some(rest) => match rest.split_once(' ') {
             Some((code, m)) => format!("{} {}", code, m.trim_matches(['\r', '\n'])),
@@ -300,6 +302,24 @@ pub fn native_table(lua: &Lua) -> mlua::Result<Table> {
             })
         })?,
     )?;
+    t.set(
+        "breakpoint",
+        lua.create_function(|_, ()| Ok(super::ldb::breakpoint()))?,
+    )?;
+    t.set(
+        "debug",
+        lua.create_function(|_, args: Variadic<Value>| {
+            super::ldb::debug(&args);
+            Ok(())
+        })?,
+    )?;
+    t.set(
+        "ldb_error",
+        lua.create_function(|_, msg: mlua::String| {
+            super::ldb::log_error(&msg.as_bytes());
+            Ok(())
+        })?,
+    )?;
     t.set("version", crate::server::REDIS_VERSION)?;
     t.set("version_num", version_num())?;
     t.set("cjson", super::cjson::open(lua)?)?;
@@ -330,6 +350,12 @@ fn unpacked(t: Table) -> mlua::Result<Result<Vec<Vec<u8>>, &'static str>> {
     } else {
         Ok(argv)
     })
+}
+
+/// The message of an error raised from Rust, as a script sees it (the Lua
+/// debugger's `eval` shows it).
+pub fn error_message(e: &mlua::Error) -> String {
+    root_message(e)
 }
 
 /// The message of an error raised from Rust (the kill error of the busy hook):
@@ -408,6 +434,7 @@ fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> (Value, bo
     // and nothing else holds them now.
     let srv: &mut Server = unsafe { &mut *srv_ptr };
     let caller: &Client = unsafe { &*caller_ptr };
+    super::ldb::log_command(&argv);
     let result = match check_command(srv, caller, &argv) {
         Err(e) => {
             let v = error_table(lua, &e);
@@ -435,6 +462,7 @@ fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> (Value, bo
             }
             let buf = std::mem::take(&mut sc.reply.buf);
             let v = convert::reply_to_lua(lua, &buf).unwrap_or(Value::Nil);
+            super::ldb::log_reply(&buf);
             let failed = buf.first() == Some(&b'-');
             (v, failed)
         }
