@@ -117,6 +117,14 @@ fn process_events(srv: &mut Server, eval_mode: bool) {
         let Some(c) = srv.clients.get_mut(&id) else {
             continue;
         };
+        if c.kind == ClientKind::Replica && c.fd >= 0 && !c.close_asap {
+            // A replica that went away is forgotten now (INFO's connected_slaves,
+            // min-replicas), as Redis's event processing would; what it sent waits.
+            if replica_gone(c) {
+                srv.free_client(id);
+            }
+            continue;
+        }
         if c.kind != ClientKind::Normal || c.fd < 0 || c.close_asap {
             continue;
         }
@@ -158,6 +166,34 @@ fn process_events(srv: &mut Server, eval_mode: bool) {
             serve(srv, id, argv, eval_mode);
         }
         flush(srv, id);
+    }
+}
+
+/// Reads what a replica sent (kept in `busy_input` for its connection task)
+/// without waiting; true when its connection is closed or broken.
+fn replica_gone(c: &mut crate::server::client::Client) -> bool {
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        // SAFETY: reading into a local buffer from the replica's own socket.
+        let n = unsafe {
+            libc::recv(
+                c.fd,
+                chunk.as_mut_ptr() as *mut libc::c_void,
+                chunk.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n == 0 {
+            return true;
+        }
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            return !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+            );
+        }
+        c.busy_input.extend_from_slice(&chunk[..n as usize]);
     }
 }
 
