@@ -112,12 +112,24 @@ fn finish_reply_mode(c: &mut Client, reply_start: usize) {
 /// Replies with an error for a command refused before running (unknown command, failed
 /// precheck, not allowed in MULTI). Inside MULTI it flags the transaction so EXEC answers
 /// EXECABORT, as Redis does; a known command also counts as a rejected call in its stats.
+/// EXEC itself refused (a read-only replica, min-replicas...) discards the transaction
+/// and says why (Redis's execCommandAbort).
 fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, err: &str) {
     if c.multi.is_some() {
         c.multi_error = true;
     }
     if let Some(cmd) = cmd {
         srv.cmd_stats.entry(cmd.name).or_default().rejected_calls += 1;
+        if cmd.name == "exec" && c.multi.is_some() {
+            super::transactions::discard_transaction(srv, c);
+            let err = err.strip_prefix('-').unwrap_or(err);
+            error_reply(
+                srv,
+                c,
+                &format!("EXECABORT Transaction discarded because of: {}", err),
+            );
+            return;
+        }
     }
     error_reply(srv, c, err);
 }
@@ -130,7 +142,7 @@ pub fn error_reply(srv: &mut Server, c: &mut Client, err: &str) {
 
 /// Counts an error reply in INFO errorstats under its code (the leading all-uppercase word,
 /// "ERR" otherwise) and in `total_error_replies`.
-fn count_error(srv: &mut Server, err: &str) {
+pub fn count_error(srv: &mut Server, err: &str) {
     let code = err.split(' ').next().unwrap_or("ERR");
     let code = if code.bytes().all(|b| b.is_ascii_uppercase()) && !code.is_empty() {
         code
@@ -166,7 +178,7 @@ fn precheck(
     } else {
         cmd.flags
     };
-    let is_write = flags & WRITE != 0 || (cmd.name == "exec" && multi_has_write(c));
+    let is_write = flags & WRITE != 0 || (cmd.name == "exec" && multi_has_write(srv, c));
     let from_master = c.kind == ClientKind::Master;
     if srv.config.maxmemory > 0 && !from_master {
         let may_grow = flags & DENYOOM != 0
@@ -199,7 +211,7 @@ fn precheck(
             return Err("NOREPLICAS Not enough good replicas to write.".into());
         }
     }
-    if srv.is_replica() && srv.config.replica_read_only && !from_master && flags & WRITE != 0 {
+    if srv.is_replica() && srv.config.replica_read_only && !from_master && is_write {
         return Err("READONLY You can't write against a read only replica.".into());
     }
     if c.in_pubsub_context()
@@ -239,11 +251,17 @@ fn precheck(
 }
 
 /// Whether the client's queued MULTI commands include a write, so EXEC is treated as a write
-/// (read-only replica, min-replicas, MISCONF and CLIENT PAUSE WRITE checks).
-fn multi_has_write(c: &Client) -> bool {
+/// (read-only replica, min-replicas, MISCONF and CLIENT PAUSE WRITE checks). A script
+/// counts by its shebang flags, as Redis's getCommandFlags.
+fn multi_has_write(srv: &Server, c: &Client) -> bool {
     c.multi.as_ref().is_some_and(|q| {
-        q.iter()
-            .any(|a| lookup(&a[0]).is_some_and(|k| k.is_write()))
+        q.iter().any(|a| match resolve(a) {
+            Ok(k) if k.group == "scripting" => {
+                super::scripting::command_flags(srv, k, a) & WRITE != 0
+            }
+            Ok(k) => k.is_write(),
+            Err(_) => false,
+        })
     })
 }
 
@@ -262,7 +280,7 @@ fn is_paused_for(srv: &Server, c: &Client, cmd: &Command) -> bool {
         PauseKind::Write => {
             cmd.is_write()
                 || cmd.flags & MAY_REPLICATE != 0
-                || (cmd.name == "exec" && multi_has_write(c))
+                || (cmd.name == "exec" && multi_has_write(srv, c))
         }
         PauseKind::None => false,
     }
@@ -278,6 +296,7 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     let dirty_before = srv.dirty;
     let mark = srv.begin_call();
     let errors_before = c.reply.errors;
+    let uncounted_before = c.reply.uncounted_errors;
     let db_before = c.db;
     c.last_cmd = cmd.name;
 
@@ -304,11 +323,15 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     }
     if failed {
         st.failed_calls += 1;
-        srv.stats.total_error_replies += c.reply.errors - errors_before;
-        // errorstats: count by code of the last error written.
-        *srv.err_stats
-            .entry(c.reply.last_error_code.clone())
-            .or_insert(0) += 1;
+        let counted = (c.reply.errors - errors_before)
+            .saturating_sub(c.reply.uncounted_errors - uncounted_before);
+        if counted > 0 {
+            srv.stats.total_error_replies += counted;
+            // errorstats: count by code of the last error written.
+            *srv.err_stats
+                .entry(c.reply.last_error_code.clone())
+                .or_insert(0) += 1;
+        }
     }
     srv.stats.total_commands_processed += 1;
     let event = if cmd.flags & FAST != 0 {
