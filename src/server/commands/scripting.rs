@@ -386,7 +386,11 @@ pub fn run_script(
                 (Some(s), Some(l)) => format!("{} script: {}, on {}:{}.", err, funcname, s, l),
                 _ => err,
             };
-            c.reply.error_verbatim(&msg);
+            if convert::already_counted(&t) {
+                c.reply.error_verbatim_uncounted(&msg);
+            } else {
+                c.reply.error_verbatim(&msg);
+            }
         }
         Err(other) => {
             let msg = crate::server::scripting::redis_lib::lua_tostring(&other)

@@ -15,6 +15,10 @@ pub struct Reply {
     /// The code of the last error reply written (`ERR`, `WRONGTYPE`...), for
     /// INFO errorstats.
     pub last_error_code: String,
+    /// Of `errors`, those already counted in the error statistics elsewhere (a
+    /// script's error that came from a command it ran): they make the command
+    /// fail without counting twice in INFO errorstats.
+    pub uncounted_errors: u64,
     /// Byte ranges written as pushes during the current command (kept when
     /// CLIENT REPLY OFF/SKIP drops the command's reply).
     pushes: Vec<(usize, usize)>,
@@ -28,6 +32,7 @@ impl Reply {
             resp3: false,
             errors: 0,
             last_error_code: String::new(),
+            uncounted_errors: 0,
             pushes: Vec::new(),
         }
     }
@@ -89,6 +94,12 @@ impl Reply {
                 .push(if c == b'\r' || c == b'\n' { b' ' } else { c });
         }
         self.buf.extend_from_slice(b"\r\n");
+    }
+    /// `error_verbatim` for an error the statistics already counted (Redis's
+    /// ERR_REPLY_FLAG_NO_STATS_UPDATE).
+    pub fn error_verbatim_uncounted(&mut self, msg: &str) {
+        self.error_verbatim(msg);
+        self.uncounted_errors += 1;
     }
     /// An integer reply (`:n`).
     pub fn int(&mut self, n: i64) {

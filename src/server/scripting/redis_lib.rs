@@ -436,9 +436,21 @@ fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> (Value, bo
     let caller: &Client = unsafe { &*caller_ptr };
     super::ldb::log_command(&argv);
     let result = match check_command(srv, caller, &argv) {
-        Err(e) => {
+        Err((e, cmd)) => {
+            // Counted here, as Redis's scriptCall does, and not again when the
+            // error ends the script.
             let v = error_table(lua, &e);
-            srv.stats.total_error_replies += 1;
+            if let Value::Table(t) = &v {
+                let _ = t.raw_set("ignore_error_stats_update", true);
+            }
+            let code_err = match e.strip_prefix('-') {
+                Some(rest) => rest.to_string(),
+                None => format!("ERR {}", e),
+            };
+            commands::count_error(srv, &code_err);
+            if let Some(cmd) = cmd {
+                srv.cmd_stats.entry(cmd.name).or_default().rejected_calls += 1;
+            }
             (v, true)
         }
         Ok(cmd) => {
@@ -472,34 +484,51 @@ fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> (Value, bo
 }
 
 /// The checks Redis's scriptCall makes before running a command from a script.
+/// Err holds the error and the command refused, when the name is one.
 fn check_command(
     srv: &mut Server,
     caller: &Client,
     argv: &[Vec<u8>],
-) -> Result<&'static Command, String> {
+) -> Result<&'static Command, (String, Option<&'static Command>)> {
     let cmd = match commands::resolve(argv) {
         Ok(c) => c,
         Err(_) => {
             let known = commands::lookup(&argv[0]);
+            let sub = argv
+                .get(1)
+                .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+                .unwrap_or_default();
             return Err(match known {
-                Some(k)
-                    if k.subcommands.is_empty()
-                        || (argv.len() >= 2
-                            && k.subcommands.iter().any(|s| {
-                                s.name.split('|').nth(1)
-                                    == Some(
-                                        String::from_utf8_lossy(&argv[1])
-                                            .to_ascii_lowercase()
-                                            .as_str(),
-                                    )
-                            })) =>
+                Some(k) if k.subcommands.is_empty() => (
+                    "Wrong number of args calling Redis command from script".into(),
+                    Some(k),
+                ),
+                Some(k) => match k
+                    .subcommands
+                    .iter()
+                    .find(|s| s.name.split('|').nth(1) == Some(sub.as_str()))
                 {
-                    "Wrong number of args calling Redis command from script".into()
-                }
-                _ => "Unknown Redis command called from script".into(),
+                    Some(s) if argv.len() >= 2 => (
+                        "Wrong number of args calling Redis command from script".into(),
+                        Some(s),
+                    ),
+                    _ => ("Unknown Redis command called from script".into(), None),
+                },
+                None => ("Unknown Redis command called from script".into(), None),
             });
         }
     };
+    check_resolved(srv, caller, cmd, argv).map_err(|e| (e, Some(cmd)))?;
+    Ok(cmd)
+}
+
+/// The checks of `check_command` once the command is known.
+fn check_resolved(
+    srv: &mut Server,
+    caller: &Client,
+    cmd: &'static Command,
+    argv: &[Vec<u8>],
+) -> Result<(), String> {
     if cmd.flags & commands::NOSCRIPT != 0 && !srv.debug.script_disable_deny {
         return Err("This Redis command is not allowed from script".into());
     }
@@ -547,5 +576,5 @@ fn check_command(
     {
         return Err(format!("-{}", crate::server::evict::OOM_ERROR));
     }
-    Ok(cmd)
+    Ok(())
 }
