@@ -114,7 +114,7 @@ fn finish_reply_mode(c: &mut Client, reply_start: usize) {
 /// EXECABORT, as Redis does; a known command also counts as a rejected call in its stats.
 /// EXEC itself refused (a read-only replica, min-replicas...) discards the transaction
 /// and says why (Redis's execCommandAbort).
-fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, err: &str) {
+pub fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, err: &str) {
     if c.multi.is_some() {
         c.multi_error = true;
     }
@@ -178,15 +178,17 @@ fn precheck(
     } else {
         cmd.flags
     };
-    let is_write = flags & WRITE != 0 || (cmd.name == "exec" && multi_has_write(srv, c));
+    // EXEC is checked with the flags of what it runs, as Redis: any of them
+    // writing or growing memory, any of them not allowed stale or loading.
+    let (queued_any, queued_missing) = if cmd.name == "exec" {
+        queued_flags(srv, c)
+    } else {
+        (0, 0)
+    };
+    let is_write = flags & WRITE != 0 || queued_any & WRITE != 0;
     let from_master = c.kind == ClientKind::Master;
     if srv.config.maxmemory > 0 && !from_master {
-        let may_grow = flags & DENYOOM != 0
-            || (cmd.name == "exec"
-                && c.multi.as_ref().is_some_and(|q| {
-                    q.iter()
-                        .any(|a| lookup(&a[0]).is_some_and(|k| k.flags & DENYOOM != 0))
-                }));
+        let may_grow = flags & DENYOOM != 0 || queued_any & DENYOOM != 0;
         if !crate::server::evict::make_room(srv) && may_grow {
             return Err(crate::server::evict::OOM_ERROR.into());
         }
@@ -236,7 +238,7 @@ fn precheck(
     if srv.is_replica()
         && !srv.config.replica_serve_stale_data
         && !srv.master_link_up()
-        && flags & STALE == 0
+        && (flags & STALE == 0 || queued_missing & STALE != 0)
         && !from_master
     {
         return Err(
@@ -244,25 +246,35 @@ fn precheck(
                 .into(),
         );
     }
-    if srv.loading && cmd.flags & LOADING == 0 {
+    if srv.loading && (cmd.flags & LOADING == 0 || queued_missing & LOADING != 0) {
         return Err("LOADING Redis is loading the dataset in memory".into());
     }
     Ok(())
 }
 
+/// The flags of the client's queued MULTI commands: those any of them has, and
+/// those any of them lacks (Redis's mstate.cmd_flags and cmd_inv_flags). A
+/// script counts by its shebang flags, as Redis's getCommandFlags.
+fn queued_flags(srv: &Server, c: &Client) -> (u64, u64) {
+    let (mut any, mut missing) = (0, 0);
+    for a in c.multi.iter().flatten() {
+        if let Ok(k) = resolve(a) {
+            let f = if k.group == "scripting" {
+                super::scripting::command_flags(srv, k, a)
+            } else {
+                k.flags
+            };
+            any |= f;
+            missing |= !f;
+        }
+    }
+    (any, missing)
+}
+
 /// Whether the client's queued MULTI commands include a write, so EXEC is treated as a write
-/// (read-only replica, min-replicas, MISCONF and CLIENT PAUSE WRITE checks). A script
-/// counts by its shebang flags, as Redis's getCommandFlags.
+/// (CLIENT PAUSE WRITE).
 fn multi_has_write(srv: &Server, c: &Client) -> bool {
-    c.multi.as_ref().is_some_and(|q| {
-        q.iter().any(|a| match resolve(a) {
-            Ok(k) if k.group == "scripting" => {
-                super::scripting::command_flags(srv, k, a) & WRITE != 0
-            }
-            Ok(k) => k.is_write(),
-            Err(_) => false,
-        })
-    })
+    queued_flags(srv, c).0 & WRITE != 0
 }
 
 /// Whether CLIENT PAUSE holds this command back: only normal clients are paused, and only

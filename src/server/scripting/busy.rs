@@ -219,22 +219,21 @@ fn serve(srv: &mut Server, id: u64, argv: Vec<Vec<u8>>, eval_mode: bool) {
             crate::server::rdb::finish_shutdown(srv, crate::server::state::ShutdownMode::NoSave);
         std::process::exit(0);
     }
-    let allowed = commands::resolve(&argv)
-        .map(|cmd| cmd.flags & commands::ALLOW_BUSY != 0)
-        .unwrap_or(false);
-    if allowed {
+    let cmd = commands::resolve(&argv).ok();
+    if cmd.is_some_and(|cmd| cmd.flags & commands::ALLOW_BUSY != 0) {
         if let Some(mut c) = srv.clients.lend(id) {
             commands::process_command(srv, &mut c, argv);
             srv.clients.give_back(c);
         }
         return;
     }
-    if let Some(c) = srv.clients.get_mut(&id) {
-        c.reply
-            .error(if eval_mode { BUSY_EVAL } else { BUSY_FUNCTION });
+    // Refused as any command is: a transaction it belongs to fails, and a
+    // refused EXEC discards its transaction.
+    if let Some(mut c) = srv.clients.lend(id) {
+        let busy = if eval_mode { BUSY_EVAL } else { BUSY_FUNCTION };
+        commands::reject(srv, &mut c, cmd, busy);
+        srv.clients.give_back(c);
     }
-    *srv.err_stats.entry("BUSY".to_string()).or_insert(0) += 1;
-    srv.stats.total_error_replies += 1;
 }
 
 /// Writes what a client was answered, if nothing else of its output is pending.
