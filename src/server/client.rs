@@ -113,6 +113,8 @@ pub struct Client {
     /// Bytes read from the socket while a busy script held the server, not yet
     /// parsed (see `scripting::busy`); the connection task takes them first.
     pub busy_input: Vec<u8>,
+    /// SCRIPT DEBUG: the next EVAL starts a debugging session (`scripting::ldb`).
+    pub lua_debug: crate::server::scripting::ldb::Mode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +168,7 @@ impl Client {
             last_write_ms: now,
             sending_file: false,
             busy_input: Vec::new(),
+            lua_debug: crate::server::scripting::ldb::Mode::Off,
         }
     }
 

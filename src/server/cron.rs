@@ -62,6 +62,7 @@ pub fn run(srv: &mut Server) {
     }
     crate::server::aof::cron_before_save(srv);
     crate::server::rdb::cron(srv);
+    crate::server::scripting::ldb::reap_children();
     crate::server::aof::cron(srv);
     crate::server::replication::cron(srv);
     if !srv.migrate_sockets.is_empty() {

@@ -118,12 +118,24 @@ fn finish_reply_mode(c: &mut Client, reply_start: usize) {
 /// Replies with an error for a command refused before running (unknown command, failed
 /// precheck, not allowed in MULTI). Inside MULTI it flags the transaction so EXEC answers
 /// EXECABORT, as Redis does; a known command also counts as a rejected call in its stats.
-fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, err: &str) {
+/// EXEC itself refused (a read-only replica, min-replicas...) discards the transaction
+/// and says why (Redis's execCommandAbort).
+pub fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, err: &str) {
     if c.multi.is_some() {
         c.multi_error = true;
     }
     if let Some(cmd) = cmd {
         srv.cmd_stats.entry(cmd.name).or_default().rejected_calls += 1;
+        if cmd.name == "exec" && c.multi.is_some() {
+            super::transactions::discard_transaction(srv, c);
+            let err = err.strip_prefix('-').unwrap_or(err);
+            error_reply(
+                srv,
+                c,
+                &format!("EXECABORT Transaction discarded because of: {}", err),
+            );
+            return;
+        }
     }
     error_reply(srv, c, err);
 }
@@ -137,7 +149,7 @@ pub fn error_reply(srv: &mut Server, c: &mut Client, err: &str) {
 
 /// Counts an error reply in INFO errorstats under its code (the leading all-uppercase word,
 /// "ERR" otherwise) and in `total_error_replies`.
-fn count_error(srv: &mut Server, err: &str) {
+pub fn count_error(srv: &mut Server, err: &str) {
     let code = err.split(' ').next().unwrap_or("ERR");
     let code = if code.bytes().all(|b| b.is_ascii_uppercase()) && !code.is_empty() {
         code
@@ -173,15 +185,17 @@ fn precheck(
     } else {
         cmd.flags
     };
-    let is_write = flags & WRITE != 0 || (cmd.name == "exec" && multi_has_flags(srv, c, WRITE));
+    // EXEC is checked with the flags of what it runs, as Redis: any of them
+    // writing or growing memory, any of them not allowed stale or loading.
+    let (queued_any, queued_missing) = if cmd.name == "exec" {
+        queued_flags(srv, c)
+    } else {
+        (0, 0)
+    };
+    let is_write = flags & WRITE != 0 || queued_any & WRITE != 0;
     let from_master = c.kind == ClientKind::Master;
     if srv.config.maxmemory > 0 && !from_master {
-        let may_grow = flags & DENYOOM != 0
-            || (cmd.name == "exec"
-                && c.multi.as_ref().is_some_and(|q| {
-                    q.iter()
-                        .any(|a| lookup(&a[0]).is_some_and(|k| k.flags & DENYOOM != 0))
-                }));
+        let may_grow = flags & DENYOOM != 0 || queued_any & DENYOOM != 0;
         if !crate::server::evict::make_room(srv) && may_grow {
             return Err(crate::server::evict::OOM_ERROR.into());
         }
@@ -206,7 +220,7 @@ fn precheck(
             return Err("NOREPLICAS Not enough good replicas to write.".into());
         }
     }
-    if srv.is_replica() && srv.config.replica_read_only && !from_master && flags & WRITE != 0 {
+    if srv.is_replica() && srv.config.replica_read_only && !from_master && is_write {
         return Err("READONLY You can't write against a read only replica.".into());
     }
     if c.in_pubsub_context()
@@ -231,7 +245,7 @@ fn precheck(
     if srv.is_replica()
         && !srv.config.replica_serve_stale_data
         && !srv.master_link_up()
-        && flags & STALE == 0
+        && (flags & STALE == 0 || queued_missing & STALE != 0)
         && !from_master
     {
         return Err(
@@ -239,21 +253,29 @@ fn precheck(
                 .into(),
         );
     }
-    if srv.loading && cmd.flags & LOADING == 0 {
+    if srv.loading && (cmd.flags & LOADING == 0 || queued_missing & LOADING != 0) {
         return Err("LOADING Redis is loading the dataset in memory".into());
     }
     Ok(())
 }
 
-/// Whether one of the client's queued MULTI commands has a flag of `mask` (with a
-/// script's declared flags for EVAL/FCALL), so EXEC is treated as a write (read-only
-/// replica, min-replicas, MISCONF) or as a command CLIENT PAUSE WRITE holds back.
-fn multi_has_flags(srv: &Server, c: &Client, mask: u64) -> bool {
-    c.multi.as_ref().is_some_and(|q| {
-        q.iter().any(|a| {
-            resolve(a).is_ok_and(|k| super::scripting::command_flags(srv, k, a) & mask != 0)
-        })
-    })
+/// The flags of the client's queued MULTI commands: those any of them has, and
+/// those any of them lacks (Redis's mstate.cmd_flags and cmd_inv_flags). A
+/// script counts by its shebang flags, as Redis's getCommandFlags.
+fn queued_flags(srv: &Server, c: &Client) -> (u64, u64) {
+    let (mut any, mut missing) = (0, 0);
+    for a in c.multi.iter().flatten() {
+        if let Ok(k) = resolve(a) {
+            let f = if k.group == "scripting" {
+                super::scripting::command_flags(srv, k, a)
+            } else {
+                k.flags
+            };
+            any |= f;
+            missing |= !f;
+        }
+    }
+    (any, missing)
 }
 
 /// Whether CLIENT PAUSE holds this command back: every client but our replicas (our
@@ -274,7 +296,7 @@ fn is_paused_for(srv: &Server, c: &Client, cmd: &Command, argv: &[Vec<u8>]) -> b
         PauseKind::All => !matches!(cmd.name, "client|unpause"),
         PauseKind::Write => {
             flags & (WRITE | MAY_REPLICATE) != 0
-                || (cmd.name == "exec" && multi_has_flags(srv, c, WRITE | MAY_REPLICATE))
+                || (cmd.name == "exec" && queued_flags(srv, c).0 & (WRITE | MAY_REPLICATE) != 0)
         }
         PauseKind::None => false,
     }
@@ -290,7 +312,7 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
     let dirty_before = srv.dirty;
     let mark = srv.begin_call();
     let errors_before = c.reply.errors;
-    let elsewhere_before = c.reply.counted_elsewhere;
+    let uncounted_before = c.reply.uncounted_errors;
     let db_before = c.db;
     c.last_cmd = cmd.name;
 
@@ -311,7 +333,7 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &Command, argv: &[Vec<u8>]) {
         .reply
         .errors
         .saturating_sub(errors_before.max(c.reply.accounted));
-    let elsewhere = (c.reply.counted_elsewhere - elsewhere_before).min(own);
+    let elsewhere = (c.reply.uncounted_errors - uncounted_before).min(own);
     c.reply.accounted = c.reply.errors;
     let failed = own > 0;
     let st = srv.cmd_stats.entry(cmd.name).or_default();

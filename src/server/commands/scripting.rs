@@ -8,7 +8,7 @@
 use super::*;
 use crate::server::client::{Client, ClientKind};
 use crate::server::scripting::redis_lib::{RunCtx, REPL_AOF, REPL_REPLICA, RUN};
-use crate::server::scripting::{self as sc, busy, convert};
+use crate::server::scripting::{self as sc, busy, convert, ldb};
 use crate::server::state::Server;
 use mlua::Value;
 use std::cell::RefCell;
@@ -161,6 +161,43 @@ fn eval_generic(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], evalsha: boo
         c.reply.error(NOSCRIPT_ERR);
         return;
     }
+    if c.lua_debug != ldb::Mode::Off {
+        if evalsha {
+            c.reply
+                .error("ERR Please use EVAL instead of EVALSHA for debugging");
+            return;
+        }
+        eval_debugging(srv, c, argv, ro);
+        return;
+    }
+    eval_body(srv, c, argv, evalsha, ro);
+}
+
+/// EVAL of a client that asked for SCRIPT DEBUG: the script runs inside a
+/// debugging session (in a forked child with YES, the parent closing its side
+/// of the connection; in place with SYNC), which ends with the EVAL's reply.
+fn eval_debugging(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], ro: bool) {
+    if !ldb::start_session(srv, c, &argv[1]) {
+        ldb::disable(c);
+        return;
+    }
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        eval_body(srv, c, argv, false, ro)
+    }));
+    if run.is_err() && ldb::in_forked_child() {
+        // The child must never get back to the event loop it shares with the parent.
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(1) };
+    }
+    ldb::end_session(c);
+    if let Err(p) = run {
+        std::panic::resume_unwind(p);
+    }
+}
+
+/// EVAL/EVALSHA past the monitors and the debugger: checks the arguments,
+/// compiles (or finds) the script and runs it.
+fn eval_body(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>], evalsha: bool, ro: bool) {
     let Some(numkeys) = crate::server::util::parse_i64(&argv[2]) else {
         c.reply.error("ERR value is not an integer or out of range");
         return;
@@ -349,11 +386,10 @@ pub fn run_script(
                 (Some(s), Some(l)) => format!("{} script: {}, on {}:{}.", err, funcname, s, l),
                 _ => err,
             };
-            c.reply.error_verbatim(&msg);
-            if t.raw_get::<bool>("ignore_error_stats_update")
-                .unwrap_or(false)
-            {
-                c.reply.counted_elsewhere += 1;
+            if convert::already_counted(&t) {
+                c.reply.error_verbatim_uncounted(&msg);
+            } else {
+                c.reply.error_verbatim(&msg);
             }
         }
         Err(other) => {
@@ -418,14 +454,27 @@ fn script_kill(_: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
     }
 }
 
-/// SCRIPT DEBUG: the Lua debugger is not part of tripod-server; an error says so.
+/// SCRIPT DEBUG YES|SYNC|NO: whether the client's next EVAL runs in a debugging
+/// session (forked, or blocking the server), see `scripting::ldb`. Refused with
+/// replies still pending (in a pipeline or a transaction), since the session
+/// writes to the socket directly.
 fn script_debug(_: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
-    if argv[2].eq_ignore_ascii_case(b"no") {
-        c.reply.ok();
+    if !c.reply.is_empty() || !c.out_queue.is_empty() || c.pending_out > 0 {
+        c.reply
+            .error("ERR SCRIPT DEBUG must be called outside a pipeline");
         return;
     }
-    c.reply
-        .error("ERR SCRIPT DEBUG is not supported by tripod-server");
+    let mode = argv[2].to_ascii_lowercase();
+    match mode.as_slice() {
+        b"no" => ldb::disable(c),
+        b"yes" => ldb::enable(c, ldb::Mode::Fork),
+        b"sync" => ldb::enable(c, ldb::Mode::Sync),
+        _ => {
+            c.reply.error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
+            return;
+        }
+    }
+    c.reply.ok();
 }
 
 /// SCRIPT HELP: the list of SCRIPT subcommands, as Redis prints it.

@@ -499,6 +499,7 @@ pub fn finish_shutdown(
 ) -> Result<(), String> {
     log::warning("User requested shutdown...");
     kill_child(srv);
+    crate::server::scripting::ldb::kill_forked_sessions();
     crate::server::aof::shutdown(srv)?;
     let save = match mode {
         crate::server::state::ShutdownMode::Save => true,

@@ -18,10 +18,10 @@ pub struct Reply {
     /// `errors` up to which the error statistics have counted (a command inside
     /// EXEC counts its own; EXEC must not count them again).
     pub accounted: u64,
-    /// Error replies that fail their command without counting in the error
-    /// statistics: a script's error that a Redis command raised inside it and
-    /// that was counted there (Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE).
-    pub counted_elsewhere: u64,
+    /// Of `errors`, those already counted in the error statistics elsewhere (a
+    /// script's error that came from a command it ran): they make the command
+    /// fail without counting twice in INFO errorstats.
+    pub uncounted_errors: u64,
     /// Byte ranges written as pushes during the current command (kept when
     /// CLIENT REPLY OFF/SKIP drops the command's reply).
     pushes: Vec<(usize, usize)>,
@@ -36,7 +36,7 @@ impl Reply {
             errors: 0,
             last_error_code: String::new(),
             accounted: 0,
-            counted_elsewhere: 0,
+            uncounted_errors: 0,
             pushes: Vec::new(),
         }
     }
@@ -98,6 +98,12 @@ impl Reply {
                 .push(if c == b'\r' || c == b'\n' { b' ' } else { c });
         }
         self.buf.extend_from_slice(b"\r\n");
+    }
+    /// `error_verbatim` for an error the statistics already counted (Redis's
+    /// ERR_REPLY_FLAG_NO_STATS_UPDATE).
+    pub fn error_verbatim_uncounted(&mut self, msg: &str) {
+        self.error_verbatim(msg);
+        self.uncounted_errors += 1;
     }
     /// An integer reply (`:n`).
     pub fn int(&mut self, n: i64) {

@@ -117,6 +117,14 @@ fn process_events(srv: &mut Server, eval_mode: bool) {
         let Some(c) = srv.clients.get_mut(&id) else {
             continue;
         };
+        if c.kind == ClientKind::Replica && c.fd >= 0 && !c.close_asap {
+            // A replica that went away is forgotten now (INFO's connected_slaves,
+            // min-replicas), as Redis's event processing would; what it sent waits.
+            if replica_gone(c) {
+                srv.free_client(id);
+            }
+            continue;
+        }
         if c.kind != ClientKind::Normal || c.fd < 0 || c.close_asap {
             continue;
         }
@@ -161,6 +169,34 @@ fn process_events(srv: &mut Server, eval_mode: bool) {
     }
 }
 
+/// Reads what a replica sent (kept in `busy_input` for its connection task)
+/// without waiting; true when its connection is closed or broken.
+fn replica_gone(c: &mut crate::server::client::Client) -> bool {
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        // SAFETY: reading into a local buffer from the replica's own socket.
+        let n = unsafe {
+            libc::recv(
+                c.fd,
+                chunk.as_mut_ptr() as *mut libc::c_void,
+                chunk.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n == 0 {
+            return true;
+        }
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            return !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+            );
+        }
+        c.busy_input.extend_from_slice(&chunk[..n as usize]);
+    }
+}
+
 /// One request from another client while the script runs.
 fn serve(srv: &mut Server, id: u64, argv: Vec<Vec<u8>>, eval_mode: bool) {
     let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
@@ -183,22 +219,21 @@ fn serve(srv: &mut Server, id: u64, argv: Vec<Vec<u8>>, eval_mode: bool) {
             crate::server::rdb::finish_shutdown(srv, crate::server::state::ShutdownMode::NoSave);
         std::process::exit(0);
     }
-    let allowed = commands::resolve(&argv)
-        .map(|cmd| cmd.flags & commands::ALLOW_BUSY != 0)
-        .unwrap_or(false);
-    if allowed {
+    let cmd = commands::resolve(&argv).ok();
+    if cmd.is_some_and(|cmd| cmd.flags & commands::ALLOW_BUSY != 0) {
         if let Some(mut c) = srv.clients.lend(id) {
             commands::process_command(srv, &mut c, argv);
             srv.clients.give_back(c);
         }
         return;
     }
-    if let Some(c) = srv.clients.get_mut(&id) {
-        c.reply
-            .error(if eval_mode { BUSY_EVAL } else { BUSY_FUNCTION });
+    // Refused as any command is: a transaction it belongs to fails, and a
+    // refused EXEC discards its transaction.
+    if let Some(mut c) = srv.clients.lend(id) {
+        let busy = if eval_mode { BUSY_EVAL } else { BUSY_FUNCTION };
+        commands::reject(srv, &mut c, cmd, busy);
+        srv.clients.give_back(c);
     }
-    *srv.err_stats.entry("BUSY".to_string()).or_insert(0) += 1;
-    srv.stats.total_error_replies += 1;
 }
 
 /// Writes what a client was answered, if nothing else of its output is pending.

@@ -242,16 +242,22 @@ fn lua_number_to_i64(n: f64) -> i64 {
     }
 }
 
+/// Whether an error table came from a command the script ran (the command's
+/// own reply or refusal already counted it in the error statistics).
+pub fn already_counted(t: &Table) -> bool {
+    matches!(
+        t.raw_get::<Value>("ignore_error_stats_update"),
+        Ok(Value::Boolean(true))
+    )
+}
+
 fn table_to_reply(t: &Table, out: &mut Reply, script_resp3: bool, depth: usize) {
     if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
         let msg = String::from_utf8_lossy(&e.as_bytes()).into_owned();
-        out.error_verbatim(&msg);
-        // An error a Redis command returned (redis.pcall's table) was counted
-        // when that command failed.
-        if t.raw_get::<bool>("ignore_error_stats_update")
-            .unwrap_or(false)
-        {
-            out.counted_elsewhere += 1;
+        if already_counted(t) {
+            out.error_verbatim_uncounted(&msg);
+        } else {
+            out.error_verbatim(&msg);
         }
         return;
     }

@@ -13,6 +13,8 @@ pub struct Engine {
     env: Table,
     fenv: Table,
     load_lib: Function,
+    /// The prelude's helpers for the Lua debugger.
+    ldb: Table,
 }
 
 const PRELUDE: &str = include_str!("prelude.lua");
@@ -38,7 +40,7 @@ impl Engine {
             )
         };
         let native = super::redis_lib::native_table(&lua).expect("native library");
-        let (runner, env, fenv, load_lib): (Function, Table, Table, Function) = lua
+        let (runner, env, fenv, load_lib, ldb): (Function, Table, Table, Function, Table) = lua
             .load(PRELUDE)
             .set_name("@__redis__")
             .call(native)
@@ -49,6 +51,7 @@ impl Engine {
             env,
             fenv,
             load_lib,
+            ldb,
         }
     }
 
@@ -155,7 +158,21 @@ impl Engine {
             (Ok(k), Ok(a)) => (k, a),
             _ => return Err(Value::Nil),
         };
-        if busy_threshold_ms > 0 {
+        // A debugging session gets the debugger's hook, at every line, instead
+        // of the busy-script one (the session's client is the only one served).
+        let debugging = super::ldb::active();
+        if debugging {
+            let helpers = super::ldb::Helpers {
+                env: self.env.clone(),
+                ldb: self.ldb.clone(),
+            };
+            lua.set_hook(
+                HookTriggers::new()
+                    .every_line()
+                    .every_nth_instruction(HOOK_EVERY),
+                move |lua, debug| super::ldb::hook(lua, &helpers, &debug),
+            );
+        } else if busy_threshold_ms > 0 {
             lua.set_hook(
                 HookTriggers::new().every_nth_instruction(HOOK_EVERY),
                 |lua, _| super::busy::hook(lua),
@@ -164,7 +181,7 @@ impl Engine {
         let out = self
             .runner
             .call::<(bool, Value)>((f.clone(), k, a, is_eval));
-        if busy_threshold_ms > 0 {
+        if debugging || busy_threshold_ms > 0 {
             lua.remove_hook();
         }
         match out {

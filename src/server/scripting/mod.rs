@@ -8,6 +8,7 @@
 //! - `convert`: Redis replies to Lua values and Lua values to replies;
 //! - `busy`: serving other clients while a script runs past
 //!   `busy-reply-threshold` (BUSY errors, SCRIPT KILL, SHUTDOWN NOSAVE);
+//! - `ldb`: the Lua debugger (SCRIPT DEBUG and its sessions);
 //! - `bit`, `cjson`: Redis's bundled Lua libraries.
 //!
 //! The commands are in `commands::scripting`.
@@ -19,6 +20,7 @@ pub mod cmsgpack;
 pub mod convert;
 pub mod engine;
 pub mod functions;
+pub mod ldb;
 pub mod raising;
 pub mod redis_lib;
 pub mod struct_lib;

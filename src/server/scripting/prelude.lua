@@ -87,11 +87,15 @@ redis.log = checked(native.log)
 redis.setresp = checked(native.setresp)
 redis.set_repl = checked(native.set_repl)
 redis.acl_check_cmd = checked(native.acl_check_cmd)
+-- (ldb_error shows the error in a debugging session, as Redis's luaPushError.)
+local ldb_error = native.ldb_error
 redis.error_reply = function(...)
   if select_('#', ...) ~= 1 or type_((...)) ~= 'string' then
+    ldb_error('wrong number or type of arguments')
     return { err = 'ERR wrong number or type of arguments' }
   end
   local e = ...
+  if e:sub(1, 1) == '-' then ldb_error(e) else ldb_error('-' .. e) end
   if e:sub(1, 1) == '-' then e = e:sub(2) end
   local code, msg = e:match('^(%S*) (.*)$')
   if not code then code, msg = 'ERR', e end
@@ -100,12 +104,13 @@ redis.error_reply = function(...)
 end
 redis.status_reply = function(...)
   if select_('#', ...) ~= 1 or type_((...)) ~= 'string' then
+    ldb_error('wrong number or type of arguments')
     return { err = 'ERR wrong number or type of arguments' }
   end
   return { ok = (...) }
 end
-redis.breakpoint = function() return false end
-redis.debug = function() end
+redis.breakpoint = native.breakpoint
+redis.debug = native.debug
 redis.replicate_commands = function() return true end
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
@@ -321,4 +326,44 @@ local function run(f, keys, args, is_eval)
   return xpcall_(function() return f(keys, args) end, err_handler)
 end
 
-return run, env, fenv, load_lib
+-- The Lua debugger's view of a stopped script (ldb.rs), called from its line
+-- hook: level 2 here is the function the script stopped in.
+local ldb = {}
+-- pcall, handing back the raw error value.
+ldb.pcall = function(f, ...) return pcall_(f, ...) end
+-- The locals of the stopped function but its temporaries: their names, their
+-- values and how many there are.
+ldb.locals = function()
+  local names, values, n, i = {}, {}, 0, 1
+  while true do
+    local name, v = dbg.getlocal(2, i)
+    if name == nil then break end
+    if not name:find('(*temporary)', 1, true) then
+      n = n + 1
+      names[n], values[n] = name, v
+    end
+    i = i + 1
+  end
+  return names, values, n
+end
+-- The innermost local called `name`, from the stopped function out to the
+-- script's entry (the frames of this file do not count): found, value.
+ldb.find = function(name)
+  local level = 2
+  while true do
+    local info = dbg.getinfo(level, 'Sf')
+    if info == nil or info.func == run then return false end
+    if info.source ~= '@__redis__' then
+      local i = 1
+      while true do
+        local n, v = dbg.getlocal(level, i)
+        if n == nil then break end
+        if n == name then return true, v end
+        i = i + 1
+      end
+    end
+    level = level + 1
+  end
+end
+
+return run, env, fenv, load_lib, ldb

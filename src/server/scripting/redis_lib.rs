@@ -74,6 +74,8 @@ pub fn srand48(seed: i32) {
 /// An error table `{err = "CODE message"}` as Redis's luaPushError builds it: a
 /// message without a code gets `ERR`.
 pub fn error_table(lua: &Lua, msg: &str) -> Value {
+    // In a debugging session, the errors the script gets are shown when stepping.
+    super::ldb::log_error(msg.as_bytes());
     let text = match msg.strip_prefix('-') {
         Some(rest) => match rest.split_once(' ') {
             Some((code, m)) => format!("{} {}", code, m.trim_matches(['\r', '\n'])),
@@ -300,6 +302,24 @@ pub fn native_table(lua: &Lua) -> mlua::Result<Table> {
             })
         })?,
     )?;
+    t.set(
+        "breakpoint",
+        lua.create_function(|_, ()| Ok(super::ldb::breakpoint()))?,
+    )?;
+    t.set(
+        "debug",
+        lua.create_function(|_, args: Variadic<Value>| {
+            super::ldb::debug(&args);
+            Ok(())
+        })?,
+    )?;
+    t.set(
+        "ldb_error",
+        lua.create_function(|_, msg: mlua::String| {
+            super::ldb::log_error(&msg.as_bytes());
+            Ok(())
+        })?,
+    )?;
     t.set("version", crate::server::REDIS_VERSION)?;
     t.set("version_num", version_num())?;
     t.set("cjson", super::cjson::open(lua)?)?;
@@ -330,6 +350,12 @@ fn unpacked(t: Table) -> mlua::Result<Result<Vec<Vec<u8>>, &'static str>> {
     } else {
         Ok(argv)
     })
+}
+
+/// The message of an error raised from Rust, as a script sees it (the Lua
+/// debugger's `eval` shows it).
+pub fn error_message(e: &mlua::Error) -> String {
+    root_message(e)
 }
 
 /// The message of an error raised from Rust (the kill error of the busy hook):
@@ -408,24 +434,22 @@ fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> (Value, bo
     // and nothing else holds them now.
     let srv: &mut Server = unsafe { &mut *srv_ptr };
     let caller: &Client = unsafe { &*caller_ptr };
+    super::ldb::log_command(&argv);
     let result = match check_command(srv, caller, &argv) {
-        Err(e) => {
-            // Counted here, as Redis's scriptCall counts a refused command (its
-            // code, and a rejected call of the command when it is known); the
-            // error the script gets is marked so that it is not counted again.
-            let code = e
-                .strip_prefix('-')
-                .and_then(|r| r.get(..r.len().min(31)))
-                .and_then(|r| r.split_once(' '))
-                .map_or("ERR", |(code, _)| code);
-            *srv.err_stats.entry(code.to_string()).or_insert(0) += 1;
-            srv.stats.total_error_replies += 1;
-            if let Some(k) = commands::lookup_exact(&argv) {
-                srv.cmd_stats.entry(k.name).or_default().rejected_calls += 1;
-            }
+        Err((e, cmd)) => {
+            // Counted here, as Redis's scriptCall does, and not again when the
+            // error ends the script.
             let v = error_table(lua, &e);
             if let Value::Table(t) = &v {
                 let _ = t.raw_set("ignore_error_stats_update", true);
+            }
+            let code_err = match e.strip_prefix('-') {
+                Some(rest) => rest.to_string(),
+                None => format!("ERR {}", e),
+            };
+            commands::count_error(srv, &code_err);
+            if let Some(cmd) = cmd {
+                srv.cmd_stats.entry(cmd.name).or_default().rejected_calls += 1;
             }
             (v, true)
         }
@@ -450,6 +474,7 @@ fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> (Value, bo
             }
             let buf = std::mem::take(&mut sc.reply.buf);
             let v = convert::reply_to_lua(lua, &buf).unwrap_or(Value::Nil);
+            super::ldb::log_reply(&buf);
             let failed = buf.first() == Some(&b'-');
             (v, failed)
         }
@@ -459,34 +484,51 @@ fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> (Value, bo
 }
 
 /// The checks Redis's scriptCall makes before running a command from a script.
+/// Err holds the error and the command refused, when the name is one.
 fn check_command(
     srv: &mut Server,
     caller: &Client,
     argv: &[Vec<u8>],
-) -> Result<&'static Command, String> {
+) -> Result<&'static Command, (String, Option<&'static Command>)> {
     let cmd = match commands::resolve(argv) {
         Ok(c) => c,
         Err(_) => {
             let known = commands::lookup(&argv[0]);
+            let sub = argv
+                .get(1)
+                .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+                .unwrap_or_default();
             return Err(match known {
-                Some(k)
-                    if k.subcommands.is_empty()
-                        || (argv.len() >= 2
-                            && k.subcommands.iter().any(|s| {
-                                s.name.split('|').nth(1)
-                                    == Some(
-                                        String::from_utf8_lossy(&argv[1])
-                                            .to_ascii_lowercase()
-                                            .as_str(),
-                                    )
-                            })) =>
+                Some(k) if k.subcommands.is_empty() => (
+                    "Wrong number of args calling Redis command from script".into(),
+                    Some(k),
+                ),
+                Some(k) => match k
+                    .subcommands
+                    .iter()
+                    .find(|s| s.name.split('|').nth(1) == Some(sub.as_str()))
                 {
-                    "Wrong number of args calling Redis command from script".into()
-                }
-                _ => "Unknown Redis command called from script".into(),
+                    Some(s) if argv.len() >= 2 => (
+                        "Wrong number of args calling Redis command from script".into(),
+                        Some(s),
+                    ),
+                    _ => ("Unknown Redis command called from script".into(), None),
+                },
+                None => ("Unknown Redis command called from script".into(), None),
             });
         }
     };
+    check_resolved(srv, caller, cmd, argv).map_err(|e| (e, Some(cmd)))?;
+    Ok(cmd)
+}
+
+/// The checks of `check_command` once the command is known.
+fn check_resolved(
+    srv: &mut Server,
+    caller: &Client,
+    cmd: &'static Command,
+    argv: &[Vec<u8>],
+) -> Result<(), String> {
     if cmd.flags & commands::NOSCRIPT != 0 && !srv.debug.script_disable_deny {
         return Err("This Redis command is not allowed from script".into());
     }
@@ -534,5 +576,5 @@ fn check_command(
     {
         return Err(format!("-{}", crate::server::evict::OOM_ERROR));
     }
-    Ok(cmd)
+    Ok(())
 }
