@@ -397,3 +397,40 @@ fn error_statistics_count_as_redis() {
         outputs[0]
     );
 }
+
+/// WATCH and expiry as Redis 7.0: a key watched while already expired may be
+/// deleted without failing EXEC; a key that expires after WATCH fails it even
+/// before anything deletes it; FLUSHDB only touches watched keys that exist.
+/// Same replies from redis-server.
+#[test]
+fn watch_of_expired_keys_as_redis() {
+    for name in ["tripod", "redis"] {
+        let s = start_server(name, &["--enable-debug-command", "yes"]);
+        let mut c = s.conn();
+        c.c(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        let exec_ping = |c: &mut Conn| {
+            c.c(&["MULTI"]);
+            c.c(&["PING"]);
+            c.c(&["EXEC"])
+        };
+        // Watched while stale, then lazily deleted: no change.
+        c.c(&["SET", "x", "foo", "PX", "1"]);
+        std::thread::sleep(Duration::from_millis(5));
+        c.c(&["WATCH", "x"]);
+        assert_eq!(c.c(&["EXISTS", "x"]), ":0\r\n", "{name}");
+        assert_eq!(exec_ping(&mut c), "*1\r\n+PONG\r\n", "{name}");
+        // Alive when watched, expired by EXEC time: the transaction fails.
+        c.c(&["SET", "y", "v", "PX", "50"]);
+        c.c(&["WATCH", "y"]);
+        std::thread::sleep(Duration::from_millis(80));
+        assert_eq!(exec_ping(&mut c), "*-1\r\n", "{name}");
+        // FLUSHDB touches only the watched keys it removes.
+        c.c(&["WATCH", "missing"]);
+        c.c(&["FLUSHDB"]);
+        assert_eq!(exec_ping(&mut c), "*1\r\n+PONG\r\n", "{name}");
+        c.c(&["SET", "z", "1"]);
+        c.c(&["WATCH", "z"]);
+        c.c(&["FLUSHDB"]);
+        assert_eq!(exec_ping(&mut c), "*-1\r\n", "{name}");
+    }
+}

@@ -117,6 +117,9 @@ pub struct Server {
     pub ready_keys: Vec<(usize, Vec<u8>)>,
     /// (db, key) -> clients WATCHing it.
     pub watched_keys: HashMap<(usize, Vec<u8>), Vec<u64>>,
+    /// (client, db, key) WATCHed while already expired (Redis's watchedKey
+    /// `expired`): its deletion is no change for that client.
+    pub watched_stale: std::collections::HashSet<(u64, usize, Vec<u8>)>,
     /// Changes since the last save.
     pub dirty: u64,
     pub rng: Rng,
@@ -203,6 +206,7 @@ impl Server {
             blocking_keys: HashMap::new(),
             ready_keys: Vec::new(),
             watched_keys: HashMap::new(),
+            watched_stale: Default::default(),
             dirty: 0,
             rng,
             start_ms: now_ms(),
@@ -407,17 +411,68 @@ impl Server {
             return;
         }
         if let Some(ids) = self.watched_keys.get(&(db, key.to_vec())) {
+            let present = self.dbs[db].get(key).is_some();
             for id in ids.clone() {
+                // A key watched while already expired and now deleted did not
+                // change for that client.
+                if self.watched_stale.remove(&(id, db, key.to_vec())) && !present {
+                    continue;
+                }
                 self.clients.flag_dirty_cas(id);
             }
         }
     }
 
-    /// One or all databases were flushed (Redis's signalFlushedDb): WATCHers of
-    /// their keys are flagged and every tracking client gets a null
-    /// invalidation.
-    pub fn signal_flushed_db(&mut self, db: Option<usize>) {
-        self.signal_db_modified(db);
+    /// Whether `key` is in `db` but expired (not yet deleted).
+    pub fn key_is_stale(&self, db: usize, key: &[u8]) -> bool {
+        self.dbs[db]
+            .get(key)
+            .is_some_and(|e| Self::is_expired_at(e, crate::server::util::expiry_time_ms()))
+    }
+
+    /// Before database `emptied` is flushed, or swapped with `replaced_with`:
+    /// flags the WATCHers of its keys that change (Redis's
+    /// touchAllWatchedKeysInDb). A key that exists in neither is untouched; a
+    /// key watched while expired and gone afterwards, or expired on both sides,
+    /// is no change.
+    pub fn touch_watched_in_db(&mut self, emptied: usize, replaced_with: Option<usize>) {
+        let keys: Vec<(Vec<u8>, Vec<u64>)> = self
+            .watched_keys
+            .iter()
+            .filter(|((d, _), _)| *d == emptied)
+            .map(|((_, k), ids)| (k.clone(), ids.clone()))
+            .collect();
+        for (key, ids) in keys {
+            let in_emptied = self.dbs[emptied].get(&key).is_some();
+            let in_replaced = replaced_with.is_some_and(|r| self.dbs[r].get(&key).is_some());
+            if !in_emptied && !in_replaced {
+                continue;
+            }
+            let stale_after = replaced_with.is_some_and(|r| self.key_is_stale(r, &key));
+            for id in ids {
+                let slot = (id, emptied, key.clone());
+                if self.watched_stale.contains(&slot) {
+                    if !in_replaced {
+                        self.watched_stale.remove(&slot);
+                        continue;
+                    }
+                    if stale_after {
+                        continue;
+                    }
+                } else if !in_emptied && stale_after {
+                    // A missing key replaced by an expired one: still missing.
+                    self.watched_stale.insert(slot);
+                    continue;
+                }
+                self.clients.flag_dirty_cas(id);
+            }
+        }
+    }
+
+    /// One or all databases were flushed (Redis's signalFlushedDb): every
+    /// tracking client gets a null invalidation. (WATCHers were touched before
+    /// the flush, by `touch_watched_in_db`, which needs the keys.)
+    pub fn signal_flushed_db(&mut self, _db: Option<usize>) {
         crate::server::tracking::invalidate_on_flush(self);
     }
 

@@ -705,6 +705,7 @@ fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         return;
     }
     let n = srv.dbs[c.db].len() as u64;
+    srv.touch_watched_in_db(c.db, None);
     srv.dbs[c.db].clear();
     srv.signal_flushed_db(Some(c.db));
     // Always propagated, even when the database was already empty.
@@ -721,6 +722,9 @@ fn flushall(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         return;
     }
     let mut n = 0;
+    for db in 0..srv.dbs.len() {
+        srv.touch_watched_in_db(db, None);
+    }
     for db in srv.dbs.iter_mut() {
         n += db.len() as u64;
         db.clear();
@@ -753,9 +757,9 @@ fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         c.reply.error(errors::DB_INDEX_OUT_OF_RANGE);
         return;
     }
+    srv.touch_watched_in_db(a as usize, Some(b as usize));
+    srv.touch_watched_in_db(b as usize, Some(a as usize));
     srv.dbs.swap(a as usize, b as usize);
-    srv.signal_db_modified(Some(a as usize));
-    srv.signal_db_modified(Some(b as usize));
     // Clients blocked on keys of either database may now be served.
     let keys: Vec<(usize, Vec<u8>)> = srv.blocking_keys.keys().cloned().collect();
     for (db, k) in keys {

@@ -76,7 +76,12 @@ fn exec(srv: &mut Server, c: &mut Client, _: &[Vec<u8>]) {
             .error("EXECABORT Transaction discarded because of previous errors.");
         return;
     }
-    if c.dirty_cas {
+    // A key that expired since it was WATCHed (and was not expired then)
+    // changed too, even if nothing deleted it yet.
+    let expired_since = c.watched.iter().any(|(db, k)| {
+        !srv.watched_stale.contains(&(c.id, *db, k.clone())) && srv.key_is_stale(*db, k)
+    });
+    if c.dirty_cas || expired_since {
         unwatch_all(srv, c);
         c.reply.null_array();
         return;
@@ -116,6 +121,9 @@ fn watch(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
         if c.watched.contains(&slot) {
             continue;
         }
+        if srv.key_is_stale(c.db, k) {
+            srv.watched_stale.insert((c.id, c.db, k.clone()));
+        }
         srv.watched_keys.entry(slot.clone()).or_default().push(c.id);
         c.watched.push(slot);
     }
@@ -125,6 +133,9 @@ fn watch(srv: &mut Server, c: &mut Client, argv: &[Vec<u8>]) {
 /// Forgets every WATCHed key of a client.
 pub fn unwatch_all(srv: &mut Server, c: &mut Client) {
     for slot in c.watched.drain(..) {
+        if !srv.watched_stale.is_empty() {
+            srv.watched_stale.remove(&(c.id, slot.0, slot.1.clone()));
+        }
         if let Some(v) = srv.watched_keys.get_mut(&slot) {
             v.retain(|&x| x != c.id);
             if v.is_empty() {

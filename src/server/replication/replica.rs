@@ -480,6 +480,7 @@ fn load(
     let loaded = loaded.map_err(|e| format!("Failed trying to load the MASTER synchronization DB from disk, check server logs: {}. Keeping the old dataset.", e))?;
     let ids: Vec<u64> = s.clients.keys().copied().collect();
     crate::server::rdb::install(&mut s, loaded);
+    s.signal_db_modified(None);
     s.signal_flushed_db(None);
     let _ = ids;
     s.repl.replid = replid;
