@@ -550,6 +550,7 @@ fn reply_line<'a>(buf: &'a [u8], pos: &mut usize) -> &'a [u8] {
     &buf[start..end]
 }
 
+/// The number in a reply's header line (0 when it is not one).
 fn reply_int(b: &[u8]) -> i64 {
     std::str::from_utf8(b)
         .ok()
@@ -785,6 +786,7 @@ fn cmd_maxlen(s: &mut State, argv: &[Vec<u8>]) {
     }
 }
 
+/// What `help` shows, line by line.
 const HELP: &[&str] = &[
     "Redis Lua debugger help:",
     "[h]elp               Show this help.",
