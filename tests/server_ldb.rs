@@ -269,6 +269,25 @@ fn sessions() -> Vec<Session> {
                 raw(b"*1025\r\n"),
             ],
         },
+        // The most arguments a debugger command takes, and errors as tables.
+        Session {
+            mode: "sync",
+            script: "return 1",
+            args: &["0"],
+            cmds: {
+                let mut big = vec![b"redis".to_vec(), b"rpush".to_vec(), b"biglist".to_vec()];
+                big.extend((0..1021).map(|i| format!("v{}", i).into_bytes()));
+                let mut v = vec![big];
+                v.extend(cmds(&[
+                    &["r", "llen", "biglist"],
+                    &["r", "del", "biglist"],
+                    &["e", "redis.pcall('nosuch')"],
+                    &["e", "redis.call('ping')"],
+                    &["c"],
+                ]));
+                v
+            },
+        },
         // More than 1 MB without a complete command.
         Session {
             mode: "sync",
@@ -343,6 +362,20 @@ fn script_debug_errors_match_redis() {
     t.send(&pipeline);
     for _ in 0..2 {
         assert_eq!(t.read_reply(), r.read_reply());
+    }
+    // An EVAL queued in MULTI debugs inside EXEC: EXEC's reply follows the session.
+    for mode in ["sync", "yes"] {
+        let transcript = |p: &Proc| {
+            let mut c = p.conn();
+            let mut out = vec![c.cmd(&[b"SCRIPT", b"DEBUG", mode.as_bytes()])];
+            out.push(c.cmd(&[b"MULTI"]));
+            out.push(c.cmd(&[b"EVAL", b"return 1", b"0"]));
+            out.push(c.cmd(&[b"EXEC"]));
+            out.push(c.cmd(&[b"c"]));
+            out.push(c.read_to_close());
+            out
+        };
+        assert_eq!(transcript(&tripod), transcript(&redis), "{}", mode);
     }
 }
 

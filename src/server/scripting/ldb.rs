@@ -174,12 +174,10 @@ pub fn start_session(srv: &mut Server, c: &mut Client, script: &[u8]) -> bool {
     } else {
         crate::server::log::warning("Redis synchronous debugging eval session started");
     }
-    // What was answered before the EVAL goes out first (the session then writes
-    // straight to the socket).
+    // The session writes straight to the socket; replies still pending (EVAL
+    // inside EXEC) follow it with the EVAL's own, as in Redis.
     let fd = c.fd;
-    let pending = std::mem::take(&mut c.reply.buf);
     set_blocking(fd, true);
-    write_all(fd, &pending);
     // The source as lines, without the trailing newlines.
     let mut body = script;
     while let Some((&last, rest)) = body.split_last() {
@@ -552,6 +550,7 @@ fn reply_line<'a>(buf: &'a [u8], pos: &mut usize) -> &'a [u8] {
     &buf[start..end]
 }
 
+/// The number in a reply's header line (0 when it is not one).
 fn reply_int(b: &[u8]) -> i64 {
     std::str::from_utf8(b)
         .ok()
@@ -595,7 +594,8 @@ fn reply_to_human(out: &mut Vec<u8>, buf: &[u8], pos: &mut usize) {
                 return;
             }
             out.extend_from_slice(if kind == b'*' { b"[" } else { b"~(" });
-            for j in 0..n {
+            // (A count past the bytes there are cannot be honoured: stop at the end.)
+            for j in 0..n.min(buf.len() as i64) {
                 reply_to_human(out, buf, pos);
                 if j != n - 1 {
                     out.push(b',');
@@ -607,7 +607,7 @@ fn reply_to_human(out: &mut Vec<u8>, buf: &[u8], pos: &mut usize) {
             *pos += 1;
             let n = reply_int(reply_line(buf, pos));
             out.push(b'{');
-            for j in 0..n {
+            for j in 0..n.min(buf.len() as i64) {
                 reply_to_human(out, buf, pos);
                 out.extend_from_slice(b" => ");
                 reply_to_human(out, buf, pos);
@@ -786,6 +786,7 @@ fn cmd_maxlen(s: &mut State, argv: &[Vec<u8>]) {
     }
 }
 
+/// What `help` shows, line by line.
 const HELP: &[&str] = &[
     "Redis Lua debugger help:",
     "[h]elp               Show this help.",
